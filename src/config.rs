@@ -1,0 +1,541 @@
+//! Run configuration: every knob of one simulated run, with Kafka's defaults in one place.
+//!
+//! Field names are Kafka's config keys with dots as underscores (`linger.ms` -> `linger_ms`).
+//! Defaults are those of Kafka 4.x (reference `kafka-semantics.md` section 1); each `Default`
+//! impl below is the single place a default is stated. The scenario layer (`scenario`) sets these
+//! fields from TOML, `[sweep]` and `--set`; the model (`model`) only reads them.
+
+use std::fmt;
+
+/// `acks` ([PC] `ACKS_CONFIG`): "0", "1" or "all" (-1 on the wire).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Acks {
+    Zero,
+    One,
+    All,
+}
+
+impl Acks {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Acks::Zero => "0",
+            Acks::One => "1",
+            Acks::All => "all",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Acks> {
+        match s {
+            "0" => Some(Acks::Zero),
+            "1" => Some(Acks::One),
+            "all" | "-1" => Some(Acks::All),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Acks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the application uses the future returned by `KafkaProducer.send()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SendMode {
+    /// `send(record)` and ignore the outcome.
+    FireAndForget,
+    /// `send(record).get()`: one record outstanding per application thread (closed loop).
+    Sync,
+    /// `send(record, callback)`: open loop, outcome through the callback.
+    Async,
+}
+
+impl SendMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendMode::FireAndForget => "fire-and-forget",
+            SendMode::Sync => "sync",
+            SendMode::Async => "async",
+        }
+    }
+    pub fn parse(s: &str) -> Option<SendMode> {
+        match s {
+            "fire-and-forget" => Some(SendMode::FireAndForget),
+            "sync" => Some(SendMode::Sync),
+            "async" => Some(SendMode::Async),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for SendMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Arrival process of the application's `send()` calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Arrival {
+    /// Evenly spaced sends at `rate`.
+    Constant,
+    /// Exponential inter-arrival times with mean `1 / rate`.
+    Poisson,
+}
+
+impl Arrival {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Arrival::Constant => "constant",
+            Arrival::Poisson => "poisson",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Arrival> {
+        match s {
+            "constant" => Some(Arrival::Constant),
+            "poisson" => Some(Arrival::Poisson),
+            _ => None,
+        }
+    }
+}
+
+/// Producer configuration ([PC], [CCC]); Kafka 4.x defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProducerConfig {
+    pub acks: Acks,
+    /// 5 ms since Kafka 4.0 (KIP-1030); 0 before.
+    pub linger_ms: u64,
+    /// Bytes per batch, including the 61-byte v2 batch header.
+    pub batch_size: u32,
+    pub send_mode: SendMode,
+    /// `None` = left at its default: on for `acks=all`, silently off otherwise (KAFKA-13673).
+    pub enable_idempotence: Option<bool>,
+    pub max_in_flight_requests_per_connection: u32,
+    pub buffer_memory: u64,
+    pub max_block_ms: u64,
+    pub max_request_size: u32,
+    pub request_timeout_ms: u64,
+    /// `None` = default 120000, silently raised to `linger.ms + request.timeout.ms` if lower.
+    pub delivery_timeout_ms: Option<u64>,
+    pub retries: u32,
+    pub retry_backoff_ms: u64,
+    pub retry_backoff_max_ms: u64,
+    pub reconnect_backoff_ms: u64,
+    pub reconnect_backoff_max_ms: u64,
+    pub socket_connection_setup_timeout_ms: u64,
+    pub metadata_max_age_ms: u64,
+    /// KIP-794 adaptive partitioning (weights by inverse queue length).
+    pub partitioner_adaptive_partitioning_enable: bool,
+    pub partitioner_ignore_keys: bool,
+}
+
+impl Default for ProducerConfig {
+    fn default() -> Self {
+        ProducerConfig {
+            acks: Acks::All,
+            linger_ms: 5,
+            batch_size: 16_384,
+            send_mode: SendMode::Async,
+            enable_idempotence: None,
+            max_in_flight_requests_per_connection: 5,
+            buffer_memory: 33_554_432,
+            max_block_ms: 60_000,
+            max_request_size: 1_048_576,
+            request_timeout_ms: 30_000,
+            delivery_timeout_ms: None,
+            retries: i32::MAX as u32,
+            retry_backoff_ms: 100,
+            retry_backoff_max_ms: 1_000,
+            reconnect_backoff_ms: 50,
+            reconnect_backoff_max_ms: 1_000,
+            socket_connection_setup_timeout_ms: 10_000,
+            metadata_max_age_ms: 300_000,
+            partitioner_adaptive_partitioning_enable: true,
+            partitioner_ignore_keys: false,
+        }
+    }
+}
+
+impl ProducerConfig {
+    /// Effective idempotence, following `ProducerConfig.postProcessAndValidateIdempotenceConfigs`:
+    /// explicit `true` is validated elsewhere; the default is silently off when `acks != all`
+    /// or `retries == 0` (Kafka 3.2+, KAFKA-13673).
+    pub fn idempotence(&self) -> bool {
+        match self.enable_idempotence {
+            Some(v) => v,
+            None => self.acks == Acks::All && self.retries > 0,
+        }
+    }
+
+    /// Effective `delivery.timeout.ms` ([KP] `configureDeliveryTimeout`).
+    pub fn delivery_timeout_ms(&self) -> u64 {
+        match self.delivery_timeout_ms {
+            Some(v) => v,
+            None => 120_000u64.max(self.linger_ms + self.request_timeout_ms),
+        }
+    }
+}
+
+/// Cluster, broker and topic configuration ([RC], [SLC], [LC], [KRC]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterConfig {
+    pub brokers: u32,
+    pub partitions: u32,
+    pub replication_factor: u32,
+    pub min_insync_replicas: u32,
+    pub unclean_leader_election_enable: bool,
+    pub replica_lag_time_max_ms: u64,
+    pub replica_fetch_wait_max_ms: u64,
+    pub replica_fetch_min_bytes: u32,
+    pub replica_fetch_max_bytes: u32,
+    pub replica_fetch_backoff_ms: u64,
+    pub broker_heartbeat_interval_ms: u64,
+    pub broker_session_timeout_ms: u64,
+    /// `message.max.bytes` (1 MiB + 12).
+    pub message_max_bytes: u32,
+    /// Since Kafka 3.7 (KAFKA-15583) the HW does not advance while |ISR| < min.insync.replicas.
+    /// `false` models the older rule.
+    pub hw_requires_min_isr: bool,
+    /// Hardware profile: fixed broker CPU cost per request, microseconds.
+    pub request_service_us: f64,
+    /// Hardware profile: broker cost per byte appended or read, nanoseconds (≈ 1 / disk+copy rate).
+    pub byte_service_ns: f64,
+    /// Linux `vm.dirty_expire_centisecs` (30 s): page-cache data older than this is written back.
+    pub dirty_expire_ms: u64,
+    /// Linux `vm.dirty_writeback_centisecs` (5 s): how often the flusher runs.
+    pub dirty_writeback_ms: u64,
+    /// Delay for the controller's metadata to reach brokers after a change (metadata log fetch).
+    pub metadata_propagation_ms: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            brokers: 3,
+            partitions: 6,
+            replication_factor: 3,
+            min_insync_replicas: 1,
+            unclean_leader_election_enable: false,
+            replica_lag_time_max_ms: 30_000,
+            replica_fetch_wait_max_ms: 500,
+            replica_fetch_min_bytes: 1,
+            replica_fetch_max_bytes: 1_048_576,
+            replica_fetch_backoff_ms: 1_000,
+            broker_heartbeat_interval_ms: 2_000,
+            broker_session_timeout_ms: 9_000,
+            message_max_bytes: 1_048_588,
+            hw_requires_min_isr: true,
+            request_service_us: 20.0,
+            byte_service_ns: 0.5,
+            dirty_expire_ms: 30_000,
+            dirty_writeback_ms: 5_000,
+            metadata_propagation_ms: 5,
+        }
+    }
+}
+
+/// Network model: one NIC per node, one ordered connection per node pair.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkConfig {
+    /// One-way mean latency of every link, milliseconds.
+    pub latency_ms: f64,
+    /// Spread of the one-way latency: each message's latency is
+    /// `latency_ms * (1 - latency_jitter + 2 * latency_jitter * U)`, U uniform in [0, 1)
+    /// (delivery stays in order per connection, like TCP).
+    pub latency_jitter: f64,
+    /// Egress bandwidth of each node's NIC, megabits per second.
+    pub bandwidth_mbps: f64,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            latency_ms: 0.5,
+            latency_jitter: 0.2,
+            bandwidth_mbps: 10_000.0,
+        }
+    }
+}
+
+/// The application that calls `send()`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkloadConfig {
+    /// Offered records per second, over all application threads.
+    pub rate: f64,
+    pub arrival: Arrival,
+    /// Value size in bytes.
+    pub record_bytes: u32,
+    /// 0 = keyless records (sticky partitioner); K > 0 = keys uniform over K distinct keys.
+    pub keys: u32,
+    /// Key size in bytes when keyed.
+    pub key_bytes: u32,
+    /// Application threads calling `send()` (each sync thread keeps one record outstanding).
+    pub threads: u32,
+}
+
+impl Default for WorkloadConfig {
+    fn default() -> Self {
+        WorkloadConfig {
+            rate: 10_000.0,
+            arrival: Arrival::Constant,
+            record_bytes: 100,
+            keys: 0,
+            key_bytes: 16,
+            threads: 1,
+        }
+    }
+}
+
+/// Kinds of fault a schedule can inject.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    /// Process crash of a broker; restarts after the duration; page cache survives.
+    Crash { broker: u32 },
+    /// Machine crash of brokers: unflushed page cache is lost; restart after the duration.
+    PowerLoss { brokers: Vec<u32> },
+    /// Crash whichever broker leads `partition` when the fault starts.
+    CrashLeader { partition: u32 },
+    /// Cut the current leader of `partition` off from the other brokers and the controller;
+    /// the producer still reaches it.
+    IsolateLeader { partition: u32 },
+    /// Network partition between groups of nodes; `one_way` cuts only the direction from the
+    /// first group to the others.
+    Partition { groups: Vec<Vec<Node>>, one_way: bool },
+    /// Slow link from `from` to `to` (both directions unless `one_way`).
+    SlowLink {
+        from: Node,
+        to: Node,
+        extra_latency_ms: f64,
+        bandwidth_factor: f64,
+    },
+    /// Drop produce responses from brokers to the producer (the request was processed).
+    LoseResponses { probability: f64 },
+}
+
+impl FaultKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultKind::Crash { .. } => "crash",
+            FaultKind::PowerLoss { .. } => "power-loss",
+            FaultKind::CrashLeader { .. } => "crash-leader",
+            FaultKind::IsolateLeader { .. } => "isolate-leader",
+            FaultKind::Partition { .. } => "partition",
+            FaultKind::SlowLink { .. } => "slow-link",
+            FaultKind::LoseResponses { .. } => "lose-responses",
+        }
+    }
+}
+
+/// A node of the simulated system, as named in scenario files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Node {
+    Producer,
+    Controller,
+    Broker(u32),
+}
+
+impl Node {
+    pub fn parse(s: &str) -> Option<Node> {
+        match s {
+            "producer" => Some(Node::Producer),
+            "controller" => Some(Node::Controller),
+            _ => s
+                .strip_prefix('b')
+                .and_then(|n| n.parse::<u32>().ok())
+                .map(Node::Broker),
+        }
+    }
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Producer => f.write_str("producer"),
+            Node::Controller => f.write_str("controller"),
+            Node::Broker(b) => write!(f, "b{b}"),
+        }
+    }
+}
+
+/// One scheduled fault: starts at `at_ms`, heals after `duration_ms` (or at the end of the
+/// production window when `None`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    pub at_ms: u64,
+    pub duration_ms: Option<u64>,
+    pub kind: FaultKind,
+}
+
+/// Random faults drawn from the run's seed: rates per minute of simulated time and mean
+/// durations. A rate of 0 disables the kind.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RandomFaults {
+    pub crash_per_min: f64,
+    pub crash_mean_ms: f64,
+    pub power_loss_per_min: f64,
+    pub power_loss_mean_ms: f64,
+    pub crash_leader_per_min: f64,
+    pub crash_leader_mean_ms: f64,
+    pub isolate_leader_per_min: f64,
+    pub isolate_leader_mean_ms: f64,
+    pub partition_per_min: f64,
+    pub partition_mean_ms: f64,
+    pub slow_link_per_min: f64,
+    pub slow_link_mean_ms: f64,
+    pub lose_responses_per_min: f64,
+    pub lose_responses_mean_ms: f64,
+}
+
+impl Default for RandomFaults {
+    fn default() -> Self {
+        RandomFaults {
+            crash_per_min: 0.0,
+            crash_mean_ms: 15_000.0,
+            power_loss_per_min: 0.0,
+            power_loss_mean_ms: 15_000.0,
+            crash_leader_per_min: 0.0,
+            crash_leader_mean_ms: 15_000.0,
+            isolate_leader_per_min: 0.0,
+            isolate_leader_mean_ms: 15_000.0,
+            partition_per_min: 0.0,
+            partition_mean_ms: 15_000.0,
+            slow_link_per_min: 0.0,
+            slow_link_mean_ms: 10_000.0,
+            lose_responses_per_min: 0.0,
+            lose_responses_mean_ms: 5_000.0,
+        }
+    }
+}
+
+/// Everything that fixes one run: configuration, fault schedule and seed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSpec {
+    pub producer: ProducerConfig,
+    pub cluster: ClusterConfig,
+    pub network: NetworkConfig,
+    pub workload: WorkloadConfig,
+    pub faults: Vec<Fault>,
+    pub random_faults: RandomFaults,
+    /// Simulated production window, milliseconds.
+    pub duration_ms: u64,
+    /// Upper bound on the settle-and-flush phase after the window, milliseconds (faults healed).
+    pub settle_ms: u64,
+    /// Width of the timeline buckets (throughput / latency over time), milliseconds.
+    pub timeline_bucket_ms: u64,
+    pub seed: u64,
+}
+
+impl Default for RunSpec {
+    fn default() -> Self {
+        RunSpec {
+            producer: ProducerConfig::default(),
+            cluster: ClusterConfig::default(),
+            network: NetworkConfig::default(),
+            workload: WorkloadConfig::default(),
+            faults: Vec::new(),
+            random_faults: RandomFaults::default(),
+            duration_ms: 10_000,
+            settle_ms: 300_000,
+            timeline_bucket_ms: 1_000,
+            seed: 1,
+        }
+    }
+}
+
+impl RunSpec {
+    /// Cross-field checks, Kafka's own where Kafka has them. Returns `(key, message)`.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let p = &self.producer;
+        let c = &self.cluster;
+        let err = |k: &str, m: String| Err((k.to_string(), m));
+        if p.enable_idempotence == Some(true) {
+            // ProducerConfig.postProcessAndValidateIdempotenceConfigs
+            if p.acks != Acks::All {
+                return err(
+                    "producer.enable_idempotence",
+                    format!(
+                        "enable_idempotence = true requires acks = \"all\" (got acks = \"{}\"); \
+                         Kafka raises ConfigException",
+                        p.acks
+                    ),
+                );
+            }
+            if p.retries == 0 {
+                return err(
+                    "producer.enable_idempotence",
+                    "enable_idempotence = true requires retries > 0".into(),
+                );
+            }
+        }
+        if p.idempotence() && p.max_in_flight_requests_per_connection > 5 {
+            return err(
+                "producer.max_in_flight_requests_per_connection",
+                format!(
+                    "must be <= 5 with idempotence (got {}); Kafka 4.0 raises ConfigException",
+                    p.max_in_flight_requests_per_connection
+                ),
+            );
+        }
+        if let Some(d) = p.delivery_timeout_ms {
+            if d < p.linger_ms + p.request_timeout_ms {
+                return err(
+                    "producer.delivery_timeout_ms",
+                    format!(
+                        "must be >= linger_ms + request_timeout_ms = {} (got {d})",
+                        p.linger_ms + p.request_timeout_ms
+                    ),
+                );
+            }
+        }
+        if c.replication_factor > c.brokers {
+            return err(
+                "cluster.replication_factor",
+                format!(
+                    "replication_factor {} exceeds brokers {}",
+                    c.replication_factor, c.brokers
+                ),
+            );
+        }
+        if (p.batch_size as u64) > p.buffer_memory {
+            return err(
+                "producer.batch_size",
+                format!(
+                    "batch_size {} exceeds buffer_memory {}",
+                    p.batch_size, p.buffer_memory
+                ),
+            );
+        }
+        let nodes_ok = |n: &Node| match n {
+            Node::Broker(b) => *b < c.brokers,
+            _ => true,
+        };
+        for f in &self.faults {
+            let bad = match &f.kind {
+                FaultKind::Crash { broker } => *broker >= c.brokers,
+                FaultKind::PowerLoss { brokers } => brokers.iter().any(|b| *b >= c.brokers),
+                FaultKind::CrashLeader { partition } | FaultKind::IsolateLeader { partition } => {
+                    *partition >= c.partitions
+                }
+                FaultKind::Partition { groups, .. } => {
+                    groups.iter().flatten().any(|n| !nodes_ok(n))
+                }
+                FaultKind::SlowLink { from, to, .. } => !nodes_ok(from) || !nodes_ok(to),
+                FaultKind::LoseResponses { .. } => false,
+            };
+            if bad {
+                return err(
+                    "faults",
+                    format!(
+                        "fault `{}` at_ms = {} names a broker or partition that does not exist \
+                         (brokers b0..b{}, partitions 0..{})",
+                        f.kind.name(),
+                        f.at_ms,
+                        c.brokers.saturating_sub(1),
+                        c.partitions.saturating_sub(1)
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+}

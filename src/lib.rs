@@ -1,0 +1,10 @@
+//! prodsim: a deterministic discrete-event simulator of Apache Kafka producer semantics.
+//!
+//! Layers (dependencies point down only): `cli` (binary) -> `report` -> `scenario` -> `check`
+//! -> `model` -> `sim`. The one entry point of the model is [`run`].
+
+pub mod config;
+pub mod result;
+
+pub use config::RunSpec;
+pub use result::RunResult;

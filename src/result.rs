@@ -1,0 +1,133 @@
+//! What one run measured: the model's output, consumed by the report layer and the tests.
+
+/// Outcome classification of every record the application handed to `send()` (design.md,
+/// "Record outcomes").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Acknowledged (future / callback succeeded), absent from the final committed log.
+    pub lost_acked: u64,
+    /// Failed (error reached the application), absent.
+    pub lost_failed: u64,
+    /// Failed, yet present: an application-level retry would duplicate it.
+    pub failed_present: u64,
+    /// Copies beyond the first in the final committed logs.
+    pub duplicates: u64,
+    /// Records that appear after a record the producer sent later to the same partition.
+    pub reordered: u64,
+    /// Present but never sent. Always 0, or the simulator is wrong.
+    pub phantom: u64,
+    /// No outcome reached the application by the end of the run.
+    pub pending: u64,
+}
+
+/// One bucket of the run's timeline.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TimelinePoint {
+    /// Bucket start, milliseconds of simulated time.
+    pub t_ms: u64,
+    /// Records acknowledged in this bucket, per second.
+    pub acked_rps: f64,
+    /// 99th percentile latency of records completed in this bucket (0 when none).
+    pub latency_p99_ms: f64,
+}
+
+/// A fault interval as it happened (for shading charts).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultInterval {
+    pub kind: &'static str,
+    pub target: String,
+    pub start_ms: u64,
+    pub end_ms: u64,
+}
+
+/// Everything one run produces. No wall-clock figure is in here.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunResult {
+    pub records_sent: u64,
+    pub records_acked: u64,
+    pub records_failed: u64,
+    pub delivery: DeliveryReport,
+    pub throughput_rps: f64,
+    pub throughput_mbps: f64,
+    pub latency_p50_ms: f64,
+    pub latency_p99_ms: f64,
+    pub latency_p999_ms: f64,
+    pub latency_max_ms: f64,
+    pub latency_mean_ms: f64,
+    pub batches: u64,
+    pub mean_batch_records: f64,
+    pub mean_batch_bytes: f64,
+    pub requests: u64,
+    pub retries: u64,
+    /// Records rejected in `send()` (buffer exhausted after `max.block.ms`, too large).
+    pub send_errors: u64,
+    /// Leader elections performed by the controller.
+    pub elections: u64,
+    /// Simulated time at which the run ended, milliseconds.
+    pub end_ms: u64,
+    /// Events processed (a cost measure, deterministic).
+    pub events: u64,
+    /// Digest of the event stream: equal digests mean identical runs.
+    pub digest: u64,
+    pub timeline: Vec<TimelinePoint>,
+    pub faults: Vec<FaultInterval>,
+}
+
+impl RunResult {
+    /// The measures as `(column, value)` in results.csv order. Integers print without decimals.
+    pub fn measures(&self) -> Vec<(&'static str, Measure)> {
+        use Measure::{F, I};
+        let d = &self.delivery;
+        vec![
+            ("records_sent", I(self.records_sent)),
+            ("records_acked", I(self.records_acked)),
+            ("records_failed", I(self.records_failed)),
+            ("lost_acked", I(d.lost_acked)),
+            ("lost_failed", I(d.lost_failed)),
+            ("failed_present", I(d.failed_present)),
+            ("duplicates", I(d.duplicates)),
+            ("reordered", I(d.reordered)),
+            ("phantom", I(d.phantom)),
+            ("pending", I(d.pending)),
+            ("throughput_rps", F(self.throughput_rps)),
+            ("throughput_mbps", F(self.throughput_mbps)),
+            ("latency_p50_ms", F(self.latency_p50_ms)),
+            ("latency_p99_ms", F(self.latency_p99_ms)),
+            ("latency_p999_ms", F(self.latency_p999_ms)),
+            ("latency_max_ms", F(self.latency_max_ms)),
+            ("latency_mean_ms", F(self.latency_mean_ms)),
+            ("batches", I(self.batches)),
+            ("mean_batch_records", F(self.mean_batch_records)),
+            ("mean_batch_bytes", F(self.mean_batch_bytes)),
+            ("requests", I(self.requests)),
+            ("retries", I(self.retries)),
+            ("send_errors", I(self.send_errors)),
+            ("elections", I(self.elections)),
+            ("end_ms", I(self.end_ms)),
+            ("events", I(self.events)),
+        ]
+    }
+}
+
+/// A measure's value: integer counts print exactly, rates with fixed precision.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Measure {
+    I(u64),
+    F(f64),
+}
+
+impl Measure {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Measure::I(v) => v as f64,
+            Measure::F(v) => v,
+        }
+    }
+    /// Deterministic text form (fixed 3 decimals for floats).
+    pub fn render(self) -> String {
+        match self {
+            Measure::I(v) => v.to_string(),
+            Measure::F(v) => format!("{v:.3}"),
+        }
+    }
+}
