@@ -300,7 +300,10 @@ pub enum FaultKind {
     IsolateLeader { partition: u32 },
     /// Network partition between groups of nodes; `one_way` cuts only the direction from the
     /// first group to the others.
-    Partition { groups: Vec<Vec<Node>>, one_way: bool },
+    Partition {
+        groups: Vec<Vec<Node>>,
+        one_way: bool,
+    },
     /// Slow link from `from` to `to` (both directions unless `one_way`).
     SlowLink {
         from: Node,

@@ -3,8 +3,32 @@
 //! Layers (dependencies point down only): `cli` (binary) -> `report` -> `scenario` -> `check`
 //! -> `model` -> `sim`. The one entry point of the model is [`run`].
 
+pub mod check;
 pub mod config;
+pub mod model;
 pub mod result;
+pub mod sim;
 
 pub use config::RunSpec;
 pub use result::RunResult;
+
+/// Simulate one run and classify every record. Deterministic in `spec` (seed included).
+pub fn run(spec: &RunSpec) -> RunResult {
+    explain(spec, None).0
+}
+
+/// Simulate one run tracing the life of record `(partition, sequence)`; returns the result and
+/// the trace lines.
+pub fn explain(spec: &RunSpec, record: Option<(u32, u64)>) -> (RunResult, Vec<String>) {
+    let out = model::simulate(spec, record);
+    let mut result = out.result;
+    result.delivery = check::classify(&out.outcomes, &out.sent, out.rejected, &out.logs);
+    (result, out.trace)
+}
+
+/// Find the first record the checker flags (lost acknowledged, then duplicated, reordered,
+/// failed-present, lost failed) in a run: `(partition, sequence, what)`.
+pub fn first_anomaly(spec: &RunSpec) -> Option<(u32, u64, &'static str)> {
+    let out = model::simulate(spec, None);
+    check::first_anomaly(&out.outcomes, &out.sent, &out.logs)
+}

@@ -1,0 +1,277 @@
+//! The checker: compares what the application was told (the ledger's outcome ranges) with what
+//! the cluster finally holds (the committed logs after the settle phase), and classifies every
+//! record (design.md, "Record outcomes"). Works on ranges: cost follows batches, not records.
+
+use crate::model::ledger::{Outcome, OutcomeRanges};
+use crate::model::partition_log::LogEntry;
+use crate::result::DeliveryReport;
+use std::collections::BTreeMap;
+
+/// A set of disjoint half-open ranges.
+#[derive(Default)]
+struct IntervalSet {
+    map: BTreeMap<u64, u64>,
+}
+
+impl IntervalSet {
+    /// Length of `[s, e)` already covered.
+    fn covered(&self, s: u64, e: u64) -> u64 {
+        let mut total = 0;
+        if let Some((_, &pe)) = self.map.range(..=s).next_back() {
+            if pe > s {
+                total += pe.min(e) - s;
+            }
+        }
+        for (&rs, &re) in self.map.range(s + 1..e) {
+            total += re.min(e) - rs;
+        }
+        total
+    }
+
+    fn insert(&mut self, mut s: u64, mut e: u64) {
+        if let Some((&ps, &pe)) = self.map.range(..=s).next_back() {
+            if pe >= s {
+                s = ps;
+                e = e.max(pe);
+            }
+        }
+        let inner: Vec<u64> = self.map.range(s..=e).map(|(&k, _)| k).collect();
+        for k in inner {
+            let v = self.map.remove(&k).unwrap();
+            e = e.max(v);
+        }
+        self.map.insert(s, e);
+    }
+}
+
+/// First example record of each anomaly class in one partition.
+#[derive(Default)]
+struct Examples {
+    lost_acked: Option<u64>,
+    duplicate: Option<u64>,
+    reordered: Option<u64>,
+    failed_present: Option<u64>,
+    lost_failed: Option<u64>,
+}
+
+fn keep_first(slot: &mut Option<u64>, v: u64) {
+    if slot.is_none_or(|x| v < x) {
+        *slot = Some(v);
+    }
+}
+
+/// Classify the records of one partition. `sent` records have identities `0..sent`.
+fn classify_partition(
+    outcomes: &OutcomeRanges,
+    sent: u64,
+    log: &[LogEntry],
+    r: &mut DeliveryReport,
+    ex: &mut Examples,
+) {
+    // Multiplicity of each record in the log, as segments.
+    let mut deltas: BTreeMap<u64, i64> = BTreeMap::new();
+    let mut seen = IntervalSet::default();
+    let mut max_seen = 0u64;
+    for e in log {
+        let (s, end) = (e.rec_start, e.rec_start + e.count as u64);
+        if end > sent {
+            r.phantom += end - s.max(sent);
+        }
+        *deltas.entry(s).or_default() += 1;
+        *deltas.entry(end).or_default() -= 1;
+        // Reordered: first appearances of records below one the producer sent later.
+        let below = end.min(max_seen);
+        if s < below {
+            let n = (below - s) - seen.covered(s, below);
+            if n > 0 {
+                r.reordered += n;
+                // the first record of this run that had not appeared before
+                let mut x = s;
+                while x < below && seen.covered(x, x + 1) == 1 {
+                    x += 1;
+                }
+                keep_first(&mut ex.reordered, x);
+            }
+        }
+        seen.insert(s, end);
+        max_seen = max_seen.max(end);
+    }
+    // Sweep: (start, end, multiplicity) segments over [0, sent).
+    let mut segments: Vec<(u64, u64, i64)> = Vec::new();
+    let mut m = 0i64;
+    let mut at = 0u64;
+    for (&k, &d) in &deltas {
+        if k > at {
+            segments.push((at, k, m));
+        }
+        m += d;
+        at = k;
+    }
+    if at < sent {
+        segments.push((at, sent.max(at), 0));
+    }
+    for &(s, e, m) in &segments {
+        if m > 1 {
+            r.duplicates += (e - s) * (m as u64 - 1);
+            keep_first(&mut ex.duplicate, s);
+        }
+    }
+    // Intersect the multiplicity segments with the outcome ranges.
+    let mut covered_by_outcome = 0u64;
+    for (&os, &(oe, outcome)) in &outcomes.ranges {
+        covered_by_outcome += oe - os;
+        let from = segments.partition_point(|seg| seg.1 <= os);
+        for &(s, e, m) in &segments[from..] {
+            if s >= oe {
+                break;
+            }
+            let len = e.min(oe) - s.max(os);
+            let x = s.max(os);
+            match (outcome, m > 0) {
+                (Outcome::Acked, false) => {
+                    r.lost_acked += len;
+                    keep_first(&mut ex.lost_acked, x);
+                }
+                (Outcome::Failed, false) => {
+                    r.lost_failed += len;
+                    keep_first(&mut ex.lost_failed, x);
+                }
+                (Outcome::Failed, true) => {
+                    r.failed_present += len;
+                    keep_first(&mut ex.failed_present, x);
+                }
+                (Outcome::Acked, true) => {}
+            }
+        }
+    }
+    r.pending += sent.saturating_sub(covered_by_outcome);
+}
+
+/// Classify every record of the run. `rejected` records failed inside `send()` and never got
+/// an identity: they count as failed and absent.
+pub fn classify(
+    outcomes: &[OutcomeRanges],
+    sent: &[u64],
+    rejected: u64,
+    logs: &[Vec<LogEntry>],
+) -> DeliveryReport {
+    let mut r = DeliveryReport {
+        lost_failed: rejected,
+        ..DeliveryReport::default()
+    };
+    for p in 0..outcomes.len() {
+        classify_partition(
+            &outcomes[p],
+            sent[p],
+            &logs[p],
+            &mut r,
+            &mut Examples::default(),
+        );
+    }
+    r
+}
+
+/// The first record flagged by the checker, in order of gravity: lost acknowledged,
+/// duplicated, reordered, failed-but-present, lost failed. Returns (partition, record, class).
+pub fn first_anomaly(
+    outcomes: &[OutcomeRanges],
+    sent: &[u64],
+    logs: &[Vec<LogEntry>],
+) -> Option<(u32, u64, &'static str)> {
+    let ex: Vec<Examples> = (0..outcomes.len())
+        .map(|p| {
+            let mut e = Examples::default();
+            classify_partition(
+                &outcomes[p],
+                sent[p],
+                &logs[p],
+                &mut DeliveryReport::default(),
+                &mut e,
+            );
+            e
+        })
+        .collect();
+    type Getter = fn(&Examples) -> Option<u64>;
+    let classes: [(&'static str, Getter); 5] = [
+        ("lost_acked", |e| e.lost_acked),
+        ("duplicates", |e| e.duplicate),
+        ("reordered", |e| e.reordered),
+        ("failed_present", |e| e.failed_present),
+        ("lost_failed", |e| e.lost_failed),
+    ];
+    classes.iter().find_map(|(name, get)| {
+        ex.iter()
+            .enumerate()
+            .find_map(|(p, e)| get(e).map(|r| (p as u32, r, *name)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::partition_log::ProducerInfo;
+
+    fn entry(rec_start: u64, count: u32) -> LogEntry {
+        LogEntry {
+            base_offset: 0,
+            count,
+            rec_start,
+            leader_epoch: 0,
+            producer: ProducerInfo::default(),
+            bytes: 0,
+            append_time: 0,
+        }
+    }
+
+    fn outcomes(v: &[(u64, u64, Outcome)]) -> OutcomeRanges {
+        let mut o = OutcomeRanges::default();
+        for &(s, e, x) in v {
+            o.insert(s, e, x);
+        }
+        o
+    }
+
+    #[test]
+    fn everything_acked_and_present_is_clean() {
+        let o = outcomes(&[(0, 30, Outcome::Acked)]);
+        let r = classify(&[o], &[30], 0, &[vec![entry(0, 10), entry(10, 20)]]);
+        assert_eq!(r, DeliveryReport::default());
+    }
+
+    #[test]
+    fn acked_but_absent_is_lost_acked() {
+        let o = outcomes(&[(0, 30, Outcome::Acked)]);
+        let r = classify(&[o], &[30], 0, &[vec![entry(0, 10), entry(20, 10)]]);
+        assert_eq!(r.lost_acked, 10);
+    }
+
+    #[test]
+    fn failed_absent_failed_present_and_pending() {
+        let o = outcomes(&[(0, 10, Outcome::Failed), (10, 20, Outcome::Failed)]);
+        let r = classify(&[o], &[25], 3, &[vec![entry(10, 10)]]);
+        assert_eq!((r.lost_failed, r.failed_present, r.pending), (13, 10, 5));
+    }
+
+    #[test]
+    fn retry_duplicate_and_reorder() {
+        // B(0..10) C(10..20) B again: 10 duplicates, no reorder.
+        let o = outcomes(&[(0, 20, Outcome::Acked)]);
+        let r = classify(
+            &[o.clone()],
+            &[20],
+            0,
+            &[vec![entry(0, 10), entry(10, 10), entry(0, 10)]],
+        );
+        assert_eq!((r.duplicates, r.reordered), (10, 0));
+        // C before B, B written once: 10 reordered, no duplicates.
+        let r = classify(&[o], &[20], 0, &[vec![entry(10, 10), entry(0, 10)]]);
+        assert_eq!((r.duplicates, r.reordered, r.lost_acked), (0, 10, 0));
+    }
+
+    #[test]
+    fn records_never_sent_are_phantoms() {
+        let o = outcomes(&[(0, 10, Outcome::Acked)]);
+        let r = classify(&[o], &[10], 0, &[vec![entry(0, 12)]]);
+        assert_eq!(r.phantom, 2);
+    }
+}

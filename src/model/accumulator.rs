@@ -1,0 +1,428 @@
+//! `RecordAccumulator`: per-partition deques of batches, v2 byte accounting, `batch.size`,
+//! `linger.ms`, `buffer.memory` (`BufferPool`) and the built-in uniform sticky partitioner
+//! (KIP-794, `BuiltInPartitioner`). Reference sections 2.3, 2.4, 3 and 4.
+
+use super::record_batch::{estimate_size_upper_bound, record_size, RECORD_BATCH_OVERHEAD};
+use crate::config::RunSpec;
+use crate::sim::{SimTime, NS_PER_MS};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::VecDeque;
+
+pub type BatchId = u32;
+
+/// `ProducerBatch`: a range of records of one partition.
+#[derive(Clone, Debug)]
+pub struct Batch {
+    pub partition: u32,
+    /// Identity of the first record (per-partition application sequence).
+    pub rec_start: u64,
+    pub count: u32,
+    /// Exact v2 size so far, header included (`estimatedSizeInBytes`).
+    pub bytes: u32,
+    /// `writeLimit`: the buffer capacity, `max(batch.size, first record's upper bound)`.
+    pub write_limit: u32,
+    /// `buffer.memory` held from creation until the batch completes.
+    pub reserved: u64,
+    pub created: SimTime,
+    /// Time of the first / last `send()` call of the records in the batch.
+    pub first_sent: SimTime,
+    pub last_sent: SimTime,
+    base_ts_ms: u64,
+    /// Closed for appends (a record did not fit, or drained).
+    pub closed: bool,
+    pub attempts: u32,
+    pub last_attempt: SimTime,
+    /// Re-enqueued after a retriable error at least once.
+    pub retrying: bool,
+    /// End of the retry backoff (`retry.backoff.ms` exponential with jitter, KIP-580).
+    pub backoff_until: SimTime,
+    /// Idempotence: base sequence (-1 until assigned at drain) and producer epoch.
+    pub seq: i32,
+    pub producer_epoch: u16,
+    pub in_flight: bool,
+    pub done: bool,
+    /// Producer's metadata leader epoch at the last attempt (KIP-951 skip-backoff).
+    pub leader_epoch_at_attempt: u32,
+    /// Sync application threads waiting for records of this batch.
+    pub sync_waiters: u32,
+}
+
+impl Batch {
+    /// `ProducerBatch.isFull`.
+    pub fn is_full(&self) -> bool {
+        self.closed || self.write_limit <= self.bytes
+    }
+}
+
+/// Result of trying to append one record.
+pub enum Append {
+    /// Appended to an existing or a new batch; `wake` when the sender should look now (a new
+    /// batch or a full one, `RecordAppendResult.batchIsFull || newBatchCreated`).
+    Done {
+        batch: BatchId,
+        rec: u64,
+        new_batch: bool,
+        full: bool,
+    },
+    /// No `buffer.memory` for a new batch: `send()` blocks.
+    NoMemory,
+}
+
+pub struct Accumulator {
+    pub batches: Vec<Batch>,
+    free_ids: Vec<BatchId>,
+    /// Per partition, batches not in flight: the open one at the back, retries at the front.
+    pub deques: Vec<VecDeque<BatchId>>,
+    pub free_memory: u64,
+    /// Number of `send()` calls waiting for memory (`BufferPool.queued()`): makes every batch
+    /// ready ("exhausted").
+    pub memory_waiters: usize,
+    /// Batches created and not yet completed.
+    pub live: u64,
+    batch_size: u32,
+    key: Option<u32>,
+    value: Option<u32>,
+    estimate: u32,
+    sticky: Option<u32>,
+    sticky_bytes: u64,
+    adaptive: bool,
+    rng: ChaCha8Rng,
+    pub batches_created: u64,
+    pub records_batched: u64,
+    pub bytes_batched: u64,
+}
+
+impl Accumulator {
+    pub fn new(spec: &RunSpec, rng: ChaCha8Rng) -> Accumulator {
+        let key = (spec.workload.keys > 0).then_some(spec.workload.key_bytes);
+        let value = Some(spec.workload.record_bytes);
+        Accumulator {
+            batches: Vec::new(),
+            free_ids: Vec::new(),
+            deques: vec![VecDeque::new(); spec.cluster.partitions as usize],
+            free_memory: spec.producer.buffer_memory,
+            memory_waiters: 0,
+            live: 0,
+            batch_size: spec.producer.batch_size,
+            key,
+            value,
+            estimate: estimate_size_upper_bound(key, value),
+            sticky: None,
+            sticky_bytes: 0,
+            adaptive: spec.producer.partitioner_adaptive_partitioning_enable,
+            rng,
+            batches_created: 0,
+            records_batched: 0,
+            bytes_batched: 0,
+        }
+    }
+
+    /// Upper-bound size estimate of one record (for `max.request.size` / `buffer.memory`).
+    pub fn record_estimate(&self) -> u32 {
+        self.estimate
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Try to append one record sent at `sent_at` to `partition` (`RecordAccumulator.append`).
+    pub fn append(
+        &mut self,
+        partition: u32,
+        now: SimTime,
+        sent_at: SimTime,
+        next_rec: u64,
+    ) -> Append {
+        let now_ms = now / NS_PER_MS;
+        if let Some(&last) = self.deques[partition as usize].back() {
+            let b = &mut self.batches[last as usize];
+            if !b.closed {
+                let size = record_size(
+                    b.count,
+                    (now_ms - b.base_ts_ms) as i64,
+                    self.key,
+                    self.value,
+                );
+                // MemoryRecordsBuilder.hasRoomFor: the first record always fits.
+                if b.bytes + size <= b.write_limit {
+                    debug_assert_eq!(b.rec_start + b.count as u64, next_rec);
+                    b.bytes += size;
+                    b.count += 1;
+                    b.last_sent = sent_at;
+                    self.records_batched += 1;
+                    self.bytes_batched += size as u64;
+                    let full = b.is_full();
+                    self.note_sticky(partition, size as u64, full);
+                    return Append::Done {
+                        batch: last,
+                        rec: next_rec,
+                        new_batch: false,
+                        full,
+                    };
+                }
+                b.closed = true;
+            }
+        }
+        // A new batch: allocate max(batch.size, upper bound of this record) from the pool.
+        let reserve = self.batch_size.max(self.estimate) as u64;
+        if self.free_memory < reserve {
+            return Append::NoMemory;
+        }
+        self.free_memory -= reserve;
+        let size = record_size(0, 0, self.key, self.value);
+        let batch = Batch {
+            partition,
+            rec_start: next_rec,
+            count: 1,
+            bytes: RECORD_BATCH_OVERHEAD + size,
+            write_limit: reserve as u32,
+            reserved: reserve,
+            created: now,
+            first_sent: sent_at,
+            last_sent: sent_at,
+            base_ts_ms: now_ms,
+            closed: false,
+            attempts: 0,
+            last_attempt: now,
+            retrying: false,
+            backoff_until: 0,
+            seq: -1,
+            producer_epoch: 0,
+            in_flight: false,
+            done: false,
+            leader_epoch_at_attempt: 0,
+            sync_waiters: 0,
+        };
+        let id = match self.free_ids.pop() {
+            Some(id) => {
+                self.batches[id as usize] = batch;
+                id
+            }
+            None => {
+                self.batches.push(batch);
+                (self.batches.len() - 1) as BatchId
+            }
+        };
+        self.deques[partition as usize].push_back(id);
+        self.live += 1;
+        self.batches_created += 1;
+        self.records_batched += 1;
+        self.bytes_batched += (RECORD_BATCH_OVERHEAD + size) as u64;
+        let full = self.batches[id as usize].is_full();
+        self.note_sticky(partition, (RECORD_BATCH_OVERHEAD + size) as u64, full);
+        Append::Done {
+            batch: id,
+            rec: next_rec,
+            new_batch: true,
+            full,
+        }
+    }
+
+    /// `BuiltInPartitioner.updatePartitionInfo`: count bytes produced to the sticky partition;
+    /// switch after `batch.size` bytes if the last batch is full, or after 2x regardless.
+    fn note_sticky(&mut self, partition: u32, appended: u64, last_full: bool) {
+        if self.key.is_some() || self.sticky != Some(partition) {
+            return;
+        }
+        self.sticky_bytes += appended;
+        let bs = self.batch_size.max(1) as u64;
+        if (self.sticky_bytes >= bs && last_full) || self.sticky_bytes >= 2 * bs {
+            self.sticky = None;
+        }
+    }
+
+    /// The current sticky partition for a keyless record, choosing a new one when needed
+    /// (`BuiltInPartitioner.nextPartition`): among partitions with a known leader, weighted
+    /// by inverse queue length when adaptive partitioning is on (KIP-794), else uniform.
+    pub fn sticky_partition(&mut self, has_leader: &[bool]) -> u32 {
+        if let Some(p) = self.sticky {
+            return p;
+        }
+        let n = self.deques.len();
+        let available: Vec<u32> = (0..n as u32).filter(|&p| has_leader[p as usize]).collect();
+        let candidates: Vec<u32> = if available.is_empty() {
+            (0..n as u32).collect()
+        } else {
+            available
+        };
+        let p = if self.adaptive && candidates.len() > 1 {
+            let lens: Vec<u64> = candidates
+                .iter()
+                .map(|&p| self.deques[p as usize].len() as u64)
+                .collect();
+            let max = *lens.iter().max().unwrap();
+            if lens.iter().all(|&l| l == max) {
+                candidates[self.rng.gen_range(0..candidates.len())]
+            } else {
+                // weights (maxQueueLen + 1) - queueLen, sampled from the cumulative table
+                let weights: Vec<u64> = lens.iter().map(|&l| max + 1 - l).collect();
+                let total: u64 = weights.iter().sum();
+                let mut r = self.rng.gen_range(0..total);
+                let mut chosen = candidates[candidates.len() - 1];
+                for (i, w) in weights.iter().enumerate() {
+                    if r < *w {
+                        chosen = candidates[i];
+                        break;
+                    }
+                    r -= w;
+                }
+                chosen
+            }
+        } else {
+            candidates[self.rng.gen_range(0..candidates.len())]
+        };
+        self.sticky = Some(p);
+        self.sticky_bytes = 0;
+        p
+    }
+
+    /// Release a completed batch: its memory returns to the pool.
+    pub fn release(&mut self, id: BatchId) {
+        let b = &mut self.batches[id as usize];
+        debug_assert!(!b.done);
+        b.done = true;
+        self.free_memory += b.reserved;
+        self.live -= 1;
+    }
+
+    /// Recycle the slot of a completed batch once nothing refers to it any more.
+    pub fn recycle(&mut self, id: BatchId) {
+        debug_assert!(self.batches[id as usize].done);
+        self.free_ids.push(id);
+    }
+
+    /// Remove the head batch of a partition's deque (drain).
+    pub fn pop_head(&mut self, partition: u32) -> Option<BatchId> {
+        self.deques[partition as usize].pop_front()
+    }
+
+    /// `RecordAccumulator.reenqueue`: a retried batch goes back to the front; with idempotence
+    /// in sequence order (`insertInSequenceOrder`).
+    pub fn reenqueue(&mut self, id: BatchId) {
+        let (p, seq) = {
+            let b = &self.batches[id as usize];
+            (b.partition as usize, b.seq)
+        };
+        let dq = &mut self.deques[p];
+        if seq >= 0 {
+            let pos = dq
+                .iter()
+                .position(|&o| {
+                    let ob = &self.batches[o as usize];
+                    ob.seq < 0 || ob.seq > seq
+                })
+                .unwrap_or(dq.len());
+            dq.insert(pos, id);
+        } else {
+            dq.push_front(id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{rng_stream, Stream};
+
+    fn acc(batch_size: u32, buffer: u64) -> Accumulator {
+        let mut spec = RunSpec::default();
+        spec.producer.batch_size = batch_size;
+        spec.producer.buffer_memory = buffer;
+        Accumulator::new(&spec, rng_stream(1, Stream::Partitioner))
+    }
+
+    fn fill(a: &mut Accumulator, p: u32, n: u64) -> Vec<(BatchId, bool, bool)> {
+        (0..n)
+            .map(|i| match a.append(p, 0, 0, i) {
+                Append::Done {
+                    batch,
+                    new_batch,
+                    full,
+                    ..
+                } => (batch, new_batch, full),
+                Append::NoMemory => panic!("no memory"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_16k_batch_holds_148_keyless_100_byte_records() {
+        let mut a = acc(16_384, 1 << 25);
+        let r = fill(&mut a, 0, 149);
+        assert!(r[0].1, "first record creates a batch");
+        assert!(r[1..148].iter().all(|x| !x.1 && x.0 == r[0].0));
+        assert!(r[148].1, "record 149 starts a new batch");
+        let b = &a.batches[r[0].0 as usize];
+        assert_eq!((b.count, b.bytes), (148, 16_277));
+        assert!(b.closed);
+        assert_eq!(a.deques[0].len(), 2);
+    }
+
+    #[test]
+    fn batch_size_zero_puts_each_record_in_its_own_batch() {
+        let mut a = acc(0, 1 << 25);
+        let r = fill(&mut a, 0, 3);
+        assert!(r.iter().all(|x| x.1));
+        assert_eq!(a.batches[0].write_limit, 186);
+    }
+
+    #[test]
+    fn memory_is_held_per_batch_and_blocks_when_exhausted() {
+        let mut a = acc(16_384, 2 * 16_384);
+        fill(&mut a, 0, 148);
+        fill(&mut a, 1, 1);
+        assert_eq!(a.free_memory, 0);
+        assert!(matches!(a.append(2, 0, 0, 0), Append::NoMemory));
+        let head = a.pop_head(0).unwrap();
+        a.release(head);
+        assert_eq!(a.free_memory, 16_384);
+        assert!(matches!(
+            a.append(2, 0, 0, 0),
+            Append::Done {
+                new_batch: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn retries_reenqueue_in_sequence_order() {
+        let mut a = acc(16_384, 1 << 25);
+        for p in 0..3u64 {
+            fill(&mut a, 0, 1);
+            let id = *a.deques[0].back().unwrap();
+            a.batches[id as usize].closed = true;
+            a.batches[id as usize].seq = p as i32 * 10;
+            let _ = p;
+        }
+        let ids: Vec<BatchId> = (0..3).map(|_| a.pop_head(0).unwrap()).collect();
+        a.reenqueue(ids[2]);
+        a.reenqueue(ids[0]);
+        a.reenqueue(ids[1]);
+        let order: Vec<BatchId> = a.deques[0].iter().copied().collect();
+        assert_eq!(order, ids);
+    }
+
+    #[test]
+    fn sticky_partition_switches_after_one_to_two_batch_sizes() {
+        let mut a = acc(16_384, 1 << 30);
+        let leaders = vec![true; 6];
+        let p = a.sticky_partition(&leaders);
+        let mut bytes = 0u64;
+        for rec in 0.. {
+            if let Append::Done { .. } = a.append(p, 0, 0, rec) {
+                bytes += if rec == 0 { 61 + 109 } else { 109 };
+            }
+            if a.sticky.is_none() {
+                break;
+            }
+            assert!(bytes < 3 * 16_384, "never switched");
+        }
+        assert!(
+            (16_384..=2 * 16_384 + 110).contains(&bytes),
+            "switched after {bytes} bytes"
+        );
+    }
+}

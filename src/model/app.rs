@@ -1,0 +1,312 @@
+//! The application threads calling `KafkaProducer.send()`: open-loop arrivals (constant or
+//! Poisson) for `async` and `fire-and-forget`, closed loop for `sync` (`send().get()`, one
+//! record outstanding per thread, reference 8.2). `send()` blocks when `buffer.memory` is
+//! exhausted, up to `max.block.ms`, then fails with `BufferExhaustedException` through the
+//! future / callback (reference 2.1, 2.4).
+
+use super::accumulator::Append;
+use super::{ErrorCode, Event, World};
+use crate::config::{Arrival, RunSpec, SendMode};
+use crate::sim::{ms, SimTime, NS_PER_S};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::VecDeque;
+
+#[derive(Clone, Debug)]
+pub struct SyncThread {
+    /// Next scheduled send (the offered rate caps a sync thread too).
+    pub next_at: SimTime,
+    /// Record this thread waits for: (partition, record identity).
+    pub waiting: Option<(u32, u64)>,
+}
+
+/// A `send()` blocked in `BufferPool.allocate`.
+#[derive(Clone, Debug)]
+struct Waiter {
+    id: u64,
+    thread: Option<u32>,
+    sent_at: SimTime,
+}
+
+pub struct App {
+    mode: SendMode,
+    arrival: Arrival,
+    /// Mean time between sends of one arrival stream, nanoseconds (fractional).
+    interval_ns: f64,
+    /// Open loop: next arrival time (fractional ns carried to avoid drift).
+    next_at: f64,
+    open_blocked: bool,
+    pub threads: Vec<SyncThread>,
+    waiters: VecDeque<Waiter>,
+    next_waiter: u64,
+    rng: ChaCha8Rng,
+    /// Partition of each key (murmur2 of the key bytes), precomputed.
+    key_partitions: Vec<u32>,
+    pub stopped: bool,
+}
+
+impl App {
+    pub fn new(spec: &RunSpec, rng: ChaCha8Rng) -> App {
+        let w = &spec.workload;
+        let threads = if spec.producer.send_mode == SendMode::Sync {
+            w.threads.max(1)
+        } else {
+            1
+        };
+        let interval_ns = NS_PER_S as f64 * threads as f64 / w.rate;
+        let key_partitions = (0..w.keys)
+            .map(|k| {
+                let key = format!("{:0width$}", k, width = w.key_bytes as usize);
+                super::murmur2::partition_for_key(
+                    &key.as_bytes()[..w.key_bytes as usize],
+                    spec.cluster.partitions,
+                )
+            })
+            .collect();
+        App {
+            mode: spec.producer.send_mode,
+            arrival: w.arrival,
+            interval_ns,
+            next_at: 0.0,
+            open_blocked: false,
+            threads: Vec::new(),
+            waiters: VecDeque::new(),
+            next_waiter: 0,
+            rng,
+            key_partitions,
+            stopped: false,
+        }
+    }
+
+    fn draw_interval(&mut self) -> f64 {
+        match self.arrival {
+            Arrival::Constant => self.interval_ns,
+            Arrival::Poisson => {
+                let u: f64 = self.rng.gen();
+                -(1.0 - u).ln() * self.interval_ns
+            }
+        }
+    }
+
+    /// The next open-loop arrival, if the application is sending and not blocked.
+    #[inline]
+    pub fn next_open_loop_arrival(&self) -> Option<SimTime> {
+        if self.mode == SendMode::Sync || self.stopped || self.open_blocked {
+            None
+        } else {
+            Some(self.next_at as SimTime)
+        }
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.waiters.is_empty() && self.threads.iter().all(|t| t.waiting.is_none())
+    }
+}
+
+impl World {
+    pub(super) fn app_start(&mut self) {
+        if self.app.mode == SendMode::Sync {
+            let n = self.spec.workload.threads.max(1);
+            for t in 0..n {
+                // Stagger thread starts over one interval so they do not send in lock step.
+                let start = (self.app.interval_ns * t as f64 / n as f64) as SimTime;
+                self.app.threads.push(SyncThread {
+                    next_at: start,
+                    waiting: None,
+                });
+                self.schedule(start, Event::AppWake { thread: t });
+            }
+        } else {
+            let first = self.app.draw_interval() * 0.0;
+            self.app.next_at = first;
+        }
+    }
+
+    pub(super) fn app_stop(&mut self) {
+        self.app.stopped = true;
+    }
+
+    /// Choose the partition of the next record (`KafkaProducer.partition`, BuiltInPartitioner).
+    fn choose_partition(&mut self) -> u32 {
+        if !self.app.key_partitions.is_empty() && !self.spec.producer.partitioner_ignore_keys {
+            let k = self.app.rng.gen_range(0..self.app.key_partitions.len());
+            self.app.key_partitions[k]
+        } else {
+            let has_leader = self.sender.has_leader_mask();
+            self.acc.sticky_partition(has_leader)
+        }
+    }
+
+    /// One open-loop `send()` call at `self.now`.
+    pub(super) fn app_arrival(&mut self) {
+        let interval = self.app.draw_interval();
+        self.app.next_at += interval;
+        let sent_at = self.now;
+        self.send_record(None, sent_at);
+    }
+
+    pub(super) fn app_wake(&mut self, thread: u32) {
+        if self.app.stopped {
+            return;
+        }
+        let t = &self.app.threads[thread as usize];
+        if t.waiting.is_some() {
+            return;
+        }
+        let sent_at = self.now;
+        self.send_record(Some(thread), sent_at);
+    }
+
+    /// `KafkaProducer.send` -> `RecordAccumulator.append`; blocks on memory.
+    fn send_record(&mut self, thread: Option<u32>, sent_at: SimTime) {
+        // KafkaProducer.ensureValidRecordSize: the upper-bound estimate must fit
+        // max.request.size and buffer.memory, else RecordTooLargeException (non-retriable,
+        // delivered through the future / callback).
+        let est = self.acc.record_estimate() as u64;
+        if est > self.spec.producer.max_request_size as u64
+            || est > self.spec.producer.buffer_memory
+        {
+            self.ledger.reject(1);
+            self.record_rejected(thread, ErrorCode::RecordTooLarge);
+            return;
+        }
+        if !self.app.waiters.is_empty() {
+            // BufferPool waiters are served in FIFO order.
+            self.block(thread, sent_at);
+            return;
+        }
+        if !self.try_append(thread, sent_at) {
+            self.block(thread, sent_at);
+        }
+    }
+
+    /// Append one record; false when `buffer.memory` has no room for a needed new batch.
+    fn try_append(&mut self, thread: Option<u32>, sent_at: SimTime) -> bool {
+        let partition = self.choose_partition();
+        let next_rec = self.ledger.sent[partition as usize];
+        match self.acc.append(partition, self.now, sent_at, next_rec) {
+            Append::NoMemory => false,
+            Append::Done {
+                batch,
+                rec,
+                new_batch,
+                full,
+            } => {
+                self.ledger.sent[partition as usize] += 1;
+                if let Some(t) = thread {
+                    self.app.threads[t as usize].waiting = Some((partition, rec));
+                    self.acc.batches[batch as usize].sync_waiters += 1;
+                }
+                if self.trace.is_some() && self.traced(partition, rec, 1) {
+                    let b = &self.acc.batches[batch as usize];
+                    let line = format!(
+                        "send(): record {partition}:{rec} appended to batch #{batch} (partition {partition}, records {}..{}, {})",
+                        b.rec_start,
+                        b.rec_start + b.count as u64 - 1,
+                        if new_batch { "new batch" } else { "open batch" }
+                    );
+                    self.trace_line(line);
+                }
+                if full || new_batch {
+                    // sender.wakeup(): a full batch is ready now; a new one may be (linger 0)
+                    // or becomes ready when its linger expires.
+                    let at = if full {
+                        self.now
+                    } else {
+                        self.now + ms(self.spec.producer.linger_ms)
+                    };
+                    self.sender_schedule(at);
+                }
+                true
+            }
+        }
+    }
+
+    fn block(&mut self, thread: Option<u32>, sent_at: SimTime) {
+        let id = self.app.next_waiter;
+        self.app.next_waiter += 1;
+        self.app.waiters.push_back(Waiter {
+            id,
+            thread,
+            sent_at,
+        });
+        self.acc.memory_waiters = self.app.waiters.len();
+        if thread.is_none() {
+            self.app.open_blocked = true;
+        } else if let Some(t) = thread {
+            // the thread is busy inside send(); mark it waiting on nothing in particular
+            self.app.threads[t as usize].waiting = Some((u32::MAX, id));
+        }
+        // "exhausted": every batch becomes sendable while someone waits for memory.
+        self.sender_schedule(self.now);
+        self.schedule(
+            sent_at + ms(self.spec.producer.max_block_ms),
+            Event::MemoryWaitTimeout { waiter: id },
+        );
+    }
+
+    /// Memory was released: serve blocked `send()` calls in FIFO order.
+    pub(super) fn memory_released(&mut self) {
+        while let Some(w) = self.app.waiters.front().cloned() {
+            if let Some(t) = w.thread {
+                self.app.threads[t as usize].waiting = None;
+            }
+            if !self.try_append(w.thread, w.sent_at) {
+                if let Some(t) = w.thread {
+                    self.app.threads[t as usize].waiting = Some((u32::MAX, w.id));
+                }
+                break;
+            }
+            self.app.waiters.pop_front();
+            if w.thread.is_none() {
+                self.app.open_blocked = false;
+            }
+        }
+        self.acc.memory_waiters = self.app.waiters.len();
+    }
+
+    pub(super) fn memory_wait_timeout(&mut self, waiter: u64) {
+        let Some(pos) = self.app.waiters.iter().position(|w| w.id == waiter) else {
+            return;
+        };
+        let w = self.app.waiters.remove(pos).unwrap();
+        self.acc.memory_waiters = self.app.waiters.len();
+        if w.thread.is_none() {
+            self.app.open_blocked = self.app.waiters.iter().any(|x| x.thread.is_none());
+        }
+        self.ledger.reject(1);
+        self.record_rejected(w.thread, ErrorCode::BufferExhausted);
+    }
+
+    fn record_rejected(&mut self, thread: Option<u32>, _error: ErrorCode) {
+        if let Some(t) = thread {
+            self.app.threads[t as usize].waiting = None;
+            self.sync_thread_next(t);
+        }
+    }
+
+    /// A sync thread's `get()` returned: schedule its next `send()`.
+    pub(super) fn sync_thread_next(&mut self, t: u32) {
+        let interval = self.app.draw_interval();
+        let th = &mut self.app.threads[t as usize];
+        th.next_at += interval as SimTime;
+        let at = th.next_at.max(self.now);
+        th.next_at = at;
+        if !self.app.stopped {
+            self.schedule(at, Event::AppWake { thread: t });
+        }
+    }
+
+    /// Records `[start, start+count)` of `partition` completed: wake sync threads waiting on them.
+    pub(super) fn app_records_completed(&mut self, partition: u32, start: u64, count: u32) {
+        let end = start + count as u64;
+        for t in 0..self.app.threads.len() {
+            if let Some((p, r)) = self.app.threads[t].waiting {
+                if p == partition && r >= start && r < end {
+                    self.app.threads[t].waiting = None;
+                    self.sync_thread_next(t as u32);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,385 @@
+//! The KRaft controller: broker heartbeats and session expiry (`BrokerHeartbeatManager`,
+//! `broker.session.timeout.ms`), fencing, leader election (`PartitionChangeBuilder`:
+//! first ISR member in assignment order; unclean election when enabled), ISR changes
+//! (`AlterPartition`), and publishing partition state to brokers. Reference 7.4, 7.7, 7.8.
+
+use super::{Envelope, Event, Message, PartitionState, World};
+use crate::config::{ClusterConfig, RunSpec};
+use crate::sim::{ms, SimTime};
+
+/// Replica assignment as `AdminUtils.assignReplicasToBrokersRackUnaware` with start index 0:
+/// leaders round-robin over brokers, followers shifted so replicas spread evenly.
+pub fn assign_replicas(c: &ClusterConfig) -> Vec<Vec<u32>> {
+    let n = c.brokers;
+    let rf = c.replication_factor.min(n);
+    let mut shift = 0u32;
+    (0..c.partitions)
+        .map(|p| {
+            if p > 0 && p % n == 0 {
+                shift += 1;
+            }
+            let first = p % n;
+            let mut reps = vec![first];
+            for j in 0..rf.saturating_sub(1) {
+                let s = 1 + (shift + j) % (n - 1).max(1);
+                reps.push((first + s) % n);
+            }
+            reps
+        })
+        .collect()
+}
+
+pub struct Controller {
+    pub parts: Vec<PartitionState>,
+    pub fenced: Vec<bool>,
+    incarnation: Vec<u64>,
+    /// Heartbeats received per broker (a session check compares against it).
+    hb_seen: Vec<u64>,
+    pub version: u64,
+    pub elections: u64,
+    unclean: bool,
+    session_timeout: SimTime,
+}
+
+impl Controller {
+    pub fn new(spec: &RunSpec, assignment: &[Vec<u32>]) -> Controller {
+        Controller {
+            parts: assignment
+                .iter()
+                .map(|reps| PartitionState {
+                    replicas: reps.clone(),
+                    leader: Some(reps[0]),
+                    leader_epoch: 0,
+                    isr: reps.clone(),
+                    partition_epoch: 0,
+                })
+                .collect(),
+            fenced: vec![false; spec.cluster.brokers as usize],
+            incarnation: vec![1; spec.cluster.brokers as usize],
+            hb_seen: vec![0; spec.cluster.brokers as usize],
+            version: 1,
+            elections: 0,
+            unclean: spec.cluster.unclean_leader_election_enable,
+            session_timeout: ms(spec.cluster.broker_session_timeout_ms),
+        }
+    }
+
+    pub fn snapshot(&self) -> Vec<(u32, PartitionState)> {
+        self.parts
+            .iter()
+            .enumerate()
+            .map(|(p, s)| (p as u32, s.clone()))
+            .collect()
+    }
+
+    pub fn note_heartbeat(&mut self, b: u32, _now: SimTime) -> u64 {
+        self.hb_seen[b as usize] += 1;
+        self.hb_seen[b as usize]
+    }
+
+    /// `PartitionChangeBuilder.electLeader`: the first replica in assignment order that is in
+    /// the ISR and unfenced; else, with unclean election, the first unfenced replica.
+    /// Returns (leader, unclean).
+    fn elect(&self, p: usize) -> Option<(u32, bool)> {
+        let st = &self.parts[p];
+        let ok = |b: &u32| !self.fenced[*b as usize];
+        if let Some(&l) = st.replicas.iter().find(|b| st.isr.contains(b) && ok(b)) {
+            return Some((l, false));
+        }
+        if self.unclean {
+            if let Some(&l) = st.replicas.iter().find(|b| ok(b)) {
+                return Some((l, true));
+            }
+        }
+        None
+    }
+
+    fn set_leader(&mut self, p: usize, leader: Option<(u32, bool)>) {
+        let st = &mut self.parts[p];
+        let new = leader.map(|l| l.0);
+        if st.leader != new {
+            st.leader_epoch += 1;
+            if new.is_some() {
+                self.elections += 1;
+            }
+        }
+        st.leader = new;
+        if let Some((l, true)) = leader {
+            // Unclean: the elected out-of-sync replica's log becomes the truth.
+            st.isr = vec![l];
+        }
+        st.partition_epoch += 1;
+    }
+}
+
+impl World {
+    /// Publish changed partitions to every broker (the metadata log, pushed).
+    fn publish(&mut self, changed: Vec<u32>) {
+        if changed.is_empty() {
+            return;
+        }
+        self.controller.version += 1;
+        let version = self.controller.version;
+        let partitions: Vec<(u32, PartitionState)> = changed
+            .iter()
+            .map(|&p| (p, self.controller.parts[p as usize].clone()))
+            .collect();
+        if let Some(t) = self.trace.as_ref() {
+            let tp = t.partition;
+            if let Some((_, st)) = partitions.iter().find(|(p, _)| *p == tp) {
+                let line = format!(
+                    "controller: partition {tp} now leader {} (epoch {}), ISR {:?}",
+                    st.leader.map_or("none".to_string(), |l| format!("b{l}")),
+                    st.leader_epoch,
+                    st.isr
+                );
+                self.trace_line(line);
+            }
+        }
+        let from = self.controller_node();
+        let at = self.now + ms(self.spec.cluster.metadata_propagation_ms);
+        for b in 0..self.brokers.len() {
+            let msg = Message::MetadataUpdate {
+                version,
+                partitions: partitions.clone(),
+            };
+            let saved = self.now;
+            self.now = at;
+            self.send_message(from, World::broker_node(b as u32), 0, msg);
+            self.now = saved;
+        }
+    }
+
+    /// Fence a broker whose session expired: leave ISRs (never the last member), move
+    /// leadership (`ReplicationControlManager.handleBrokerFenced`).
+    fn fence(&mut self, b: u32) {
+        if self.controller.fenced[b as usize] {
+            return;
+        }
+        self.controller.fenced[b as usize] = true;
+        if self.trace.is_some() {
+            self.trace_line(format!(
+                "controller: fenced b{b} (no heartbeat within broker.session.timeout.ms)"
+            ));
+        }
+        let mut changed = Vec::new();
+        for p in 0..self.controller.parts.len() {
+            let st = &self.controller.parts[p];
+            if !st.replicas.contains(&b) {
+                continue;
+            }
+            let mut touched = false;
+            if st.isr.contains(&b) && st.isr.len() > 1 {
+                self.controller.parts[p].isr.retain(|&x| x != b);
+                touched = true;
+            }
+            if self.controller.parts[p].leader == Some(b) {
+                let l = self.controller.elect(p);
+                self.controller.set_leader(p, l);
+                touched = false;
+                changed.push(p as u32);
+            }
+            if touched {
+                self.controller.parts[p].partition_epoch += 1;
+                changed.push(p as u32);
+            }
+        }
+        self.publish(changed);
+    }
+
+    /// An unfenced broker can lead partitions that have no leader.
+    fn unfence(&mut self, b: u32) {
+        self.controller.fenced[b as usize] = false;
+        let mut changed = Vec::new();
+        for p in 0..self.controller.parts.len() {
+            if self.controller.parts[p].leader.is_none()
+                && self.controller.parts[p].replicas.contains(&b)
+            {
+                if let Some(l) = self.controller.elect(p) {
+                    self.controller.set_leader(p, Some(l));
+                    changed.push(p as u32);
+                }
+            }
+        }
+        self.publish(changed);
+    }
+
+    pub(super) fn session_check(&mut self, b: u32, seen: u64) {
+        if self.controller.hb_seen[b as usize] == seen && !self.controller.fenced[b as usize] {
+            self.fence(b);
+        }
+    }
+
+    pub(super) fn controller_receive(&mut self, env: Envelope) {
+        match env.msg {
+            Message::Heartbeat {
+                broker,
+                incarnation,
+                metadata_version,
+            } => {
+                let bi = broker as usize;
+                if incarnation != self.controller.incarnation[bi] {
+                    // A re-registration after a restart: the old session is dead.
+                    self.controller.incarnation[bi] = incarnation;
+                    self.fence(broker);
+                }
+                let seen = self.controller.note_heartbeat(broker, self.now);
+                let at = self.now + self.controller.session_timeout;
+                self.schedule(at, Event::SessionCheck { broker, seen });
+                if self.controller.fenced[bi] {
+                    self.unfence(broker);
+                }
+                if metadata_version < self.controller.version {
+                    // The broker is behind on the metadata log: send it everything.
+                    let msg = Message::MetadataUpdate {
+                        version: self.controller.version,
+                        partitions: self.controller.snapshot(),
+                    };
+                    let from = self.controller_node();
+                    self.send_message(from, World::broker_node(broker), 0, msg);
+                }
+            }
+            Message::AlterPartition {
+                broker,
+                partition,
+                leader_epoch,
+                partition_epoch,
+                new_isr,
+            } => {
+                let p = partition as usize;
+                let st = &self.controller.parts[p];
+                let valid = st.leader == Some(broker)
+                    && st.leader_epoch == leader_epoch
+                    && st.partition_epoch == partition_epoch
+                    && new_isr.contains(&broker)
+                    && new_isr
+                        .iter()
+                        .all(|b| st.isr.contains(b) || !self.controller.fenced[*b as usize]);
+                if valid {
+                    let mut isr: Vec<u32> = st
+                        .replicas
+                        .iter()
+                        .copied()
+                        .filter(|b| new_isr.contains(b))
+                        .collect();
+                    isr.dedup();
+                    if self
+                        .trace
+                        .as_ref()
+                        .is_some_and(|t| t.partition == partition)
+                    {
+                        let line = format!(
+                            "controller: AlterPartition from b{broker}: ISR {:?} -> {:?}",
+                            self.controller.parts[p].isr, isr
+                        );
+                        self.trace_line(line);
+                    }
+                    self.controller.parts[p].isr = isr;
+                    self.controller.parts[p].partition_epoch += 1;
+                    self.publish(vec![partition]);
+                } else {
+                    // Rejected (stale epoch, zombie leader): tell the sender the current state.
+                    let msg = Message::MetadataUpdate {
+                        version: self.controller.version,
+                        partitions: vec![(partition, self.controller.parts[p].clone())],
+                    };
+                    let from = self.controller_node();
+                    self.send_message(from, World::broker_node(broker), 0, msg);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Every partition has an unfenced leader that leads it, all replicas alive, in the ISR,
+    /// caught up, and the HW at the log end.
+    pub(super) fn cluster_converged(&self) -> bool {
+        self.controller.parts.iter().enumerate().all(|(p, st)| {
+            let Some(l) = st.leader else { return false };
+            let leader = &self.brokers[l as usize];
+            let Some(lr) = leader.replicas[p].as_ref() else {
+                return false;
+            };
+            if !leader.alive || !lr.is_leader || lr.leader_epoch != st.leader_epoch {
+                return false;
+            }
+            let leo = lr.log.log_end_offset();
+            lr.hw == leo
+                && st.isr.len() == st.replicas.len()
+                && st.replicas.iter().all(|&b| {
+                    let br = &self.brokers[b as usize];
+                    br.alive
+                        && br.replicas[p]
+                            .as_ref()
+                            .is_some_and(|r| r.log.log_end_offset() == leo)
+                })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assignment_spreads_leaders_and_replicas() {
+        let c = ClusterConfig {
+            brokers: 3,
+            partitions: 6,
+            replication_factor: 3,
+            ..ClusterConfig::default()
+        };
+        let a = assign_replicas(&c);
+        assert_eq!(
+            a,
+            vec![
+                vec![0, 1, 2],
+                vec![1, 2, 0],
+                vec![2, 0, 1],
+                vec![0, 2, 1],
+                vec![1, 0, 2],
+                vec![2, 1, 0]
+            ]
+        );
+        let c = ClusterConfig {
+            brokers: 5,
+            partitions: 10,
+            replication_factor: 2,
+            ..ClusterConfig::default()
+        };
+        for reps in assign_replicas(&c) {
+            assert_eq!(reps.len(), 2);
+            assert_ne!(reps[0], reps[1]);
+        }
+    }
+
+    #[test]
+    fn clean_election_takes_first_isr_member_in_assignment_order() {
+        let spec = RunSpec::default();
+        let a = assign_replicas(&spec.cluster);
+        let mut c = Controller::new(&spec, &a);
+        c.fenced[0] = true;
+        c.parts[0].isr = vec![0, 2];
+        assert_eq!(c.elect(0), Some((2, false)));
+        c.fenced[2] = true;
+        assert_eq!(c.elect(0), None, "unclean election is off by default");
+        c.unclean = true;
+        assert_eq!(c.elect(0), Some((1, true)));
+    }
+
+    #[test]
+    fn leader_epoch_bumps_on_every_leader_change() {
+        let spec = RunSpec::default();
+        let a = assign_replicas(&spec.cluster);
+        let mut c = Controller::new(&spec, &a);
+        c.set_leader(0, Some((1, false)));
+        assert_eq!(c.parts[0].leader_epoch, 1);
+        c.set_leader(0, None);
+        assert_eq!(c.parts[0].leader_epoch, 2);
+        c.set_leader(0, Some((1, true)));
+        assert_eq!(
+            (c.parts[0].leader_epoch, c.parts[0].isr.clone()),
+            (3, vec![1])
+        );
+    }
+}

@@ -1,0 +1,290 @@
+//! Fault injection: the scripted `[[faults]]` schedule plus random faults drawn from the run's
+//! seed (`[random_faults]`). Every fault heals at its end, and all heal when the production
+//! window closes, so the settle phase sees a healthy cluster.
+
+use super::{Event, World};
+use crate::config::{Fault, FaultKind, Node, RunSpec};
+use crate::result::FaultInterval;
+use crate::sim::{ms, ms_f, SimTime};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+pub struct FaultState {
+    pub faults: Vec<Fault>,
+    active: Vec<bool>,
+    /// Brokers / links a fault acted on, resolved when it started.
+    resolved: Vec<Vec<(usize, usize)>>,
+    crashed: Vec<Vec<u32>>,
+    started: Vec<Option<SimTime>>,
+    ended: Vec<Option<SimTime>>,
+    targets: Vec<String>,
+    pub lose_responses: f64,
+}
+
+/// Draw the random faults of a run from its seed: a Poisson process per kind over the
+/// production window, exponential durations.
+fn draw_random(spec: &RunSpec, rng: &mut ChaCha8Rng) -> Vec<Fault> {
+    let rf = &spec.random_faults;
+    let window = spec.duration_ms as f64;
+    let brokers = spec.cluster.brokers;
+    let partitions = spec.cluster.partitions;
+    let mut out = Vec::new();
+    let kinds: [(f64, f64, u8); 7] = [
+        (rf.crash_per_min, rf.crash_mean_ms, 0),
+        (rf.power_loss_per_min, rf.power_loss_mean_ms, 1),
+        (rf.crash_leader_per_min, rf.crash_leader_mean_ms, 2),
+        (rf.isolate_leader_per_min, rf.isolate_leader_mean_ms, 3),
+        (rf.partition_per_min, rf.partition_mean_ms, 4),
+        (rf.slow_link_per_min, rf.slow_link_mean_ms, 5),
+        (rf.lose_responses_per_min, rf.lose_responses_mean_ms, 6),
+    ];
+    for (rate, mean, kind) in kinds {
+        if rate <= 0.0 {
+            continue;
+        }
+        let mean_gap = 60_000.0 / rate;
+        let mut t = 0.0;
+        loop {
+            let u: f64 = rng.gen();
+            t += -(1.0 - u).ln() * mean_gap;
+            if t >= window {
+                break;
+            }
+            let u: f64 = rng.gen();
+            let duration = (-(1.0 - u).ln() * mean).max(1.0) as u64;
+            let b = rng.gen_range(0..brokers);
+            let p = rng.gen_range(0..partitions);
+            let kind = match kind {
+                0 => FaultKind::Crash { broker: b },
+                1 => FaultKind::PowerLoss { brokers: vec![b] },
+                2 => FaultKind::CrashLeader { partition: p },
+                3 => FaultKind::IsolateLeader { partition: p },
+                4 => {
+                    let rest: Vec<Node> = (0..brokers)
+                        .filter(|&x| x != b)
+                        .map(Node::Broker)
+                        .chain([Node::Producer, Node::Controller])
+                        .collect();
+                    FaultKind::Partition {
+                        groups: vec![vec![Node::Broker(b)], rest],
+                        one_way: false,
+                    }
+                }
+                5 => FaultKind::SlowLink {
+                    from: Node::Producer,
+                    to: Node::Broker(b),
+                    extra_latency_ms: 50.0,
+                    bandwidth_factor: 0.1,
+                },
+                _ => FaultKind::LoseResponses { probability: 0.2 },
+            };
+            out.push(Fault {
+                at_ms: t as u64,
+                duration_ms: Some(duration),
+                kind,
+            });
+        }
+    }
+    out
+}
+
+impl FaultState {
+    pub fn new(spec: &RunSpec, mut rng: ChaCha8Rng) -> FaultState {
+        let mut faults = spec.faults.clone();
+        faults.extend(draw_random(spec, &mut rng));
+        let n = faults.len();
+        FaultState {
+            faults,
+            active: vec![false; n],
+            resolved: vec![Vec::new(); n],
+            crashed: vec![Vec::new(); n],
+            started: vec![None; n],
+            ended: vec![None; n],
+            targets: vec![String::new(); n],
+            lose_responses: 0.0,
+        }
+    }
+
+    pub fn intervals(&self, end: SimTime) -> Vec<FaultInterval> {
+        (0..self.faults.len())
+            .filter_map(|i| {
+                let s = self.started[i]?;
+                Some(FaultInterval {
+                    kind: self.faults[i].kind.name(),
+                    target: self.targets[i].clone(),
+                    start_ms: s / 1_000_000,
+                    end_ms: self.ended[i].unwrap_or(end) / 1_000_000,
+                })
+            })
+            .collect()
+    }
+}
+
+impl World {
+    fn node_index(&self, n: Node) -> usize {
+        match n {
+            Node::Producer => self.producer_node(),
+            Node::Controller => self.controller_node(),
+            Node::Broker(b) => World::broker_node(b),
+        }
+    }
+
+    pub(super) fn faults_start(&mut self) {
+        let window = ms(self.spec.duration_ms);
+        for i in 0..self.faults.faults.len() {
+            let f = &self.faults.faults[i];
+            let at = ms(f.at_ms);
+            if at >= window {
+                continue;
+            }
+            let end = f.duration_ms.map(|d| ms(f.at_ms + d));
+            self.schedule(at, Event::FaultStart { index: i as u32 });
+            if let Some(end) = end.filter(|&e| e < window) {
+                self.schedule(end, Event::FaultEnd { index: i as u32 });
+            }
+        }
+    }
+
+    /// The leader of `p` as the controller knows it.
+    fn current_leader(&self, p: u32) -> Option<u32> {
+        self.controller.parts.get(p as usize).and_then(|s| s.leader)
+    }
+
+    fn cut_links(&mut self, i: usize, links: Vec<(usize, usize)>) {
+        for &(a, b) in &links {
+            self.net.cut(a, b, true);
+        }
+        self.faults.resolved[i] = links;
+    }
+
+    pub(super) fn fault_start(&mut self, i: usize) {
+        if self.faults.active[i] || self.phase != super::Phase::Production {
+            return;
+        }
+        self.faults.active[i] = true;
+        self.faults.started[i] = Some(self.now);
+        let kind = self.faults.faults[i].kind.clone();
+        let target = match &kind {
+            FaultKind::Crash { broker } => {
+                self.broker_crash(*broker, false);
+                self.faults.crashed[i] = vec![*broker];
+                format!("b{broker}")
+            }
+            FaultKind::PowerLoss { brokers } => {
+                for &b in brokers {
+                    self.broker_crash(b, true);
+                }
+                self.faults.crashed[i] = brokers.clone();
+                brokers
+                    .iter()
+                    .map(|b| format!("b{b}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }
+            FaultKind::CrashLeader { partition } => match self.current_leader(*partition) {
+                Some(l) => {
+                    self.broker_crash(l, false);
+                    self.faults.crashed[i] = vec![l];
+                    format!("b{l} (leader of {partition})")
+                }
+                None => format!("none (partition {partition} has no leader)"),
+            },
+            FaultKind::IsolateLeader { partition } => match self.current_leader(*partition) {
+                Some(l) => {
+                    let ln = World::broker_node(l);
+                    let mut links = Vec::new();
+                    let others: Vec<usize> = (0..self.brokers.len())
+                        .filter(|&x| x != ln)
+                        .chain([self.controller_node()])
+                        .collect();
+                    for o in others {
+                        links.push((ln, o));
+                        links.push((o, ln));
+                    }
+                    self.cut_links(i, links);
+                    format!("b{l} (leader of {partition})")
+                }
+                None => format!("none (partition {partition} has no leader)"),
+            },
+            FaultKind::Partition { groups, one_way } => {
+                let mut links = Vec::new();
+                for (gi, g) in groups.iter().enumerate() {
+                    for (hi, h) in groups.iter().enumerate() {
+                        if gi == hi || (*one_way && gi > hi) {
+                            continue;
+                        }
+                        for &a in g {
+                            for &b in h {
+                                links.push((self.node_index(a), self.node_index(b)));
+                            }
+                        }
+                    }
+                }
+                self.cut_links(i, links);
+                groups
+                    .iter()
+                    .map(|g| {
+                        g.iter()
+                            .map(|n| n.to_string())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            }
+            FaultKind::SlowLink {
+                from,
+                to,
+                extra_latency_ms,
+                bandwidth_factor,
+            } => {
+                let (a, b) = (self.node_index(*from), self.node_index(*to));
+                let extra = ms_f(*extra_latency_ms);
+                self.net.set_slow(a, b, extra, *bandwidth_factor);
+                self.net.set_slow(b, a, extra, *bandwidth_factor);
+                format!("{from}<->{to}")
+            }
+            FaultKind::LoseResponses { probability } => {
+                self.faults.lose_responses = *probability;
+                format!("p={probability}")
+            }
+        };
+        if self.trace.is_some() {
+            self.trace_line(format!("FAULT {} {target}", kind.name()));
+        }
+        self.faults.targets[i] = target;
+    }
+
+    pub(super) fn fault_end(&mut self, i: usize) {
+        if !self.faults.active[i] {
+            return;
+        }
+        self.faults.active[i] = false;
+        self.faults.ended[i] = Some(self.now);
+        for (a, b) in std::mem::take(&mut self.faults.resolved[i]) {
+            self.net.cut(a, b, false);
+        }
+        for b in std::mem::take(&mut self.faults.crashed[i]) {
+            self.broker_restart(b);
+        }
+        match self.faults.faults[i].kind.clone() {
+            FaultKind::SlowLink { from, to, .. } => {
+                let (a, b) = (self.node_index(from), self.node_index(to));
+                self.net.set_slow(a, b, 0, 1.0);
+                self.net.set_slow(b, a, 0, 1.0);
+            }
+            FaultKind::LoseResponses { .. } => self.faults.lose_responses = 0.0,
+            _ => {}
+        }
+        if self.trace.is_some() {
+            let name = self.faults.faults[i].kind.name();
+            self.trace_line(format!("FAULT {name} healed"));
+        }
+    }
+
+    pub(super) fn faults_heal_all(&mut self) {
+        for i in 0..self.faults.faults.len() {
+            self.fault_end(i);
+        }
+    }
+}

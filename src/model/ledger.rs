@@ -1,0 +1,315 @@
+//! The ledger: ghost state recording what the application was told, never read by the model.
+//! Outcomes are kept as coalesced record ranges per partition, latencies in fixed-size
+//! histograms, so memory follows batches in flight, not records sent.
+
+use crate::config::RunSpec;
+use crate::result::{RunResult, TimelinePoint};
+use crate::sim::{SimTime, NS_PER_MS, NS_PER_S, NS_PER_US};
+use hdrhistogram::Histogram;
+use std::collections::BTreeMap;
+
+/// The client's final word on a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Acked,
+    Failed,
+}
+
+/// Outcomes of one partition's records: start -> (end, outcome), ranges disjoint, adjacent
+/// equal ranges merged.
+#[derive(Clone, Debug, Default)]
+pub struct OutcomeRanges {
+    pub ranges: BTreeMap<u64, (u64, Outcome)>,
+}
+
+impl OutcomeRanges {
+    pub fn insert(&mut self, start: u64, end: u64, outcome: Outcome) {
+        debug_assert!(start < end);
+        debug_assert!(
+            self.ranges
+                .range(..end)
+                .next_back()
+                .is_none_or(|(_, &(e, _))| e <= start),
+            "a record got two outcomes"
+        );
+        let (mut s, mut e) = (start, end);
+        if let Some((&ps, &(pe, po))) = self.ranges.range(..start).next_back() {
+            if pe == start && po == outcome {
+                self.ranges.remove(&ps);
+                s = ps;
+            }
+        }
+        if let Some(&(ne, no)) = self.ranges.get(&end) {
+            if no == outcome {
+                self.ranges.remove(&end);
+                e = ne;
+            }
+        }
+        self.ranges.insert(s, (e, outcome));
+    }
+
+    /// Records with an outcome.
+    pub fn count(&self, outcome: Outcome) -> u64 {
+        self.ranges
+            .values()
+            .filter(|r| r.1 == outcome)
+            .map(|r| r.0)
+            .sum::<u64>()
+            - self
+                .ranges
+                .iter()
+                .filter(|(_, r)| r.1 == outcome)
+                .map(|(s, _)| *s)
+                .sum::<u64>()
+    }
+}
+
+/// A small log-scale histogram for timeline buckets (p99 per bucket): 8 sub-buckets per
+/// power of two of microseconds.
+#[derive(Clone, Debug)]
+struct SmallHist {
+    counts: Vec<u32>,
+}
+
+impl SmallHist {
+    const BUCKETS: usize = 8 * 40;
+    fn new() -> SmallHist {
+        SmallHist {
+            counts: vec![0; Self::BUCKETS],
+        }
+    }
+    fn index(us: u64) -> usize {
+        if us < 8 {
+            return us as usize;
+        }
+        let p = 63 - us.leading_zeros() as usize; // >= 3
+        let sub = ((us >> (p - 3)) & 7) as usize;
+        ((p - 2) * 8 + sub).min(Self::BUCKETS - 1)
+    }
+    fn value(i: usize) -> u64 {
+        if i < 8 {
+            return i as u64;
+        }
+        let p = i / 8 + 2;
+        let sub = (i % 8) as u64;
+        ((8 + sub) << (p - 3)) + (1 << (p - 3)) / 2
+    }
+    fn add(&mut self, us: u64, n: u32) {
+        self.counts[Self::index(us)] += n;
+    }
+    fn quantile(&self, q: f64) -> u64 {
+        let total: u64 = self.counts.iter().map(|&c| c as u64).sum();
+        if total == 0 {
+            return 0;
+        }
+        let target = ((total as f64) * q).ceil() as u64;
+        let mut acc = 0;
+        for (i, &c) in self.counts.iter().enumerate() {
+            acc += c as u64;
+            if acc >= target {
+                return Self::value(i);
+            }
+        }
+        0
+    }
+}
+
+struct Bucket {
+    acked: u64,
+    hist: SmallHist,
+}
+
+pub struct Ledger {
+    /// Per partition: outcomes by record range.
+    pub outcomes: Vec<OutcomeRanges>,
+    /// Per partition: records appended to the accumulator (identities 0..sent).
+    pub sent: Vec<u64>,
+    /// Records rejected inside `send()` (never got an identity; failed, absent).
+    pub rejected: u64,
+    latency: Histogram<u64>,
+    latency_sum_us: f64,
+    latency_n: u64,
+    acked: u64,
+    failed: u64,
+    acked_payload_bytes: u64,
+    last_ack: SimTime,
+    payload_bytes: u64,
+    bucket_ns: SimTime,
+    timeline: Vec<Bucket>,
+}
+
+impl Ledger {
+    pub fn new(spec: &RunSpec) -> Ledger {
+        let p = spec.cluster.partitions as usize;
+        let key = if spec.workload.keys > 0 {
+            spec.workload.key_bytes
+        } else {
+            0
+        };
+        Ledger {
+            outcomes: vec![OutcomeRanges::default(); p],
+            sent: vec![0; p],
+            rejected: 0,
+            latency: Histogram::new_with_bounds(1, 24 * 3600 * 1_000_000, 3)
+                .expect("histogram bounds"),
+            latency_sum_us: 0.0,
+            latency_n: 0,
+            acked: 0,
+            failed: 0,
+            acked_payload_bytes: 0,
+            last_ack: 0,
+            payload_bytes: (spec.workload.record_bytes + key) as u64,
+            bucket_ns: spec.timeline_bucket_ms.max(1) * NS_PER_MS,
+            timeline: Vec::new(),
+        }
+    }
+
+    fn bucket(&mut self, t: SimTime) -> &mut Bucket {
+        let i = (t / self.bucket_ns) as usize;
+        while self.timeline.len() <= i {
+            self.timeline.push(Bucket {
+                acked: 0,
+                hist: SmallHist::new(),
+            });
+        }
+        &mut self.timeline[i]
+    }
+
+    /// Record the completion of `count` records sent between `first` and `last` (evenly
+    /// spread: latencies are exact for the first and last record, interpolated between; at most
+    /// 16 histogram updates per batch).
+    fn record_latencies(&mut self, now: SimTime, first: SimTime, last: SimTime, count: u64) {
+        let points = count.min(16);
+        let span = last.saturating_sub(first);
+        let mut left = count;
+        for j in 0..points {
+            let weight = if j + 1 == points {
+                left
+            } else {
+                count / points
+            };
+            left -= weight;
+            let sent_at = if points > 1 {
+                first + span * j / (points - 1)
+            } else {
+                first
+            };
+            let us = (now.saturating_sub(sent_at) / NS_PER_US).max(1);
+            let _ = self.latency.record_n(us, weight);
+            self.latency_sum_us += us as f64 * weight as f64;
+            self.latency_n += weight;
+            self.bucket(now).hist.add(us, weight as u32);
+        }
+    }
+
+    /// The application learns the outcome of records `[start, start+count)` of `partition`.
+    pub fn complete(
+        &mut self,
+        now: SimTime,
+        partition: u32,
+        start: u64,
+        count: u32,
+        outcome: Outcome,
+        (first, last): (SimTime, SimTime),
+    ) {
+        self.outcomes[partition as usize].insert(start, start + count as u64, outcome);
+        match outcome {
+            Outcome::Acked => {
+                self.acked += count as u64;
+                self.acked_payload_bytes += count as u64 * self.payload_bytes;
+                self.last_ack = now;
+                self.bucket(now).acked += count as u64;
+                self.record_latencies(now, first, last, count as u64);
+            }
+            Outcome::Failed => self.failed += count as u64,
+        }
+    }
+
+    pub fn reject(&mut self, count: u64) {
+        self.rejected += count;
+        self.failed += count;
+    }
+
+    /// Measures of the run (the checker fills `delivery`).
+    pub fn result(&self, spec: &RunSpec, end: SimTime) -> RunResult {
+        let sent: u64 = self.sent.iter().sum::<u64>() + self.rejected;
+        // Throughput over the time it took to get the acknowledgements: the production window,
+        // or longer when the producer was still draining a backlog after it.
+        let horizon = (self.last_ack.max(spec.duration_ms * NS_PER_MS)) as f64 / NS_PER_S as f64;
+        let q = |v: f64| self.latency.value_at_quantile(v) as f64 / 1000.0;
+        let has = self.latency_n > 0;
+        let bucket_s = self.bucket_ns as f64 / NS_PER_S as f64;
+        RunResult {
+            records_sent: sent,
+            records_acked: self.acked,
+            records_failed: self.failed,
+            throughput_rps: if horizon > 0.0 {
+                self.acked as f64 / horizon
+            } else {
+                0.0
+            },
+            throughput_mbps: if horizon > 0.0 {
+                self.acked_payload_bytes as f64 * 8.0 / 1e6 / horizon
+            } else {
+                0.0
+            },
+            latency_p50_ms: if has { q(0.5) } else { 0.0 },
+            latency_p99_ms: if has { q(0.99) } else { 0.0 },
+            latency_p999_ms: if has { q(0.999) } else { 0.0 },
+            latency_max_ms: if has {
+                self.latency.max() as f64 / 1000.0
+            } else {
+                0.0
+            },
+            latency_mean_ms: if has {
+                self.latency_sum_us / self.latency_n as f64 / 1000.0
+            } else {
+                0.0
+            },
+            send_errors: self.rejected,
+            end_ms: end / NS_PER_MS,
+            timeline: self
+                .timeline
+                .iter()
+                .enumerate()
+                .map(|(i, b)| TimelinePoint {
+                    t_ms: i as u64 * self.bucket_ns / NS_PER_MS,
+                    acked_rps: b.acked as f64 / bucket_s,
+                    latency_p99_ms: b.hist.quantile(0.99) as f64 / 1000.0,
+                })
+                .collect(),
+            ..RunResult::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_ranges_merge_out_of_order_completions() {
+        let mut r = OutcomeRanges::default();
+        r.insert(10, 20, Outcome::Acked);
+        r.insert(0, 10, Outcome::Acked);
+        r.insert(30, 40, Outcome::Acked);
+        r.insert(20, 30, Outcome::Acked);
+        assert_eq!(r.ranges.len(), 1);
+        r.insert(40, 45, Outcome::Failed);
+        assert_eq!(r.ranges.len(), 2);
+        assert_eq!(r.count(Outcome::Acked), 40);
+        assert_eq!(r.count(Outcome::Failed), 5);
+    }
+
+    #[test]
+    fn small_histogram_quantiles_are_close() {
+        let mut h = SmallHist::new();
+        for us in 1..=10_000u64 {
+            h.add(us, 1);
+        }
+        let p99 = h.quantile(0.99) as f64;
+        assert!((p99 - 9_900.0).abs() / 9_900.0 < 0.07, "{p99}");
+        let p50 = h.quantile(0.5) as f64;
+        assert!((p50 - 5_000.0).abs() / 5_000.0 < 0.07, "{p50}");
+    }
+}

@@ -1,0 +1,715 @@
+//! The Kafka model: producer (application, partitioner, accumulator, sender, idempotence),
+//! network, brokers (partition logs, replica fetchers, purgatory), controller and faults.
+//!
+//! One [`World`] owns every component; handlers are `impl World` blocks in the module of the
+//! component they belong to, and get the engine through `self.schedule`. The entry point is
+//! [`run`].
+
+pub mod murmur2;
+pub mod network;
+pub mod partition_log;
+pub mod record_batch;
+
+mod accumulator;
+mod app;
+mod broker;
+mod controller;
+mod faults;
+pub mod ledger;
+mod sender;
+
+use crate::config::{Acks, RunSpec};
+use crate::result::RunResult;
+use crate::sim::{ms, rng_stream, Digest, EventQueue, SimTime, Stream};
+use network::Network;
+use partition_log::LogEntry;
+
+pub use ledger::Outcome;
+use ledger::OutcomeRanges;
+
+/// Error codes of the produce path ([ERR], `Errors.java`), plus the client-local failures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    None,
+    NotLeaderOrFollower,
+    NotEnoughReplicas,
+    NotEnoughReplicasAfterAppend,
+    RequestTimedOut,
+    NetworkException,
+    OutOfOrderSequenceNumber,
+    InvalidProducerEpoch,
+    MessageTooLarge,
+    /// Client side: `delivery.timeout.ms` expired (`TimeoutException`).
+    DeliveryTimeout,
+    /// Client side: `send()` could not allocate `buffer.memory` within `max.block.ms`.
+    BufferExhausted,
+    /// Client side: record larger than `max.request.size` / `buffer.memory`.
+    RecordTooLarge,
+}
+
+impl ErrorCode {
+    /// `extends RetriableException` (reference 5.5).
+    pub fn retriable(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::NotLeaderOrFollower
+                | ErrorCode::NotEnoughReplicas
+                | ErrorCode::NotEnoughReplicasAfterAppend
+                | ErrorCode::RequestTimedOut
+                | ErrorCode::NetworkException
+        )
+    }
+
+    /// `InvalidMetadataException` family: the client refreshes metadata.
+    pub fn invalid_metadata(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::NotLeaderOrFollower | ErrorCode::NetworkException
+        )
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCode::None => "NONE",
+            ErrorCode::NotLeaderOrFollower => "NOT_LEADER_OR_FOLLOWER",
+            ErrorCode::NotEnoughReplicas => "NOT_ENOUGH_REPLICAS",
+            ErrorCode::NotEnoughReplicasAfterAppend => "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+            ErrorCode::RequestTimedOut => "REQUEST_TIMED_OUT",
+            ErrorCode::NetworkException => "NETWORK_EXCEPTION",
+            ErrorCode::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
+            ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
+            ErrorCode::MessageTooLarge => "MESSAGE_TOO_LARGE",
+            ErrorCode::DeliveryTimeout => "TimeoutException (delivery.timeout.ms)",
+            ErrorCode::BufferExhausted => "BufferExhaustedException (max.block.ms)",
+            ErrorCode::RecordTooLarge => "RecordTooLargeException",
+        }
+    }
+}
+
+/// A partition's metadata as the controller publishes it (KRaft `PartitionRecord` /
+/// `PartitionChangeRecord`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionState {
+    pub replicas: Vec<u32>,
+    pub leader: Option<u32>,
+    pub leader_epoch: u32,
+    pub isr: Vec<u32>,
+    pub partition_epoch: u32,
+}
+
+/// One batch inside a ProduceRequest.
+#[derive(Clone, Copy, Debug)]
+pub struct ProduceBatch {
+    pub batch: u32,
+    pub partition: u32,
+    pub rec_start: u64,
+    pub count: u32,
+    pub bytes: u32,
+    pub producer: partition_log::ProducerInfo,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProduceRequest {
+    pub id: u64,
+    pub acks: Acks,
+    pub timeout: SimTime,
+    pub batches: Vec<ProduceBatch>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct PartitionResponse {
+    pub batch: u32,
+    pub partition: u32,
+    pub error: ErrorCode,
+    pub base_offset: u64,
+    /// KIP-951: on NOT_LEADER_OR_FOLLOWER the broker's view of the current leader.
+    pub leader_hint: Option<(u32, u32)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FetchPartition {
+    pub partition: u32,
+    pub fetch_offset: u64,
+    pub current_leader_epoch: u32,
+    pub last_fetched_epoch: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FetchPartitionData {
+    pub partition: u32,
+    pub error: ErrorCode,
+    pub high_watermark: u64,
+    pub entries: Vec<LogEntry>,
+    /// KIP-320 / fetch-based truncation: (epoch, end offset) when the follower diverged.
+    pub diverging: Option<(u32, u64)>,
+}
+
+/// Messages on the wire. Sizes approximate the real request schemas (reference 3.5).
+#[derive(Clone, Debug)]
+pub enum Message {
+    Produce(ProduceRequest),
+    ProduceResponse {
+        request: u64,
+        responses: Vec<PartitionResponse>,
+    },
+    MetadataRequest {
+        id: u64,
+    },
+    MetadataResponse {
+        id: u64,
+        partitions: Vec<(Option<u32>, u32)>,
+    },
+    Fetch {
+        id: u64,
+        follower: u32,
+        partitions: Vec<FetchPartition>,
+    },
+    FetchResponse {
+        id: u64,
+        partitions: Vec<FetchPartitionData>,
+    },
+    Heartbeat {
+        broker: u32,
+        incarnation: u64,
+        metadata_version: u64,
+    },
+    AlterPartition {
+        broker: u32,
+        partition: u32,
+        leader_epoch: u32,
+        partition_epoch: u32,
+        new_isr: Vec<u32>,
+    },
+    /// Controller -> broker: changed partition states (the metadata log, pushed).
+    MetadataUpdate {
+        version: u64,
+        partitions: Vec<(u32, PartitionState)>,
+    },
+}
+
+impl Message {
+    /// Approximate size on the wire in bytes.
+    pub fn wire_bytes(&self) -> u64 {
+        match self {
+            Message::Produce(r) => 60 + r.batches.iter().map(|b| 30 + b.bytes as u64).sum::<u64>(),
+            Message::ProduceResponse { responses, .. } => 20 + 40 * responses.len() as u64,
+            Message::MetadataRequest { .. } => 40,
+            Message::MetadataResponse { partitions, .. } => 60 + 30 * partitions.len() as u64,
+            Message::Fetch { partitions, .. } => 60 + 30 * partitions.len() as u64,
+            Message::FetchResponse { partitions, .. } => {
+                30 + partitions
+                    .iter()
+                    .map(|p| 40 + p.entries.iter().map(|e| e.bytes).sum::<u64>())
+                    .sum::<u64>()
+            }
+            Message::Heartbeat { .. } => 50,
+            Message::AlterPartition { .. } => 60,
+            Message::MetadataUpdate { partitions, .. } => 40 + 40 * partitions.len() as u64,
+        }
+    }
+}
+
+/// A message in flight.
+pub struct Envelope {
+    pub from: usize,
+    pub to: usize,
+    /// Connection generation (producer <-> broker connections); 0 for others.
+    pub gen: u64,
+    pub msg: Message,
+}
+
+/// What happens, when. Handlers check incarnations / generations so that events of a crashed
+/// broker or a dropped connection are ignored rather than cancelled.
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    SenderWake,
+    AppWake {
+        thread: u32,
+    },
+    MemoryWaitTimeout {
+        waiter: u64,
+    },
+    Deliver {
+        msg: u32,
+    },
+    AcksZeroWritten {
+        node: u32,
+        request: u64,
+    },
+    RequestTimeout {
+        node: u32,
+        request: u64,
+    },
+    ConnectionReset {
+        node: u32,
+        gen: u64,
+    },
+    ConnectDone {
+        node: u32,
+        gen: u64,
+        ok: bool,
+    },
+    MetadataTimeout {
+        id: u64,
+    },
+    BrokerRequestDone {
+        broker: u32,
+        incarnation: u64,
+    },
+    PurgatoryTimeout {
+        broker: u32,
+        incarnation: u64,
+        id: u64,
+    },
+    FetchWaitExpired {
+        broker: u32,
+        incarnation: u64,
+        id: u64,
+    },
+    SendFetch {
+        broker: u32,
+        incarnation: u64,
+        leader: u32,
+    },
+    FetchTimeout {
+        broker: u32,
+        incarnation: u64,
+        leader: u32,
+        id: u64,
+    },
+    IsrCheck {
+        broker: u32,
+        incarnation: u64,
+    },
+    HeartbeatTick {
+        broker: u32,
+        incarnation: u64,
+    },
+    SessionCheck {
+        broker: u32,
+        seen: u64,
+    },
+    FaultStart {
+        index: u32,
+    },
+    FaultEnd {
+        index: u32,
+    },
+    WindowEnd,
+    SettleCheck,
+}
+
+impl Event {
+    fn tag(&self) -> u64 {
+        match self {
+            Event::SenderWake => 1,
+            Event::AppWake { thread } => 2 | (*thread as u64) << 8,
+            Event::MemoryWaitTimeout { .. } => 3,
+            Event::Deliver { .. } => 4,
+            Event::AcksZeroWritten { request, .. } => 5 | request << 8,
+            Event::RequestTimeout { request, .. } => 6 | request << 8,
+            Event::ConnectionReset { node, .. } => 7 | (*node as u64) << 8,
+            Event::ConnectDone { node, .. } => 8 | (*node as u64) << 8,
+            Event::MetadataTimeout { .. } => 9,
+            Event::BrokerRequestDone { broker, .. } => 10 | (*broker as u64) << 8,
+            Event::PurgatoryTimeout { id, .. } => 11 | id << 8,
+            Event::FetchWaitExpired { id, .. } => 12 | id << 8,
+            Event::SendFetch { broker, .. } => 13 | (*broker as u64) << 8,
+            Event::FetchTimeout { id, .. } => 14 | id << 8,
+            Event::IsrCheck { broker, .. } => 15 | (*broker as u64) << 8,
+            Event::HeartbeatTick { broker, .. } => 16 | (*broker as u64) << 8,
+            Event::SessionCheck { broker, .. } => 17 | (*broker as u64) << 8,
+            Event::FaultStart { index } => 18 | (*index as u64) << 8,
+            Event::FaultEnd { index } => 19 | (*index as u64) << 8,
+            Event::WindowEnd => 20,
+            Event::SettleCheck => 21,
+        }
+    }
+}
+
+/// Which phase the run is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// The application sends; faults happen.
+    Production,
+    /// Faults healed; the producer flushes; the cluster converges.
+    Settle,
+    Done,
+}
+
+/// Optional record-level trace for `prodsim explain`.
+pub struct Tracer {
+    pub partition: u32,
+    pub rec: u64,
+    pub lines: Vec<String>,
+}
+
+/// The simulated system. Owns every component.
+pub struct World {
+    pub spec: RunSpec,
+    pub now: SimTime,
+    pub phase: Phase,
+    queue: EventQueue<Event>,
+    messages: Vec<Option<Envelope>>,
+    free_messages: Vec<u32>,
+    pub net: Network,
+    pub app: app::App,
+    pub acc: accumulator::Accumulator,
+    pub sender: sender::Sender,
+    pub brokers: Vec<broker::Broker>,
+    pub controller: controller::Controller,
+    pub faults: faults::FaultState,
+    pub ledger: ledger::Ledger,
+    pub digest: Digest,
+    pub events: u64,
+    pub trace: Option<Tracer>,
+    window_end: SimTime,
+    settle_deadline: SimTime,
+}
+
+impl World {
+    /// Network node index of broker `b`.
+    #[inline]
+    pub fn broker_node(b: u32) -> usize {
+        b as usize
+    }
+    #[inline]
+    pub fn controller_node(&self) -> usize {
+        self.brokers.len()
+    }
+    #[inline]
+    pub fn producer_node(&self) -> usize {
+        self.brokers.len() + 1
+    }
+
+    pub fn new(spec: &RunSpec, trace: Option<(u32, u64)>) -> World {
+        let spec = spec.clone();
+        let b = spec.cluster.brokers as usize;
+        let nodes = b + 2;
+        let seed = spec.seed;
+        let assignment = controller::assign_replicas(&spec.cluster);
+        let mut w = World {
+            now: 0,
+            phase: Phase::Production,
+            queue: EventQueue::default(),
+            messages: Vec::new(),
+            free_messages: Vec::new(),
+            net: Network::new(&spec.network, nodes, rng_stream(seed, Stream::Network)),
+            app: app::App::new(&spec, rng_stream(seed, Stream::App)),
+            acc: accumulator::Accumulator::new(&spec, rng_stream(seed, Stream::Partitioner)),
+            sender: sender::Sender::new(&spec, rng_stream(seed, Stream::Sender)),
+            brokers: (0..b as u32)
+                .map(|id| {
+                    broker::Broker::new(
+                        id,
+                        &spec,
+                        &assignment,
+                        rng_stream(seed ^ (id as u64 + 1) << 32, Stream::Broker),
+                    )
+                })
+                .collect(),
+            controller: controller::Controller::new(&spec, &assignment),
+            faults: faults::FaultState::new(&spec, rng_stream(seed, Stream::Faults)),
+            ledger: ledger::Ledger::new(&spec),
+            digest: Digest::default(),
+            events: 0,
+            trace: trace.map(|(partition, rec)| Tracer {
+                partition,
+                rec,
+                lines: Vec::new(),
+            }),
+            window_end: ms(spec.duration_ms),
+            settle_deadline: ms(spec.duration_ms + spec.settle_ms),
+            spec,
+        };
+        w.start();
+        w
+    }
+
+    fn start(&mut self) {
+        // Brokers start as registered, unfenced members with the controller's initial metadata.
+        let initial = self.controller.snapshot();
+        let version = self.controller.version;
+        for b in 0..self.brokers.len() as u32 {
+            self.broker_apply_metadata(b, version, &initial);
+            self.broker_start_timers(b);
+            self.controller.note_heartbeat(b, 0);
+        }
+        for b in 0..self.brokers.len() as u32 {
+            self.schedule(
+                ms(self.spec.cluster.broker_session_timeout_ms),
+                Event::SessionCheck { broker: b, seen: 0 },
+            );
+        }
+        // The producer starts with the cluster's metadata (as after its first metadata fetch).
+        self.sender.apply_initial_metadata(&initial);
+        self.app_start();
+        self.faults_start();
+        self.queue.push(self.window_end, Event::WindowEnd);
+    }
+
+    #[inline]
+    pub fn schedule(&mut self, at: SimTime, ev: Event) {
+        debug_assert!(at >= self.now, "event scheduled in the past: {ev:?}");
+        self.queue.push(at.max(self.now), ev);
+    }
+
+    /// Send a message over the network: returns the time its last byte left the sender's NIC.
+    pub fn send_message(&mut self, from: usize, to: usize, gen: u64, msg: Message) -> SimTime {
+        let bytes = msg.wire_bytes();
+        let (tx_end, arrival) = self.net.transmit(self.now, from, to, bytes);
+        if !self.net.reachable(from, to) {
+            return tx_end; // dropped by the partition
+        }
+        let env = Envelope { from, to, gen, msg };
+        let ix = match self.free_messages.pop() {
+            Some(ix) => {
+                self.messages[ix as usize] = Some(env);
+                ix
+            }
+            None => {
+                self.messages.push(Some(env));
+                (self.messages.len() - 1) as u32
+            }
+        };
+        self.queue.push(arrival, Event::Deliver { msg: ix });
+        tx_end
+    }
+
+    fn deliver(&mut self, ix: u32) {
+        let env = self.messages[ix as usize]
+            .take()
+            .expect("message delivered twice");
+        self.free_messages.push(ix);
+        // A link cut while the message was in flight drops it too.
+        if !self.net.reachable(env.from, env.to) {
+            return;
+        }
+        let producer = self.producer_node();
+        let controller = self.controller_node();
+        if env.to == producer {
+            self.producer_receive(env);
+        } else if env.to == controller {
+            self.controller_receive(env);
+        } else {
+            self.broker_receive(env.to as u32, env);
+        }
+    }
+
+    fn dispatch(&mut self, ev: Event) {
+        match ev {
+            Event::SenderWake => self.sender_wake(),
+            Event::AppWake { thread } => self.app_wake(thread),
+            Event::MemoryWaitTimeout { waiter } => self.memory_wait_timeout(waiter),
+            Event::Deliver { msg } => self.deliver(msg),
+            Event::AcksZeroWritten { node, request } => self.acks_zero_written(node, request),
+            Event::RequestTimeout { node, request } => self.request_timeout(node, request),
+            Event::ConnectionReset { node, gen } => self.connection_reset(node, gen),
+            Event::ConnectDone { node, gen, ok } => self.connect_done(node, gen, ok),
+            Event::MetadataTimeout { id } => self.metadata_timeout(id),
+            Event::BrokerRequestDone {
+                broker,
+                incarnation,
+            } => self.broker_request_done(broker, incarnation),
+            Event::PurgatoryTimeout {
+                broker,
+                incarnation,
+                id,
+            } => self.purgatory_timeout(broker, incarnation, id),
+            Event::FetchWaitExpired {
+                broker,
+                incarnation,
+                id,
+            } => self.fetch_wait_expired(broker, incarnation, id),
+            Event::SendFetch {
+                broker,
+                incarnation,
+                leader,
+            } => self.send_fetch(broker, incarnation, leader),
+            Event::FetchTimeout {
+                broker,
+                incarnation,
+                leader,
+                id,
+            } => self.fetch_timeout(broker, incarnation, leader, id),
+            Event::IsrCheck {
+                broker,
+                incarnation,
+            } => self.isr_check(broker, incarnation),
+            Event::HeartbeatTick {
+                broker,
+                incarnation,
+            } => self.heartbeat_tick(broker, incarnation),
+            Event::SessionCheck { broker, seen } => self.session_check(broker, seen),
+            Event::FaultStart { index } => self.fault_start(index as usize),
+            Event::FaultEnd { index } => self.fault_end(index as usize),
+            Event::WindowEnd => self.window_end(),
+            Event::SettleCheck => self.settle_check(),
+        }
+    }
+
+    /// The main loop: application arrivals are produced inline up to the next queued event
+    /// (design principle 3), everything else goes through the queue.
+    fn run_loop(&mut self) {
+        while self.phase != Phase::Done {
+            let t_event = self.queue.peek_time();
+            if let Some(t_app) = self.app.next_open_loop_arrival() {
+                if t_app <= t_event && t_app < self.window_end {
+                    // an arrival delayed by a blocked send() happens as soon as it unblocks
+                    self.now = self.now.max(t_app);
+                    self.app_arrival();
+                    continue;
+                }
+            }
+            let Some((t, ev)) = self.queue.pop() else {
+                break;
+            };
+            debug_assert!(t >= self.now);
+            self.now = t;
+            self.events += 1;
+            self.digest.mix(t);
+            self.digest.mix(ev.tag());
+            self.dispatch(ev);
+        }
+    }
+
+    fn window_end(&mut self) {
+        self.phase = Phase::Settle;
+        self.app_stop();
+        self.faults_heal_all();
+        self.sender.flushing = true;
+        self.sender_schedule(self.now);
+        self.schedule(self.now + ms(100), Event::SettleCheck);
+    }
+
+    /// Settle phase: done when the producer has nothing left and every partition has a leader
+    /// with all replicas caught up and in the ISR (or at the settle deadline).
+    fn settle_check(&mut self) {
+        let producer_idle = self.acc.is_empty() && self.app.is_idle();
+        if (producer_idle && self.cluster_converged()) || self.now >= self.settle_deadline {
+            self.phase = Phase::Done;
+            return;
+        }
+        self.schedule(self.now + ms(100), Event::SettleCheck);
+    }
+
+    pub fn trace_line(&mut self, line: String) {
+        let now = self.now;
+        if let Some(t) = self.trace.as_mut() {
+            t.lines
+                .push(format!("{:>12.3} ms  {}", crate::sim::to_ms(now), line));
+        }
+    }
+
+    /// Whether the traced record is in `[rec_start, rec_start + count)` of `partition`.
+    #[inline]
+    pub fn traced(&self, partition: u32, rec_start: u64, count: u64) -> bool {
+        match &self.trace {
+            Some(t) => t.partition == partition && t.rec >= rec_start && t.rec < rec_start + count,
+            None => false,
+        }
+    }
+
+    /// The final committed log of every partition: the leader's log below its high watermark
+    /// (or, for a leaderless partition, the live replica with the highest high watermark).
+    fn final_logs(&self) -> Vec<Vec<LogEntry>> {
+        (0..self.controller.parts.len())
+            .map(|p| {
+                let from_leader = self.controller.parts[p].leader.and_then(|l| {
+                    let br = &self.brokers[l as usize];
+                    br.replicas[p].as_ref().filter(|r| br.alive && r.is_leader)
+                });
+                let replica = from_leader.or_else(|| {
+                    self.brokers
+                        .iter()
+                        .filter(|b| b.alive)
+                        .filter_map(|b| b.replicas[p].as_ref())
+                        .max_by_key(|r| r.hw)
+                });
+                replica.map_or_else(Vec::new, |r| r.log.entries_below(r.hw).collect())
+            })
+            .collect()
+    }
+
+    /// Invariants of the final state (TLA+ `LeaderInIsr`, `LogMatchingProperty`): checked when
+    /// the cluster converged.
+    fn check_final_invariants(&self) {
+        for (p, st) in self.controller.parts.iter().enumerate() {
+            if let Some(l) = st.leader {
+                assert!(
+                    st.isr.contains(&l),
+                    "partition {p}: leader b{l} not in ISR {:?}",
+                    st.isr
+                );
+            }
+            if !self.cluster_converged() {
+                continue;
+            }
+            let reps: Vec<&broker::Replica> = st
+                .replicas
+                .iter()
+                .filter_map(|&b| self.brokers[b as usize].replicas[p].as_ref())
+                .collect();
+            for i in 0..reps.len() {
+                for j in i + 1..reps.len() {
+                    let end = reps[i].hw.min(reps[j].hw);
+                    assert!(
+                        partition_log::logs_match(&reps[i].log, &reps[j].log, end),
+                        "partition {p}: replicas disagree below the high watermark (seed {})",
+                        self.spec.seed
+                    );
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) -> RunOutput {
+        self.check_final_invariants();
+        let end = self.now;
+        let logs = self.final_logs();
+        let mut r = self.ledger.result(&self.spec, end);
+        r.requests = self.sender.requests;
+        r.retries = self.sender.retries;
+        r.batches = self.acc.batches_created;
+        let per_batch = |x: u64| {
+            if self.acc.batches_created > 0 {
+                x as f64 / self.acc.batches_created as f64
+            } else {
+                0.0
+            }
+        };
+        r.mean_batch_records = per_batch(self.acc.records_batched);
+        r.mean_batch_bytes = per_batch(self.acc.bytes_batched);
+        r.elections = self.controller.elections;
+        r.events = self.events;
+        r.digest = self.digest.0;
+        r.faults = self.faults.intervals(end);
+        RunOutput {
+            result: r,
+            outcomes: std::mem::take(&mut self.ledger.outcomes),
+            sent: std::mem::take(&mut self.ledger.sent),
+            rejected: self.ledger.rejected,
+            logs,
+            trace: self.trace.take().map(|t| t.lines).unwrap_or_default(),
+        }
+    }
+}
+
+/// Everything a run leaves behind: measures, the application's view and the final logs.
+pub struct RunOutput {
+    /// Measures; `delivery` is filled by the checker (`crate::check`).
+    pub result: RunResult,
+    pub outcomes: Vec<OutcomeRanges>,
+    pub sent: Vec<u64>,
+    pub rejected: u64,
+    pub logs: Vec<Vec<LogEntry>>,
+    pub trace: Vec<String>,
+}
+
+/// Simulate one run, optionally tracing one record (`partition`, per-partition sequence).
+/// Deterministic: the same `RunSpec` (seed included) gives the same output.
+pub fn simulate(spec: &RunSpec, trace: Option<(u32, u64)>) -> RunOutput {
+    let mut w = World::new(spec, trace);
+    w.run_loop();
+    w.finish()
+}

@@ -1,0 +1,167 @@
+//! The network: one NIC per node (egress bandwidth, bytes take time on the wire) and one
+//! ordered connection per node pair (TCP: messages arrive in the order sent). Links can be cut
+//! (network partitions, one way or both) and slowed (`slow-link` faults).
+
+use crate::config::NetworkConfig;
+use crate::sim::{SimTime, NS_PER_MS};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+pub struct Network {
+    nodes: usize,
+    latency_ns: f64,
+    jitter: f64,
+    ns_per_byte: f64,
+    tx_free: Vec<SimTime>,
+    last_arrival: Vec<SimTime>,
+    /// Active cuts per directed pair (overlapping faults stack).
+    cuts: Vec<u32>,
+    /// Extra one-way latency and bandwidth factor per directed pair.
+    slow: Vec<(SimTime, f64)>,
+    rng: ChaCha8Rng,
+    pub bytes_sent: u64,
+}
+
+impl Network {
+    pub fn new(cfg: &NetworkConfig, nodes: usize, rng: ChaCha8Rng) -> Network {
+        Network {
+            nodes,
+            latency_ns: cfg.latency_ms * NS_PER_MS as f64,
+            jitter: cfg.latency_jitter.clamp(0.0, 1.0),
+            // bandwidth in megabits per second -> nanoseconds per byte
+            ns_per_byte: 8_000.0 / cfg.bandwidth_mbps,
+            tx_free: vec![0; nodes],
+            last_arrival: vec![0; nodes * nodes],
+            cuts: vec![0; nodes * nodes],
+            slow: vec![(0, 1.0); nodes * nodes],
+            rng,
+            bytes_sent: 0,
+        }
+    }
+
+    #[inline]
+    fn pair(&self, from: usize, to: usize) -> usize {
+        from * self.nodes + to
+    }
+
+    /// Whether messages from `from` currently reach `to`.
+    #[inline]
+    pub fn reachable(&self, from: usize, to: usize) -> bool {
+        self.cuts[self.pair(from, to)] == 0
+    }
+
+    pub fn cut(&mut self, from: usize, to: usize, on: bool) {
+        let i = self.pair(from, to);
+        if on {
+            self.cuts[i] += 1;
+        } else {
+            self.cuts[i] = self.cuts[i].saturating_sub(1);
+        }
+    }
+
+    pub fn set_slow(&mut self, from: usize, to: usize, extra: SimTime, factor: f64) {
+        let i = self.pair(from, to);
+        self.slow[i] = (extra, factor.max(1e-6));
+    }
+
+    /// One-way latency drawn for one message on a link.
+    fn latency(&mut self, from: usize, to: usize) -> SimTime {
+        let base = if self.jitter > 0.0 {
+            let u: f64 = self.rng.gen();
+            self.latency_ns * (1.0 - self.jitter + 2.0 * self.jitter * u)
+        } else {
+            self.latency_ns
+        };
+        base as SimTime + self.slow[self.pair(from, to)].0
+    }
+
+    /// Mean round trip between two nodes, for timeouts and estimates.
+    pub fn rtt(&self, from: usize, to: usize) -> SimTime {
+        (2.0 * self.latency_ns) as SimTime
+            + self.slow[self.pair(from, to)].0
+            + self.slow[self.pair(to, from)].0
+    }
+
+    /// Put `bytes` on the wire from `from` to `to` at `now`: returns (time the last byte left
+    /// the NIC, arrival time). Arrival is never earlier than the previous arrival on the same
+    /// connection (in-order delivery).
+    pub fn transmit(
+        &mut self,
+        now: SimTime,
+        from: usize,
+        to: usize,
+        bytes: u64,
+    ) -> (SimTime, SimTime) {
+        let factor = self.slow[self.pair(from, to)].1;
+        let start = now.max(self.tx_free[from]);
+        let wire = (bytes as f64 * self.ns_per_byte / factor) as SimTime;
+        let tx_end = start + wire;
+        self.tx_free[from] = tx_end;
+        self.bytes_sent += bytes;
+        let lat = self.latency(from, to);
+        let i = self.pair(from, to);
+        let arrival = (tx_end + lat).max(self.last_arrival[i]);
+        self.last_arrival[i] = arrival;
+        (tx_end, arrival)
+    }
+
+    /// Arrival time of a zero-byte signal (TCP RST, connection refused) from `from` to `to`.
+    pub fn signal(&mut self, now: SimTime, from: usize, to: usize) -> SimTime {
+        now + self.latency(from, to)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{rng_stream, Stream};
+
+    fn net(latency_ms: f64, mbps: f64) -> Network {
+        let cfg = NetworkConfig {
+            latency_ms,
+            latency_jitter: 0.0,
+            bandwidth_mbps: mbps,
+        };
+        Network::new(&cfg, 3, rng_stream(1, Stream::Network))
+    }
+
+    #[test]
+    fn bytes_take_time_on_the_wire_and_share_the_nic() {
+        let mut n = net(1.0, 8.0); // 1 byte per microsecond
+        let (tx1, a1) = n.transmit(0, 0, 1, 1000);
+        assert_eq!(tx1, 1_000_000);
+        assert_eq!(a1, 2_000_000);
+        // second message from the same NIC waits for the first
+        let (tx2, a2) = n.transmit(0, 0, 2, 1000);
+        assert_eq!(tx2, 2_000_000);
+        assert_eq!(a2, 3_000_000);
+    }
+
+    #[test]
+    fn delivery_is_in_order_per_connection() {
+        let cfg = NetworkConfig {
+            latency_ms: 1.0,
+            latency_jitter: 1.0,
+            bandwidth_mbps: 1e9,
+        };
+        let mut n = Network::new(&cfg, 2, rng_stream(3, Stream::Network));
+        let mut last = 0;
+        for t in 0..1000 {
+            let (_, a) = n.transmit(t * 1000, 0, 1, 10);
+            assert!(a >= last);
+            last = a;
+        }
+    }
+
+    #[test]
+    fn cuts_stack() {
+        let mut n = net(1.0, 1000.0);
+        n.cut(0, 1, true);
+        n.cut(0, 1, true);
+        n.cut(0, 1, false);
+        assert!(!n.reachable(0, 1));
+        assert!(n.reachable(1, 0));
+        n.cut(0, 1, false);
+        assert!(n.reachable(0, 1));
+    }
+}

@@ -1,0 +1,541 @@
+//! One replica's log of a partition: batch *ranges*, not records (design principle 3).
+//!
+//! Models `UnifiedLog` (append, truncation, log end offset), the `LeaderEpochFileCache`
+//! (epoch -> start offset, `endOffsetFor`, KIP-101/279) and the producer state the broker keeps
+//! per producer id for idempotence (`ProducerStateEntry`, five retained batches,
+//! `ProducerAppendInfo.checkSequence`). Old contiguous entries are coalesced so that memory
+//! follows the number of write-back windows and epochs, not the number of records.
+
+use crate::sim::SimTime;
+use std::collections::VecDeque;
+
+/// `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`: why `max.in.flight <= 5` with idempotence.
+pub const NUM_BATCHES_TO_RETAIN: usize = 5;
+
+/// Producer identity carried by an idempotent batch (`pid == 0`: not idempotent).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProducerInfo {
+    pub pid: u64,
+    pub epoch: u16,
+    /// `baseSequence` of the batch; -1 when not idempotent.
+    pub base_seq: i32,
+}
+
+/// A run of records with consecutive offsets, consecutive record identities and one leader
+/// epoch: one producer batch when appended, possibly several after coalescing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    pub base_offset: u64,
+    pub count: u32,
+    /// Identity of the first record: the application's per-partition send sequence.
+    pub rec_start: u64,
+    pub leader_epoch: u32,
+    pub producer: ProducerInfo,
+    pub bytes: u64,
+    /// Time of the latest append folded into this entry (page-cache write-back model).
+    pub append_time: SimTime,
+}
+
+impl LogEntry {
+    pub fn end_offset(&self) -> u64 {
+        self.base_offset + self.count as u64
+    }
+
+    /// The suffix of this entry starting `skip` records in.
+    fn suffix(&self, skip: u32) -> LogEntry {
+        debug_assert!(skip < self.count);
+        let mut e = *self;
+        e.base_offset += skip as u64;
+        e.rec_start += skip as u64;
+        e.count -= skip;
+        e.bytes = self.bytes * e.count as u64 / self.count as u64;
+        if e.producer.base_seq >= 0 {
+            e.producer.base_seq = e.producer.base_seq.wrapping_add(skip as i32);
+        }
+        e
+    }
+
+    /// The first `keep` records of this entry.
+    fn prefix(&self, keep: u32) -> LogEntry {
+        debug_assert!(keep > 0 && keep <= self.count);
+        let mut e = *self;
+        e.count = keep;
+        e.bytes = self.bytes * keep as u64 / self.count as u64;
+        e
+    }
+
+    fn last_seq(&self) -> i32 {
+        self.producer.base_seq.wrapping_add(self.count as i32 - 1)
+    }
+}
+
+/// Outcome of the broker's idempotence check for an incoming batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SequenceCheck {
+    /// Append it.
+    Accept,
+    /// Same (pid, epoch, first..last sequence) as one of the retained batches: do not append,
+    /// answer success with the original base offset.
+    Duplicate { base_offset: u64 },
+    /// `OUT_OF_ORDER_SEQUENCE_NUMBER`.
+    OutOfOrder,
+    /// `INVALID_PRODUCER_EPOCH` (epoch older than the broker's).
+    InvalidEpoch,
+}
+
+#[derive(Clone, Debug, Default)]
+struct ProducerState {
+    pid: u64,
+    epoch: u16,
+    last_seq: i32,
+    /// (first seq, last seq, base offset) of the last batches, oldest first.
+    recent: VecDeque<(i32, i32, u64)>,
+}
+
+/// How many trailing entries are kept uncoalesced (batch boundaries matter near the end:
+/// idempotence dedup and truncation).
+const KEEP_TAIL: usize = 8;
+
+#[derive(Clone, Debug, Default)]
+pub struct PartitionLog {
+    entries: Vec<LogEntry>,
+    leo: u64,
+    /// Leader epoch cache: (epoch, start offset), epochs strictly increasing.
+    epochs: Vec<(u32, u64)>,
+    producer: Option<ProducerState>,
+}
+
+impl PartitionLog {
+    pub fn log_end_offset(&self) -> u64 {
+        self.leo
+    }
+
+    pub fn entries(&self) -> &[LogEntry] {
+        &self.entries
+    }
+
+    pub fn latest_epoch(&self) -> Option<u32> {
+        self.epochs.last().map(|e| e.0)
+    }
+
+    /// Epoch cache entries (for invariant checks and `explain`).
+    pub fn epochs(&self) -> &[(u32, u64)] {
+        &self.epochs
+    }
+
+    /// Record a new leader epoch starting at the current log end (a replica becoming leader:
+    /// `Partition.makeLeader` assigns the epoch start offset = LEO).
+    pub fn assign_epoch_start(&mut self, epoch: u32) {
+        if let Some(&(last, _)) = self.epochs.last() {
+            assert!(
+                epoch >= last,
+                "leader epochs only grow: {epoch} after {last}"
+            );
+            if epoch == last {
+                return;
+            }
+        }
+        self.epochs.push((epoch, self.leo));
+    }
+
+    /// Idempotence check of `ProducerAppendInfo` / `UnifiedLog.analyzeAndValidateProducerState`
+    /// for a batch of `count` records from `p`.
+    pub fn check_sequence(&self, p: ProducerInfo, count: u32) -> SequenceCheck {
+        if p.pid == 0 {
+            return SequenceCheck::Accept;
+        }
+        let Some(s) = self.producer.as_ref().filter(|s| s.pid == p.pid) else {
+            // No state for this producer: any sequence is accepted (reference 6.2 rule 5).
+            return SequenceCheck::Accept;
+        };
+        let last = p.base_seq.wrapping_add(count as i32 - 1);
+        if p.epoch == s.epoch {
+            if let Some(&(_, _, off)) = s.recent.iter().find(|b| b.0 == p.base_seq && b.1 == last) {
+                return SequenceCheck::Duplicate { base_offset: off };
+            }
+        }
+        if p.epoch < s.epoch {
+            return SequenceCheck::InvalidEpoch;
+        }
+        if p.epoch > s.epoch {
+            return if p.base_seq == 0 {
+                SequenceCheck::Accept
+            } else {
+                SequenceCheck::OutOfOrder
+            };
+        }
+        let expected = if s.last_seq == i32::MAX {
+            0
+        } else {
+            s.last_seq + 1
+        };
+        if p.base_seq == expected {
+            SequenceCheck::Accept
+        } else {
+            SequenceCheck::OutOfOrder
+        }
+    }
+
+    /// Append a batch at the log end; returns its base offset. `now` and `durable_before`
+    /// drive coalescing: entries merge only within one write-back window (`tick`), or when both
+    /// are already durable, so that power-loss truncation stays exact.
+    pub fn append(&mut self, mut e: LogEntry, tick_ns: SimTime, durable_before: SimTime) -> u64 {
+        e.base_offset = self.leo;
+        if self
+            .epochs
+            .last()
+            .is_none_or(|&(ep, _)| e.leader_epoch > ep)
+        {
+            self.epochs.push((e.leader_epoch, e.base_offset));
+        }
+        assert!(
+            e.leader_epoch <= self.latest_epoch().unwrap_or(0),
+            "batch epoch above the epoch cache"
+        );
+        self.leo += e.count as u64;
+        self.note_producer_batch(&e);
+        self.entries.push(e);
+        self.maybe_coalesce(tick_ns, durable_before);
+        e.base_offset
+    }
+
+    fn note_producer_batch(&mut self, e: &LogEntry) {
+        if e.producer.pid == 0 {
+            return;
+        }
+        let s = self.producer.get_or_insert_with(ProducerState::default);
+        if s.pid != e.producer.pid || s.epoch != e.producer.epoch {
+            *s = ProducerState {
+                pid: e.producer.pid,
+                epoch: e.producer.epoch,
+                ..ProducerState::default()
+            };
+        }
+        s.last_seq = e.last_seq();
+        s.recent
+            .push_back((e.producer.base_seq, e.last_seq(), e.base_offset));
+        if s.recent.len() > NUM_BATCHES_TO_RETAIN {
+            s.recent.pop_front();
+        }
+    }
+
+    fn maybe_coalesce(&mut self, tick_ns: SimTime, durable_before: SimTime) {
+        let n = self.entries.len();
+        if n < KEEP_TAIL + 2 {
+            return;
+        }
+        let (a, b) = (
+            self.entries[n - KEEP_TAIL - 2],
+            self.entries[n - KEEP_TAIL - 1],
+        );
+        let same_window = tick_ns > 0 && a.append_time / tick_ns == b.append_time / tick_ns;
+        let both_durable = b.append_time < durable_before;
+        let seq_contiguous = a.producer.pid == b.producer.pid
+            && a.producer.epoch == b.producer.epoch
+            && (a.producer.base_seq < 0) == (b.producer.base_seq < 0)
+            && (a.producer.base_seq < 0 || a.last_seq().wrapping_add(1) == b.producer.base_seq);
+        if a.end_offset() == b.base_offset
+            && a.rec_start + a.count as u64 == b.rec_start
+            && a.leader_epoch == b.leader_epoch
+            && seq_contiguous
+            && (same_window || both_durable)
+            && (a.count as u64 + b.count as u64) < u32::MAX as u64
+        {
+            let m = &mut self.entries[n - KEEP_TAIL - 2];
+            m.count += b.count;
+            m.bytes += b.bytes;
+            m.append_time = m.append_time.max(b.append_time);
+            self.entries.remove(n - KEEP_TAIL - 1);
+        }
+    }
+
+    /// Index of the entry holding `offset` (or the first entry after it).
+    fn entry_index(&self, offset: u64) -> usize {
+        self.entries.partition_point(|e| e.end_offset() <= offset)
+    }
+
+    /// Remove every record at or above `offset` (follower truncation, KIP-101; recovery).
+    pub fn truncate_to(&mut self, offset: u64) {
+        if offset > self.leo {
+            return;
+        }
+        if offset == self.leo {
+            // Nothing to remove but epochs that start at the end (LeaderEpochFileCache
+            // .truncateFromEnd), e.g. an epoch this replica led without appending.
+            while self
+                .epochs
+                .last()
+                .is_some_and(|&(_, start)| start >= offset)
+            {
+                self.epochs.pop();
+            }
+            return;
+        }
+        let i = self.entry_index(offset);
+        self.entries.truncate(i + 1);
+        if let Some(last) = self.entries.last().copied() {
+            if last.base_offset >= offset {
+                self.entries.pop();
+            } else if last.end_offset() > offset {
+                *self.entries.last_mut().unwrap() = last.prefix((offset - last.base_offset) as u32);
+            }
+        }
+        self.leo = offset;
+        // LeaderEpochFileCache.truncateFromEnd: drop epochs starting at or after the new end.
+        while self
+            .epochs
+            .last()
+            .is_some_and(|&(_, start)| start >= offset)
+        {
+            self.epochs.pop();
+        }
+        self.rebuild_producer_state();
+    }
+
+    /// Power loss: keep only entries written back to disk (appended before `durable_before`).
+    pub fn lose_unflushed(&mut self, durable_before: SimTime) {
+        let keep = self
+            .entries
+            .iter()
+            .take_while(|e| e.append_time < durable_before)
+            .count();
+        let offset = self.entries.get(keep).map_or(self.leo, |e| e.base_offset);
+        self.truncate_to(offset);
+    }
+
+    /// Rebuild the idempotence state from the log (`ProducerStateManager` reload on a new
+    /// leader or after truncation). A coalesced entry counts as one batch.
+    fn rebuild_producer_state(&mut self) {
+        self.producer = None;
+        let start = self.entries.len().saturating_sub(NUM_BATCHES_TO_RETAIN * 2);
+        let tail: Vec<LogEntry> = self.entries[start..].to_vec();
+        for e in &tail {
+            self.note_producer_batch(e);
+        }
+    }
+
+    /// `LeaderEpochFileCache.endOffsetFor(epoch)`: the largest epoch <= `epoch` and its end
+    /// offset (start of the next epoch, or the LEO for the latest). `None` when no such epoch.
+    pub fn end_offset_for_epoch(&self, epoch: u32) -> Option<(u32, u64)> {
+        let i = self.epochs.partition_point(|&(e, _)| e <= epoch);
+        if i == 0 {
+            return None;
+        }
+        let (e, _) = self.epochs[i - 1];
+        let end = self.epochs.get(i).map_or(self.leo, |&(_, s)| s);
+        Some((e, end))
+    }
+
+    /// Entries from `offset` on, at most about `max_bytes` (soft: the first entry is always
+    /// returned, as `replica.fetch.max.bytes` is soft).
+    pub fn read(&self, offset: u64, max_bytes: u64, out: &mut Vec<LogEntry>) {
+        let mut i = self.entry_index(offset);
+        let mut bytes = 0;
+        while let Some(e) = self.entries.get(i) {
+            let e = if e.base_offset < offset {
+                e.suffix((offset - e.base_offset) as u32)
+            } else {
+                *e
+            };
+            if !out.is_empty() && bytes + e.bytes > max_bytes {
+                break;
+            }
+            bytes += e.bytes;
+            out.push(e);
+            i += 1;
+        }
+    }
+
+    /// Record identity at every offset below `end`, as (offset range start, entry).
+    pub fn entries_below(&self, end: u64) -> impl Iterator<Item = LogEntry> + '_ {
+        self.entries
+            .iter()
+            .take_while(move |e| e.base_offset < end)
+            .map(move |e| {
+                if e.end_offset() > end {
+                    e.prefix((end - e.base_offset) as u32)
+                } else {
+                    *e
+                }
+            })
+    }
+
+    /// Identity of the record at `offset` (for log-matching checks).
+    pub fn record_at(&self, offset: u64) -> Option<(u64, u32)> {
+        let e = self.entries.get(self.entry_index(offset))?;
+        (e.base_offset <= offset).then(|| (e.rec_start + (offset - e.base_offset), e.leader_epoch))
+    }
+}
+
+/// Whether two replicas hold the same records (identity and epoch) at every offset below `end`
+/// (`LogMatchingProperty`). Cost follows entries, not records.
+pub fn logs_match(a: &PartitionLog, b: &PartitionLog, end: u64) -> bool {
+    let ea: Vec<LogEntry> = a.entries_below(end).collect();
+    let eb: Vec<LogEntry> = b.entries_below(end).collect();
+    let (mut i, mut j) = (0, 0);
+    while i < ea.len() && j < eb.len() {
+        let (x, y) = (&ea[i], &eb[j]);
+        let lo = x.base_offset.max(y.base_offset);
+        let hi = x.end_offset().min(y.end_offset());
+        if lo < hi {
+            let rx = x.rec_start + (lo - x.base_offset);
+            let ry = y.rec_start + (lo - y.base_offset);
+            if rx != ry || x.leader_epoch != y.leader_epoch {
+                return false;
+            }
+        }
+        if x.end_offset() <= y.end_offset() {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(rec_start: u64, count: u32, epoch: u32, seq: i32, t: SimTime) -> LogEntry {
+        LogEntry {
+            base_offset: 0,
+            count,
+            rec_start,
+            leader_epoch: epoch,
+            producer: ProducerInfo {
+                pid: 1,
+                epoch: 0,
+                base_seq: seq,
+            },
+            bytes: 100 * count as u64,
+            append_time: t,
+        }
+    }
+
+    #[test]
+    fn append_assigns_offsets_and_epochs() {
+        let mut log = PartitionLog::default();
+        assert_eq!(log.append(batch(0, 10, 0, 0, 1), 0, 0), 0);
+        assert_eq!(log.append(batch(10, 5, 0, 10, 2), 0, 0), 10);
+        log.assign_epoch_start(3);
+        assert_eq!(log.append(batch(15, 5, 3, 15, 3), 0, 0), 15);
+        assert_eq!(log.log_end_offset(), 20);
+        assert_eq!(log.end_offset_for_epoch(0), Some((0, 15)));
+        assert_eq!(log.end_offset_for_epoch(2), Some((0, 15)));
+        assert_eq!(log.end_offset_for_epoch(3), Some((3, 20)));
+    }
+
+    #[test]
+    fn duplicate_and_out_of_order_sequences() {
+        let mut log = PartitionLog::default();
+        log.append(batch(0, 10, 0, 0, 1), 0, 0);
+        log.append(batch(10, 10, 0, 10, 1), 0, 0);
+        let p = |seq| ProducerInfo {
+            pid: 1,
+            epoch: 0,
+            base_seq: seq,
+        };
+        assert_eq!(
+            log.check_sequence(p(0), 10),
+            SequenceCheck::Duplicate { base_offset: 0 }
+        );
+        assert_eq!(log.check_sequence(p(20), 10), SequenceCheck::Accept);
+        assert_eq!(log.check_sequence(p(25), 10), SequenceCheck::OutOfOrder);
+        let bumped = ProducerInfo {
+            pid: 1,
+            epoch: 1,
+            base_seq: 0,
+        };
+        assert_eq!(log.check_sequence(bumped, 5), SequenceCheck::Accept);
+        assert_eq!(
+            log.check_sequence(
+                ProducerInfo {
+                    base_seq: 3,
+                    ..bumped
+                },
+                5
+            ),
+            SequenceCheck::OutOfOrder
+        );
+    }
+
+    #[test]
+    fn only_five_batches_are_retained_for_dedup() {
+        let mut log = PartitionLog::default();
+        for i in 0..6 {
+            log.append(batch(i * 10, 10, 0, (i * 10) as i32, 1), 0, 0);
+        }
+        let p = ProducerInfo {
+            pid: 1,
+            epoch: 0,
+            base_seq: 0,
+        };
+        assert_eq!(log.check_sequence(p, 10), SequenceCheck::OutOfOrder);
+        assert_eq!(
+            log.check_sequence(ProducerInfo { base_seq: 10, ..p }, 10),
+            SequenceCheck::Duplicate { base_offset: 10 }
+        );
+    }
+
+    #[test]
+    fn truncation_splits_entries_and_epochs_and_rebuilds_dedup() {
+        let mut log = PartitionLog::default();
+        log.append(batch(0, 10, 0, 0, 1), 0, 0);
+        log.assign_epoch_start(2);
+        log.append(batch(10, 10, 2, 10, 1), 0, 0);
+        log.truncate_to(15);
+        assert_eq!(log.log_end_offset(), 15);
+        assert_eq!(log.record_at(14), Some((14, 2)));
+        assert_eq!(log.record_at(15), None);
+        log.truncate_to(10);
+        assert_eq!(log.latest_epoch(), Some(0));
+        assert_eq!(log.end_offset_for_epoch(5), Some((0, 10)));
+        let p = ProducerInfo {
+            pid: 1,
+            epoch: 0,
+            base_seq: 10,
+        };
+        assert_eq!(log.check_sequence(p, 10), SequenceCheck::Accept);
+    }
+
+    #[test]
+    fn coalescing_keeps_identities_and_bounded_entries() {
+        let mut log = PartitionLog::default();
+        for i in 0..1000u64 {
+            log.append(batch(i * 3, 3, 0, (i * 3) as i32, i), 1_000_000, 0);
+        }
+        assert!(
+            log.entries().len() <= KEEP_TAIL + 2,
+            "{}",
+            log.entries().len()
+        );
+        assert_eq!(log.record_at(2000), Some((2000, 0)));
+        let total: u64 = log.entries_below(3000).map(|e| e.count as u64).sum();
+        assert_eq!(total, 3000);
+    }
+
+    #[test]
+    fn power_loss_keeps_only_written_back_entries() {
+        let mut log = PartitionLog::default();
+        for i in 0..20u64 {
+            log.append(batch(i, 1, 0, i as i32, i * 10), 0, 0);
+        }
+        log.lose_unflushed(55);
+        assert_eq!(log.log_end_offset(), 6);
+    }
+
+    #[test]
+    fn read_from_mid_entry_returns_suffix() {
+        let mut log = PartitionLog::default();
+        log.append(batch(0, 10, 0, 0, 1), 0, 0);
+        let mut out = Vec::new();
+        log.read(4, 1 << 20, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            (out[0].base_offset, out[0].rec_start, out[0].count),
+            (4, 4, 6)
+        );
+        assert_eq!(out[0].producer.base_seq, 4);
+    }
+}
