@@ -257,7 +257,7 @@ mod tests {
         // B(0..10) C(10..20) B again: 10 duplicates, no reorder.
         let o = outcomes(&[(0, 20, Outcome::Acked)]);
         let r = classify(
-            &[o.clone()],
+            std::slice::from_ref(&o),
             &[20],
             0,
             &[vec![entry(0, 10), entry(10, 10), entry(0, 10)]],
