@@ -4,6 +4,7 @@
 //! -> `model` -> `sim`. The one entry point of the model is [`run`].
 
 pub mod config;
+pub mod report;
 pub mod result;
 
 pub use config::RunSpec;
