@@ -6,6 +6,7 @@
 pub mod check;
 pub mod config;
 pub mod model;
+pub mod report;
 pub mod result;
 pub mod sim;
 

@@ -1,0 +1,379 @@
+//! The report layer end to end: CSV files, charts (SVG + PNG), `prodsim plot`, the HTML index.
+//! Charts land in `$CARGO_TARGET_TMPDIR/report-*` for a look.
+
+use prodsim::report::{
+    default_charts, draw_charts, draw_timeline, plot_command, plot_command_spec, print_table,
+    summarize, write_index_html, write_results, write_summary, ChartKind, ChartSpec, CsvTable, Row,
+};
+use prodsim::result::{FaultInterval, Measure, TimelinePoint};
+use std::path::{Path, PathBuf};
+
+const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A plausible sweep: acks x linger.ms x batch.size x 3 seeds, with made-up but shaped measures.
+fn sweep() -> Vec<Row> {
+    let mut rows = Vec::new();
+    for acks in ["all", "1"] {
+        for linger in [0u64, 5, 20, 100] {
+            for batch in [16_384u64, 65_536, 262_144] {
+                for seed in 1..=3u64 {
+                    let fill = (linger as f64 + 1.0).ln() * (batch as f64 / 16_384.0).sqrt();
+                    let acks_cost = if acks == "all" { 2.5 } else { 1.0 };
+                    let jitter = seed as f64 * 0.7;
+                    let rps =
+                        20_000.0 + 9_000.0 * fill.min(6.0) - 1_500.0 * acks_cost + jitter * 300.0;
+                    let p99 = 2.0 * acks_cost + linger as f64 * 1.05 + 3.0 / (1.0 + fill) + jitter;
+                    let lost = if acks == "1" && seed == 2 {
+                        linger / 5
+                    } else {
+                        0
+                    };
+                    rows.push(Row {
+                        params: vec![
+                            ("acks".into(), acks.into()),
+                            ("linger_ms".into(), linger.to_string()),
+                            ("batch_size".into(), batch.to_string()),
+                        ],
+                        seed,
+                        measures: vec![
+                            ("records_sent", Measure::I(100_000)),
+                            ("lost_acked", Measure::I(lost)),
+                            ("duplicates", Measure::I(0)),
+                            ("throughput_rps", Measure::F(rps)),
+                            ("throughput_mbps", Measure::F(rps * 1024.0 * 8.0 / 1e6)),
+                            ("latency_p50_ms", Measure::F(p99 / 3.0)),
+                            ("latency_p99_ms", Measure::F(p99)),
+                            ("mean_batch_records", Measure::F(1.0 + fill * 10.0)),
+                        ],
+                    });
+                }
+            }
+        }
+    }
+    rows
+}
+
+fn assert_chart_pair(paths: &[PathBuf], stem: &str, texts: &[&str]) {
+    let svg = paths
+        .iter()
+        .find(|p| p.file_name().unwrap().to_string_lossy() == format!("{stem}.svg"))
+        .unwrap_or_else(|| panic!("no {stem}.svg in {paths:?}"));
+    let png = svg.with_extension("png");
+    assert!(paths.contains(&png), "no {stem}.png in {paths:?}");
+    let png_bytes = std::fs::read(&png).unwrap();
+    assert!(png_bytes.len() > 1000, "{} is too small", png.display());
+    assert_eq!(
+        png_bytes[..8],
+        PNG_SIGNATURE,
+        "{} is not a PNG",
+        png.display()
+    );
+    let svg_text = std::fs::read_to_string(svg).unwrap();
+    assert!(svg_text.starts_with("<svg"), "{}", svg.display());
+    for text in texts {
+        assert!(svg_text.contains(text), "{} lacks `{text}`", svg.display());
+    }
+}
+
+#[test]
+fn results_and_summary_files_for_a_sweep() {
+    let dir = out_dir("files");
+    let rows = sweep();
+    write_results(&dir.join("results.csv"), &rows).unwrap();
+    let summary = summarize(&rows);
+    write_summary(&dir.join("summary.csv"), &summary).unwrap();
+    let results = CsvTable::read(&dir.join("results.csv")).unwrap();
+    assert_eq!(
+        results.headers[..5],
+        ["acks", "linger_ms", "batch_size", "seed", "records_sent"]
+    );
+    assert_eq!(results.rows.len(), 72);
+    assert_eq!(results.rows[1][..4], ["all", "0", "16384", "2"]);
+    let summary_table = CsvTable::read(&dir.join("summary.csv")).unwrap();
+    assert_eq!(summary_table.rows.len(), 24);
+    assert_eq!(summary_table.headers[3], "seeds");
+    assert_eq!(summary_table.rows[0][..4], ["all", "0", "16384", "3"]);
+    let sum = summary_table.column("lost_acked_sum").unwrap();
+    // acks=1, linger.ms=100: seed 2 loses 20, the others none.
+    let row = summary_table
+        .rows
+        .iter()
+        .find(|r| r[0] == "1" && r[1] == "100" && r[2] == "65536")
+        .unwrap();
+    assert_eq!(row[sum], "20");
+    assert_eq!(row[summary_table.column("lost_acked").unwrap()], "6.667");
+    assert_eq!(row[summary_table.column("lost_acked_max").unwrap()], "20");
+    assert_eq!(row[summary_table.column("lost_acked_min").unwrap()], "0");
+    let mut out = Vec::new();
+    print_table(&summary, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    println!("{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2 + 24 + 1);
+    assert!(lines[0].starts_with("acks  linger_ms  batch_size  seeds  records/s  Mbit/s"));
+    assert!(lines[0].ends_with("lost acked"), "{}", lines[0]);
+    // Every line has the same width: numbers right-aligned under their headers.
+    assert!(
+        lines[2..26].iter().all(|l| l.len() == lines[0].len()),
+        "{text}"
+    );
+}
+
+#[test]
+fn default_charts_are_drawn_per_acks_with_a_batch_size_legend() {
+    let dir = out_dir("default");
+    let table = CsvTable::from_rows(&sweep());
+    let specs = default_charts(&table);
+    let names: Vec<(&str, ChartKind)> = specs.iter().map(|s| (s.y.as_str(), s.kind)).collect();
+    assert_eq!(
+        names,
+        [
+            ("throughput_rps", ChartKind::Line),
+            ("latency_p99_ms", ChartKind::Line),
+            ("lost_acked", ChartKind::Bar),
+        ]
+    );
+    let paths = draw_charts(&dir, &specs, &table).unwrap();
+    assert_eq!(paths.len(), 3 * 2 * 2);
+    assert_chart_pair(
+        &paths,
+        "latency_p99_ms_vs_linger_ms_by_batch_size_acks-all",
+        &[
+            "p99 latency vs linger.ms — acks=all",
+            "batch.size=16384",
+            "batch.size=262144",
+            "linger.ms (ms)",
+            "p99 latency (ms)",
+        ],
+    );
+    assert_chart_pair(
+        &paths,
+        "throughput_rps_vs_linger_ms_by_batch_size_acks-1",
+        &["throughput (records/s)", "batch.size=65536"],
+    );
+    assert_chart_pair(
+        &paths,
+        "lost_acked_vs_linger_ms_by_batch_size_acks-1",
+        &["acked records lost"],
+    );
+    write_index_html(&dir, "default charts", &paths).unwrap();
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.contains("<img src=\"latency_p99_ms_vs_linger_ms_by_batch_size_acks-all.svg\""));
+}
+
+#[test]
+fn svg_output_is_byte_identical_across_runs() {
+    let table = CsvTable::from_rows(&sweep());
+    let specs = default_charts(&table);
+    let a = out_dir("same-a");
+    let b = out_dir("same-b");
+    let pa = draw_charts(&a, &specs, &table).unwrap();
+    let pb = draw_charts(&b, &specs, &table).unwrap();
+    for (x, y) in pa.iter().zip(&pb) {
+        assert_eq!(
+            std::fs::read(x).unwrap(),
+            std::fs::read(y).unwrap(),
+            "{x:?}"
+        );
+    }
+}
+
+#[test]
+fn categorical_bars_and_log_axes() {
+    let dir = out_dir("kinds");
+    let table = CsvTable::from_rows(&sweep());
+    let bars = ChartSpec {
+        series: Some("linger_ms".into()),
+        kind: ChartKind::Bar,
+        title: Some("Throughput by acks".into()),
+        ..ChartSpec::new("acks", "throughput_rps")
+    };
+    let log = ChartSpec {
+        series: Some("acks".into()),
+        log_x: true,
+        log_y: true,
+        ..ChartSpec::new("batch_size", "latency_p99_ms")
+    };
+    // linger.ms has a 0: the log x axis falls back to linear instead of failing.
+    let log_with_zero = ChartSpec {
+        log_x: true,
+        ..ChartSpec::new("linger_ms", "latency_p50_ms")
+    };
+    let paths = draw_charts(&dir, &[bars, log, log_with_zero], &table).unwrap();
+    assert_chart_pair(
+        &paths,
+        "throughput_rps_vs_acks_by_linger_ms",
+        &[
+            "Throughput by acks",
+            "linger.ms=100",
+            "\nall\n</text>",
+            "\n1\n</text>",
+        ],
+    );
+    assert_chart_pair(
+        &paths,
+        "latency_p99_ms_vs_batch_size_by_acks",
+        &["acks=all", "\n20k\n</text>", "\n100k\n</text>"],
+    );
+    assert_chart_pair(&paths, "latency_p50_ms_vs_linger_ms", &["p50 latency (ms)"]);
+}
+
+#[test]
+fn unknown_chart_column_is_named() {
+    let table = CsvTable::from_rows(&sweep());
+    let err = draw_charts(
+        &out_dir("unknown"),
+        &[ChartSpec::new("linger_ms", "latency_p42_ms")],
+        &table,
+    )
+    .unwrap_err();
+    assert!(err.contains("`latency_p42_ms`"), "{err}");
+    assert!(err.contains("available columns: acks, linger_ms"), "{err}");
+}
+
+#[test]
+fn timeline_shades_faults() {
+    let dir = out_dir("timeline");
+    let timeline: Vec<TimelinePoint> = (0..120u64)
+        .map(|i| {
+            let outage = (40..55).contains(&i);
+            TimelinePoint {
+                t_ms: i * 250,
+                acked_rps: if outage {
+                    0.0
+                } else {
+                    48_000.0 + (i % 7) as f64 * 900.0
+                },
+                latency_p99_ms: if outage {
+                    0.0
+                } else if (55..60).contains(&i) {
+                    3_900.0 - (i - 55) as f64 * 700.0
+                } else {
+                    12.0 + (i % 5) as f64
+                },
+            }
+        })
+        .collect();
+    let faults = vec![
+        FaultInterval {
+            kind: "crash-leader",
+            target: "p0 leader (broker 2)".into(),
+            start_ms: 10_000,
+            end_ms: 13_750,
+        },
+        FaultInterval {
+            kind: "partition",
+            target: "client<->broker 1".into(),
+            start_ms: 20_000,
+            end_ms: 24_000,
+        },
+    ];
+    let paths = draw_timeline(
+        &dir,
+        "timeline_seed-1",
+        "acks=all, seed 1",
+        &timeline,
+        &faults,
+    )
+    .unwrap();
+    assert_chart_pair(
+        &paths,
+        "timeline_seed-1",
+        &[
+            "acks=all, seed 1",
+            "1: crash-leader p0 leader (broker 2), 10.0–13.8 s",
+            "simulated time (s)",
+            "p99 latency (ms)",
+            "acked throughput (records/s)",
+        ],
+    );
+    // Many faults: bands unnumbered, the list cut short.
+    let many: Vec<FaultInterval> = (0..25u64)
+        .map(|i| FaultInterval {
+            kind: "crash",
+            target: format!("broker {}", i % 3),
+            start_ms: i * 1_100,
+            end_ms: i * 1_100 + 600,
+        })
+        .collect();
+    let paths = draw_timeline(&dir, "many", "many faults", &timeline, &many).unwrap();
+    assert_chart_pair(
+        &paths,
+        "many",
+        &["crash broker 0, 0.0–0.6 s", "and 20 more"],
+    );
+    // No data and no faults: still a valid, empty chart.
+    let empty = draw_timeline(&dir, "empty", "empty", &[], &[]).unwrap();
+    assert_chart_pair(&empty, "empty", &["empty"]);
+}
+
+#[test]
+fn plot_command_over_two_files_adds_a_file_series() {
+    let dir = out_dir("plot");
+    let rows = sweep();
+    let (a, b) = (dir.join("before.csv"), dir.join("after.csv"));
+    write_results(&a, &rows[..36]).unwrap();
+    write_summary(&b, &summarize(&rows[36..])).unwrap();
+    let paths = plot_command(
+        &[a.clone(), b.clone()],
+        "linger_ms",
+        "throughput_rps",
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        paths,
+        [
+            dir.join("throughput_rps_vs_linger_ms.svg"),
+            dir.join("throughput_rps_vs_linger_ms.png")
+        ]
+    );
+    assert_chart_pair(
+        &paths,
+        "throughput_rps_vs_linger_ms",
+        &["file=before", "file=after"],
+    );
+    // An explicit output path, whatever its extension, gives both formats.
+    let out = dir.join("custom.pdf");
+    let paths = plot_command_spec(
+        std::slice::from_ref(&a),
+        &ChartSpec {
+            series: Some("batch_size".into()),
+            per: Some("acks".into()),
+            ..ChartSpec::new("linger_ms", "latency_p99_ms")
+        },
+        Some(out),
+    )
+    .unwrap();
+    assert_chart_pair(&paths, "custom_acks-all", &["batch.size=16384"]);
+}
+
+#[test]
+fn plot_command_names_the_file_and_the_missing_column() {
+    let dir = out_dir("plot-missing");
+    let a = dir.join("results.csv");
+    write_results(&a, &sweep()).unwrap();
+    let other = dir.join("other.csv");
+    std::fs::write(&other, "linger_ms,p99\n5,1.0\n").unwrap();
+    let err = plot_command(
+        &[a, other.clone()],
+        "linger_ms",
+        "latency_p99_ms",
+        None,
+        None,
+    )
+    .unwrap_err();
+    assert!(err.contains("`latency_p99_ms`"), "{err}");
+    assert!(err.contains(&other.display().to_string()), "{err}");
+    assert!(err.contains("available columns: linger_ms, p99"), "{err}");
+    let err = plot_command(&[dir.join("nope.csv")], "a", "b", None, None).unwrap_err();
+    assert!(err.contains("nope.csv"), "{err}");
+}
