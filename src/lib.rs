@@ -4,7 +4,9 @@
 //! -> `model` -> `sim`. The one entry point of the model is [`run`].
 
 pub mod config;
+pub mod expect;
 pub mod result;
+pub mod scenario;
 
 pub use config::RunSpec;
 pub use result::RunResult;
