@@ -5,9 +5,11 @@
 
 pub mod check;
 pub mod config;
+pub mod expect;
 pub mod model;
 pub mod report;
 pub mod result;
+pub mod scenario;
 pub mod sim;
 
 pub use config::RunSpec;

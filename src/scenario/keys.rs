@@ -1,0 +1,1119 @@
+//! The key registry: every key a scenario file, a `[sweep]` or `--set` can set on a [`RunSpec`],
+//! with its Kafka name, meaning, default and allowed values.
+//!
+//! [`set_key`] is the one place a value reaches a `RunSpec` field; [`get_key`] reads it back
+//! (for results columns and for writing scenario files).
+
+use std::sync::OnceLock;
+
+use toml::Value;
+
+use crate::config::{Acks, Arrival, RunSpec, SendMode};
+
+/// Sections of a scenario file that hold `RunSpec` keys, in file order. The empty name is the
+/// top level (`duration_ms`, `settle_ms`, `timeline_bucket_ms`).
+pub const SECTIONS: &[&str] = &[
+    "",
+    "producer",
+    "cluster",
+    "network",
+    "workload",
+    "random_faults",
+];
+
+/// The token that leaves an optional key (`enable_idempotence`, `delivery_timeout_ms`) at its
+/// Kafka default, which depends on other keys.
+pub const DEFAULT_TOKEN: &str = "default";
+
+/// Upper bound of every millisecond key: one simulated day.
+pub const DAY_MS: i64 = 86_400_000;
+const I32_MAX: i64 = i32::MAX as i64;
+
+/// What values a key accepts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    /// An integer in `min..=max` (floats and strings rejected).
+    Int {
+        min: i64,
+        max: i64,
+    },
+    /// Like `Int`, or the string `"default"` (unset).
+    OptInt {
+        min: i64,
+        max: i64,
+    },
+    /// A finite number (integers accepted) `>= min` (`> min` when `min_open`) and `<= max`.
+    Float {
+        min: f64,
+        max: f64,
+        min_open: bool,
+    },
+    Bool,
+    /// `true`, `false` or the string `"default"` (unset).
+    OptBool,
+    /// One of the listed strings.
+    Choice(&'static [&'static str]),
+    /// `"0"`, `"1"`, `"all"`; also the integers 0, 1, -1 and the string `"-1"` (= all).
+    Acks,
+}
+
+fn int_range_text(min: i64, max: i64) -> String {
+    if max == i64::MAX {
+        format!("integer >= {min}")
+    } else {
+        format!("integer from {min} to {max}")
+    }
+}
+
+fn float_range_text(min: f64, max: f64, min_open: bool) -> String {
+    let op = if min_open { ">" } else { ">=" };
+    if max == f64::MAX {
+        format!("number {op} {min}")
+    } else if min_open {
+        format!("number > {min} and <= {max}")
+    } else {
+        format!("number from {min} to {max}")
+    }
+}
+
+fn quoted_list(choices: &[&str]) -> String {
+    let q: Vec<String> = choices.iter().map(|c| format!("\"{c}\"")).collect();
+    format!("one of {}", q.join(", "))
+}
+
+impl Kind {
+    /// Human description of the allowed values, as used in error messages (`expected ...`).
+    pub fn allowed(&self) -> String {
+        match *self {
+            Kind::Int { min, max } => int_range_text(min, max),
+            Kind::OptInt { min, max } => {
+                format!("{} or \"{DEFAULT_TOKEN}\"", int_range_text(min, max))
+            }
+            Kind::Float { min, max, min_open } => float_range_text(min, max, min_open),
+            Kind::Bool => "true or false".into(),
+            Kind::OptBool => format!("true, false or \"{DEFAULT_TOKEN}\""),
+            Kind::Choice(c) => quoted_list(c),
+            Kind::Acks => quoted_list(&["0", "1", "all"]),
+        }
+    }
+
+    /// Checks `v` and returns it normalized (integers for float keys become floats, acks
+    /// becomes a string). The error says what is allowed and what was given.
+    pub fn check(&self, v: &Value) -> Result<Value, String> {
+        let bad = || {
+            Err(format!(
+                "expected {}; got {}",
+                self.allowed(),
+                render_value(v)
+            ))
+        };
+        match (*self, v) {
+            (Kind::Int { min, max }, Value::Integer(i))
+            | (Kind::OptInt { min, max }, Value::Integer(i)) => {
+                if *i >= min && *i <= max {
+                    Ok(Value::Integer(*i))
+                } else {
+                    bad()
+                }
+            }
+            (Kind::OptInt { .. }, Value::String(s)) | (Kind::OptBool, Value::String(s))
+                if s == DEFAULT_TOKEN =>
+            {
+                Ok(Value::String(DEFAULT_TOKEN.into()))
+            }
+            (Kind::Float { min, max, min_open }, Value::Integer(_) | Value::Float(_)) => {
+                let f = match v {
+                    Value::Integer(i) => *i as f64,
+                    Value::Float(f) => *f,
+                    _ => return bad(),
+                };
+                let above = if min_open { f > min } else { f >= min };
+                if f.is_finite() && above && f <= max {
+                    Ok(Value::Float(f))
+                } else {
+                    bad()
+                }
+            }
+            (Kind::Bool, Value::Boolean(b)) | (Kind::OptBool, Value::Boolean(b)) => {
+                Ok(Value::Boolean(*b))
+            }
+            (Kind::Choice(c), Value::String(s)) if c.contains(&s.as_str()) => {
+                Ok(Value::String(s.clone()))
+            }
+            (Kind::Acks, Value::String(s)) => match Acks::parse(s) {
+                Some(a) => Ok(Value::String(a.as_str().into())),
+                None => bad(),
+            },
+            (Kind::Acks, Value::Integer(i)) => match i {
+                0 => Ok(Value::String("0".into())),
+                1 => Ok(Value::String("1".into())),
+                -1 => Ok(Value::String("all".into())),
+                _ => bad(),
+            },
+            _ => bad(),
+        }
+    }
+}
+
+type Getter = fn(&RunSpec) -> Value;
+type Setter = fn(&mut RunSpec, &Value);
+
+/// One settable key.
+#[derive(Clone, Debug)]
+pub struct KeyInfo {
+    /// `section.key` (`producer.linger_ms`), or the bare key at the top level (`duration_ms`).
+    pub key: &'static str,
+    /// Kafka's (or Linux's) configuration name, empty for model-only knobs.
+    pub kafka: &'static str,
+    pub doc: &'static str,
+    /// Default value as a scenario file would write it (`5`, `all`, `default`).
+    pub default: String,
+    /// What values are allowed (`integer >= 0`).
+    pub allowed: String,
+    pub kind: Kind,
+    get: Getter,
+    set: Setter,
+}
+
+impl KeyInfo {
+    /// Section of the key (`producer`), empty at the top level.
+    pub fn section(&self) -> &'static str {
+        match self.key.rfind('.') {
+            Some(i) => &self.key[..i],
+            None => "",
+        }
+    }
+    /// The key without its section (`linger_ms`): its results column name.
+    pub fn short(&self) -> &'static str {
+        match self.key.rfind('.') {
+            Some(i) => &self.key[i + 1..],
+            None => self.key,
+        }
+    }
+    /// Reads the key from a spec, as a scenario file would write it.
+    pub fn get(&self, spec: &RunSpec) -> Value {
+        (self.get)(spec)
+    }
+}
+
+fn clamp_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn opt_str(v: &Value) -> bool {
+    matches!(v, Value::String(s) if s == DEFAULT_TOKEN)
+}
+
+macro_rules! int_key {
+    ($key:literal, $kafka:literal, $min:expr, $max:expr, $t:ty, $($f:ident).+, $doc:expr) => {
+        KeyInfo {
+            key: $key,
+            kafka: $kafka,
+            doc: $doc,
+            default: String::new(),
+            allowed: String::new(),
+            kind: Kind::Int { min: $min, max: $max },
+            get: |s: &RunSpec| Value::Integer(clamp_i64(s.$($f).+ as u64)),
+            set: |s: &mut RunSpec, v: &Value| {
+                if let Value::Integer(i) = v {
+                    if let Ok(x) = <$t>::try_from(*i) {
+                        s.$($f).+ = x;
+                    }
+                }
+            },
+        }
+    };
+}
+
+macro_rules! float_key {
+    ($key:literal, $kafka:literal, $min:expr, $max:expr, $open:expr, $($f:ident).+, $doc:expr) => {
+        KeyInfo {
+            key: $key,
+            kafka: $kafka,
+            doc: $doc,
+            default: String::new(),
+            allowed: String::new(),
+            kind: Kind::Float { min: $min, max: $max, min_open: $open },
+            get: |s: &RunSpec| Value::Float(s.$($f).+),
+            set: |s: &mut RunSpec, v: &Value| {
+                if let Value::Float(x) = v {
+                    s.$($f).+ = *x;
+                }
+            },
+        }
+    };
+}
+
+macro_rules! bool_key {
+    ($key:literal, $kafka:literal, $($f:ident).+, $doc:expr) => {
+        KeyInfo {
+            key: $key,
+            kafka: $kafka,
+            doc: $doc,
+            default: String::new(),
+            allowed: String::new(),
+            kind: Kind::Bool,
+            get: |s: &RunSpec| Value::Boolean(s.$($f).+),
+            set: |s: &mut RunSpec, v: &Value| {
+                if let Value::Boolean(b) = v {
+                    s.$($f).+ = *b;
+                }
+            },
+        }
+    };
+}
+
+fn build() -> Vec<KeyInfo> {
+    let mut v =
+        vec![
+            // ---- top level ----
+            int_key!(
+                "duration_ms",
+                "",
+                1,
+                DAY_MS,
+                u64,
+                duration_ms,
+                "Simulated production window: the application calls send() during this time."
+            ),
+            int_key!(
+                "settle_ms",
+                "",
+                0,
+                DAY_MS,
+                u64,
+                settle_ms,
+                "Upper bound on the settle-and-flush phase after the window (all faults healed)."
+            ),
+            int_key!(
+                "timeline_bucket_ms",
+                "",
+                1,
+                DAY_MS,
+                u64,
+                timeline_bucket_ms,
+                "Width of the timeline buckets (throughput and latency over time)."
+            ),
+            // ---- producer ----
+            KeyInfo {
+                key: "producer.acks",
+                kafka: "acks",
+                doc: "Acknowledgements the leader waits for: 0 (none), 1 (leader only), all (the \
+                  ISR). The integers 0, 1, -1 are accepted too.",
+                default: String::new(),
+                allowed: String::new(),
+                kind: Kind::Acks,
+                get: |s: &RunSpec| Value::String(s.producer.acks.as_str().into()),
+                set: |s: &mut RunSpec, v: &Value| {
+                    if let Some(a) = v.as_str().and_then(Acks::parse) {
+                        s.producer.acks = a;
+                    }
+                },
+            },
+            int_key!("producer.linger_ms", "linger.ms", 0, DAY_MS, u64, producer.linger_ms,
+            "How long a batch waits for more records before it is sendable (5 since Kafka 4.0)."),
+            int_key!(
+                "producer.batch_size",
+                "batch.size",
+                0,
+                I32_MAX,
+                u32,
+                producer.batch_size,
+                "Batch capacity in bytes, 61-byte header included; 0 = one record per batch."
+            ),
+            KeyInfo {
+                key: "producer.send_mode",
+                kafka: "",
+                doc: "How the application uses send(): fire-and-forget ignores the future, sync \
+                  blocks on get() (one record in flight per thread), async uses a callback.",
+                default: String::new(),
+                allowed: String::new(),
+                kind: Kind::Choice(&["fire-and-forget", "sync", "async"]),
+                get: |s: &RunSpec| Value::String(s.producer.send_mode.as_str().into()),
+                set: |s: &mut RunSpec, v: &Value| {
+                    if let Some(m) = v.as_str().and_then(SendMode::parse) {
+                        s.producer.send_mode = m;
+                    }
+                },
+            },
+            KeyInfo {
+                key: "producer.enable_idempotence",
+                kafka: "enable.idempotence",
+                doc: "Idempotent producer (PID + sequence numbers). \"default\": on when acks=all \
+                  and retries > 0, silently off otherwise; true with acks != all is a \
+                  ConfigException.",
+                default: String::new(),
+                allowed: String::new(),
+                kind: Kind::OptBool,
+                get: |s: &RunSpec| match s.producer.enable_idempotence {
+                    Some(b) => Value::Boolean(b),
+                    None => Value::String(DEFAULT_TOKEN.into()),
+                },
+                set: |s: &mut RunSpec, v: &Value| match v {
+                    Value::Boolean(b) => s.producer.enable_idempotence = Some(*b),
+                    _ if opt_str(v) => s.producer.enable_idempotence = None,
+                    _ => {}
+                },
+            },
+            int_key!(
+                "producer.max_in_flight_requests_per_connection",
+                "max.in.flight.requests.per.connection",
+                1,
+                100,
+                u32,
+                producer.max_in_flight_requests_per_connection,
+                "Unacknowledged produce requests per broker connection (<= 5 with idempotence)."
+            ),
+            int_key!(
+                "producer.buffer_memory",
+                "buffer.memory",
+                1,
+                1 << 40,
+                u64,
+                producer.buffer_memory,
+                "Bytes of record accumulator memory; send() blocks when it is full."
+            ),
+            int_key!(
+                "producer.max_block_ms",
+                "max.block.ms",
+                0,
+                DAY_MS,
+                u64,
+                producer.max_block_ms,
+                "How long send() blocks for buffer memory before it fails."
+            ),
+            int_key!(
+                "producer.max_request_size",
+                "max.request.size",
+                1,
+                1 << 30,
+                u32,
+                producer.max_request_size,
+                "Largest produce request (and record) in bytes."
+            ),
+            int_key!(
+                "producer.request_timeout_ms",
+                "request.timeout.ms",
+                1,
+                DAY_MS,
+                u64,
+                producer.request_timeout_ms,
+                "How long the producer waits for a produce response before it retries."
+            ),
+            KeyInfo {
+                key: "producer.delivery_timeout_ms",
+                kafka: "delivery.timeout.ms",
+                doc: "Upper bound from send() to success or failure, retries included. \
+                  \"default\": 120000, raised to linger_ms + request_timeout_ms if lower.",
+                default: String::new(),
+                allowed: String::new(),
+                kind: Kind::OptInt {
+                    min: 1,
+                    max: DAY_MS,
+                },
+                get: |s: &RunSpec| match s.producer.delivery_timeout_ms {
+                    Some(d) => Value::Integer(clamp_i64(d)),
+                    None => Value::String(DEFAULT_TOKEN.into()),
+                },
+                set: |s: &mut RunSpec, v: &Value| match v {
+                    Value::Integer(i) => {
+                        if let Ok(x) = u64::try_from(*i) {
+                            s.producer.delivery_timeout_ms = Some(x);
+                        }
+                    }
+                    _ if opt_str(v) => s.producer.delivery_timeout_ms = None,
+                    _ => {}
+                },
+            },
+            int_key!(
+                "producer.retries",
+                "retries",
+                0,
+                I32_MAX,
+                u32,
+                producer.retries,
+                "Retries of a failed batch (bounded in practice by delivery_timeout_ms)."
+            ),
+            int_key!(
+                "producer.retry_backoff_ms",
+                "retry.backoff.ms",
+                0,
+                DAY_MS,
+                u64,
+                producer.retry_backoff_ms,
+                "Initial backoff before retrying a failed request (exponential, with jitter)."
+            ),
+            int_key!(
+                "producer.retry_backoff_max_ms",
+                "retry.backoff.max.ms",
+                0,
+                DAY_MS,
+                u64,
+                producer.retry_backoff_max_ms,
+                "Maximum retry backoff."
+            ),
+            int_key!(
+                "producer.reconnect_backoff_ms",
+                "reconnect.backoff.ms",
+                0,
+                DAY_MS,
+                u64,
+                producer.reconnect_backoff_ms,
+                "Initial backoff before reconnecting to a broker."
+            ),
+            int_key!(
+                "producer.reconnect_backoff_max_ms",
+                "reconnect.backoff.max.ms",
+                0,
+                DAY_MS,
+                u64,
+                producer.reconnect_backoff_max_ms,
+                "Maximum reconnect backoff."
+            ),
+            int_key!(
+                "producer.socket_connection_setup_timeout_ms",
+                "socket.connection.setup.timeout.ms",
+                0,
+                DAY_MS,
+                u64,
+                producer.socket_connection_setup_timeout_ms,
+                "How long a connection attempt may take before it is abandoned."
+            ),
+            int_key!(
+                "producer.metadata_max_age_ms",
+                "metadata.max.age.ms",
+                0,
+                DAY_MS,
+                u64,
+                producer.metadata_max_age_ms,
+                "Metadata is refreshed at least this often even without errors."
+            ),
+            bool_key!(
+                "producer.partitioner_adaptive_partitioning_enable",
+                "partitioner.adaptive.partitioning.enable",
+                producer.partitioner_adaptive_partitioning_enable,
+                "KIP-794: keyless records favour partitions with shorter queues."
+            ),
+            bool_key!(
+                "producer.partitioner_ignore_keys",
+                "partitioner.ignore.keys",
+                producer.partitioner_ignore_keys,
+                "Ignore record keys when partitioning (keyed records use the sticky partitioner)."
+            ),
+            // ---- cluster ----
+            int_key!(
+                "cluster.brokers",
+                "",
+                1,
+                64,
+                u32,
+                cluster.brokers,
+                "Number of brokers, named b0, b1, ..."
+            ),
+            int_key!(
+                "cluster.partitions",
+                "num.partitions",
+                1,
+                10_000,
+                u32,
+                cluster.partitions,
+                "Partitions of the topic."
+            ),
+            int_key!(
+                "cluster.replication_factor",
+                "default.replication.factor",
+                1,
+                64,
+                u32,
+                cluster.replication_factor,
+                "Replicas per partition (at most brokers)."
+            ),
+            int_key!(
+                "cluster.min_insync_replicas",
+                "min.insync.replicas",
+                1,
+                64,
+                u32,
+                cluster.min_insync_replicas,
+                "Smallest ISR with which acks=all writes are accepted (NotEnoughReplicas below)."
+            ),
+            bool_key!(
+                "cluster.unclean_leader_election_enable",
+                "unclean.leader.election.enable",
+                cluster.unclean_leader_election_enable,
+                "Allow an out-of-sync replica to become leader (losing acknowledged data)."
+            ),
+            int_key!(
+                "cluster.replica_lag_time_max_ms",
+                "replica.lag.time.max.ms",
+                1,
+                DAY_MS,
+                u64,
+                cluster.replica_lag_time_max_ms,
+                "A follower not caught up for this long is removed from the ISR."
+            ),
+            int_key!(
+                "cluster.replica_fetch_wait_max_ms",
+                "replica.fetch.wait.max.ms",
+                0,
+                DAY_MS,
+                u64,
+                cluster.replica_fetch_wait_max_ms,
+                "Longest a follower fetch waits at the leader for new data."
+            ),
+            int_key!(
+                "cluster.replica_fetch_min_bytes",
+                "replica.fetch.min.bytes",
+                1,
+                I32_MAX,
+                u32,
+                cluster.replica_fetch_min_bytes,
+                "Bytes a follower fetch waits for before the leader answers."
+            ),
+            int_key!(
+                "cluster.replica_fetch_max_bytes",
+                "replica.fetch.max.bytes",
+                1,
+                1 << 30,
+                u32,
+                cluster.replica_fetch_max_bytes,
+                "Bytes per partition a follower fetch returns at most."
+            ),
+            int_key!(
+                "cluster.replica_fetch_backoff_ms",
+                "replica.fetch.backoff.ms",
+                0,
+                DAY_MS,
+                u64,
+                cluster.replica_fetch_backoff_ms,
+                "Follower backoff after a fetch error."
+            ),
+            int_key!(
+                "cluster.broker_heartbeat_interval_ms",
+                "broker.heartbeat.interval.ms",
+                1,
+                DAY_MS,
+                u64,
+                cluster.broker_heartbeat_interval_ms,
+                "KRaft: interval of broker heartbeats to the controller."
+            ),
+            int_key!(
+                "cluster.broker_session_timeout_ms",
+                "broker.session.timeout.ms",
+                1,
+                DAY_MS,
+                u64,
+                cluster.broker_session_timeout_ms,
+                "KRaft: a broker without heartbeat for this long is fenced."
+            ),
+            int_key!(
+                "cluster.message_max_bytes",
+                "message.max.bytes",
+                0,
+                I32_MAX,
+                u32,
+                cluster.message_max_bytes,
+                "Largest record batch the broker accepts."
+            ),
+            bool_key!(
+                "cluster.hw_requires_min_isr",
+                "",
+                cluster.hw_requires_min_isr,
+                "Kafka >= 3.7 (KAFKA-15583): the high watermark does not advance while the ISR is \
+             smaller than min_insync_replicas. false models older brokers."
+            ),
+            float_key!(
+                "cluster.request_service_us",
+                "",
+                0.0,
+                1e9,
+                false,
+                cluster.request_service_us,
+                "Hardware profile: broker CPU cost per request, microseconds."
+            ),
+            float_key!(
+                "cluster.byte_service_ns",
+                "",
+                0.0,
+                1e9,
+                false,
+                cluster.byte_service_ns,
+                "Hardware profile: broker cost per byte appended or read, nanoseconds."
+            ),
+            int_key!(
+                "cluster.dirty_expire_ms",
+                "vm.dirty_expire_centisecs",
+                0,
+                DAY_MS,
+                u64,
+                cluster.dirty_expire_ms,
+                "Linux page cache: dirty data older than this is written back (milliseconds here)."
+            ),
+            int_key!(
+                "cluster.dirty_writeback_ms",
+                "vm.dirty_writeback_centisecs",
+                1,
+                DAY_MS,
+                u64,
+                cluster.dirty_writeback_ms,
+                "Linux page cache: how often the flusher runs (milliseconds here)."
+            ),
+            int_key!(
+                "cluster.metadata_propagation_ms",
+                "",
+                0,
+                DAY_MS,
+                u64,
+                cluster.metadata_propagation_ms,
+                "Delay for the controller's metadata changes to reach the brokers."
+            ),
+            // ---- network ----
+            float_key!(
+                "network.latency_ms",
+                "",
+                0.0,
+                3.6e6,
+                false,
+                network.latency_ms,
+                "One-way mean latency of every link, milliseconds."
+            ),
+            float_key!("network.latency_jitter", "", 0.0, 1.0, false, network.latency_jitter,
+            "Relative spread of the one-way latency (0 = constant); order per connection is kept."),
+            float_key!(
+                "network.bandwidth_mbps",
+                "",
+                0.0,
+                1e9,
+                true,
+                network.bandwidth_mbps,
+                "Egress bandwidth of each node's NIC, megabits per second."
+            ),
+            // ---- workload ----
+            float_key!(
+                "workload.rate",
+                "",
+                0.0,
+                1e9,
+                true,
+                workload.rate,
+                "Offered records per second, over all application threads."
+            ),
+            KeyInfo {
+                key: "workload.arrival",
+                kafka: "",
+                doc: "Arrival process of send() calls: constant spacing or poisson.",
+                default: String::new(),
+                allowed: String::new(),
+                kind: Kind::Choice(&["constant", "poisson"]),
+                get: |s: &RunSpec| Value::String(s.workload.arrival.as_str().into()),
+                set: |s: &mut RunSpec, v: &Value| {
+                    if let Some(a) = v.as_str().and_then(Arrival::parse) {
+                        s.workload.arrival = a;
+                    }
+                },
+            },
+            int_key!(
+                "workload.record_bytes",
+                "",
+                0,
+                100 << 20,
+                u32,
+                workload.record_bytes,
+                "Record value size in bytes."
+            ),
+            int_key!(
+                "workload.keys",
+                "",
+                0,
+                u32::MAX as i64,
+                u32,
+                workload.keys,
+                "0 = keyless records (sticky partitioner); K > 0 = keys uniform over K keys."
+            ),
+            int_key!(
+                "workload.key_bytes",
+                "",
+                0,
+                1 << 20,
+                u32,
+                workload.key_bytes,
+                "Key size in bytes when keyed."
+            ),
+            int_key!(
+                "workload.threads",
+                "",
+                1,
+                10_000,
+                u32,
+                workload.threads,
+                "Application threads calling send() (each sync thread has one record in flight)."
+            ),
+        ];
+    // ---- random_faults ----
+    macro_rules! rf {
+        ($rate:literal, $mean:literal, $rf:ident, $mf:ident, $what:literal) => {
+            v.push(float_key!(
+                $rate,
+                "",
+                0.0,
+                1e6,
+                false,
+                random_faults.$rf,
+                concat!(
+                    "Random ",
+                    $what,
+                    " faults per minute of simulated time (0 = none)."
+                )
+            ));
+            v.push(float_key!(
+                $mean,
+                "",
+                0.0,
+                1e9,
+                true,
+                random_faults.$mf,
+                concat!("Mean duration of a random ", $what, " fault, milliseconds.")
+            ));
+        };
+    }
+    rf!(
+        "random_faults.crash_per_min",
+        "random_faults.crash_mean_ms",
+        crash_per_min,
+        crash_mean_ms,
+        "crash"
+    );
+    rf!(
+        "random_faults.power_loss_per_min",
+        "random_faults.power_loss_mean_ms",
+        power_loss_per_min,
+        power_loss_mean_ms,
+        "power-loss"
+    );
+    rf!(
+        "random_faults.crash_leader_per_min",
+        "random_faults.crash_leader_mean_ms",
+        crash_leader_per_min,
+        crash_leader_mean_ms,
+        "crash-leader"
+    );
+    rf!(
+        "random_faults.isolate_leader_per_min",
+        "random_faults.isolate_leader_mean_ms",
+        isolate_leader_per_min,
+        isolate_leader_mean_ms,
+        "isolate-leader"
+    );
+    rf!(
+        "random_faults.partition_per_min",
+        "random_faults.partition_mean_ms",
+        partition_per_min,
+        partition_mean_ms,
+        "partition"
+    );
+    rf!(
+        "random_faults.slow_link_per_min",
+        "random_faults.slow_link_mean_ms",
+        slow_link_per_min,
+        slow_link_mean_ms,
+        "slow-link"
+    );
+    rf!(
+        "random_faults.lose_responses_per_min",
+        "random_faults.lose_responses_mean_ms",
+        lose_responses_per_min,
+        lose_responses_mean_ms,
+        "lose-responses"
+    );
+
+    let d = RunSpec::default();
+    for k in &mut v {
+        k.default = display_value(&k.get(&d));
+        k.allowed = k.kind.allowed();
+    }
+    v
+}
+
+/// Every settable key, top level first, then by section in file order.
+pub fn keys() -> &'static [KeyInfo] {
+    static KEYS: OnceLock<Vec<KeyInfo>> = OnceLock::new();
+    KEYS.get_or_init(build)
+}
+
+/// The registry entry of a key (`producer.linger_ms`, `duration_ms`).
+pub fn find_key(key: &str) -> Option<&'static KeyInfo> {
+    keys().iter().find(|k| k.key == key)
+}
+
+/// Sets `key` on `spec`. The error is either "unknown key" or says what is allowed.
+pub fn set_key(spec: &mut RunSpec, key: &str, value: &Value) -> Result<(), String> {
+    let info = find_key(key).ok_or_else(|| unknown_key_message(key))?;
+    let v = info.kind.check(value)?;
+    (info.set)(spec, &v);
+    Ok(())
+}
+
+/// Reads `key` from `spec` (`None` for an unknown key).
+pub fn get_key(spec: &RunSpec, key: &str) -> Option<Value> {
+    find_key(key).map(|k| k.get(spec))
+}
+
+/// "unknown key `x`", with a suggestion when one is close.
+pub fn unknown_key_message(key: &str) -> String {
+    match suggest_key(key) {
+        Some(s) => format!("unknown key; did you mean `{s}`?"),
+        None => "unknown key; `prodsim keys` lists the keys".to_string(),
+    }
+}
+
+/// The registry key closest to `key`: same short name in another section, or a near spelling.
+pub fn suggest_key(key: &str) -> Option<&'static str> {
+    let short = key.rsplit('.').next().unwrap_or(key);
+    if let Some(k) = keys().iter().find(|k| k.short() == short && k.key != key) {
+        return Some(k.key);
+    }
+    let mut best: Option<(usize, &'static str)> = None;
+    for k in keys() {
+        let d = levenshtein(key, k.key).min(levenshtein(short, k.short()) + 1);
+        if best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, k.key));
+        }
+    }
+    match best {
+        Some((d, k)) if d <= 3 && d < key.len() => Some(k),
+        _ => None,
+    }
+}
+
+/// Edit distance (for suggestions).
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let sub = prev[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// A value as it appears in results.csv and run names: strings unquoted, floats without
+/// trailing `.0` (`2`, `0.25`).
+pub fn display_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Integer(i) => i.to_string(),
+        Value::Float(f) => format!("{f}"),
+        Value::Boolean(b) => b.to_string(),
+        Value::Datetime(d) => d.to_string(),
+        Value::Array(a) => {
+            let parts: Vec<String> = a.iter().map(display_value).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Value::Table(_) => render_value(v),
+    }
+}
+
+/// A value as TOML source (strings quoted and escaped, floats always with a decimal point or
+/// exponent so they read back as floats).
+pub fn render_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => toml_edit::Value::from(s.as_str()).to_string(),
+        Value::Integer(i) => i.to_string(),
+        Value::Float(f) => {
+            if f.is_nan() {
+                "nan".into()
+            } else if f.is_infinite() {
+                if *f > 0.0 { "inf" } else { "-inf" }.into()
+            } else {
+                format!("{f:?}")
+            }
+        }
+        Value::Boolean(b) => b.to_string(),
+        Value::Datetime(d) => d.to_string(),
+        Value::Array(a) => {
+            let parts: Vec<String> = a.iter().map(render_value).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Value::Table(t) => {
+            let parts: Vec<String> = t
+                .iter()
+                .map(|(k, v)| format!("{} = {}", render_key(k), render_value(v)))
+                .collect();
+            if parts.is_empty() {
+                "{}".into()
+            } else {
+                format!("{{ {} }}", parts.join(", "))
+            }
+        }
+    }
+}
+
+/// A key as TOML source: bare when possible, quoted otherwise.
+pub fn render_key(k: &str) -> String {
+    let bare = !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        k.to_string()
+    } else {
+        toml_edit::Value::from(k).to_string()
+    }
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// A markdown reference of every key, grouped by section (`prodsim keys`).
+pub fn reference_markdown() -> String {
+    let mut out = String::new();
+    out.push_str("# Scenario keys\n\n");
+    out.push_str(
+        "Every key below can be set in its section of a scenario file, swept in `[sweep]` \
+         (`\"section.key\" = [values]`) and overridden with `--set section.key=value`. \
+         Columns of results.csv are named by the key without its section.\n",
+    );
+    for &section in SECTIONS {
+        if section.is_empty() {
+            out.push_str("\n## Top level\n\n");
+        } else {
+            out.push_str(&format!("\n## [{section}]\n\n"));
+        }
+        out.push_str("| key | Kafka / Linux | default | allowed | meaning |\n");
+        out.push_str("|---|---|---|---|---|\n");
+        if section.is_empty() {
+            out.push_str(
+                "| `name` | — | file stem | string | Scenario name (output directory, titles). |\n",
+            );
+            out.push_str(
+                "| `seeds` | — | `1` | integer N >= 1 (seeds 1..=N) or list of integers >= 0 | \
+                 Seeds each sweep point runs with. |\n",
+            );
+        }
+        for k in keys().iter().filter(|k| k.section() == section) {
+            let kafka = if k.kafka.is_empty() {
+                "—".to_string()
+            } else {
+                format!("`{}`", k.kafka)
+            };
+            out.push_str(&format!(
+                "| `{}` | {} | `{}` | {} | {} |\n",
+                k.short(),
+                kafka,
+                md_escape(&k.default),
+                md_escape(&k.allowed),
+                md_escape(k.doc)
+            ));
+        }
+    }
+    out.push_str(
+        "\n## [[faults]]\n\n\
+         Every fault has `at_ms` (start, within the production window), `kind`, and optional \
+         `duration_ms` (heals after; absent = lasts to the end of the production window). \
+         Nodes are `producer`, `controller`, `b0`, `b1`, ...\n\n\
+         | kind | keys | meaning |\n|---|---|---|\n\
+         | `crash` | `broker = \"b1\"` | Process crash; restarts after the duration; page cache survives. |\n\
+         | `power-loss` | `brokers = [\"b0\", \"b1\"]` | Machine crash: unflushed page cache is lost. |\n\
+         | `crash-leader` | `partition = 0` | Crash the broker leading the partition when the fault starts. |\n\
+         | `isolate-leader` | `partition = 0` | Cut the partition's leader off from the other brokers and the controller (the producer still reaches it). |\n\
+         | `partition` | `groups = [[\"b0\"], [\"b1\", \"b2\", \"producer\"]]`, `one_way = false` | Network partition between groups; `one_way` cuts only first group -> others. |\n\
+         | `slow-link` | `from = \"producer\"`, `to = \"b0\"`, `extra_latency_ms = 50.0`, `bandwidth_factor = 0.1` | Slower link, both directions. |\n\
+         | `lose-responses` | `probability = 0.5` | Drop produce responses (the request was processed). |\n",
+    );
+    out.push_str(
+        "\n## [[expect]]\n\n\
+         `name` (optional), `where = { column = value, ... }` (optional), `over = \"each\" | \"sum\"` \
+         (default each), then measures: `measure = 0` (exact) or `measure = { min = .., max = .. }`. \
+         An expectation that matches no run fails.\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_render() {
+        assert_eq!(find_key("producer.linger_ms").unwrap().default, "5");
+        assert_eq!(find_key("producer.acks").unwrap().default, "all");
+        assert_eq!(find_key("network.latency_ms").unwrap().default, "0.5");
+        assert_eq!(find_key("network.bandwidth_mbps").unwrap().default, "10000");
+        assert_eq!(
+            find_key("producer.enable_idempotence").unwrap().default,
+            "default"
+        );
+    }
+
+    #[test]
+    fn every_key_round_trips_its_default() {
+        let d = RunSpec::default();
+        for k in keys() {
+            let mut s = RunSpec::default();
+            let v = k.get(&d);
+            set_key(&mut s, k.key, &v).unwrap_or_else(|e| panic!("{}: {e}", k.key));
+            assert_eq!(s, d, "{}", k.key);
+            let kind_ok = k.kind.check(&v).is_ok();
+            assert!(kind_ok, "default of {} not allowed", k.key);
+        }
+        let mut names: Vec<&str> = keys().iter().map(|k| k.key).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), keys().len());
+    }
+
+    #[test]
+    fn set_key_types_and_ranges() {
+        let mut s = RunSpec::default();
+        set_key(&mut s, "producer.acks", &Value::Integer(-1)).unwrap();
+        assert_eq!(s.producer.acks, Acks::All);
+        set_key(&mut s, "producer.acks", &Value::String("0".into())).unwrap();
+        assert_eq!(s.producer.acks, Acks::Zero);
+        let e = set_key(&mut s, "producer.acks", &Value::String("2".into())).unwrap_err();
+        assert_eq!(e, "expected one of \"0\", \"1\", \"all\"; got \"2\"");
+        assert!(set_key(&mut s, "producer.linger_ms", &Value::Float(5.0)).is_err());
+        assert!(set_key(&mut s, "producer.linger_ms", &Value::String("5".into())).is_err());
+        assert!(set_key(&mut s, "producer.linger_ms", &Value::Integer(-1)).is_err());
+        set_key(&mut s, "producer.batch_size", &Value::Integer(0)).unwrap();
+        assert_eq!(s.producer.batch_size, 0);
+        set_key(&mut s, "network.latency_ms", &Value::Integer(2)).unwrap();
+        assert_eq!(s.network.latency_ms, 2.0);
+        assert!(set_key(&mut s, "network.bandwidth_mbps", &Value::Float(0.0)).is_err());
+        assert!(set_key(&mut s, "network.latency_jitter", &Value::Float(1.5)).is_err());
+        assert!(set_key(&mut s, "workload.rate", &Value::Float(f64::NAN)).is_err());
+        assert!(set_key(&mut s, "cluster.brokers", &Value::Integer(65)).is_err());
+        set_key(
+            &mut s,
+            "producer.enable_idempotence",
+            &Value::Boolean(false),
+        )
+        .unwrap();
+        assert_eq!(s.producer.enable_idempotence, Some(false));
+        set_key(
+            &mut s,
+            "producer.enable_idempotence",
+            &Value::String("default".into()),
+        )
+        .unwrap();
+        assert_eq!(s.producer.enable_idempotence, None);
+        let e = set_key(&mut s, "producer.lingr_ms", &Value::Integer(1)).unwrap_err();
+        assert!(e.contains("producer.linger_ms"), "{e}");
+    }
+
+    #[test]
+    fn display_and_render() {
+        assert_eq!(display_value(&Value::Float(2.0)), "2");
+        assert_eq!(display_value(&Value::Float(0.25)), "0.25");
+        assert_eq!(render_value(&Value::Float(2.0)), "2.0");
+        assert_eq!(render_value(&Value::Float(1e-7)), "1e-7");
+        assert_eq!(render_value(&Value::String("a\"b".into())), "'a\"b'");
+        let md = reference_markdown();
+        assert!(md.contains("| `linger_ms` | `linger.ms` | `5` |"), "{md}");
+    }
+}
