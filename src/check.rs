@@ -149,24 +149,13 @@ fn classify_partition(
 
 /// Classify every record of the run. `rejected` records failed inside `send()` and never got
 /// an identity: they count as failed and absent.
-pub fn classify(
-    outcomes: &[OutcomeRanges],
-    sent: &[u64],
-    rejected: u64,
-    logs: &[Vec<LogEntry>],
-) -> DeliveryReport {
+pub fn classify(outcomes: &[OutcomeRanges], sent: &[u64], rejected: u64, logs: &[Vec<LogEntry>]) -> DeliveryReport {
     let mut r = DeliveryReport {
         lost_failed: rejected,
         ..DeliveryReport::default()
     };
     for p in 0..outcomes.len() {
-        classify_partition(
-            &outcomes[p],
-            sent[p],
-            &logs[p],
-            &mut r,
-            &mut Examples::default(),
-        );
+        classify_partition(&outcomes[p], sent[p], &logs[p], &mut r, &mut Examples::default());
     }
     r
 }
@@ -181,13 +170,7 @@ pub fn first_anomaly(
     let ex: Vec<Examples> = (0..outcomes.len())
         .map(|p| {
             let mut e = Examples::default();
-            classify_partition(
-                &outcomes[p],
-                sent[p],
-                &logs[p],
-                &mut DeliveryReport::default(),
-                &mut e,
-            );
+            classify_partition(&outcomes[p], sent[p], &logs[p], &mut DeliveryReport::default(), &mut e);
             e
         })
         .collect();
@@ -204,6 +187,58 @@ pub fn first_anomaly(
             .enumerate()
             .find_map(|(p, e)| get(e).map(|r| (p as u32, r, *name)))
     })
+}
+
+/// One record's fate in words: what the application was told and where the final log holds it.
+pub fn record_fate(
+    outcomes: &[OutcomeRanges],
+    sent: &[u64],
+    logs: &[Vec<LogEntry>],
+    partition: u32,
+    rec: u64,
+) -> String {
+    let p = partition as usize;
+    if rec >= sent[p] {
+        return format!(
+            "record {partition}:{rec} was never sent (partition {partition} got {} records)",
+            sent[p]
+        );
+    }
+    let told = outcomes[p]
+        .ranges
+        .range(..=rec)
+        .next_back()
+        .filter(|(_, &(end, _))| rec < end)
+        .map(|(_, &(_, o))| o);
+    let offsets: Vec<u64> = logs[p]
+        .iter()
+        .filter(|e| rec >= e.rec_start && rec < e.rec_start + e.count as u64)
+        .map(|e| e.base_offset + (rec - e.rec_start))
+        .collect();
+    let later_before = logs[p]
+        .iter()
+        .take_while(|e| !(rec >= e.rec_start && rec < e.rec_start + e.count as u64))
+        .any(|e| e.rec_start > rec);
+    let told_text = match told {
+        Some(Outcome::Acked) => "acknowledged to the application",
+        Some(Outcome::Failed) => "reported FAILED to the application",
+        None => "never resolved (pending)",
+    };
+    let held = match offsets.len() {
+        0 => "ABSENT from the final committed log".to_string(),
+        1 => format!("present once in the final committed log (offset {})", offsets[0]),
+        n => format!("present {n} times in the final committed log (offsets {offsets:?})"),
+    };
+    let class = match (told, offsets.len()) {
+        (Some(Outcome::Acked), 0) => "lost_acked: an acknowledged write was lost",
+        (Some(Outcome::Failed), 0) => "lost_failed",
+        (Some(Outcome::Failed), _) => "failed_present: an application retry would duplicate it",
+        (None, _) => "pending",
+        (Some(Outcome::Acked), n) if n > 1 => "duplicated",
+        _ if later_before => "reordered: a record sent later precedes it",
+        _ => "delivered",
+    };
+    format!("{told_text}; {held} => {class}")
 }
 
 #[cfg(test)]

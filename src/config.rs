@@ -300,10 +300,7 @@ pub enum FaultKind {
     IsolateLeader { partition: u32 },
     /// Network partition between groups of nodes; `one_way` cuts only the direction from the
     /// first group to the others.
-    Partition {
-        groups: Vec<Vec<Node>>,
-        one_way: bool,
-    },
+    Partition { groups: Vec<Vec<Node>>, one_way: bool },
     /// Slow link from `from` to `to` (both directions unless `one_way`).
     SlowLink {
         from: Node,
@@ -502,10 +499,7 @@ impl RunSpec {
         if (p.batch_size as u64) > p.buffer_memory {
             return err(
                 "producer.batch_size",
-                format!(
-                    "batch_size {} exceeds buffer_memory {}",
-                    p.batch_size, p.buffer_memory
-                ),
+                format!("batch_size {} exceeds buffer_memory {}", p.batch_size, p.buffer_memory),
             );
         }
         let nodes_ok = |n: &Node| match n {
@@ -519,9 +513,7 @@ impl RunSpec {
                 FaultKind::CrashLeader { partition } | FaultKind::IsolateLeader { partition } => {
                     *partition >= c.partitions
                 }
-                FaultKind::Partition { groups, .. } => {
-                    groups.iter().flatten().any(|n| !nodes_ok(n))
-                }
+                FaultKind::Partition { groups, .. } => groups.iter().flatten().any(|n| !nodes_ok(n)),
                 FaultKind::SlowLink { from, to, .. } => !nodes_ok(from) || !nodes_ok(to),
                 FaultKind::LoseResponses { .. } => false,
             };

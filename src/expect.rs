@@ -174,10 +174,7 @@ pub fn fmt_num(v: f64) -> String {
 }
 
 fn measure_of(measures: &[(&'static str, Measure)], name: &str) -> Option<f64> {
-    measures
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, m)| m.as_f64())
+    measures.iter().find(|(n, _)| *n == name).map(|(_, m)| m.as_f64())
 }
 
 /// One row of results: parameters (including `seed`) and measures.
@@ -205,25 +202,17 @@ fn evaluate_one(e: &Expect, rows: &[Row]) -> Verdict {
     match e.over {
         Over::Each => {
             // Observed range per bound, for the passing detail.
-            let mut seen: Vec<(f64, f64)> =
-                vec![(f64::INFINITY, f64::NEG_INFINITY); e.bounds.len()];
+            let mut seen: Vec<(f64, f64)> = vec![(f64::INFINITY, f64::NEG_INFINITY); e.bounds.len()];
             for (params, measures) in &matched {
                 for (i, b) in e.bounds.iter().enumerate() {
                     let Some(v) = measure_of(measures, &b.measure) else {
                         return verdict(
                             false,
-                            format!(
-                                "measure `{}` missing in run {}",
-                                b.measure,
-                                params_text(params)
-                            ),
+                            format!("measure `{}` missing in run {}", b.measure, params_text(params)),
                         );
                     };
                     if let Some(why) = b.violation(v) {
-                        return verdict(
-                            false,
-                            format!("{} = {why} in run {}", b.measure, params_text(params)),
-                        );
+                        return verdict(false, format!("{} = {why} in run {}", b.measure, params_text(params)));
                     }
                     seen[i].0 = seen[i].0.min(v);
                     seen[i].1 = seen[i].1.max(v);
@@ -243,10 +232,7 @@ fn evaluate_one(e: &Expect, rows: &[Row]) -> Verdict {
                 })
                 .collect();
             let runs = if matched.len() == 1 { "run" } else { "runs" };
-            verdict(
-                true,
-                format!("{} {runs}: {}", matched.len(), parts.join("; ")),
-            )
+            verdict(true, format!("{} {runs}: {}", matched.len(), parts.join("; ")))
         }
         Over::Sum => {
             let mut parts = Vec::new();
@@ -259,11 +245,7 @@ fn evaluate_one(e: &Expect, rows: &[Row]) -> Verdict {
                         None => {
                             return verdict(
                                 false,
-                                format!(
-                                    "measure `{}` missing in run {}",
-                                    b.measure,
-                                    params_text(params)
-                                ),
+                                format!("measure `{}` missing in run {}", b.measure, params_text(params)),
                             )
                         }
                     }
@@ -280,15 +262,9 @@ fn evaluate_one(e: &Expect, rows: &[Row]) -> Verdict {
             }
             let runs = if matched.len() == 1 { "run" } else { "runs" };
             if failed.is_empty() {
-                verdict(
-                    true,
-                    format!("{} {runs}: {}", matched.len(), parts.join("; ")),
-                )
+                verdict(true, format!("{} {runs}: {}", matched.len(), parts.join("; ")))
             } else {
-                verdict(
-                    false,
-                    format!("{} over {} {runs}", failed.join("; "), matched.len()),
-                )
+                verdict(false, format!("{} over {} {runs}", failed.join("; "), matched.len()))
             }
         }
     }
@@ -300,19 +276,12 @@ mod tests {
     use Measure::{F, I};
 
     fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
     }
 
     fn rows() -> Vec<Row> {
         let mut out = Vec::new();
-        for (acks, lost, tput) in [
-            ("all", 0, 50_000.0),
-            ("1", 12, 60_000.0),
-            ("0", 45, 70_000.5),
-        ] {
+        for (acks, lost, tput) in [("all", 0, 50_000.0), ("1", 12, 60_000.0), ("0", 45, 70_000.5)] {
             for seed in ["1", "2"] {
                 out.push((
                     p(&[("acks", acks), ("linger_ms", "5"), ("seed", seed)]),
@@ -359,16 +328,9 @@ mod tests {
         let v = evaluate(&[bad], &r);
         assert!(!v[0].passed);
         assert_eq!(v[0].matched_runs, 6);
-        assert_eq!(
-            v[0].detail,
-            "lost_acked = 12 > max 0 in run acks=1 linger_ms=5 seed=1"
-        );
+        assert_eq!(v[0].detail, "lost_acked = 12 > max 0 in run acks=1 linger_ms=5 seed=1");
 
-        let min = exp(
-            &[],
-            Over::Each,
-            vec![b("throughput_rps", Some(55_000.0), None)],
-        );
+        let min = exp(&[], Over::Each, vec![b("throughput_rps", Some(55_000.0), None)]);
         let v = evaluate(&[min], &r);
         assert!(!v[0].passed);
         assert!(v[0]
@@ -388,18 +350,10 @@ mod tests {
     #[test]
     fn sum_over_matching_runs() {
         let r = rows();
-        let s = exp(
-            &[("acks", "1")],
-            Over::Sum,
-            vec![b("lost_acked", Some(1.0), None)],
-        );
+        let s = exp(&[("acks", "1")], Over::Sum, vec![b("lost_acked", Some(1.0), None)]);
         let v = evaluate(&[s], &r);
         assert!(v[0].passed, "{:?}", v[0]);
-        assert!(
-            v[0].detail.contains("sum lost_acked = 24"),
-            "{}",
-            v[0].detail
-        );
+        assert!(v[0].detail.contains("sum lost_acked = 24"), "{}", v[0].detail);
 
         let s = exp(&[], Over::Sum, vec![b("lost_acked", None, Some(50.0))]);
         let v = evaluate(&[s], &r);
@@ -410,11 +364,7 @@ mod tests {
     #[test]
     fn no_match_fails_and_numeric_filter() {
         let r = rows();
-        let none = exp(
-            &[("acks", "2")],
-            Over::Each,
-            vec![b("lost_acked", None, Some(0.0))],
-        );
+        let none = exp(&[("acks", "2")], Over::Each, vec![b("lost_acked", None, Some(0.0))]);
         let v = evaluate(&[none], &r);
         assert!(!v[0].passed);
         assert_eq!(v[0].matched_runs, 0);

@@ -9,6 +9,7 @@ pub mod expect;
 pub mod model;
 pub mod report;
 pub mod result;
+pub mod runner;
 pub mod scenario;
 pub mod sim;
 
@@ -34,4 +35,14 @@ pub fn explain(spec: &RunSpec, record: Option<(u32, u64)>) -> (RunResult, Vec<St
 pub fn first_anomaly(spec: &RunSpec) -> Option<(u32, u64, &'static str)> {
     let out = model::simulate(spec, None);
     check::first_anomaly(&out.outcomes, &out.sent, &out.logs)
+}
+
+/// Simulate one run tracing record `(partition, sequence)`: its fate in words, the trace
+/// lines, and the run's result.
+pub fn explain_record(spec: &RunSpec, partition: u32, rec: u64) -> (String, Vec<String>, RunResult) {
+    let out = model::simulate(spec, Some((partition, rec)));
+    let fate = check::record_fate(&out.outcomes, &out.sent, &out.logs, partition, rec);
+    let mut result = out.result;
+    result.delivery = check::classify(&out.outcomes, &out.sent, out.rejected, &out.logs);
+    (fate, out.trace, result)
 }

@@ -1,37 +1,406 @@
-use prodsim::config::*;
-fn main() {
-    let mut spec = prodsim::RunSpec::default();
-    let args: Vec<String> = std::env::args().collect();
-    spec.workload.rate = args[1].parse().unwrap();
-    spec.producer.acks = Acks::parse(&args[2]).unwrap();
-    spec.duration_ms = args[3].parse().unwrap();
-    spec.cluster.min_insync_replicas = args[4].parse().unwrap();
-    let kind = args[5].as_str();
-    spec.seed = args.get(6).map(|s| s.parse().unwrap()).unwrap_or(1);
-    let k = match kind {
-        "crash-leader" => Some(FaultKind::CrashLeader { partition: 0 }),
-        "isolate-leader" => Some(FaultKind::IsolateLeader { partition: 0 }),
-        "power" => Some(FaultKind::PowerLoss {
-            brokers: vec![0, 1, 2],
-        }),
-        "lose" => Some(FaultKind::LoseResponses { probability: 0.3 }),
-        _ => None,
+//! The `prodsim` command line: run scenarios, plot results, explain a record.
+//!
+//! Exit codes: 0 success, 1 I/O or internal error, 2 bad input (scenario, key, value,
+//! combination), 3 an `[[expect]]` gate failed (or a search found a counterexample).
+
+use clap::{Parser, Subcommand};
+use prodsim::report::{self, ChartKind, ChartSpec, CsvTable, Row};
+use prodsim::scenario::{PlotKind, RunPoint, Scenario, ScenarioError};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(
+    name = "prodsim",
+    version,
+    about = "Deterministic simulation testbed for Apache Kafka producer semantics"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run scenario files: results.csv, summary.csv and charts under DIR/<name>/.
+    Run {
+        /// Scenario files (TOML).
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        /// Parallel runs (0 = one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        jobs: usize,
+        /// Override a key: `section.key=value` or a top-level key (`duration_ms=20000`); a list
+        /// value (`producer.acks=[1,all]`) sweeps it.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Print simulated records, events and wall time to stderr.
+        #[arg(long)]
+        stats: bool,
+        /// No charts (CSV only).
+        #[arg(long)]
+        no_charts: bool,
+    },
+    /// Comparison chart of columns across results/summary CSV files.
+    Plot {
+        #[arg(required = true)]
+        csvs: Vec<PathBuf>,
+        #[arg(long)]
+        x: String,
+        #[arg(long)]
+        y: String,
+        #[arg(long)]
+        series: Option<String>,
+        /// Output file (both .png and .svg are written).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        log_x: bool,
+        #[arg(long)]
+        log_y: bool,
+        /// "line" or "bar".
+        #[arg(long, default_value = "line")]
+        kind: String,
+    },
+    /// Print the life of one record in one run: batch, attempts, appends, replication,
+    /// high watermark, truncation, final outcome.
+    Explain {
+        scenario: PathBuf,
+        #[arg(long)]
+        seed: u64,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// PARTITION:SEQUENCE (the record's per-partition send sequence, from 0). Default: the
+        /// first lost, duplicated or reordered record.
+        #[arg(long)]
+        record: Option<String>,
+    },
+    /// Print the scenario key reference (every key, its Kafka meaning and default) as Markdown.
+    Keys,
+}
+
+/// An error with its exit code.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl From<ScenarioError> for Failure {
+    fn from(e: ScenarioError) -> Failure {
+        Failure {
+            code: 2,
+            message: format!("error: {e}"),
+        }
+    }
+}
+
+fn io_failure(message: String) -> Failure {
+    Failure {
+        code: 1,
+        message: format!("error: {message}"),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run {
+            scenarios,
+            out,
+            jobs,
+            sets,
+            stats,
+            no_charts,
+        } => cmd_run(&scenarios, &out, jobs, &sets, stats, !no_charts),
+        Command::Plot {
+            csvs,
+            x,
+            y,
+            series,
+            out,
+            log_x,
+            log_y,
+            kind,
+        } => cmd_plot(&csvs, x, y, series, out, log_x, log_y, &kind),
+        Command::Explain {
+            scenario,
+            seed,
+            sets,
+            record,
+        } => cmd_explain(&scenario, seed, &sets, record.as_deref()),
+        Command::Keys => {
+            print!("{}", prodsim::scenario::reference_markdown());
+            Ok(0)
+        }
     };
-    if let Some(k) = k {
-        spec.faults.push(Fault {
-            at_ms: 3000,
-            duration_ms: Some(15000),
-            kind: k,
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("{}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+/// Load a scenario and apply `--set`s; validates every run point.
+fn load(path: &Path, sets: &[String]) -> Result<(Scenario, Vec<RunPoint>), Failure> {
+    let mut sc = Scenario::load(path)?;
+    for s in sets {
+        sc.apply_set(s)?;
+    }
+    let points = sc.expand()?;
+    Ok((sc, points))
+}
+
+fn cmd_run(
+    paths: &[PathBuf],
+    out: &Path,
+    jobs: usize,
+    sets: &[String],
+    stats: bool,
+    charts: bool,
+) -> Result<u8, Failure> {
+    // Validate every scenario before running anything: bad input writes nothing.
+    let mut loaded = Vec::new();
+    for p in paths {
+        loaded.push(load(p, sets)?);
+    }
+    let mut exit = 0u8;
+    for (sc, points) in loaded {
+        let started = Instant::now();
+        let results = prodsim::runner::run_points(&points, jobs, true);
+        let wall = started.elapsed().as_secs_f64();
+        if stats {
+            let records: u64 = results.iter().map(|r| r.records_sent).sum();
+            let events: u64 = results.iter().map(|r| r.events).sum();
+            eprintln!(
+                "{}: {} runs, {} simulated records, {} events, {:.3} s wall: {:.2} M records/s, {:.2} M events/s",
+                sc.name,
+                points.len(),
+                records,
+                events,
+                wall,
+                records as f64 / wall / 1e6,
+                events as f64 / wall / 1e6
+            );
+        }
+        let rows: Vec<Row> = points
+            .iter()
+            .zip(&results)
+            .map(|(p, r)| Row {
+                params: p.params.clone(),
+                seed: p.seed,
+                measures: r.measures(),
+            })
+            .collect();
+        let dir = out.join(&sc.name);
+        write_report(&sc, &points, &results, &rows, &dir, charts)?;
+        println!("{} ({} runs) -> {}", sc.name, points.len(), dir.display());
+        let summary = report::summarize(&rows);
+        let mut stdout = std::io::stdout();
+        report::print_table(&summary, &mut stdout).map_err(|e| io_failure(e.to_string()))?;
+        if !sc.expects.is_empty() {
+            let erows: Vec<prodsim::expect::Row> = points
+                .iter()
+                .zip(&results)
+                .map(|(p, r)| (p.params_with_seed(), r.measures()))
+                .collect();
+            let verdicts = prodsim::expect::evaluate(&sc.expects, &erows);
+            println!("\nexpectations:");
+            for v in &verdicts {
+                println!(
+                    "  [{}] {} ({} runs): {}",
+                    if v.passed { "PASS" } else { "FAIL" },
+                    v.expect_name,
+                    v.matched_runs,
+                    v.detail
+                );
+            }
+            if verdicts.iter().any(|v| !v.passed) {
+                exit = 3;
+            }
+        }
+        let _ = stdout.flush();
+    }
+    Ok(exit)
+}
+
+/// Write the report into a fresh temporary directory, then move it into place, so a failed
+/// run never leaves a half-written report that looks whole.
+fn write_report(
+    sc: &Scenario,
+    points: &[RunPoint],
+    results: &[prodsim::RunResult],
+    rows: &[Row],
+    dir: &Path,
+    charts: bool,
+) -> Result<(), Failure> {
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| io_failure(format!("{}: {e}", parent.display())))?;
+    let tmp = parent.join(format!(".{}.tmp-{}", sc.name, std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| io_failure(format!("{}: {e}", tmp.display())))?;
+    report::write_results(&tmp.join("results.csv"), rows).map_err(io_failure)?;
+    let summary = report::summarize(rows);
+    report::write_summary(&tmp.join("summary.csv"), &summary).map_err(io_failure)?;
+    let mut files = Vec::new();
+    if charts {
+        let table = CsvTable::from_rows(rows);
+        let specs: Vec<ChartSpec> = if sc.plots.is_empty() {
+            report::default_charts(&table)
+        } else {
+            let columns = &table.headers;
+            sc.plots
+                .iter()
+                .filter(|p| {
+                    [&p.x, &p.y]
+                        .into_iter()
+                        .chain(&p.series)
+                        .chain(&p.per)
+                        .all(|c| columns.contains(c))
+                })
+                .map(|p| ChartSpec {
+                    x: p.x.clone(),
+                    y: p.y.clone(),
+                    series: p.series.clone(),
+                    per: p.per.clone(),
+                    log_x: p.log_x,
+                    log_y: p.log_y,
+                    title: p.title.clone(),
+                    kind: match p.kind {
+                        PlotKind::Line => ChartKind::Line,
+                        PlotKind::Bar => ChartKind::Bar,
+                    },
+                })
+                .collect()
+        };
+        files.extend(report::draw_charts(&tmp, &specs, &table).map_err(io_failure)?);
+        // A timeline of the first run that had faults (or of the first run).
+        if let Some(i) = results
+            .iter()
+            .position(|r| !r.faults.is_empty())
+            .or(if results.is_empty() { None } else { Some(0) })
+        {
+            let title = format!("{}: {}", sc.name, points[i].label());
+            files.extend(
+                report::draw_timeline(&tmp, "timeline", &title, &results[i].timeline, &results[i].faults)
+                    .map_err(io_failure)?,
+            );
+        }
+        report::write_index_html(&tmp, &sc.name, &files).map_err(io_failure)?;
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::rename(&tmp, dir).map_err(|e| io_failure(format!("{}: {e}", dir.display())))?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_plot(
+    csvs: &[PathBuf],
+    x: String,
+    y: String,
+    series: Option<String>,
+    out: Option<PathBuf>,
+    log_x: bool,
+    log_y: bool,
+    kind: &str,
+) -> Result<u8, Failure> {
+    let kind = ChartKind::parse(kind).ok_or_else(|| Failure {
+        code: 2,
+        message: format!("error: --kind must be \"line\" or \"bar\", got \"{kind}\""),
+    })?;
+    let spec = ChartSpec {
+        x,
+        y,
+        series,
+        per: None,
+        log_x,
+        log_y,
+        title: None,
+        kind,
+    };
+    let files = report::plot_command_spec(csvs, &spec, out).map_err(|m| Failure {
+        code: 2,
+        message: format!("error: {m}"),
+    })?;
+    for f in files {
+        println!("{}", f.display());
+    }
+    Ok(0)
+}
+
+fn cmd_explain(path: &Path, seed: u64, sets: &[String], record: Option<&str>) -> Result<u8, Failure> {
+    let (sc, points) = load(path, sets)?;
+    let matching: Vec<&RunPoint> = points.iter().filter(|p| p.seed == seed).collect();
+    let Some(point) = matching.first() else {
+        return Err(Failure {
+            code: 2,
+            message: format!(
+                "error: {}: seed {seed} is not among the scenario's seeds {:?}",
+                path.display(),
+                sc.seeds
+            ),
+        });
+    };
+    if matching.len() > 1 {
+        eprintln!(
+            "note: {} sweep points have seed {seed}; explaining the first ({}). Pin swept keys with --set to choose another.",
+            matching.len(),
+            point.label()
+        );
+    }
+    let (partition, rec) = match record {
+        Some(r) => parse_record(r).ok_or_else(|| Failure {
+            code: 2,
+            message: format!("error: --record must be PARTITION:SEQUENCE (e.g. 0:1234), got \"{r}\""),
+        })?,
+        None => match prodsim::first_anomaly(&point.spec) {
+            Some((p, r, what)) => {
+                println!("first anomaly in this run: record {p}:{r} ({what})");
+                (p, r)
+            }
+            None => {
+                println!("{}: no record was lost, duplicated or reordered in this run; pass --record PARTITION:SEQUENCE to follow one.", point.label());
+                return Ok(0);
+            }
+        },
+    };
+    if partition >= point.spec.cluster.partitions {
+        return Err(Failure {
+            code: 2,
+            message: format!(
+                "error: partition {partition} does not exist (partitions 0..{})",
+                point.spec.cluster.partitions - 1
+            ),
         });
     }
-    let t = std::time::Instant::now();
-    let r = prodsim::run(&spec);
-    let el = t.elapsed().as_secs_f64();
-    let mut r2 = r.clone();
-    r2.timeline.clear();
-    println!("{:?}", r2);
-    eprintln!(
-        "wall {el:.3}s  {:.1} M rec/s",
-        r.records_sent as f64 / el / 1e6
+    let (fate, lines, result) = prodsim::explain_record(&point.spec, partition, rec);
+    println!("run: {}", point.label());
+    println!("record {partition}:{rec}\n");
+    for l in lines {
+        println!("{l}");
+    }
+    println!("\nfinal outcome: {fate}");
+    let d = &result.delivery;
+    println!(
+        "run totals: sent {}, acked {}, lost_acked {}, lost_failed {}, failed_present {}, duplicates {}, reordered {}",
+        result.records_sent,
+        result.records_acked,
+        d.lost_acked,
+        d.lost_failed,
+        d.failed_present,
+        d.duplicates,
+        d.reordered
     );
+    Ok(0)
+}
+
+fn parse_record(s: &str) -> Option<(u32, u64)> {
+    let (p, r) = s.split_once(':')?;
+    Some((p.trim().parse().ok()?, r.trim().parse().ok()?))
 }

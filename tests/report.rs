@@ -2,8 +2,8 @@
 //! Charts land in `$CARGO_TARGET_TMPDIR/report-*` for a look.
 
 use prodsim::report::{
-    default_charts, draw_charts, draw_timeline, plot_command, plot_command_spec, print_table,
-    summarize, write_index_html, write_results, write_summary, ChartKind, ChartSpec, CsvTable, Row,
+    default_charts, draw_charts, draw_timeline, plot_command, plot_command_spec, print_table, summarize,
+    write_index_html, write_results, write_summary, ChartKind, ChartSpec, CsvTable, Row,
 };
 use prodsim::result::{FaultInterval, Measure, TimelinePoint};
 use std::path::{Path, PathBuf};
@@ -27,14 +27,9 @@ fn sweep() -> Vec<Row> {
                     let fill = (linger as f64 + 1.0).ln() * (batch as f64 / 16_384.0).sqrt();
                     let acks_cost = if acks == "all" { 2.5 } else { 1.0 };
                     let jitter = seed as f64 * 0.7;
-                    let rps =
-                        20_000.0 + 9_000.0 * fill.min(6.0) - 1_500.0 * acks_cost + jitter * 300.0;
+                    let rps = 20_000.0 + 9_000.0 * fill.min(6.0) - 1_500.0 * acks_cost + jitter * 300.0;
                     let p99 = 2.0 * acks_cost + linger as f64 * 1.05 + 3.0 / (1.0 + fill) + jitter;
-                    let lost = if acks == "1" && seed == 2 {
-                        linger / 5
-                    } else {
-                        0
-                    };
+                    let lost = if acks == "1" && seed == 2 { linger / 5 } else { 0 };
                     rows.push(Row {
                         params: vec![
                             ("acks".into(), acks.into()),
@@ -69,12 +64,7 @@ fn assert_chart_pair(paths: &[PathBuf], stem: &str, texts: &[&str]) {
     assert!(paths.contains(&png), "no {stem}.png in {paths:?}");
     let png_bytes = std::fs::read(&png).unwrap();
     assert!(png_bytes.len() > 1000, "{} is too small", png.display());
-    assert_eq!(
-        png_bytes[..8],
-        PNG_SIGNATURE,
-        "{} is not a PNG",
-        png.display()
-    );
+    assert_eq!(png_bytes[..8], PNG_SIGNATURE, "{} is not a PNG", png.display());
     let svg_text = std::fs::read_to_string(svg).unwrap();
     assert!(svg_text.starts_with("<svg"), "{}", svg.display());
     for text in texts {
@@ -120,10 +110,7 @@ fn results_and_summary_files_for_a_sweep() {
     assert!(lines[0].starts_with("acks  linger_ms  batch_size  seeds  records/s  Mbit/s"));
     assert!(lines[0].ends_with("lost acked"), "{}", lines[0]);
     // Every line has the same width: numbers right-aligned under their headers.
-    assert!(
-        lines[2..26].iter().all(|l| l.len() == lines[0].len()),
-        "{text}"
-    );
+    assert!(lines[2..26].iter().all(|l| l.len() == lines[0].len()), "{text}");
 }
 
 #[test]
@@ -177,11 +164,7 @@ fn svg_output_is_byte_identical_across_runs() {
     let pa = draw_charts(&a, &specs, &table).unwrap();
     let pb = draw_charts(&b, &specs, &table).unwrap();
     for (x, y) in pa.iter().zip(&pb) {
-        assert_eq!(
-            std::fs::read(x).unwrap(),
-            std::fs::read(y).unwrap(),
-            "{x:?}"
-        );
+        assert_eq!(std::fs::read(x).unwrap(), std::fs::read(y).unwrap(), "{x:?}");
     }
 }
 
@@ -210,12 +193,7 @@ fn categorical_bars_and_log_axes() {
     assert_chart_pair(
         &paths,
         "throughput_rps_vs_acks_by_linger_ms",
-        &[
-            "Throughput by acks",
-            "linger.ms=100",
-            "\nall\n</text>",
-            "\n1\n</text>",
-        ],
+        &["Throughput by acks", "linger.ms=100", "\nall\n</text>", "\n1\n</text>"],
     );
     assert_chart_pair(
         &paths,
@@ -246,11 +224,7 @@ fn timeline_shades_faults() {
             let outage = (40..55).contains(&i);
             TimelinePoint {
                 t_ms: i * 250,
-                acked_rps: if outage {
-                    0.0
-                } else {
-                    48_000.0 + (i % 7) as f64 * 900.0
-                },
+                acked_rps: if outage { 0.0 } else { 48_000.0 + (i % 7) as f64 * 900.0 },
                 latency_p99_ms: if outage {
                     0.0
                 } else if (55..60).contains(&i) {
@@ -275,14 +249,7 @@ fn timeline_shades_faults() {
             end_ms: 24_000,
         },
     ];
-    let paths = draw_timeline(
-        &dir,
-        "timeline_seed-1",
-        "acks=all, seed 1",
-        &timeline,
-        &faults,
-    )
-    .unwrap();
+    let paths = draw_timeline(&dir, "timeline_seed-1", "acks=all, seed 1", &timeline, &faults).unwrap();
     assert_chart_pair(
         &paths,
         "timeline_seed-1",
@@ -304,11 +271,7 @@ fn timeline_shades_faults() {
         })
         .collect();
     let paths = draw_timeline(&dir, "many", "many faults", &timeline, &many).unwrap();
-    assert_chart_pair(
-        &paths,
-        "many",
-        &["crash broker 0, 0.0–0.6 s", "and 20 more"],
-    );
+    assert_chart_pair(&paths, "many", &["crash broker 0, 0.0–0.6 s", "and 20 more"]);
     // No data and no faults: still a valid, empty chart.
     let empty = draw_timeline(&dir, "empty", "empty", &[], &[]).unwrap();
     assert_chart_pair(&empty, "empty", &["empty"]);
@@ -321,14 +284,7 @@ fn plot_command_over_two_files_adds_a_file_series() {
     let (a, b) = (dir.join("before.csv"), dir.join("after.csv"));
     write_results(&a, &rows[..36]).unwrap();
     write_summary(&b, &summarize(&rows[36..])).unwrap();
-    let paths = plot_command(
-        &[a.clone(), b.clone()],
-        "linger_ms",
-        "throughput_rps",
-        None,
-        None,
-    )
-    .unwrap();
+    let paths = plot_command(&[a.clone(), b.clone()], "linger_ms", "throughput_rps", None, None).unwrap();
     assert_eq!(
         paths,
         [
@@ -336,11 +292,7 @@ fn plot_command_over_two_files_adds_a_file_series() {
             dir.join("throughput_rps_vs_linger_ms.png")
         ]
     );
-    assert_chart_pair(
-        &paths,
-        "throughput_rps_vs_linger_ms",
-        &["file=before", "file=after"],
-    );
+    assert_chart_pair(&paths, "throughput_rps_vs_linger_ms", &["file=before", "file=after"]);
     // An explicit output path, whatever its extension, gives both formats.
     let out = dir.join("custom.pdf");
     let paths = plot_command_spec(
@@ -363,14 +315,7 @@ fn plot_command_names_the_file_and_the_missing_column() {
     write_results(&a, &sweep()).unwrap();
     let other = dir.join("other.csv");
     std::fs::write(&other, "linger_ms,p99\n5,1.0\n").unwrap();
-    let err = plot_command(
-        &[a, other.clone()],
-        "linger_ms",
-        "latency_p99_ms",
-        None,
-        None,
-    )
-    .unwrap_err();
+    let err = plot_command(&[a, other.clone()], "linger_ms", "latency_p99_ms", None, None).unwrap_err();
     assert!(err.contains("`latency_p99_ms`"), "{err}");
     assert!(err.contains(&other.display().to_string()), "{err}");
     assert!(err.contains("available columns: linger_ms, p99"), "{err}");

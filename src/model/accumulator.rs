@@ -128,23 +128,12 @@ impl Accumulator {
     }
 
     /// Try to append one record sent at `sent_at` to `partition` (`RecordAccumulator.append`).
-    pub fn append(
-        &mut self,
-        partition: u32,
-        now: SimTime,
-        sent_at: SimTime,
-        next_rec: u64,
-    ) -> Append {
+    pub fn append(&mut self, partition: u32, now: SimTime, sent_at: SimTime, next_rec: u64) -> Append {
         let now_ms = now / NS_PER_MS;
         if let Some(&last) = self.deques[partition as usize].back() {
             let b = &mut self.batches[last as usize];
             if !b.closed {
-                let size = record_size(
-                    b.count,
-                    (now_ms - b.base_ts_ms) as i64,
-                    self.key,
-                    self.value,
-                );
+                let size = record_size(b.count, (now_ms - b.base_ts_ms) as i64, self.key, self.value);
                 // MemoryRecordsBuilder.hasRoomFor: the first record always fits.
                 if b.bytes + size <= b.write_limit {
                     debug_assert_eq!(b.rec_start + b.count as u64, next_rec);
@@ -337,10 +326,7 @@ mod tests {
         (0..n)
             .map(|i| match a.append(p, 0, 0, i) {
                 Append::Done {
-                    batch,
-                    new_batch,
-                    full,
-                    ..
+                    batch, new_batch, full, ..
                 } => (batch, new_batch, full),
                 Append::NoMemory => panic!("no memory"),
             })
@@ -378,13 +364,7 @@ mod tests {
         let head = a.pop_head(0).unwrap();
         a.release(head);
         assert_eq!(a.free_memory, 16_384);
-        assert!(matches!(
-            a.append(2, 0, 0, 0),
-            Append::Done {
-                new_batch: true,
-                ..
-            }
-        ));
+        assert!(matches!(a.append(2, 0, 0, 0), Append::Done { new_batch: true, .. }));
     }
 
     #[test]

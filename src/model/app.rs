@@ -57,10 +57,7 @@ impl App {
         let key_partitions = (0..w.keys)
             .map(|k| {
                 let key = format!("{:0width$}", k, width = w.key_bytes as usize);
-                super::murmur2::partition_for_key(
-                    &key.as_bytes()[..w.key_bytes as usize],
-                    spec.cluster.partitions,
-                )
+                super::murmur2::partition_for_key(&key.as_bytes()[..w.key_bytes as usize], spec.cluster.partitions)
             })
             .collect();
         App {
@@ -163,9 +160,7 @@ impl World {
         // max.request.size and buffer.memory, else RecordTooLargeException (non-retriable,
         // delivered through the future / callback).
         let est = self.acc.record_estimate() as u64;
-        if est > self.spec.producer.max_request_size as u64
-            || est > self.spec.producer.buffer_memory
-        {
+        if est > self.spec.producer.max_request_size as u64 || est > self.spec.producer.buffer_memory {
             self.ledger.reject(1);
             self.record_rejected(thread, ErrorCode::RecordTooLarge);
             return;
@@ -225,11 +220,7 @@ impl World {
     fn block(&mut self, thread: Option<u32>, sent_at: SimTime) {
         let id = self.app.next_waiter;
         self.app.next_waiter += 1;
-        self.app.waiters.push_back(Waiter {
-            id,
-            thread,
-            sent_at,
-        });
+        self.app.waiters.push_back(Waiter { id, thread, sent_at });
         self.acc.memory_waiters = self.app.waiters.len();
         if thread.is_none() {
             self.app.open_blocked = true;

@@ -7,8 +7,8 @@
 
 use super::partition_log::{LogEntry, PartitionLog, SequenceCheck};
 use super::{
-    Envelope, ErrorCode, Event, FetchPartition, FetchPartitionData, Message, PartitionResponse,
-    PartitionState, ProduceRequest, World,
+    Envelope, ErrorCode, Event, FetchPartition, FetchPartitionData, Message, PartitionResponse, PartitionState,
+    ProduceRequest, World,
 };
 use crate::config::{Acks, RunSpec};
 use crate::sim::{ms, ms_f, SimTime};
@@ -128,10 +128,7 @@ impl Broker {
 
     /// ISR as this broker knows it, plus pending additions ("maximal ISR", KIP-497).
     fn maximal_isr(&self, p: usize) -> Vec<u32> {
-        let mut isr = self.meta[p]
-            .as_ref()
-            .map(|s| s.isr.clone())
-            .unwrap_or_default();
+        let mut isr = self.meta[p].as_ref().map(|s| s.isr.clone()).unwrap_or_default();
         if let Some(r) = &self.replicas[p] {
             if let Some(pending) = &r.pending_isr {
                 for b in pending {
@@ -160,11 +157,8 @@ impl World {
 
     /// Broker CPU: when work of `bytes` started now finishes.
     fn cpu(&mut self, b: u32, bytes: u64) -> SimTime {
-        let svc = ms_f(
-            (self.spec.cluster.request_service_us * 1e3
-                + bytes as f64 * self.spec.cluster.byte_service_ns)
-                / 1e6,
-        );
+        let svc =
+            ms_f((self.spec.cluster.request_service_us * 1e3 + bytes as f64 * self.spec.cluster.byte_service_ns) / 1e6);
         let br = &mut self.brokers[b as usize];
         let done = self.now.max(br.cpu_free) + svc;
         br.cpu_free = done;
@@ -226,13 +220,7 @@ impl World {
                     .collect();
                 let at = self.cpu(b, 0);
                 let to = self.producer_node();
-                self.send_message_at(
-                    at,
-                    env.to,
-                    to,
-                    0,
-                    Message::MetadataResponse { id, partitions },
-                );
+                self.send_message_at(at, env.to, to, 0, Message::MetadataResponse { id, partitions });
             }
             Message::Fetch {
                 id,
@@ -242,10 +230,7 @@ impl World {
             Message::FetchResponse { id, partitions } => {
                 self.follower_handle_fetch_response(b, env.from as u32, id, partitions)
             }
-            Message::MetadataUpdate {
-                version,
-                partitions,
-            } => self.broker_apply_metadata(b, version, &partitions),
+            Message::MetadataUpdate { version, partitions } => self.broker_apply_metadata(b, version, &partitions),
             _ => {}
         }
     }
@@ -256,11 +241,7 @@ impl World {
         if br.conn_busy || br.conn_queue.is_empty() {
             return;
         }
-        let bytes: u64 = br.conn_queue[0]
-            .batches
-            .iter()
-            .map(|x| x.bytes as u64)
-            .sum();
+        let bytes: u64 = br.conn_queue[0].batches.iter().map(|x| x.bytes as u64).sum();
         self.brokers[b as usize].conn_busy = true;
         let done = self.cpu(b, bytes);
         let inc = self.brokers[b as usize].incarnation;
@@ -303,9 +284,7 @@ impl World {
             let is_leader = br.replicas[p].as_ref().is_some_and(|r| r.is_leader);
             if !is_leader {
                 resp.error = ErrorCode::NotLeaderOrFollower;
-                resp.leader_hint = br.meta[p]
-                    .as_ref()
-                    .and_then(|s| s.leader.map(|l| (l, s.leader_epoch)));
+                resp.leader_hint = br.meta[p].as_ref().and_then(|s| s.leader.map(|l| (l, s.leader_epoch)));
             } else if req.acks == Acks::All && br.isr_len(p) < min_isr {
                 // Partition.appendRecordsToLeader: checked before the append.
                 resp.error = ErrorCode::NotEnoughReplicas;
@@ -314,9 +293,7 @@ impl World {
                 match r.log.check_sequence(pb.producer, pb.count) {
                     SequenceCheck::Duplicate { base_offset } => {
                         resp.base_offset = base_offset;
-                        if self.trace.is_some()
-                            && self.traced(pb.partition, pb.rec_start, pb.count as u64)
-                        {
+                        if self.trace.is_some() && self.traced(pb.partition, pb.rec_start, pb.count as u64) {
                             let line = format!("b{b}: duplicate of an appended batch (seq {}), not appended again; original offset {base_offset}", pb.producer.base_seq);
                             self.trace_line(line);
                         }
@@ -334,9 +311,7 @@ impl World {
                             append_time: self.now,
                         };
                         resp.base_offset = self.replica_append(b, p, entry);
-                        if self.trace.is_some()
-                            && self.traced(pb.partition, pb.rec_start, pb.count as u64)
-                        {
+                        if self.trace.is_some() && self.traced(pb.partition, pb.rec_start, pb.count as u64) {
                             let r = self.brokers[b as usize].replicas[p].as_ref().unwrap();
                             let line = format!(
                                 "b{b} (leader, epoch {}): appended at offsets {}..{} (HW {}, ISR {:?})",
@@ -344,7 +319,10 @@ impl World {
                                 resp.base_offset,
                                 resp.base_offset + pb.count as u64 - 1,
                                 r.hw,
-                                self.brokers[b as usize].meta[p].as_ref().map(|s| s.isr.clone()).unwrap_or_default()
+                                self.brokers[b as usize].meta[p]
+                                    .as_ref()
+                                    .map(|s| s.isr.clone())
+                                    .unwrap_or_default()
                             );
                             self.trace_line(line);
                         }
@@ -398,13 +376,7 @@ impl World {
         self.maybe_start_request(b);
     }
 
-    fn send_produce_response(
-        &mut self,
-        b: u32,
-        gen: u64,
-        request: u64,
-        responses: Vec<PartitionResponse>,
-    ) {
+    fn send_produce_response(&mut self, b: u32, gen: u64, request: u64, responses: Vec<PartitionResponse>) {
         let p = self.faults.lose_responses;
         if p > 0.0 && self.brokers[b as usize].rng.gen::<f64>() < p {
             // lose-responses fault: the connection breaks after the broker processed the request.
@@ -461,9 +433,7 @@ impl World {
                 _ => {
                     *waiting = false;
                     resp.error = ErrorCode::NotLeaderOrFollower;
-                    resp.leader_hint = br.meta[p]
-                        .as_ref()
-                        .and_then(|s| s.leader.map(|l| (l, s.leader_epoch)));
+                    resp.leader_hint = br.meta[p].as_ref().and_then(|s| s.leader.map(|l| (l, s.leader_epoch)));
                 }
             }
         }
@@ -472,12 +442,7 @@ impl World {
         }
         let d = br.purgatory.remove(pos);
         let current = d.gen == br.conn_gen;
-        self.send_produce_response(
-            b,
-            d.gen,
-            d.request,
-            d.parts.into_iter().map(|x| x.0).collect(),
-        );
+        self.send_produce_response(b, d.gen, d.request, d.parts.into_iter().map(|x| x.0).collect());
         if current {
             self.request_finished(b);
         }
@@ -485,11 +450,7 @@ impl World {
     }
 
     fn complete_delayed_for(&mut self, b: u32) {
-        let ids: Vec<u64> = self.brokers[b as usize]
-            .purgatory
-            .iter()
-            .map(|d| d.id)
-            .collect();
+        let ids: Vec<u64> = self.brokers[b as usize].purgatory.iter().map(|d| d.id).collect();
         for id in ids {
             self.try_complete_delayed(b, id);
         }
@@ -555,17 +516,14 @@ impl World {
         let old = r.hw;
         let r = self.brokers[b as usize].replicas[p].as_mut().unwrap();
         r.hw = candidate;
-        assert!(
-            r.hw <= r.log.log_end_offset(),
-            "high watermark above log end"
-        );
+        assert!(r.hw <= r.log.log_end_offset(), "high watermark above log end");
         if self.trace.is_some() {
             self.trace_offsets(
                 b,
                 p,
                 old,
                 candidate,
-                "high watermark advanced past it (committed)",
+                &format!("committed: high watermark {old} -> {candidate}"),
             );
         }
         self.complete_delayed_for(b);
@@ -586,7 +544,7 @@ impl World {
             .find(|e| rec >= e.rec_start && rec < e.rec_start + e.count as u64);
         if let Some(e) = hit {
             let off = e.base_offset + (rec - e.rec_start);
-            let line = format!("b{b}: offset {off}: {what} (HW {from} -> {to})");
+            let line = format!("b{b}: offset {off}: {what}");
             self.trace_line(line);
         }
     }
@@ -619,18 +577,8 @@ impl World {
         }
     }
 
-    fn send_fetch_response(
-        &mut self,
-        b: u32,
-        follower: u32,
-        fetch_id: u64,
-        partitions: Vec<FetchPartitionData>,
-    ) {
-        let bytes: u64 = partitions
-            .iter()
-            .flat_map(|p| p.entries.iter())
-            .map(|e| e.bytes)
-            .sum();
+    fn send_fetch_response(&mut self, b: u32, follower: u32, fetch_id: u64, partitions: Vec<FetchPartitionData>) {
+        let bytes: u64 = partitions.iter().flat_map(|p| p.entries.iter()).map(|e| e.bytes).sum();
         let at = self.cpu(b, bytes);
         self.send_message_at(
             at,
@@ -645,13 +593,7 @@ impl World {
     }
 
     /// The leader side of a replica fetch (`ReplicaManager.fetchMessages` for a follower).
-    fn leader_handle_fetch(
-        &mut self,
-        b: u32,
-        fetch_id: u64,
-        follower: u32,
-        partitions: Vec<FetchPartition>,
-    ) {
+    fn leader_handle_fetch(&mut self, b: u32, fetch_id: u64, follower: u32, partitions: Vec<FetchPartition>) {
         // First record the follower's position for every partition (Replica.updateFetchState).
         for fp in &partitions {
             self.update_follower_state(b, follower, fp);
@@ -715,10 +657,7 @@ impl World {
         let in_isr = br.maximal_isr(p).contains(&follower);
         // Partition.maybeExpandIsr: caught up to the HW and to the epoch start offset.
         if !in_isr && f_leo >= hw && f_leo >= epoch_start {
-            let mut new_isr = br.meta[p]
-                .as_ref()
-                .map(|s| s.isr.clone())
-                .unwrap_or_default();
+            let mut new_isr = br.meta[p].as_ref().map(|s| s.isr.clone()).unwrap_or_default();
             new_isr.push(follower);
             self.alter_partition(b, p, new_isr);
         }
@@ -751,13 +690,13 @@ impl World {
             match br.replicas[p].as_ref() {
                 Some(r) if r.is_leader && r.leader_epoch == fp.current_leader_epoch => {
                     d.high_watermark = r.hw;
-                    let diverged = fp.last_fetched_epoch.and_then(|lfe| {
-                        match r.log.end_offset_for_epoch(lfe) {
+                    let diverged = fp
+                        .last_fetched_epoch
+                        .and_then(|lfe| match r.log.end_offset_for_epoch(lfe) {
                             Some((e, end)) if e == lfe && end >= fp.fetch_offset => None,
                             Some((e, end)) => Some((e, end)),
                             None => Some((0, 0)),
-                        }
-                    });
+                        });
                     if let Some(div) = diverged {
                         d.diverging = Some(div);
                         urgent = true;
@@ -822,30 +761,15 @@ impl World {
             let out: Vec<u32> = r
                 .followers
                 .iter()
-                .filter(|f| {
-                    st.isr.contains(&f.broker)
-                        && f.leo != leo
-                        && now.saturating_sub(f.last_caught_up) > lag
-                })
+                .filter(|f| st.isr.contains(&f.broker) && f.leo != leo && now.saturating_sub(f.last_caught_up) > lag)
                 .map(|f| f.broker)
                 .collect();
             if !out.is_empty() {
-                let new_isr: Vec<u32> = st
-                    .isr
-                    .iter()
-                    .copied()
-                    .filter(|x| !out.contains(x))
-                    .collect();
+                let new_isr: Vec<u32> = st.isr.iter().copied().filter(|x| !out.contains(x)).collect();
                 self.alter_partition(b, p, new_isr);
             }
         }
-        self.schedule(
-            now + lag / 2,
-            Event::IsrCheck {
-                broker: b,
-                incarnation,
-            },
-        );
+        self.schedule(now + lag / 2, Event::IsrCheck { broker: b, incarnation });
     }
 
     pub(super) fn heartbeat_tick(&mut self, b: u32, incarnation: u64) {
@@ -862,27 +786,20 @@ impl World {
         self.send_message(World::broker_node(b), to, 0, msg);
         self.schedule(
             self.now + ms(self.spec.cluster.broker_heartbeat_interval_ms),
-            Event::HeartbeatTick {
-                broker: b,
-                incarnation,
-            },
+            Event::HeartbeatTick { broker: b, incarnation },
         );
     }
 
     /// Apply partition states from the controller (the broker's metadata publisher:
     /// `ReplicaManager.applyDelta` -> makeLeader / makeFollower).
-    pub(super) fn broker_apply_metadata(
-        &mut self,
-        b: u32,
-        version: u64,
-        parts: &[(u32, PartitionState)],
-    ) {
+    pub(super) fn broker_apply_metadata(&mut self, b: u32, version: u64, parts: &[(u32, PartitionState)]) {
         for (p, st) in parts {
             let p = *p as usize;
             let br = &mut self.brokers[b as usize];
-            if br.meta[p].as_ref().is_some_and(|k| {
-                k.partition_epoch >= st.partition_epoch && k.leader_epoch >= st.leader_epoch
-            }) {
+            if br.meta[p]
+                .as_ref()
+                .is_some_and(|k| k.partition_epoch >= st.partition_epoch && k.leader_epoch >= st.leader_epoch)
+            {
                 continue;
             }
             br.meta[p] = Some(st.clone());
@@ -938,11 +855,7 @@ impl World {
             })
             .collect();
         r.pending_isr = None;
-        if self
-            .trace
-            .as_ref()
-            .is_some_and(|t| t.partition as usize == p)
-        {
+        if self.trace.as_ref().is_some_and(|t| t.partition as usize == p) {
             let leo = self.brokers[b as usize].replicas[p]
                 .as_ref()
                 .unwrap()
@@ -1010,9 +923,7 @@ impl World {
             return;
         }
         br.fetchers[leader as usize].scheduled = false;
-        if br.fetchers[leader as usize].in_flight.is_some()
-            || br.fetchers[leader as usize].partitions.is_empty()
-        {
+        if br.fetchers[leader as usize].in_flight.is_some() || br.fetchers[leader as usize].partitions.is_empty() {
             return;
         }
         let partitions: Vec<FetchPartition> = br.fetchers[leader as usize]
@@ -1032,11 +943,7 @@ impl World {
         br.fetchers[leader as usize].in_flight = Some(id);
         let target = &self.brokers[leader as usize];
         let (from, to) = (World::broker_node(b), World::broker_node(leader));
-        if !target.alive
-            && target.machine_up
-            && self.net.reachable(from, to)
-            && self.net.reachable(to, from)
-        {
+        if !target.alive && target.machine_up && self.net.reachable(from, to) && self.net.reachable(to, from) {
             // connection refused: fail fast, back off replica.fetch.backoff.ms
             let at = self.now + self.net.rtt(from, to);
             self.schedule(
@@ -1090,13 +997,7 @@ impl World {
     }
 
     /// The follower side: truncate on divergence, append, learn the HW, fetch again.
-    fn follower_handle_fetch_response(
-        &mut self,
-        b: u32,
-        leader: u32,
-        id: u64,
-        partitions: Vec<FetchPartitionData>,
-    ) {
+    fn follower_handle_fetch_response(&mut self, b: u32, leader: u32, id: u64, partitions: Vec<FetchPartitionData>) {
         if self.brokers[b as usize].fetchers[leader as usize].in_flight != Some(id) {
             return;
         }
@@ -1125,13 +1026,7 @@ impl World {
                 let old = r.log.log_end_offset();
                 if target < old {
                     if self.trace.is_some() {
-                        self.trace_offsets(
-                            b,
-                            p,
-                            target,
-                            old,
-                            "TRUNCATED on this follower (diverged from the leader's log, KIP-101)",
-                        );
+                        self.trace_offsets(b, p, target, old, &format!("TRUNCATED on this follower: log end {old} -> {target} (diverged from the leader's log, KIP-101/279)"));
                     }
                     let r = self.brokers[b as usize].replicas[p].as_mut().unwrap();
                     r.log.truncate_to(target);

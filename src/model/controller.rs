@@ -192,9 +192,7 @@ impl World {
         self.controller.fenced[b as usize] = false;
         let mut changed = Vec::new();
         for p in 0..self.controller.parts.len() {
-            if self.controller.parts[p].leader.is_none()
-                && self.controller.parts[p].replicas.contains(&b)
-            {
+            if self.controller.parts[p].leader.is_none() && self.controller.parts[p].replicas.contains(&b) {
                 if let Some(l) = self.controller.elect(p) {
                     self.controller.set_leader(p, Some(l));
                     changed.push(p as u32);
@@ -256,18 +254,9 @@ impl World {
                         .iter()
                         .all(|b| st.isr.contains(b) || !self.controller.fenced[*b as usize]);
                 if valid {
-                    let mut isr: Vec<u32> = st
-                        .replicas
-                        .iter()
-                        .copied()
-                        .filter(|b| new_isr.contains(b))
-                        .collect();
+                    let mut isr: Vec<u32> = st.replicas.iter().copied().filter(|b| new_isr.contains(b)).collect();
                     isr.dedup();
-                    if self
-                        .trace
-                        .as_ref()
-                        .is_some_and(|t| t.partition == partition)
-                    {
+                    if self.trace.as_ref().is_some_and(|t| t.partition == partition) {
                         let line = format!(
                             "controller: AlterPartition from b{broker}: ISR {:?} -> {:?}",
                             self.controller.parts[p].isr, isr
@@ -308,10 +297,7 @@ impl World {
                 && st.isr.len() == st.replicas.len()
                 && st.replicas.iter().all(|&b| {
                     let br = &self.brokers[b as usize];
-                    br.alive
-                        && br.replicas[p]
-                            .as_ref()
-                            .is_some_and(|r| r.log.log_end_offset() == leo)
+                    br.alive && br.replicas[p].as_ref().is_some_and(|r| r.log.log_end_offset() == leo)
                 })
         })
     }
@@ -377,9 +363,6 @@ mod tests {
         c.set_leader(0, None);
         assert_eq!(c.parts[0].leader_epoch, 2);
         c.set_leader(0, Some((1, true)));
-        assert_eq!(
-            (c.parts[0].leader_epoch, c.parts[0].isr.clone()),
-            (3, vec![1])
-        );
+        assert_eq!((c.parts[0].leader_epoch, c.parts[0].isr.clone()), (3, vec![1]));
     }
 }

@@ -175,11 +175,7 @@ impl World {
                     self.broker_crash(b, true);
                 }
                 self.faults.crashed[i] = brokers.clone();
-                brokers
-                    .iter()
-                    .map(|b| format!("b{b}"))
-                    .collect::<Vec<_>>()
-                    .join(",")
+                brokers.iter().map(|b| format!("b{b}")).collect::<Vec<_>>().join(",")
             }
             FaultKind::CrashLeader { partition } => match self.current_leader(*partition) {
                 Some(l) => {
@@ -223,12 +219,7 @@ impl World {
                 self.cut_links(i, links);
                 groups
                     .iter()
-                    .map(|g| {
-                        g.iter()
-                            .map(|n| n.to_string())
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    })
+                    .map(|g| g.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(","))
                     .collect::<Vec<_>>()
                     .join(" | ")
             }

@@ -150,8 +150,7 @@ impl Ledger {
             outcomes: vec![OutcomeRanges::default(); p],
             sent: vec![0; p],
             rejected: 0,
-            latency: Histogram::new_with_bounds(1, 24 * 3600 * 1_000_000, 3)
-                .expect("histogram bounds"),
+            latency: Histogram::new_with_bounds(1, 24 * 3600 * 1_000_000, 3).expect("histogram bounds"),
             latency_sum_us: 0.0,
             latency_n: 0,
             acked: 0,
@@ -183,11 +182,7 @@ impl Ledger {
         let span = last.saturating_sub(first);
         let mut left = count;
         for j in 0..points {
-            let weight = if j + 1 == points {
-                left
-            } else {
-                count / points
-            };
+            let weight = if j + 1 == points { left } else { count / points };
             left -= weight;
             let sent_at = if points > 1 {
                 first + span * j / (points - 1)
@@ -256,11 +251,7 @@ impl Ledger {
             latency_p50_ms: if has { q(0.5) } else { 0.0 },
             latency_p99_ms: if has { q(0.99) } else { 0.0 },
             latency_p999_ms: if has { q(0.999) } else { 0.0 },
-            latency_max_ms: if has {
-                self.latency.max() as f64 / 1000.0
-            } else {
-                0.0
-            },
+            latency_max_ms: if has { self.latency.max() as f64 / 1000.0 } else { 0.0 },
             latency_mean_ms: if has {
                 self.latency_sum_us / self.latency_n as f64 / 1000.0
             } else {

@@ -62,10 +62,7 @@ impl ErrorCode {
 
     /// `InvalidMetadataException` family: the client refreshes metadata.
     pub fn invalid_metadata(self) -> bool {
-        matches!(
-            self,
-            ErrorCode::NotLeaderOrFollower | ErrorCode::NetworkException
-        )
+        matches!(self, ErrorCode::NotLeaderOrFollower | ErrorCode::NetworkException)
     }
 
     pub fn name(self) -> &'static str {
@@ -477,9 +474,7 @@ impl World {
     }
 
     fn deliver(&mut self, ix: u32) {
-        let env = self.messages[ix as usize]
-            .take()
-            .expect("message delivered twice");
+        let env = self.messages[ix as usize].take().expect("message delivered twice");
         self.free_messages.push(ix);
         // A link cut while the message was in flight drops it too.
         if !self.net.reachable(env.from, env.to) {
@@ -507,10 +502,7 @@ impl World {
             Event::ConnectionReset { node, gen } => self.connection_reset(node, gen),
             Event::ConnectDone { node, gen, ok } => self.connect_done(node, gen, ok),
             Event::MetadataTimeout { id } => self.metadata_timeout(id),
-            Event::BrokerRequestDone {
-                broker,
-                incarnation,
-            } => self.broker_request_done(broker, incarnation),
+            Event::BrokerRequestDone { broker, incarnation } => self.broker_request_done(broker, incarnation),
             Event::PurgatoryTimeout {
                 broker,
                 incarnation,
@@ -532,14 +524,8 @@ impl World {
                 leader,
                 id,
             } => self.fetch_timeout(broker, incarnation, leader, id),
-            Event::IsrCheck {
-                broker,
-                incarnation,
-            } => self.isr_check(broker, incarnation),
-            Event::HeartbeatTick {
-                broker,
-                incarnation,
-            } => self.heartbeat_tick(broker, incarnation),
+            Event::IsrCheck { broker, incarnation } => self.isr_check(broker, incarnation),
+            Event::HeartbeatTick { broker, incarnation } => self.heartbeat_tick(broker, incarnation),
             Event::SessionCheck { broker, seen } => self.session_check(broker, seen),
             Event::FaultStart { index } => self.fault_start(index as usize),
             Event::FaultEnd { index } => self.fault_end(index as usize),
@@ -596,8 +582,7 @@ impl World {
     pub fn trace_line(&mut self, line: String) {
         let now = self.now;
         if let Some(t) = self.trace.as_mut() {
-            t.lines
-                .push(format!("{:>12.3} ms  {}", crate::sim::to_ms(now), line));
+            t.lines.push(format!("{:>12.3} ms  {}", crate::sim::to_ms(now), line));
         }
     }
 

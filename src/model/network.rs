@@ -77,21 +77,13 @@ impl Network {
 
     /// Mean round trip between two nodes, for timeouts and estimates.
     pub fn rtt(&self, from: usize, to: usize) -> SimTime {
-        (2.0 * self.latency_ns) as SimTime
-            + self.slow[self.pair(from, to)].0
-            + self.slow[self.pair(to, from)].0
+        (2.0 * self.latency_ns) as SimTime + self.slow[self.pair(from, to)].0 + self.slow[self.pair(to, from)].0
     }
 
     /// Put `bytes` on the wire from `from` to `to` at `now`: returns (time the last byte left
     /// the NIC, arrival time). Arrival is never earlier than the previous arrival on the same
     /// connection (in-order delivery).
-    pub fn transmit(
-        &mut self,
-        now: SimTime,
-        from: usize,
-        to: usize,
-        bytes: u64,
-    ) -> (SimTime, SimTime) {
+    pub fn transmit(&mut self, now: SimTime, from: usize, to: usize, bytes: u64) -> (SimTime, SimTime) {
         let factor = self.slow[self.pair(from, to)].1;
         let start = now.max(self.tx_free[from]);
         let wire = (bytes as f64 * self.ns_per_byte / factor) as SimTime;

@@ -127,10 +127,7 @@ impl PartitionLog {
     /// `Partition.makeLeader` assigns the epoch start offset = LEO).
     pub fn assign_epoch_start(&mut self, epoch: u32) {
         if let Some(&(last, _)) = self.epochs.last() {
-            assert!(
-                epoch >= last,
-                "leader epochs only grow: {epoch} after {last}"
-            );
+            assert!(epoch >= last, "leader epochs only grow: {epoch} after {last}");
             if epoch == last {
                 return;
             }
@@ -164,11 +161,7 @@ impl PartitionLog {
                 SequenceCheck::OutOfOrder
             };
         }
-        let expected = if s.last_seq == i32::MAX {
-            0
-        } else {
-            s.last_seq + 1
-        };
+        let expected = if s.last_seq == i32::MAX { 0 } else { s.last_seq + 1 };
         if p.base_seq == expected {
             SequenceCheck::Accept
         } else {
@@ -181,11 +174,7 @@ impl PartitionLog {
     /// are already durable, so that power-loss truncation stays exact.
     pub fn append(&mut self, mut e: LogEntry, tick_ns: SimTime, durable_before: SimTime) -> u64 {
         e.base_offset = self.leo;
-        if self
-            .epochs
-            .last()
-            .is_none_or(|&(ep, _)| e.leader_epoch > ep)
-        {
+        if self.epochs.last().is_none_or(|&(ep, _)| e.leader_epoch > ep) {
             self.epochs.push((e.leader_epoch, e.base_offset));
         }
         assert!(
@@ -212,8 +201,7 @@ impl PartitionLog {
             };
         }
         s.last_seq = e.last_seq();
-        s.recent
-            .push_back((e.producer.base_seq, e.last_seq(), e.base_offset));
+        s.recent.push_back((e.producer.base_seq, e.last_seq(), e.base_offset));
         if s.recent.len() > NUM_BATCHES_TO_RETAIN {
             s.recent.pop_front();
         }
@@ -224,10 +212,7 @@ impl PartitionLog {
         if n < KEEP_TAIL + 2 {
             return;
         }
-        let (a, b) = (
-            self.entries[n - KEEP_TAIL - 2],
-            self.entries[n - KEEP_TAIL - 1],
-        );
+        let (a, b) = (self.entries[n - KEEP_TAIL - 2], self.entries[n - KEEP_TAIL - 1]);
         let same_window = tick_ns > 0 && a.append_time / tick_ns == b.append_time / tick_ns;
         let both_durable = b.append_time < durable_before;
         let seq_contiguous = a.producer.pid == b.producer.pid
@@ -262,11 +247,7 @@ impl PartitionLog {
         if offset == self.leo {
             // Nothing to remove but epochs that start at the end (LeaderEpochFileCache
             // .truncateFromEnd), e.g. an epoch this replica led without appending.
-            while self
-                .epochs
-                .last()
-                .is_some_and(|&(_, start)| start >= offset)
-            {
+            while self.epochs.last().is_some_and(|&(_, start)| start >= offset) {
                 self.epochs.pop();
             }
             return;
@@ -282,11 +263,7 @@ impl PartitionLog {
         }
         self.leo = offset;
         // LeaderEpochFileCache.truncateFromEnd: drop epochs starting at or after the new end.
-        while self
-            .epochs
-            .last()
-            .is_some_and(|&(_, start)| start >= offset)
-        {
+        while self.epochs.last().is_some_and(|&(_, start)| start >= offset) {
             self.epochs.pop();
         }
         self.rebuild_producer_state();
@@ -449,13 +426,7 @@ mod tests {
         };
         assert_eq!(log.check_sequence(bumped, 5), SequenceCheck::Accept);
         assert_eq!(
-            log.check_sequence(
-                ProducerInfo {
-                    base_seq: 3,
-                    ..bumped
-                },
-                5
-            ),
+            log.check_sequence(ProducerInfo { base_seq: 3, ..bumped }, 5),
             SequenceCheck::OutOfOrder
         );
     }
@@ -505,11 +476,7 @@ mod tests {
         for i in 0..1000u64 {
             log.append(batch(i * 3, 3, 0, (i * 3) as i32, i), 1_000_000, 0);
         }
-        assert!(
-            log.entries().len() <= KEEP_TAIL + 2,
-            "{}",
-            log.entries().len()
-        );
+        assert!(log.entries().len() <= KEEP_TAIL + 2, "{}", log.entries().len());
         assert_eq!(log.record_at(2000), Some((2000, 0)));
         let total: u64 = log.entries_below(3000).map(|e| e.count as u64).sum();
         assert_eq!(total, 3000);
@@ -532,10 +499,7 @@ mod tests {
         let mut out = Vec::new();
         log.read(4, 1 << 20, &mut out);
         assert_eq!(out.len(), 1);
-        assert_eq!(
-            (out[0].base_offset, out[0].rec_start, out[0].count),
-            (4, 4, 6)
-        );
+        assert_eq!((out[0].base_offset, out[0].rec_start, out[0].count), (4, 4, 6));
         assert_eq!(out[0].producer.base_seq, 4);
     }
 }

@@ -39,12 +39,7 @@ fn part_size(len: Option<u32>) -> u32 {
 /// `DefaultRecord.sizeInBytes(offsetDelta, timestampDelta, key, value, headers = [])`:
 /// the exact size of one record inside a batch, including its own length prefix.
 #[inline]
-pub fn record_size(
-    offset_delta: u32,
-    timestamp_delta_ms: i64,
-    key: Option<u32>,
-    value: Option<u32>,
-) -> u32 {
+pub fn record_size(offset_delta: u32, timestamp_delta_ms: i64, key: Option<u32>, value: Option<u32>) -> u32 {
     let body = 1 // attributes
         + size_of_varlong(timestamp_delta_ms)
         + size_of_varint(offset_delta as i32)
@@ -59,11 +54,7 @@ pub fn record_size(
 /// `buffer.memory` (`KafkaProducer.ensureValidRecordSize`).
 #[inline]
 pub fn estimate_size_upper_bound(key: Option<u32>, value: Option<u32>) -> u32 {
-    RECORD_BATCH_OVERHEAD
-        + MAX_RECORD_OVERHEAD
-        + part_size(key)
-        + part_size(value)
-        + size_of_varint(0)
+    RECORD_BATCH_OVERHEAD + MAX_RECORD_OVERHEAD + part_size(key) + part_size(value) + size_of_varint(0)
 }
 
 #[cfg(test)]

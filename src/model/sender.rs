@@ -7,8 +7,7 @@ use super::accumulator::BatchId;
 use super::ledger::Outcome;
 use super::partition_log::ProducerInfo;
 use super::{
-    Envelope, ErrorCode, Event, Message, PartitionResponse, PartitionState, ProduceBatch,
-    ProduceRequest, World,
+    Envelope, ErrorCode, Event, Message, PartitionResponse, PartitionState, ProduceBatch, ProduceRequest, World,
 };
 use crate::config::{Acks, RunSpec};
 use crate::sim::{ms, SimTime};
@@ -141,9 +140,7 @@ impl Sender {
     /// Apply a (leader, epoch) for a partition when it is not older than what we know
     /// (the client ignores stale leader epochs, KIP-320). Returns whether it changed.
     fn update_leader(&mut self, p: usize, leader: Option<u32>, epoch: u32) -> bool {
-        if epoch < self.leader_epochs[p]
-            || (epoch == self.leader_epochs[p] && leader == self.leaders[p])
-        {
+        if epoch < self.leader_epochs[p] || (epoch == self.leader_epochs[p] && leader == self.leaders[p]) {
             return false;
         }
         self.leaders[p] = leader;
@@ -154,10 +151,7 @@ impl Sender {
     /// `ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, 0.2)` for attempt n >= 1.
     fn retry_backoff(&mut self, spec: &RunSpec, attempts: u32) -> SimTime {
         let base = spec.producer.retry_backoff_ms as f64;
-        let max = spec
-            .producer
-            .retry_backoff_max_ms
-            .max(spec.producer.retry_backoff_ms) as f64;
+        let max = spec.producer.retry_backoff_max_ms.max(spec.producer.retry_backoff_ms) as f64;
         let exp = attempts.saturating_sub(1).min(30) as i32;
         let term = base * 2f64.powi(exp);
         let jitter: f64 = self.rng.gen_range(0.8..1.2);
@@ -245,9 +239,7 @@ impl World {
                     continue;
                 }
             }
-            if self.sender.in_flight[node].len()
-                >= self.spec.producer.max_in_flight_requests_per_connection as usize
-            {
+            if self.sender.in_flight[node].len() >= self.spec.producer.max_in_flight_requests_per_connection as usize {
                 continue;
             }
             let batches = self.drain_node(node);
@@ -339,15 +331,13 @@ impl World {
         if !current {
             // A new batch (or one numbered under an older epoch) waits while the partition's
             // sequence is unresolved or batches of an older epoch are still in flight.
-            let stale_in_flight = self.sender.in_flight_batches[p].iter().any(|&o| {
-                self.acc.batches[o as usize].producer_epoch != self.sender.producer_epoch
-            });
+            let stale_in_flight = self.sender.in_flight_batches[p]
+                .iter()
+                .any(|&o| self.acc.batches[o as usize].producer_epoch != self.sender.producer_epoch);
             return self.sender.unresolved[p].is_some() || stale_in_flight;
         }
         // A retried batch goes only when it is the first in-flight sequence.
-        self.sender.pending_seq[p]
-            .front()
-            .is_some_and(|&f| f != head)
+        self.sender.pending_seq[p].front().is_some_and(|&f| f != head)
     }
 
     fn send_produce(&mut self, node: u32, batches: Vec<BatchId>) {
@@ -397,7 +387,11 @@ impl World {
                         node,
                         id,
                         b.attempts + 1,
-                        if pb.producer.pid != 0 { format!(", producer epoch {} seq {}", pb.producer.epoch, pb.producer.base_seq) } else { String::new() },
+                        if pb.producer.pid != 0 {
+                            format!(", producer epoch {} seq {}", pb.producer.epoch, pb.producer.base_seq)
+                        } else {
+                            String::new()
+                        },
                         acks
                     );
                     self.trace_line(line);
@@ -436,10 +430,7 @@ impl World {
     }
 
     pub(super) fn request_timeout(&mut self, node: u32, request: u64) {
-        if self.sender.in_flight[node as usize]
-            .iter()
-            .any(|r| r.id == request)
-        {
+        if self.sender.in_flight[node as usize].iter().any(|r| r.id == request) {
             // NetworkClient.handleTimedOutRequests: close the connection; every in-flight
             // request on it fails.
             self.disconnect(node, ErrorCode::RequestTimedOut);
@@ -448,10 +439,7 @@ impl World {
 
     pub(super) fn connection_reset(&mut self, node: u32, gen: u64) {
         if self.sender.conns[node as usize].gen == gen
-            && !matches!(
-                self.sender.conns[node as usize].state,
-                ConnState::Disconnected { .. }
-            )
+            && !matches!(self.sender.conns[node as usize].state, ConnState::Disconnected { .. })
         {
             self.disconnect(node, ErrorCode::NetworkException);
         }
@@ -568,10 +556,7 @@ impl World {
     fn on_partition_response(&mut self, r: PartitionResponse) {
         if let Some((leader, epoch)) = r.leader_hint {
             // KIP-951: apply the new leader from the error response at once.
-            if self
-                .sender
-                .update_leader(r.partition as usize, Some(leader), epoch)
-            {
+            if self.sender.update_leader(r.partition as usize, Some(leader), epoch) {
                 self.sender.rebuild_node_partitions();
             }
         }
@@ -604,9 +589,9 @@ impl World {
             .map(|i| (self.sender.metadata_rr + i) % n)
             .find(|&b| self.sender.conns[b].state == ConnState::Connected)
             .or_else(|| {
-                (0..n)
-                    .map(|i| (self.sender.metadata_rr + i) % n)
-                    .find(|&b| matches!(self.sender.conns[b].state, ConnState::Disconnected { ready_at } if ready_at <= now))
+                (0..n).map(|i| (self.sender.metadata_rr + i) % n).find(
+                    |&b| matches!(self.sender.conns[b].state, ConnState::Disconnected { ready_at } if ready_at <= now),
+                )
             })
             .unwrap_or(self.sender.metadata_rr % n);
         self.sender.metadata_rr = pick + 1;
@@ -636,20 +621,11 @@ impl World {
     }
 
     /// `Sender.completeBatch` / `canRetry` / `failBatch`.
-    fn complete_batch(
-        &mut self,
-        id: BatchId,
-        error: ErrorCode,
-        _base_offset: Option<u64>,
-        _hint: Option<()>,
-    ) {
+    fn complete_batch(&mut self, id: BatchId, error: ErrorCode, _base_offset: Option<u64>, _hint: Option<()>) {
         let p = self.acc.batches[id as usize].partition as usize;
         let was_in_flight = self.acc.batches[id as usize].in_flight;
         self.acc.batches[id as usize].in_flight = false;
-        if let Some(pos) = self.sender.in_flight_batches[p]
-            .iter()
-            .position(|&x| x == id)
-        {
+        if let Some(pos) = self.sender.in_flight_batches[p].iter().position(|&x| x == id) {
             self.sender.in_flight_batches[p].remove(pos);
         }
         if self.sender.muted[p] && was_in_flight {
@@ -749,9 +725,7 @@ impl World {
         }
         if self.trace.is_some() && self.traced(p, rec_start, count as u64) {
             let line = match outcome {
-                Outcome::Acked => format!(
-                    "application: batch #{id} acknowledged (future completed, callbacks run)"
-                ),
+                Outcome::Acked => format!("application: batch #{id} acknowledged (future completed, callbacks run)"),
                 Outcome::Failed => format!("application: batch #{id} FAILED with {}", error.name()),
             };
             self.trace_line(line);

@@ -203,10 +203,7 @@ fn short_label(column: &str) -> String {
 
 /// The parameter columns of a results or summary table: the columns before `seed` (or `seeds`).
 pub fn param_columns(table: &CsvTable) -> Vec<String> {
-    let end = table
-        .column("seed")
-        .or_else(|| table.column("seeds"))
-        .unwrap_or(0);
+    let end = table.column("seed").or_else(|| table.column("seeds")).unwrap_or(0);
     table.headers[..end].to_vec()
 }
 
@@ -232,10 +229,7 @@ pub fn default_charts(table: &CsvTable) -> Vec<ChartSpec> {
         let series = if is_varied("batch_size") {
             Some("batch_size".to_string())
         } else {
-            varied
-                .iter()
-                .find(|v| **v != x && Some(*v) != per.as_ref())
-                .cloned()
+            varied.iter().find(|v| **v != x && Some(*v) != per.as_ref()).cloned()
         };
         (x, series, per)
     } else {
@@ -243,8 +237,7 @@ pub fn default_charts(table: &CsvTable) -> Vec<ChartSpec> {
             return Vec::new();
         };
         let series = varied.get(1).cloned();
-        let per = (is_varied("acks") && x != "acks" && series.as_deref() != Some("acks"))
-            .then(|| "acks".to_string());
+        let per = (is_varied("acks") && x != "acks" && series.as_deref() != Some("acks")).then(|| "acks".to_string());
         (x, series, per)
     };
     let spec = |y: &str, kind: ChartKind| ChartSpec {
@@ -262,10 +255,7 @@ pub fn default_charts(table: &CsvTable) -> Vec<ChartSpec> {
         .collect();
     for y in ["lost_acked", "duplicates", "reordered"] {
         if let Some(c) = table.column(y) {
-            if table
-                .values(c)
-                .any(|v| v.parse::<f64>().is_ok_and(|n| n != 0.0))
-            {
+            if table.values(c).any(|v| v.parse::<f64>().is_ok_and(|n| n != 0.0)) {
                 specs.push(spec(y, ChartKind::Bar));
             }
         }
@@ -277,11 +267,7 @@ pub fn default_charts(table: &CsvTable) -> Vec<ChartSpec> {
 /// pair per value of the spec's `per` column (stem suffix `_<per>-<value>`). Returns the written
 /// paths, SVG then PNG for each chart, in spec order. An unknown column is an error naming it
 /// and listing the table's columns.
-pub fn draw_charts(
-    dir: &Path,
-    specs: &[ChartSpec],
-    table: &CsvTable,
-) -> Result<Vec<PathBuf>, String> {
+pub fn draw_charts(dir: &Path, specs: &[ChartSpec], table: &CsvTable) -> Result<Vec<PathBuf>, String> {
     let mut written = Vec::new();
     for spec in specs {
         written.extend(draw_spec(dir, spec, table, None, "the table")?);
@@ -313,11 +299,7 @@ pub(crate) fn draw_spec(
     let stem = stem.map(str::to_string).unwrap_or_else(|| spec.stem());
     let mut written = Vec::new();
     let per_values: Vec<Option<String>> = match cols.per {
-        Some(c) => ordered_values(table.values(c))
-            .0
-            .into_iter()
-            .map(Some)
-            .collect(),
+        Some(c) => ordered_values(table.values(c)).0.into_iter().map(Some).collect(),
         None => vec![None],
     };
     for per_value in per_values {
@@ -352,10 +334,7 @@ pub(crate) fn ordered_values<'a>(values: impl Iterator<Item = &'a str>) -> (Vec<
         Some(numbers) if !numbers.is_empty() => {
             let mut order: Vec<usize> = (0..distinct.len()).collect();
             order.sort_by(|&a, &b| numbers[a].total_cmp(&numbers[b]));
-            (
-                order.into_iter().map(|i| distinct[i].clone()).collect(),
-                true,
-            )
+            (order.into_iter().map(|i| distinct[i].clone()).collect(), true)
         }
         _ => (distinct, false),
     }
@@ -434,12 +413,7 @@ fn build_chart(
         let xi = x_values.iter().position(|v| v == x).unwrap_or(0);
         let si = cols
             .series
-            .map(|c| {
-                series_values
-                    .iter()
-                    .position(|v| v == cell(row, c))
-                    .unwrap_or(0)
-            })
+            .map(|c| series_values.iter().position(|v| v == cell(row, c)).unwrap_or(0))
             .unwrap_or(0);
         cells.entry((si, xi)).or_default().push(y);
     }
@@ -549,11 +523,7 @@ enum Scale {
 impl Axis {
     /// A linear axis over `[lo, hi]` with ticks at a round step.
     pub fn linear(lo: f64, hi: f64) -> Axis {
-        let (lo, hi) = if hi > lo {
-            (lo, hi)
-        } else {
-            (lo - 1.0, lo + 1.0)
-        };
+        let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 1.0, lo + 1.0) };
         let step = nice_step((hi - lo) / 6.0);
         let first = (lo / step).ceil() as i64;
         let last = (hi / step).floor() as i64;
@@ -819,15 +789,9 @@ pub(crate) fn draw_marker<DB: DrawingBackend, CT: CoordTranslate>(
     let result = match shape % 8 {
         0 => area.draw(&(EmptyElement::at(at) + Circle::new((0, 0), r, fill))),
         1 => area.draw(&(EmptyElement::at(at) + Polygon::new(triangle, fill))),
-        2 => area.draw(
-            &(EmptyElement::at(at) + Rectangle::new([(-r + 1, -r + 1), (r - 1, r - 1)], fill)),
-        ),
+        2 => area.draw(&(EmptyElement::at(at) + Rectangle::new([(-r + 1, -r + 1), (r - 1, r - 1)], fill))),
         3 => area.draw(&(EmptyElement::at(at) + Polygon::new(diamond, fill))),
-        4 => area.draw(
-            &(EmptyElement::at(at)
-                + Circle::new((0, 0), r, white)
-                + Circle::new((0, 0), r, outline)),
-        ),
+        4 => area.draw(&(EmptyElement::at(at) + Circle::new((0, 0), r, white) + Circle::new((0, 0), r, outline))),
         5 => area.draw(
             &(EmptyElement::at(at)
                 + Polygon::new(triangle.clone(), white)
@@ -839,9 +803,7 @@ pub(crate) fn draw_marker<DB: DrawingBackend, CT: CoordTranslate>(
                 + Rectangle::new([(-r + 1, -r + 1), (r - 1, r - 1)], outline)),
         ),
         _ => area.draw(
-            &(EmptyElement::at(at)
-                + Polygon::new(diamond.clone(), white)
-                + PathElement::new(closed(diamond), outline)),
+            &(EmptyElement::at(at) + Polygon::new(diamond.clone(), white) + PathElement::new(closed(diamond), outline)),
         ),
     };
     result.map_err(draw_error)
@@ -881,10 +843,8 @@ pub(crate) fn write_figure(
         figure.draw(&root)?;
         root.present().map_err(draw_error)
     })();
-    let renamed = drawn.and_then(|()| {
-        std::fs::rename(&tmp, &png_path)
-            .map_err(|e| format!("cannot rename {}: {e}", tmp.display()))
-    });
+    let renamed = drawn
+        .and_then(|()| std::fs::rename(&tmp, &png_path).map_err(|e| format!("cannot rename {}: {e}", tmp.display())));
     if let Err(e) = renamed {
         let _ = std::fs::remove_file(&tmp);
         return Err(format!("{}: {e}", png_path.display()));
@@ -919,11 +879,7 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
     let row_height = 24;
     let (width, height) = area.dim_in_pixel();
     let label_style = ("sans-serif", LEGEND_FONT).into_text_style(area);
-    let text_width = |t: &str| {
-        area.estimate_text_size(t, &label_style)
-            .map(|(w, _)| w)
-            .unwrap_or(0)
-    };
+    let text_width = |t: &str| area.estimate_text_size(t, &label_style).map(|(w, _)| w).unwrap_or(0);
     // Shortens a text with "…" until it fits right of the swatch.
     let fit = |t: &str| -> String {
         let room = width.saturating_sub(52 + 8);
@@ -965,23 +921,14 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
                 draw_marker(area, (28, mid), *style, color(*style))?;
             }
             Swatch::Bar(style) => {
-                area.draw(&Rectangle::new(
-                    [(16, mid - 7), (40, mid + 7)],
-                    color(*style).filled(),
-                ))
-                .map_err(draw_error)?;
+                area.draw(&Rectangle::new([(16, mid - 7), (40, mid + 7)], color(*style).filled()))
+                    .map_err(draw_error)?;
             }
             Swatch::Band(c) => {
-                area.draw(&Rectangle::new(
-                    [(16, mid - 8), (40, mid + 8)],
-                    c.mix(0.25).filled(),
-                ))
-                .map_err(draw_error)?;
-                area.draw(&Rectangle::new(
-                    [(16, mid - 8), (40, mid + 8)],
-                    c.stroke_width(1),
-                ))
-                .map_err(draw_error)?;
+                area.draw(&Rectangle::new([(16, mid - 8), (40, mid + 8)], c.mix(0.25).filled()))
+                    .map_err(draw_error)?;
+                area.draw(&Rectangle::new([(16, mid - 8), (40, mid + 8)], c.stroke_width(1)))
+                    .map_err(draw_error)?;
             }
         }
         area.draw(&Text::new(fit(label), (52, y), text(LEGEND_FONT)))
@@ -998,11 +945,7 @@ pub(crate) fn legend_width<DB: DrawingBackend>(
 ) -> u32 {
     let style = ("sans-serif", LEGEND_FONT).into_text_style(area);
     let widest = texts
-        .map(|t| {
-            area.estimate_text_size(&t, &style)
-                .map(|(w, _)| w)
-                .unwrap_or(0)
-        })
+        .map(|t| area.estimate_text_size(&t, &style).map(|(w, _)| w).unwrap_or(0))
         .max();
     match widest {
         None => 0,
@@ -1021,10 +964,7 @@ impl Figure for ChartData {
         let texts = labels.chain(self.legend_title.clone());
         let note = self.whisker_note();
         let legend_w = if self.legend_title.is_some() || note.is_some() {
-            legend_width(
-                root,
-                texts.chain(note.iter().flatten().map(|s| s.to_string())),
-            )
+            legend_width(root, texts.chain(note.iter().flatten().map(|s| s.to_string())))
         } else {
             0
         };
@@ -1063,10 +1003,7 @@ impl Figure for ChartData {
                         draw_whisker(area, p.x, y(p.min), y(p.max), c, 5)?;
                     }
                     area.draw(&PathElement::new(
-                        s.points
-                            .iter()
-                            .map(|p| (p.x, y(p.mean)))
-                            .collect::<Vec<_>>(),
+                        s.points.iter().map(|p| (p.x, y(p.mean))).collect::<Vec<_>>(),
                         c.stroke_width(2),
                     ))
                     .map_err(draw_error)?;
@@ -1094,9 +1031,7 @@ impl Figure for ChartData {
             draw_legend(&legend, Some(title), &entries, 18)?;
         }
         if let Some(lines) = note {
-            let style = ("sans-serif", VALUE_FONT + 2)
-                .into_font()
-                .color(&BLACK.mix(0.6));
+            let style = ("sans-serif", VALUE_FONT + 2).into_font().color(&BLACK.mix(0.6));
             let (_, height) = legend.dim_in_pixel();
             for (i, line) in lines.iter().enumerate() {
                 let y = height as i32 - 100 + 20 * i as i32;
@@ -1124,10 +1059,8 @@ fn draw_whisker<DB: DrawingBackend>(
     area.draw(&PathElement::new(vec![(x, lo), (x, hi)], style))
         .map_err(draw_error)?;
     for end in [lo, hi] {
-        area.draw(
-            &(EmptyElement::at((x, end)) + PathElement::new(vec![(-cap, 0), (cap, 0)], style)),
-        )
-        .map_err(draw_error)?;
+        area.draw(&(EmptyElement::at((x, end)) + PathElement::new(vec![(-cap, 0), (cap, 0)], style)))
+            .map_err(draw_error)?;
     }
     Ok(())
 }
@@ -1135,11 +1068,7 @@ fn draw_whisker<DB: DrawingBackend>(
 impl ChartData {
     /// What points and whiskers mean, when some point aggregates several rows that differ.
     fn whisker_note(&self) -> Option<[&'static str; 2]> {
-        let whiskers = self
-            .series
-            .iter()
-            .flat_map(|s| s.points.iter())
-            .any(|p| p.max > p.min);
+        let whiskers = self.series.iter().flat_map(|s| s.points.iter()).any(|p| p.max > p.min);
         let what = match self.kind {
             ChartKind::Line => "points: mean of runs",
             ChartKind::Bar => "bars: mean of runs",
@@ -1214,15 +1143,9 @@ mod tests {
         assert_eq!(axis_label("throughput_mbps"), "throughput (Mbit/s)");
         assert_eq!(axis_label("linger_ms"), "linger.ms (ms)");
         assert_eq!(axis_label("batch_size"), "batch.size (bytes)");
-        assert_eq!(
-            axis_label("replica_fetch_max_bytes"),
-            "replica.fetch.max.bytes (bytes)"
-        );
+        assert_eq!(axis_label("replica_fetch_max_bytes"), "replica.fetch.max.bytes (bytes)");
         assert_eq!(axis_label("send_mode"), "send_mode");
-        assert_eq!(
-            axis_label("lost_acked_sum"),
-            "acked records lost, sum over seeds"
-        );
+        assert_eq!(axis_label("lost_acked_sum"), "acked records lost, sum over seeds");
         assert_eq!(legend_key("batch_size"), "batch.size");
         assert_eq!(legend_key("file"), "file");
     }

@@ -21,12 +21,7 @@ pub fn write_index_html(dir: &Path, name: &str, charts: &[PathBuf]) -> Result<Pa
         .filter(|n| n.ends_with(".csv") && !n.starts_with('.'))
         .collect();
     csvs.sort();
-    let relative = |p: &Path| -> String {
-        p.strip_prefix(dir)
-            .unwrap_or(p)
-            .to_string_lossy()
-            .replace('\\', "/")
-    };
+    let relative = |p: &Path| -> String { p.strip_prefix(dir).unwrap_or(p).to_string_lossy().replace('\\', "/") };
     let name = escape(name);
     let mut html = String::new();
     html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");

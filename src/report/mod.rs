@@ -16,8 +16,7 @@ mod table;
 mod timeline;
 
 pub use chart::{
-    axis_label, default_charts, draw_charts, legend_key, param_columns, ChartKind, ChartSpec,
-    CHART_SIZE_PX,
+    axis_label, default_charts, draw_charts, legend_key, param_columns, ChartKind, ChartSpec, CHART_SIZE_PX,
 };
 pub use html::write_index_html;
 pub use plot::{plot_command, plot_command_spec};
@@ -72,13 +71,7 @@ pub const MIN_MAX_MEASURES: [&str; 6] = [
 ];
 
 /// Measures that get a `<m>_sum` column in summary.csv.
-pub const SUM_MEASURES: [&str; 5] = [
-    "lost_acked",
-    "lost_failed",
-    "failed_present",
-    "duplicates",
-    "reordered",
-];
+pub const SUM_MEASURES: [&str; 5] = ["lost_acked", "lost_failed", "failed_present", "duplicates", "reordered"];
 
 /// Writes results.csv: param columns, `seed`, then the measures; one line per row, in order.
 pub fn write_results(path: &Path, rows: &[Row]) -> Result<(), String> {
@@ -243,10 +236,7 @@ pub fn print_table(summary: &[SummaryRow], out: &mut impl Write) -> std::io::Res
     header.extend(measures.iter().map(|(_, title, _)| title.to_string()));
     let mut lines: Vec<Vec<String>> = Vec::with_capacity(summary.len());
     for s in summary {
-        let mut line: Vec<String> = params
-            .iter()
-            .map(|p| param_value(&s.params, p).to_string())
-            .collect();
+        let mut line: Vec<String> = params.iter().map(|p| param_value(&s.params, p).to_string()).collect();
         line.push(s.seeds.to_string());
         for &(name, _, decimals) in &measures {
             line.push(match s.get(name) {
@@ -425,10 +415,7 @@ mod tests {
                 "throughput_rps"
             ]
         );
-        assert_eq!(
-            table.rows[0][..6],
-            ["all", "5", "3", "1.000", "0.000", "2000.167"]
-        );
+        assert_eq!(table.rows[0][..6], ["all", "5", "3", "1.000", "0.000", "2000.167"]);
         let col = table.column("lost_acked_sum").unwrap();
         assert_eq!(table.rows[0][col], "3");
         assert_eq!(table.rows[1][col], "3");

@@ -24,14 +24,8 @@ pub fn plot_command(
 }
 
 /// [`plot_command`] with every chart option (log axes, per, title, bar kind).
-pub fn plot_command_spec(
-    csvs: &[PathBuf],
-    spec: &ChartSpec,
-    out: Option<PathBuf>,
-) -> Result<Vec<PathBuf>, String> {
-    let first = csvs
-        .first()
-        .ok_or_else(|| "no CSV file given to plot".to_string())?;
+pub fn plot_command_spec(csvs: &[PathBuf], spec: &ChartSpec, out: Option<PathBuf>) -> Result<Vec<PathBuf>, String> {
+    let first = csvs.first().ok_or_else(|| "no CSV file given to plot".to_string())?;
     let mut spec = spec.clone();
     let several = csvs.len() > 1;
     if several && spec.series.is_none() {
@@ -42,12 +36,7 @@ pub fn plot_command_spec(
     for (path, label) in csvs.iter().zip(labels) {
         let table = CsvTable::read(path)?;
         let source = path.display().to_string();
-        let wanted = [
-            Some(&spec.x),
-            Some(&spec.y),
-            spec.series.as_ref(),
-            spec.per.as_ref(),
-        ];
+        let wanted = [Some(&spec.x), Some(&spec.y), spec.series.as_ref(), spec.per.as_ref()];
         for column in wanted.into_iter().flatten() {
             if column != "file" || table.column("file").is_some() {
                 table.require_column(column, &source)?;
@@ -55,9 +44,7 @@ pub fn plot_command_spec(
         }
         tables.push((label, table));
     }
-    let uses_file = [&spec.series, &spec.per]
-        .iter()
-        .any(|c| c.as_deref() == Some("file"));
+    let uses_file = [&spec.series, &spec.per].iter().any(|c| c.as_deref() == Some("file"));
     let label_column = (several || uses_file).then_some("file");
     let table = CsvTable::concat(&tables, label_column);
     let out = out.unwrap_or_else(|| {
@@ -94,12 +81,7 @@ fn file_labels(csvs: &[PathBuf]) -> Vec<String> {
         Some(d) => format!("{}/{}", d.to_string_lossy(), stem(p)),
         None => stem(p),
     };
-    let unique = |labels: &[String]| {
-        labels
-            .iter()
-            .enumerate()
-            .all(|(i, l)| !labels[..i].contains(l))
-    };
+    let unique = |labels: &[String]| labels.iter().enumerate().all(|(i, l)| !labels[..i].contains(l));
     let stems: Vec<String> = csvs.iter().map(stem).collect();
     if unique(&stems) {
         return stems;

@@ -43,10 +43,7 @@ impl CsvTable {
         let rows = rows
             .iter()
             .map(|row| {
-                let mut cells: Vec<String> = params
-                    .iter()
-                    .map(|p| param_value(&row.params, p).to_string())
-                    .collect();
+                let mut cells: Vec<String> = params.iter().map(|p| param_value(&row.params, p).to_string()).collect();
                 cells.push(row.seed.to_string());
                 for name in &measures {
                     let value = row.measures.iter().find(|(n, _)| n == name);
@@ -75,10 +72,7 @@ impl CsvTable {
         let rows = summary
             .iter()
             .map(|s| {
-                let mut cells: Vec<String> = params
-                    .iter()
-                    .map(|p| param_value(&s.params, p).to_string())
-                    .collect();
+                let mut cells: Vec<String> = params.iter().map(|p| param_value(&s.params, p).to_string()).collect();
                 cells.push(s.seeds.to_string());
                 for name in &values {
                     cells.push(s.get(name).map(|v| v.render()).unwrap_or_default());
@@ -174,10 +168,7 @@ mod tests {
     fn table(headers: &[&str], rows: &[&[&str]]) -> CsvTable {
         CsvTable {
             headers: headers.iter().map(|s| s.to_string()).collect(),
-            rows: rows
-                .iter()
-                .map(|r| r.iter().map(|s| s.to_string()).collect())
-                .collect(),
+            rows: rows.iter().map(|r| r.iter().map(|s| s.to_string()).collect()).collect(),
         }
     }
 
@@ -204,9 +195,6 @@ mod tests {
     fn missing_column_error_lists_the_available_ones() {
         let t = table(&["x", "y"], &[]);
         let err = t.require_column("q", "f.csv").unwrap_err();
-        assert_eq!(
-            err,
-            "column `q` not found in f.csv; available columns: x, y"
-        );
+        assert_eq!(err, "column `q` not found in f.csv; available columns: x, y");
     }
 }

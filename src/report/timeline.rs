@@ -2,8 +2,7 @@
 //! the time axis, with the fault intervals shaded.
 
 use super::chart::{
-    color, draw_error, draw_legend, write_figure, Axis, Figure, Swatch, DESC_FONT, LABEL_FONT,
-    TITLE_FONT,
+    color, draw_error, draw_legend, write_figure, Axis, Figure, Swatch, DESC_FONT, LABEL_FONT, TITLE_FONT,
 };
 use crate::result::{FaultInterval, TimelinePoint};
 use plotters::coord::Shift;
@@ -145,11 +144,8 @@ impl Timeline {
             .map_err(draw_error)?;
             if numbered && !bottom {
                 let text = ("sans-serif", 14).into_font().color(&BAND);
-                plot.draw(
-                    &(EmptyElement::at((*start, y_axis.hi))
-                        + Text::new(format!("{}", i + 1), (4, 4), text)),
-                )
-                .map_err(draw_error)?;
+                plot.draw(&(EmptyElement::at((*start, y_axis.hi)) + Text::new(format!("{}", i + 1), (4, 4), text)))
+                    .map_err(draw_error)?;
             }
         }
         let c = color(style);
@@ -158,19 +154,15 @@ impl Timeline {
             let v = value(p);
             if gaps_at_zero && v <= 0.0 {
                 if !segment.is_empty() {
-                    plot.draw(&PathElement::new(
-                        std::mem::take(&mut segment),
-                        c.stroke_width(2),
-                    ))
-                    .map_err(draw_error)?;
+                    plot.draw(&PathElement::new(std::mem::take(&mut segment), c.stroke_width(2)))
+                        .map_err(draw_error)?;
                 }
                 continue;
             }
             segment.push((p.0, v));
         }
         if segment.len() == 1 {
-            plot.draw(&Circle::new(segment[0], 2, c.filled()))
-                .map_err(draw_error)?;
+            plot.draw(&Circle::new(segment[0], 2, c.filled())).map_err(draw_error)?;
         }
         plot.draw(&PathElement::new(segment, c.stroke_width(2)))
             .map_err(draw_error)?;
@@ -202,20 +194,9 @@ impl Figure for Timeline {
             0,
             false,
         )?;
-        self.panel(
-            &bottom,
-            &self.latency,
-            "p99 latency (ms)",
-            |p| p.2,
-            true,
-            1,
-            true,
-        )?;
+        self.panel(&bottom, &self.latency, "p99 latency (ms)", |p| p.2, true, 1, true)?;
         if !labels.is_empty() {
-            let entries: Vec<(Swatch, String)> = labels
-                .into_iter()
-                .map(|l| (Swatch::Band(BAND), l))
-                .collect();
+            let entries: Vec<(Swatch, String)> = labels.into_iter().map(|l| (Swatch::Band(BAND), l)).collect();
             draw_legend(&legend.margin(0, 0, 92, 0), Some("faults"), &entries, 8)?;
         }
         Ok(())

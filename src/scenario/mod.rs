@@ -14,8 +14,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use keys::{
-    display_value, find_key, get_key, keys, levenshtein, reference_markdown, render_key,
-    render_value, set_key, suggest_key, KeyInfo, Kind, DEFAULT_TOKEN, SECTIONS,
+    display_value, find_key, get_key, keys, levenshtein, reference_markdown, render_key, render_value, set_key,
+    suggest_key, KeyInfo, Kind, DEFAULT_TOKEN, SECTIONS,
 };
 pub use toml::Value;
 
@@ -165,11 +165,7 @@ pub struct Scenario {
 
 /// Names of the measures results.csv holds (`RunResult::measures` order).
 pub fn measure_names() -> Vec<&'static str> {
-    RunResult::default()
-        .measures()
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect()
+    RunResult::default().measures().into_iter().map(|(n, _)| n).collect()
 }
 
 /// The results column of a key: the key without its section.
@@ -340,9 +336,7 @@ impl Scenario {
         self.column_keys()
             .into_iter()
             .map(|(c, k)| {
-                let v = get_key(spec, &k)
-                    .map(|v| display_value(&v))
-                    .unwrap_or_default();
+                let v = get_key(spec, &k).map(|v| display_value(&v)).unwrap_or_default();
                 (c, v)
             })
             .collect()
@@ -429,9 +423,7 @@ impl Scenario {
 
     /// Number of sweep points (saturating).
     fn combos(&self) -> usize {
-        self.sweep
-            .iter()
-            .fold(1usize, |n, a| n.saturating_mul(a.values.len()))
+        self.sweep.iter().fold(1usize, |n, a| n.saturating_mul(a.values.len()))
     }
 
     /// Number of runs (sweep points x seeds); an error above [`MAX_RUNS`].
@@ -439,10 +431,7 @@ impl Scenario {
         let combos = self.combos();
         let total = combos.saturating_mul(self.seeds.len());
         if total > MAX_RUNS {
-            return Err(self.too_many(format!(
-                "the sweep has {combos} points x {} seeds",
-                self.seeds.len()
-            )));
+            return Err(self.too_many(format!("the sweep has {combos} points x {} seeds", self.seeds.len())));
         }
         Ok(total)
     }
@@ -458,10 +447,7 @@ impl Scenario {
 
     /// Visits every sweep point (first axis outermost) with its params and spec, after checking
     /// it: fault times within the production window and [`RunSpec::validate`].
-    fn check_points(
-        &self,
-        mut visit: impl FnMut(Vec<(String, String)>, RunSpec),
-    ) -> Result<(), ScenarioError> {
+    fn check_points(&self, mut visit: impl FnMut(Vec<(String, String)>, RunSpec)) -> Result<(), ScenarioError> {
         let combos = self.combos();
         if combos > MAX_RUNS {
             return Err(self.too_many(format!("the sweep has {combos} points")));
@@ -570,10 +556,7 @@ impl Scenario {
     pub fn to_toml(name: &str, spec: &RunSpec) -> String {
         let default = RunSpec::default();
         let mut out = String::new();
-        out.push_str(&format!(
-            "name = {}\n",
-            render_value(&Value::String(name.to_string()))
-        ));
+        out.push_str(&format!("name = {}\n", render_value(&Value::String(name.to_string()))));
         for &section in SECTIONS {
             let mut lines = String::new();
             for k in keys().iter().filter(|k| k.section() == section) {

@@ -10,8 +10,7 @@ use toml_edit::{ImDocument, Item, TableLike};
 
 use super::keys::{self, find_key, levenshtein, render_value, set_key, Kind, DAY_MS};
 use super::{
-    axis_values, measure_names, seeds_from_value, Origin, PlotKind, PlotSpec, Scenario,
-    ScenarioError, SweepAxis,
+    axis_values, measure_names, seeds_from_value, Origin, PlotKind, PlotSpec, Scenario, ScenarioError, SweepAxis,
 };
 use crate::config::{Fault, FaultKind, Node};
 use crate::expect::{Bound, Expect, Over};
@@ -54,11 +53,7 @@ pub(super) fn to_value(v: &toml_edit::Value) -> Value {
         E::Boolean(b) => Value::Boolean(*b.value()),
         E::Datetime(d) => Value::Datetime(*d.value()),
         E::Array(a) => Value::Array(a.iter().map(to_value).collect()),
-        E::InlineTable(t) => Value::Table(
-            t.iter()
-                .map(|(k, v)| (k.to_string(), to_value(v)))
-                .collect(),
-        ),
+        E::InlineTable(t) => Value::Table(t.iter().map(|(k, v)| (k.to_string(), to_value(v))).collect()),
     }
 }
 
@@ -94,11 +89,7 @@ struct Parser<'a> {
 impl Parser<'_> {
     fn line_at(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
+        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
     }
 
     fn line(&self, span: Option<Range<usize>>) -> Option<usize> {
@@ -117,12 +108,7 @@ impl Parser<'_> {
             .or_else(|| self.key_line(t, k))
     }
 
-    fn err(
-        &self,
-        line: Option<usize>,
-        key: Option<&str>,
-        message: impl Into<String>,
-    ) -> ScenarioError {
+    fn err(&self, line: Option<usize>, key: Option<&str>, message: impl Into<String>) -> ScenarioError {
         ScenarioError {
             file: self.file.clone(),
             line,
@@ -132,12 +118,7 @@ impl Parser<'_> {
     }
 
     /// The entries of an array of tables: `[[name]]` headers or `name = [{..}, {..}]`.
-    fn table_list<'d>(
-        &self,
-        name: &str,
-        item: &'d Item,
-        line: Option<usize>,
-    ) -> Result<Entries<'d>, ScenarioError> {
+    fn table_list<'d>(&self, name: &str, item: &'d Item, line: Option<usize>) -> Result<Entries<'d>, ScenarioError> {
         match item {
             Item::ArrayOfTables(a) => Ok(a
                 .iter()
@@ -171,11 +152,7 @@ impl Parser<'_> {
     fn value_of(&self, t: &dyn TableLike, k: &str, key: &str) -> Result<Value, ScenarioError> {
         match t.get(k).and_then(|i| i.as_value()) {
             Some(v) => Ok(to_value(v)),
-            None => Err(self.err(
-                self.key_line(t, k),
-                Some(key),
-                "expected a value, not a table",
-            )),
+            None => Err(self.err(self.key_line(t, k), Some(key), "expected a value, not a table")),
         }
     }
 
@@ -202,26 +179,13 @@ impl Parser<'_> {
     }
 
     /// A value checked against `kind` (normalized).
-    fn kind_of(
-        &self,
-        t: &dyn TableLike,
-        k: &str,
-        key: &str,
-        kind: Kind,
-    ) -> Result<Value, ScenarioError> {
+    fn kind_of(&self, t: &dyn TableLike, k: &str, key: &str, kind: Kind) -> Result<Value, ScenarioError> {
         let v = self.value_of(t, k, key)?;
         kind.check(&v)
             .map_err(|m| self.err(self.value_line(t, k), Some(key), m))
     }
 
-    fn int_of(
-        &self,
-        t: &dyn TableLike,
-        k: &str,
-        key: &str,
-        min: i64,
-        max: i64,
-    ) -> Result<u64, ScenarioError> {
+    fn int_of(&self, t: &dyn TableLike, k: &str, key: &str, min: i64, max: i64) -> Result<u64, ScenarioError> {
         match self.kind_of(t, k, key, Kind::Int { min, max })? {
             Value::Integer(i) => Ok(i as u64),
             _ => Err(self.err(self.value_line(t, k), Some(key), "expected an integer")),
@@ -278,11 +242,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
     };
     let doc = ImDocument::parse(text.to_string()).map_err(|e| {
         let line = p.line(e.span());
-        p.err(
-            line,
-            None,
-            format!("TOML syntax error: {}", e.message().trim()),
-        )
+        p.err(line, None, format!("TOML syntax error: {}", e.message().trim()))
     })?;
     let root = doc.as_table();
     let stem = path
@@ -305,8 +265,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
             }
             "seeds" => {
                 let v = p.value_of(root, k, k)?;
-                sc.seeds =
-                    seeds_from_value(&v).map_err(|m| p.err(p.value_line(root, k), Some(k), m))?;
+                sc.seeds = seeds_from_value(&v).map_err(|m| p.err(p.value_line(root, k), Some(k), m))?;
             }
             "sweep" => sweep = Some((item, kline)),
             "faults" => faults = Some((item, kline)),
@@ -314,11 +273,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
             "expect" => expects = Some((item, kline)),
             "producer" | "cluster" | "network" | "workload" | "random_faults" => {
                 let Some(t) = item.as_table_like() else {
-                    return Err(p.err(
-                        kline,
-                        Some(k),
-                        format!("expected a table; write a [{k}] section"),
-                    ));
+                    return Err(p.err(kline, Some(k), format!("expected a table; write a [{k}] section")));
                 };
                 for (sk, sitem) in t.iter() {
                     let full = format!("{k}.{sk}");
@@ -339,8 +294,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
             _ => {
                 if let (Some(info), Some(v)) = (find_key(k), item.as_value()) {
                     if info.section().is_empty() {
-                        set_key(&mut sc.base, k, &to_value(v))
-                            .map_err(|m| p.err(p.value_line(root, k), Some(k), m))?;
+                        set_key(&mut sc.base, k, &to_value(v)).map_err(|m| p.err(p.value_line(root, k), Some(k), m))?;
                         if let Some(l) = kline {
                             origins.insert(k.to_string(), Origin::Line(l));
                         }
@@ -401,11 +355,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
 
 /// Flattens `[sweep]` (quoted `"producer.acks"` keys, or dotted `producer.acks` keys) into
 /// `(key, table, entry name)` triples in file order.
-fn flatten_sweep<'d>(
-    t: &'d dyn TableLike,
-    prefix: &str,
-    out: &mut Vec<(String, &'d dyn TableLike, String)>,
-) {
+fn flatten_sweep<'d>(t: &'d dyn TableLike, prefix: &str, out: &mut Vec<(String, &'d dyn TableLike, String)>) {
     for (k, item) in t.iter() {
         let full = if prefix.is_empty() {
             k.to_string()
@@ -414,9 +364,7 @@ fn flatten_sweep<'d>(
         };
         match item {
             Item::Table(sub) if prefix.is_empty() => flatten_sweep(sub, &full, out),
-            Item::Value(toml_edit::Value::InlineTable(sub)) if prefix.is_empty() => {
-                flatten_sweep(sub, &full, out)
-            }
+            Item::Value(toml_edit::Value::InlineTable(sub)) if prefix.is_empty() => flatten_sweep(sub, &full, out),
             _ => out.push((full, t, k.to_string())),
         }
     }
@@ -440,9 +388,7 @@ fn parse_sweep(
             return Err(p.err(
                 kline,
                 Some(&key),
-                format!(
-                    "`{key}` cannot be swept; set it at the top level (seeds = 3 or [1, 7, 9])"
-                ),
+                format!("`{key}` cannot be swept; set it at the top level (seeds = 3 or [1, 7, 9])"),
             ));
         }
         let Some(info) = find_key(&key) else {
@@ -518,11 +464,7 @@ fn require(
     }
 }
 
-fn parse_fault(
-    p: &Parser<'_>,
-    t: &dyn TableLike,
-    line: Option<usize>,
-) -> Result<Fault, ScenarioError> {
+fn parse_fault(p: &Parser<'_>, t: &dyn TableLike, line: Option<usize>) -> Result<Fault, ScenarioError> {
     require(
         p,
         t,
@@ -537,13 +479,7 @@ fn parse_fault(
         "power-loss" => &["brokers"],
         "crash-leader" | "isolate-leader" => &["partition"],
         "partition" => &["groups", "one_way"],
-        "slow-link" => &[
-            "from",
-            "to",
-            "extra_latency_ms",
-            "bandwidth_factor",
-            "one_way",
-        ],
+        "slow-link" => &["from", "to", "extra_latency_ms", "bandwidth_factor", "one_way"],
         "lose-responses" => &["probability"],
         _ => {
             return Err(p.err(
@@ -564,14 +500,7 @@ fn parse_fault(
     let mut allowed = vec!["at_ms", "kind", "duration_ms"];
     allowed.extend_from_slice(specific);
     check_keys(p, t, "faults", &allowed, &format!("a `{kind}` fault"))?;
-    require(
-        p,
-        t,
-        "at_ms",
-        "faults.at_ms",
-        line,
-        "at_ms (start time, milliseconds)",
-    )?;
+    require(p, t, "at_ms", "faults.at_ms", line, "at_ms (start time, milliseconds)")?;
     let day = DAY_MS;
     let at_ms = p.int_of(t, "at_ms", "faults.at_ms", 0, day)?;
     let duration_ms = if t.contains_key("duration_ms") {
@@ -678,26 +607,12 @@ fn parse_fault(
                 ));
             }
             let extra_latency_ms = if t.contains_key("extra_latency_ms") {
-                p.float_of(
-                    t,
-                    "extra_latency_ms",
-                    "faults.extra_latency_ms",
-                    0.0,
-                    3.6e6,
-                    false,
-                )?
+                p.float_of(t, "extra_latency_ms", "faults.extra_latency_ms", 0.0, 3.6e6, false)?
             } else {
                 0.0
             };
             let bandwidth_factor = if t.contains_key("bandwidth_factor") {
-                p.float_of(
-                    t,
-                    "bandwidth_factor",
-                    "faults.bandwidth_factor",
-                    0.0,
-                    1.0,
-                    true,
-                )?
+                p.float_of(t, "bandwidth_factor", "faults.bandwidth_factor", 0.0, 1.0, true)?
             } else {
                 1.0
             };
@@ -710,8 +625,7 @@ fn parse_fault(
         }
         _ => {
             let _ = val("probability")?;
-            let probability =
-                p.float_of(t, "probability", "faults.probability", 0.0, 1.0, false)?;
+            let probability = p.float_of(t, "probability", "faults.probability", 0.0, 1.0, false)?;
             FaultKind::LoseResponses { probability }
         }
     };
@@ -727,13 +641,7 @@ fn known_column(sc: &Scenario, name: &str, measures: &[&str]) -> bool {
     name == "seed" || measures.contains(&name) || sc.columns().iter().any(|c| c == name)
 }
 
-fn column_error(
-    p: &Parser<'_>,
-    sc: &Scenario,
-    line: Option<usize>,
-    key: &str,
-    name: &str,
-) -> ScenarioError {
+fn column_error(p: &Parser<'_>, sc: &Scenario, line: Option<usize>, key: &str, name: &str) -> ScenarioError {
     let cols = sc.columns();
     let measures = measure_names();
     let mut all: Vec<&str> = cols.iter().map(String::as_str).collect();
@@ -875,13 +783,7 @@ fn parse_expect(
                     }
                     let v = match citem.as_value() {
                         Some(v) if !v.is_array() && !v.is_inline_table() => to_value(v),
-                        _ => {
-                            return Err(p.err(
-                                p.value_line(w, col),
-                                Some(&key),
-                                "expected a single value",
-                            ))
-                        }
+                        _ => return Err(p.err(p.value_line(w, col), Some(&key), "expected a single value")),
                     };
                     // Normalize through the key's kind (acks = -1 -> "all", 2 -> 2.0 for floats).
                     let normalized = column_key
@@ -926,13 +828,7 @@ fn parse_expect(
     })
 }
 
-fn parse_bound(
-    p: &Parser<'_>,
-    t: &dyn TableLike,
-    m: &str,
-    key: &str,
-    item: &Item,
-) -> Result<Bound, ScenarioError> {
+fn parse_bound(p: &Parser<'_>, t: &dyn TableLike, m: &str, key: &str, item: &Item) -> Result<Bound, ScenarioError> {
     let shape = "expected a number (exact value) or { min = .., max = .. }";
     let number = |v: &Value, l: Option<usize>| -> Result<f64, ScenarioError> {
         let f = match v {

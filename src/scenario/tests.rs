@@ -153,12 +153,7 @@ fn parses_full_example() {
             kind: FaultKind::Crash { broker: 1 }
         }
     );
-    assert_eq!(
-        b.faults[1].kind,
-        FaultKind::PowerLoss {
-            brokers: vec![0, 2]
-        }
-    );
+    assert_eq!(b.faults[1].kind, FaultKind::PowerLoss { brokers: vec![0, 2] });
     assert_eq!(b.faults[2].kind, FaultKind::CrashLeader { partition: 0 });
     assert_eq!(b.faults[3].kind, FaultKind::IsolateLeader { partition: 1 });
     assert_eq!(
@@ -180,10 +175,7 @@ fn parses_full_example() {
             bandwidth_factor: 0.1
         }
     );
-    assert_eq!(
-        b.faults[6].kind,
-        FaultKind::LoseResponses { probability: 0.5 }
-    );
+    assert_eq!(b.faults[6].kind, FaultKind::LoseResponses { probability: 0.5 });
 
     assert_eq!(sc.sweep.len(), 2);
     assert_eq!(sc.sweep[0].key, "producer.linger_ms");
@@ -191,13 +183,7 @@ fn parses_full_example() {
     assert_eq!(sc.sweep[1].column, "min_insync_replicas");
     assert_eq!(
         sc.columns(),
-        vec![
-            "acks",
-            "linger_ms",
-            "batch_size",
-            "send_mode",
-            "min_insync_replicas"
-        ]
+        vec!["acks", "linger_ms", "batch_size", "send_mode", "min_insync_replicas"]
     );
 
     assert_eq!(sc.plots.len(), 1);
@@ -278,22 +264,11 @@ seeds = [1, 2]
     let sc = parse(text).unwrap();
     assert_eq!(
         sc.columns(),
-        vec![
-            "acks",
-            "linger_ms",
-            "batch_size",
-            "send_mode",
-            "crash_per_min"
-        ]
+        vec!["acks", "linger_ms", "batch_size", "send_mode", "crash_per_min"]
     );
     let runs = sc.expand().unwrap();
     assert_eq!(runs.len(), 3 * 2 * 2 * 2);
-    let label = |r: &RunPoint| {
-        format!(
-            "{}/{}/{}/{}",
-            r.params[0].1, r.params[1].1, r.params[4].1, r.seed
-        )
-    };
+    let label = |r: &RunPoint| format!("{}/{}/{}/{}", r.params[0].1, r.params[1].1, r.params[4].1, r.seed);
     let labels: Vec<String> = runs.iter().map(label).collect();
     assert_eq!(labels[0], "0/0/0/1");
     assert_eq!(labels[1], "0/0/0/2");
@@ -305,10 +280,7 @@ seeds = [1, 2]
         assert_eq!(r.spec.seed, r.seed);
         assert_eq!(r.spec.producer.acks.as_str(), r.params[0].1);
         assert_eq!(r.spec.producer.linger_ms.to_string(), r.params[1].1);
-        assert_eq!(
-            format!("{}", r.spec.random_faults.crash_per_min),
-            r.params[4].1
-        );
+        assert_eq!(format!("{}", r.spec.random_faults.crash_per_min), r.params[4].1);
     }
     assert_eq!(
         runs[23].label(),
@@ -318,17 +290,11 @@ seeds = [1, 2]
 
 #[test]
 fn sweep_dotted_keys_and_floats_print_plainly() {
-    let text =
-        "[sweep]\nrandom_faults.crash_per_min = [0.0, 2.0, 0.25]\nduration_ms = [1000, 2000]\n";
+    let text = "[sweep]\nrandom_faults.crash_per_min = [0.0, 2.0, 0.25]\nduration_ms = [1000, 2000]\n";
     let sc = parse(text).unwrap();
     assert_eq!(sc.sweep[0].key, "random_faults.crash_per_min");
     assert_eq!(sc.sweep[1].column, "duration_ms");
-    let vals: Vec<String> = sc
-        .expand()
-        .unwrap()
-        .iter()
-        .map(|r| r.params[4].1.clone())
-        .collect();
+    let vals: Vec<String> = sc.expand().unwrap().iter().map(|r| r.params[4].1.clone()).collect();
     assert_eq!(vals, vec!["0", "0", "2", "2", "0.25", "0.25"]);
 }
 
@@ -347,37 +313,22 @@ fn set_scalar_and_list() {
     // A list replaces an axis in place.
     sc.apply_set("producer.linger_ms=[1, 2]").unwrap();
     assert_eq!(sc.sweep[0].key, "producer.linger_ms");
-    assert_eq!(
-        sc.sweep[0].values,
-        vec![Value::Integer(1), Value::Integer(2)]
-    );
+    assert_eq!(sc.sweep[0].values, vec![Value::Integer(1), Value::Integer(2)]);
     // A list on a new key adds an axis last.
     sc.apply_set("producer.acks=[\"0\", 1]").unwrap();
     assert_eq!(sc.sweep.len(), 3);
     assert_eq!(sc.sweep[2].key, "producer.acks");
     assert_eq!(
         sc.columns(),
-        vec![
-            "acks",
-            "linger_ms",
-            "batch_size",
-            "send_mode",
-            "min_insync_replicas"
-        ]
+        vec!["acks", "linger_ms", "batch_size", "send_mode", "min_insync_replicas"]
     );
     // A scalar pins a swept key and removes the axis.
     sc.apply_set("cluster.min_insync_replicas=2").unwrap();
     assert_eq!(sc.base.cluster.min_insync_replicas, 2);
     assert_eq!(sc.sweep.len(), 2);
-    assert_eq!(
-        sc.columns(),
-        vec!["acks", "linger_ms", "batch_size", "send_mode"]
-    );
+    assert_eq!(sc.columns(), vec!["acks", "linger_ms", "batch_size", "send_mode"]);
     // The expectation's filter on the pinned column is resolved (2 == 2).
-    assert_eq!(
-        sc.expects[0].filter,
-        vec![("acks".to_string(), "all".to_string())]
-    );
+    assert_eq!(sc.expects[0].filter, vec![("acks".to_string(), "all".to_string())]);
     sc.apply_set("seeds=2").unwrap();
     assert_eq!(sc.seeds, vec![1, 2]);
     sc.apply_set("seeds=[5, 6, 7]").unwrap();
@@ -401,10 +352,7 @@ fn set_errors_name_set() {
         "--set: `producer.acks`: expected one of \"0\", \"1\", \"all\"; got 2"
     );
     let e = sc.apply_set("producer.lingerms=3").unwrap_err();
-    assert!(
-        e.to_string().contains("did you mean `producer.linger_ms`"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("did you mean `producer.linger_ms`"), "{e}");
     assert!(sc.apply_set("producer.linger_ms").is_err());
     assert!(sc.apply_set("producer.linger_ms=[]").is_err());
     assert!(sc.apply_set("producer.linger_ms=1.5").is_err());
@@ -446,10 +394,7 @@ fn error_wrong_type() {
         "scenarios/x.toml:2: `producer.acks`: expected one of \"0\", \"1\", \"all\"; got \"2\""
     );
     // Float keys accept integers.
-    assert_eq!(
-        parse("[workload]\nrate = 5\n").unwrap().base.workload.rate,
-        5.0
-    );
+    assert_eq!(parse("[workload]\nrate = 5\n").unwrap().base.workload.rate, 5.0);
 }
 
 #[test]
@@ -457,16 +402,8 @@ fn error_out_of_range() {
     let e = err("[cluster]\nbrokers = 65\n");
     assert_err(&e, 2, "cluster.brokers");
     assert!(e.message.contains("from 1 to 64"), "{e}");
-    assert_err(
-        &err("[network]\nbandwidth_mbps = 0\n"),
-        2,
-        "network.bandwidth_mbps",
-    );
-    assert_err(
-        &err("[network]\nlatency_ms = -1\n"),
-        2,
-        "network.latency_ms",
-    );
+    assert_err(&err("[network]\nbandwidth_mbps = 0\n"), 2, "network.bandwidth_mbps");
+    assert_err(&err("[network]\nlatency_ms = -1\n"), 2, "network.latency_ms");
     assert_err(&err("[workload]\nrate = 0\n"), 2, "workload.rate");
     assert_err(&err("[workload]\nrate = nan\n"), 2, "workload.rate");
     assert_err(
@@ -477,11 +414,7 @@ fn error_out_of_range() {
     assert_err(&err("duration_ms = 0\n"), 1, "duration_ms");
     // 0 is a valid batch size.
     assert_eq!(
-        parse("[producer]\nbatch_size = 0\n")
-            .unwrap()
-            .base
-            .producer
-            .batch_size,
+        parse("[producer]\nbatch_size = 0\n").unwrap().base.producer.batch_size,
         0
     );
     // Sweep values are checked too, on their own line.
@@ -507,8 +440,7 @@ fn error_toml_syntax() {
     assert_eq!(e.file, "scenarios/x.toml");
     assert_eq!(e.line, Some(3), "{e}");
     assert!(
-        e.to_string()
-            .starts_with("scenarios/x.toml:3: TOML syntax error"),
+        e.to_string().starts_with("scenarios/x.toml:3: TOML syntax error"),
         "{e}"
     );
     let e = err("[producer]\nacks = \"all\"\nacks = \"1\"\n");
@@ -523,8 +455,7 @@ fn error_impossible_combination() {
     assert_err(&e, 3, "producer.enable_idempotence");
     assert!(e.message.contains("acks"), "{e}");
     // Only some sweep points are invalid: still an error, naming the point.
-    let text =
-        "[producer]\nenable_idempotence = true\n[sweep]\n\"producer.acks\" = [\"all\", \"1\"]\n";
+    let text = "[producer]\nenable_idempotence = true\n[sweep]\n\"producer.acks\" = [\"all\", \"1\"]\n";
     let e = err(text);
     assert_err(&e, 2, "producer.enable_idempotence");
     assert!(e.message.contains("acks=1"), "{e}");
@@ -641,8 +572,7 @@ fn to_toml_round_trip() {
     let runs = sc.expand().unwrap();
     for r in [&runs[0], &runs[runs.len() - 1]] {
         let text = Scenario::to_toml("counterexample", &r.spec);
-        let back = Scenario::parse_str(&text, Path::new("ce.toml"))
-            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let back = Scenario::parse_str(&text, Path::new("ce.toml")).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(back.name, "counterexample");
         let again = back.expand().unwrap();
         assert_eq!(again.len(), 1);
