@@ -74,9 +74,15 @@ pub struct Broker {
     /// Metadata cache: every partition's state as this broker last heard it.
     pub meta: Vec<Option<PartitionState>>,
     pub metadata_version: u64,
+    /// Generation of the producer's current connection.
     conn_gen: u64,
+    /// Requests received on the current connection, not yet read (the socket is muted while
+    /// one is handled: `SocketServer` reads one request at a time per connection).
     conn_queue: VecDeque<ProduceRequest>,
-    conn_busy: bool,
+    /// The connection generation whose request is being handled (muted until answered).
+    muted_gen: Option<u64>,
+    /// Requests being handled by the request handler (CPU), in start order.
+    in_service: VecDeque<(u64, ProduceRequest)>,
     purgatory: Vec<DelayedProduce>,
     parked: Vec<ParkedFetch>,
     fetchers: Vec<Fetcher>,
@@ -112,7 +118,8 @@ impl Broker {
             metadata_version: 0,
             conn_gen: 0,
             conn_queue: VecDeque::new(),
-            conn_busy: false,
+            muted_gen: None,
+            in_service: VecDeque::new(),
             purgatory: Vec::new(),
             parked: Vec::new(),
             fetchers: vec![Fetcher::default(); spec.cluster.brokers as usize],
@@ -207,7 +214,6 @@ impl World {
                     // A new connection from the producer: the old one is gone.
                     br.conn_gen = env.gen;
                     br.conn_queue.clear();
-                    br.conn_busy = false;
                 }
                 br.conn_queue.push_back(req);
                 self.maybe_start_request(b);
@@ -237,21 +243,18 @@ impl World {
 
     /// `SocketServer`: one request at a time per connection; muted until the response is sent.
     fn maybe_start_request(&mut self, b: u32) {
-        let br = &self.brokers[b as usize];
-        if br.conn_busy || br.conn_queue.is_empty() {
+        let br = &mut self.brokers[b as usize];
+        if br.muted_gen == Some(br.conn_gen) {
             return;
         }
-        let bytes: u64 = br.conn_queue[0].batches.iter().map(|x| x.bytes as u64).sum();
-        self.brokers[b as usize].conn_busy = true;
+        let Some(req) = br.conn_queue.pop_front() else { return };
+        let bytes: u64 = req.batches.iter().map(|x| x.bytes as u64).sum();
+        let gen = br.conn_gen;
+        br.muted_gen = Some(gen);
+        br.in_service.push_back((gen, req));
         let done = self.cpu(b, bytes);
-        let inc = self.brokers[b as usize].incarnation;
-        self.schedule(
-            done,
-            Event::BrokerRequestDone {
-                broker: b,
-                incarnation: inc,
-            },
-        );
+        let incarnation = self.brokers[b as usize].incarnation;
+        self.schedule(done, Event::BrokerRequestDone { broker: b, incarnation });
     }
 
     pub(super) fn broker_request_done(&mut self, b: u32, incarnation: u64) {
@@ -259,16 +262,15 @@ impl World {
         if br.incarnation != incarnation || !br.alive {
             return;
         }
-        let Some(req) = br.conn_queue.pop_front() else {
+        let Some((gen, req)) = br.in_service.pop_front() else {
             return;
         };
-        self.handle_produce(b, req);
+        self.handle_produce(b, gen, req);
     }
 
     /// `ReplicaManager.appendRecords` on the leader.
-    fn handle_produce(&mut self, b: u32, req: ProduceRequest) {
+    fn handle_produce(&mut self, b: u32, gen: u64, req: ProduceRequest) {
         let min_isr = self.effective_min_isr();
-        let gen = self.brokers[b as usize].conn_gen;
         let mut parts: Vec<(PartitionResponse, u64, bool)> = Vec::with_capacity(req.batches.len());
         let mut any_error = false;
         for pb in &req.batches {
@@ -341,12 +343,12 @@ impl World {
                 if any_error {
                     self.reset_producer_connection(b, gen);
                 }
-                self.request_finished(b);
+                self.request_finished(b, gen);
             }
             Acks::One => {
                 let responses = parts.into_iter().map(|x| x.0).collect();
                 self.send_produce_response(b, gen, req.id, responses);
-                self.request_finished(b);
+                self.request_finished(b, gen);
             }
             Acks::All => {
                 let id = self.brokers[b as usize].id();
@@ -371,8 +373,12 @@ impl World {
         }
     }
 
-    fn request_finished(&mut self, b: u32) {
-        self.brokers[b as usize].conn_busy = false;
+    /// The response went out: unmute the connection it came on.
+    fn request_finished(&mut self, b: u32, gen: u64) {
+        let br = &mut self.brokers[b as usize];
+        if br.muted_gen == Some(gen) {
+            br.muted_gen = None;
+        }
         self.maybe_start_request(b);
     }
 
@@ -393,7 +399,14 @@ impl World {
     }
 
     /// A TCP reset from broker `b` reaches the producer (if the path is up).
+    /// The broker closes its side: requests not yet read from the socket are gone (the
+    /// connection was muted, so at most the one being handled was read).
     fn reset_producer_connection(&mut self, b: u32, gen: u64) {
+        let br = &mut self.brokers[b as usize];
+        if br.conn_gen == gen {
+            br.conn_queue.clear();
+            br.conn_gen = gen + 1;
+        }
         let from = World::broker_node(b);
         let to = self.producer_node();
         if self.net.reachable(from, to) {
@@ -441,11 +454,8 @@ impl World {
             return false;
         }
         let d = br.purgatory.remove(pos);
-        let current = d.gen == br.conn_gen;
         self.send_produce_response(b, d.gen, d.request, d.parts.into_iter().map(|x| x.0).collect());
-        if current {
-            self.request_finished(b);
-        }
+        self.request_finished(b, d.gen);
         true
     }
 
@@ -1109,7 +1119,8 @@ impl World {
         br.alive = false;
         br.incarnation += 1;
         br.conn_queue.clear();
-        br.conn_busy = false;
+        br.in_service.clear();
+        br.muted_gen = None;
         br.purgatory.clear();
         br.parked.clear();
         for f in br.fetchers.iter_mut() {
