@@ -63,6 +63,17 @@ pub struct RunResult {
     pub send_errors: u64,
     /// Leader elections performed by the controller.
     pub elections: u64,
+    /// Committed records (below the highest high watermark any leader reached) missing from
+    /// the final log: `NoCommittedRecordLostGlobally`; 0 under clean elections without
+    /// power loss.
+    pub committed_lost: u64,
+    /// Leaders elected without every committed record (`LeaderCompletenessProperty`).
+    pub leader_completeness_violations: u64,
+    /// Replica pairs that disagree below both high watermarks at the end (`LogMatchingProperty`).
+    pub log_divergence: u64,
+    /// Longest time from `send()` to the application learning the outcome (acked or failed),
+    /// milliseconds: bounded by `max.block.ms + delivery.timeout.ms` plus one sender pass.
+    pub resolve_max_ms: f64,
     /// Simulated time at which the run ended, milliseconds.
     pub end_ms: u64,
     /// Events processed (a cost measure, deterministic).
@@ -103,6 +114,10 @@ impl RunResult {
             ("retries", I(self.retries)),
             ("send_errors", I(self.send_errors)),
             ("elections", I(self.elections)),
+            ("committed_lost", I(self.committed_lost)),
+            ("leader_completeness_violations", I(self.leader_completeness_violations)),
+            ("log_divergence", I(self.log_divergence)),
+            ("resolve_max_ms", F(self.resolve_max_ms)),
             ("end_ms", I(self.end_ms)),
             ("events", I(self.events)),
         ]

@@ -265,7 +265,7 @@ impl World {
         if w.thread.is_none() {
             self.app.open_blocked = self.app.waiters.iter().any(|x| x.thread.is_none());
         }
-        self.ledger.reject(1);
+        self.ledger.reject_at(self.now, w.sent_at);
         self.record_rejected(w.thread, ErrorCode::BufferExhausted);
     }
 

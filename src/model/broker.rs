@@ -526,6 +526,10 @@ impl World {
         let old = r.hw;
         let r = self.brokers[b as usize].replicas[p].as_mut().unwrap();
         r.hw = candidate;
+        if candidate > self.monitor.max_committed[p] {
+            self.monitor.max_committed[p] = candidate;
+            self.monitor.committed_rec[p] = r.log.record_at(candidate - 1).map(|x| x.0);
+        }
         assert!(r.hw <= r.log.log_end_offset(), "high watermark above log end");
         if self.trace.is_some() {
             self.trace_offsets(
@@ -851,6 +855,9 @@ impl World {
         r.leader_epoch = st.leader_epoch;
         r.log.assign_epoch_start(st.leader_epoch);
         r.epoch_start = r.log.log_end_offset();
+        if r.epoch_start < self.monitor.max_committed[p] {
+            self.monitor.leader_completeness_violations += 1;
+        }
         r.hw = r.hw.min(r.log.log_end_offset());
         r.followers = st
             .replicas

@@ -133,6 +133,8 @@ pub struct Ledger {
     failed: u64,
     acked_payload_bytes: u64,
     last_ack: SimTime,
+    /// Longest send() -> outcome time, acked or failed.
+    resolve_max: SimTime,
     payload_bytes: u64,
     bucket_ns: SimTime,
     timeline: Vec<Bucket>,
@@ -157,6 +159,7 @@ impl Ledger {
             failed: 0,
             acked_payload_bytes: 0,
             last_ack: 0,
+            resolve_max: 0,
             payload_bytes: (spec.workload.record_bytes + key) as u64,
             bucket_ns: spec.timeline_bucket_ms.max(1) * NS_PER_MS,
             timeline: Vec::new(),
@@ -208,6 +211,7 @@ impl Ledger {
         (first, last): (SimTime, SimTime),
     ) {
         self.outcomes[partition as usize].insert(start, start + count as u64, outcome);
+        self.resolve_max = self.resolve_max.max(now.saturating_sub(first));
         match outcome {
             Outcome::Acked => {
                 self.acked += count as u64;
@@ -218,6 +222,12 @@ impl Ledger {
             }
             Outcome::Failed => self.failed += count as u64,
         }
+    }
+
+    /// A `send()` that started at `sent_at` failed inside `send()`.
+    pub fn reject_at(&mut self, now: SimTime, sent_at: SimTime) {
+        self.resolve_max = self.resolve_max.max(now.saturating_sub(sent_at));
+        self.reject(1);
     }
 
     pub fn reject(&mut self, count: u64) {
@@ -258,6 +268,7 @@ impl Ledger {
                 0.0
             },
             send_errors: self.rejected,
+            resolve_max_ms: self.resolve_max as f64 / NS_PER_MS as f64,
             end_ms: end / NS_PER_MS,
             timeline: self
                 .timeline
