@@ -448,12 +448,11 @@ impl World {
         for b in 0..self.brokers.len() as u32 {
             self.broker_apply_metadata(b, version, &initial);
             self.broker_start_timers(b);
-            self.controller.note_heartbeat(b, 0);
-        }
-        for b in 0..self.brokers.len() as u32 {
+            // Registered at t = 0: the session runs from now.
+            let seen = self.controller.note_heartbeat(b, 0);
             self.schedule(
                 ms(self.spec.cluster.broker_session_timeout_ms),
-                Event::SessionCheck { broker: b, seen: 0 },
+                Event::SessionCheck { broker: b, seen },
             );
         }
         // The producer starts with the cluster's metadata (as after its first metadata fetch).

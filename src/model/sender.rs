@@ -457,6 +457,17 @@ impl World {
         let reqs: Vec<InFlightRequest> = self.sender.in_flight[node as usize].drain(..).collect();
         for r in reqs {
             for b in r.batches {
+                if self.trace.is_some() {
+                    let x = &self.acc.batches[b as usize];
+                    if self.traced(x.partition, x.rec_start, x.count as u64) {
+                        let line = format!(
+                            "sender: connection to b{node} closed ({}): request {} fails",
+                            error.name(),
+                            r.id
+                        );
+                        self.trace_line(line);
+                    }
+                }
                 self.complete_batch(b, error, None, None);
             }
         }
