@@ -855,8 +855,18 @@ impl World {
         r.leader_epoch = st.leader_epoch;
         r.log.assign_epoch_start(st.leader_epoch);
         r.epoch_start = r.log.log_end_offset();
-        if r.epoch_start < self.monitor.max_committed[p] {
+        // Ghost check of LeaderCompletenessProperty: the new leader holds every committed record.
+        let committed = self.monitor.max_committed[p];
+        let leo = r.epoch_start;
+        let complete = committed == 0
+            || (leo >= committed && r.log.record_at(committed - 1).map(|x| x.0) == self.monitor.committed_rec[p]);
+        if !complete {
             self.monitor.leader_completeness_violations += 1;
+            self.monitor.committed_lost += committed.saturating_sub(leo).max(1);
+            // From here on the new leader's log is the truth the monitor tracks.
+            let keep = leo.min(committed);
+            self.monitor.max_committed[p] = keep;
+            self.monitor.committed_rec[p] = keep.checked_sub(1).and_then(|o| r.log.record_at(o)).map(|x| x.0);
         }
         r.hw = r.hw.min(r.log.log_end_offset());
         r.followers = st

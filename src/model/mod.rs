@@ -344,6 +344,8 @@ pub struct Monitor {
     pub committed_rec: Vec<Option<u64>>,
     /// Leaders elected without every committed record (`LeaderCompletenessProperty`).
     pub leader_completeness_violations: u64,
+    /// Committed records such leaders lacked (`NoCommittedRecordLostGlobally`).
+    pub committed_lost: u64,
 }
 
 /// Optional record-level trace for `prodsim explain`.
@@ -425,6 +427,7 @@ impl World {
                 max_committed: vec![0; spec.cluster.partitions as usize],
                 committed_rec: vec![None; spec.cluster.partitions as usize],
                 leader_completeness_violations: 0,
+                committed_lost: 0,
             },
             digest: Digest::default(),
             events: 0,
@@ -679,6 +682,7 @@ impl World {
             }
         }
         r.leader_completeness_violations = self.monitor.leader_completeness_violations;
+        r.committed_lost += self.monitor.committed_lost;
     }
 
     fn finish(mut self) -> RunOutput {

@@ -3,6 +3,7 @@
 
 use super::font;
 use super::table::CsvTable;
+use super::text::{draw_title, ellipsize, fit, line_height, text_width, FitRule};
 use super::{temp_path, write_atomic};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::Shift;
@@ -210,8 +211,9 @@ pub fn param_columns(table: &CsvTable) -> Vec<String> {
 /// The charts drawn when a scenario lists none: `throughput_rps` and `latency_p99_ms` against
 /// `linger_ms`, one line per `batch_size`, one chart per `acks` (for whichever of these the sweep
 /// varies). When `linger_ms` is not varied, x is the first varied parameter and the series the
-/// second. Bar charts of `lost_acked`, `duplicates` and `reordered` follow when any is non-zero.
-/// No chart when no parameter varies.
+/// second; a non-numeric x (`acks`, a boolean) gets grouped bars instead of lines, since its
+/// categories have no distance between them to draw a line across. Bar charts of `lost_acked`,
+/// `duplicates` and `reordered` follow when any is non-zero. No chart when no parameter varies.
 pub fn default_charts(table: &CsvTable) -> Vec<ChartSpec> {
     let varied: Vec<String> = param_columns(table)
         .into_iter()
@@ -248,10 +250,14 @@ pub fn default_charts(table: &CsvTable) -> Vec<ChartSpec> {
         kind,
         ..ChartSpec::default()
     };
+    let x_numeric = table
+        .column(&x)
+        .is_some_and(|c| ordered_values(table.values(c).filter(|v| !v.is_empty())).1);
+    let kind = if x_numeric { ChartKind::Line } else { ChartKind::Bar };
     let mut specs: Vec<ChartSpec> = ["throughput_rps", "latency_p99_ms"]
         .into_iter()
         .filter(|y| table.column(y).is_some())
-        .map(|y| spec(y, ChartKind::Line))
+        .map(|y| spec(y, kind))
         .collect();
     for y in ["lost_acked", "duplicates", "reordered"] {
         if let Some(c) = table.column(y) {
@@ -321,7 +327,8 @@ struct Columns {
 }
 
 /// Distinct values: sorted numerically when all parse as finite numbers (ties keep first
-/// appearance), else in first-appearance order. Returns the values and whether they are numeric.
+/// appearance), `false` before `true` when all are booleans, else in first-appearance order.
+/// Returns the values and whether they are numeric.
 pub(crate) fn ordered_values<'a>(values: impl Iterator<Item = &'a str>) -> (Vec<String>, bool) {
     let mut distinct: Vec<String> = Vec::new();
     for v in values {
@@ -335,6 +342,10 @@ pub(crate) fn ordered_values<'a>(values: impl Iterator<Item = &'a str>) -> (Vec<
             let mut order: Vec<usize> = (0..distinct.len()).collect();
             order.sort_by(|&a, &b| numbers[a].total_cmp(&numbers[b]));
             (order.into_iter().map(|i| distinct[i].clone()).collect(), true)
+        }
+        _ if distinct.iter().all(|v| v == "false" || v == "true") => {
+            distinct.sort_by_key(|v| v == "true");
+            (distinct, false)
         }
         _ => (distinct, false),
     }
@@ -360,6 +371,7 @@ struct Agg {
 }
 
 struct SeriesData {
+    /// The series value, shown in the legend under the series column's name.
     label: Option<String>,
     /// Index into the palette and marker lists; stable across the charts of one spec.
     style: usize,
@@ -444,10 +456,10 @@ fn build_chart(
         match series.last_mut() {
             Some(s) if s.style == *si => s.points.push(agg),
             _ => series.push(SeriesData {
-                label: spec
-                    .series
-                    .as_ref()
-                    .map(|c| format!("{}={}", legend_key(c), series_values[*si])),
+                label: spec.series.as_ref().map(|_| match series_values[*si].as_str() {
+                    "" => "(empty)".to_string(),
+                    v => v.to_string(),
+                }),
                 style: *si,
                 points: vec![agg],
             }),

@@ -13,6 +13,7 @@ mod font;
 mod html;
 mod plot;
 mod table;
+mod text;
 mod timeline;
 
 pub use chart::{
