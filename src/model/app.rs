@@ -4,7 +4,7 @@
 //! exhausted, up to `max.block.ms`, then fails with `BufferExhaustedException` through the
 //! future / callback (reference 2.1, 2.4).
 
-use super::accumulator::Append;
+use super::accumulator::{Append, Arrivals};
 use super::{ErrorCode, Event, World};
 use crate::config::{Arrival, RunSpec, SendMode};
 use crate::sim::{ms, SimTime, NS_PER_S};
@@ -100,6 +100,27 @@ impl App {
     }
 }
 
+/// Open-loop arrivals seen by the accumulator's burst path.
+struct OpenLoop<'a> {
+    app: &'a mut App,
+    limit: SimTime,
+    /// `send()` cannot be called before now (arrivals held up by a blocked send happen late).
+    floor: SimTime,
+}
+
+impl Arrivals for OpenLoop<'_> {
+    #[inline]
+    fn peek(&self) -> Option<SimTime> {
+        let t = self.app.next_at as SimTime;
+        (t <= self.limit).then_some(t.max(self.floor))
+    }
+    #[inline]
+    fn advance(&mut self) {
+        let d = self.app.draw_interval();
+        self.app.next_at += d;
+    }
+}
+
 impl World {
     pub(super) fn app_start(&mut self) {
         if self.app.mode == SendMode::Sync {
@@ -135,6 +156,38 @@ impl World {
     }
 
     /// One open-loop `send()` call at `self.now`.
+    /// Open-loop arrivals up to `limit` (the next queued event): runs of keyless records go
+    /// into the open batch in bursts; anything else (a new batch, a key, a trace, memory
+    /// pressure) takes the one-record path.
+    pub(super) fn app_arrivals(&mut self, limit: SimTime) {
+        let fast = self.app.key_partitions.is_empty() && self.trace.is_none();
+        while let Some(t) = self.app.next_open_loop_arrival() {
+            // a record may have scheduled an event (a linger expiry, a wake-up) before `limit`
+            let limit = limit.min(self.queue_next_time());
+            if t > limit {
+                break;
+            }
+            self.now = self.now.max(t);
+            if fast && self.app.waiters.is_empty() {
+                let has_leader = self.sender.has_leader_mask();
+                let p = self.acc.sticky_partition(has_leader);
+                let mut src = OpenLoop { app: &mut self.app, limit, floor: self.now };
+                let burst = self.acc.append_burst(p, &mut src);
+                if burst.appended > 0 {
+                    self.ledger.sent[p as usize] += burst.appended as u64;
+                    let last = self.acc.deques[p as usize].back().map(|&b| self.acc.batches[b as usize].last_sent);
+                    self.now = self.now.max(last.unwrap_or(self.now));
+                    if burst.full {
+                        self.sender_schedule(self.now);
+                        return; // the sender runs before later arrivals
+                    }
+                    continue;
+                }
+            }
+            self.app_arrival();
+        }
+    }
+
     pub(super) fn app_arrival(&mut self) {
         let interval = self.app.draw_interval();
         self.app.next_at += interval;

@@ -465,6 +465,12 @@ impl World {
         self.queue.push(self.window_end, Event::WindowEnd);
     }
 
+    /// Time of the next queued event.
+    #[inline]
+    pub fn queue_next_time(&self) -> SimTime {
+        self.queue.peek_time()
+    }
+
     #[inline]
     pub fn schedule(&mut self, at: SimTime, ev: Event) {
         debug_assert!(at >= self.now, "event scheduled in the past: {ev:?}");
@@ -561,9 +567,9 @@ impl World {
             let t_event = self.queue.peek_time();
             if let Some(t_app) = self.app.next_open_loop_arrival() {
                 if t_app <= t_event && t_app < self.window_end {
-                    // an arrival delayed by a blocked send() happens as soon as it unblocks
-                    self.now = self.now.max(t_app);
-                    self.app_arrival();
+                    // Arrivals run inline up to the next queued event (an arrival delayed by
+                    // a blocked send() happens as soon as it unblocks).
+                    self.app_arrivals(t_event.min(self.window_end - 1));
                     continue;
                 }
             }
