@@ -496,6 +496,19 @@ impl RunSpec {
                 ),
             );
         }
+        let w = &self.workload;
+        if w.keys > 0 && w.key_bytes < 20 && 10u64.pow(w.key_bytes) < w.keys as u64 {
+            return err(
+                "workload.keys",
+                format!(
+                    "{} distinct keys do not fit in key_bytes = {} (keys are zero-padded decimal \
+                     numbers: at most {} of them)",
+                    w.keys,
+                    w.key_bytes,
+                    10u64.pow(w.key_bytes)
+                ),
+            );
+        }
         if (p.batch_size as u64) > p.buffer_memory {
             return err(
                 "producer.batch_size",

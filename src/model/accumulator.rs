@@ -99,6 +99,9 @@ pub struct Accumulator {
     key: Option<u32>,
     value: Option<u32>,
     estimate: u32,
+    /// Records are placed by murmur2 of their key (keys and not `partitioner.ignore.keys`);
+    /// otherwise by the sticky partitioner.
+    keyed_partitioning: bool,
     sticky: Option<u32>,
     sticky_bytes: u64,
     adaptive: bool,
@@ -123,6 +126,7 @@ impl Accumulator {
             key,
             value,
             estimate: estimate_size_upper_bound(key, value),
+            keyed_partitioning: key.is_some() && !spec.producer.partitioner_ignore_keys,
             sticky: None,
             sticky_bytes: 0,
             adaptive: spec.producer.partitioner_adaptive_partitioning_enable,
@@ -230,9 +234,14 @@ impl Accumulator {
     /// batch and opens the next), after the batch fills, or when the sticky partitioner moves
     /// on. Same byte accounting as [`Accumulator::append`], record by record.
     pub fn append_burst(&mut self, partition: u32, arrivals: &mut impl Arrivals) -> Burst {
-        let mut out = Burst { appended: 0, full: false };
-        let Some(&last) = self.deques[partition as usize].back() else { return out };
-        let keyless_sticky = self.key.is_none() && self.sticky == Some(partition);
+        let mut out = Burst {
+            appended: 0,
+            full: false,
+        };
+        let Some(&last) = self.deques[partition as usize].back() else {
+            return out;
+        };
+        let keyless_sticky = !self.keyed_partitioning && self.sticky == Some(partition);
         let bs = self.batch_size.max(1) as u64;
         let (key, value) = (self.key, self.value);
         let b = &mut self.batches[last as usize];
@@ -273,7 +282,7 @@ impl Accumulator {
     /// `BuiltInPartitioner.updatePartitionInfo`: count bytes produced to the sticky partition;
     /// switch after `batch.size` bytes if the last batch is full, or after 2x regardless.
     fn note_sticky(&mut self, partition: u32, appended: u64, last_full: bool) {
-        if self.key.is_some() || self.sticky != Some(partition) {
+        if self.keyed_partitioning || self.sticky != Some(partition) {
             return;
         }
         self.sticky_bytes += appended;

@@ -160,7 +160,8 @@ impl World {
     /// into the open batch in bursts; anything else (a new batch, a key, a trace, memory
     /// pressure) takes the one-record path.
     pub(super) fn app_arrivals(&mut self, limit: SimTime) {
-        let fast = self.app.key_partitions.is_empty() && self.trace.is_none();
+        let fast =
+            (self.app.key_partitions.is_empty() || self.spec.producer.partitioner_ignore_keys) && self.trace.is_none();
         while let Some(t) = self.app.next_open_loop_arrival() {
             // a record may have scheduled an event (a linger expiry, a wake-up) before `limit`
             let limit = limit.min(self.queue_next_time());
@@ -171,11 +172,17 @@ impl World {
             if fast && self.app.waiters.is_empty() {
                 let has_leader = self.sender.has_leader_mask();
                 let p = self.acc.sticky_partition(has_leader);
-                let mut src = OpenLoop { app: &mut self.app, limit, floor: self.now };
+                let mut src = OpenLoop {
+                    app: &mut self.app,
+                    limit,
+                    floor: self.now,
+                };
                 let burst = self.acc.append_burst(p, &mut src);
                 if burst.appended > 0 {
                     self.ledger.sent[p as usize] += burst.appended as u64;
-                    let last = self.acc.deques[p as usize].back().map(|&b| self.acc.batches[b as usize].last_sent);
+                    let last = self.acc.deques[p as usize]
+                        .back()
+                        .map(|&b| self.acc.batches[b as usize].last_sent);
                     self.now = self.now.max(last.unwrap_or(self.now));
                     if burst.full {
                         self.sender_schedule(self.now);

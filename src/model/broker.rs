@@ -249,12 +249,17 @@ impl World {
         }
         let Some(req) = br.conn_queue.pop_front() else { return };
         let bytes: u64 = req.batches.iter().map(|x| x.bytes as u64).sum();
+        let acks_zero = req.acks == Acks::Zero;
+        let wire = Message::Produce(req.clone()).wire_bytes();
         let gen = br.conn_gen;
         br.muted_gen = Some(gen);
         br.in_service.push_back((gen, req));
         let done = self.cpu(b, bytes);
         let incarnation = self.brokers[b as usize].incarnation;
         self.schedule(done, Event::BrokerRequestDone { broker: b, incarnation });
+        if acks_zero {
+            self.producer_socket_drained(b, gen, wire);
+        }
     }
 
     pub(super) fn broker_request_done(&mut self, b: u32, incarnation: u64) {

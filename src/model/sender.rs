@@ -28,7 +28,15 @@ pub struct Conn {
     pub state: ConnState,
     pub gen: u64,
     failures: u32,
+    /// acks=0 flow control: bytes in the socket buffers not yet read by the broker, and
+    /// requests waiting for room (request id, bytes).
+    buffered: u64,
+    blocked_writes: VecDeque<(u64, u64)>,
 }
+
+/// `send.buffer.bytes` (131072) on the producer plus the broker's `socket.receive.buffer.bytes`
+/// (102400): how much an acks=0 producer can write ahead of a broker that is not reading.
+const SOCKET_BUFFER_BYTES: u64 = 131_072 + 102_400;
 
 #[derive(Clone, Debug)]
 pub struct InFlightRequest {
@@ -83,7 +91,9 @@ impl Sender {
                 Conn {
                     state: ConnState::Disconnected { ready_at: 0 },
                     gen: 1,
-                    failures: 0
+                    failures: 0,
+                    buffered: 0,
+                    blocked_writes: VecDeque::new(),
                 };
                 b
             ],
@@ -401,17 +411,28 @@ impl World {
         self.sender.requests += 1;
         let gen = self.sender.conns[node as usize].gen;
         let from = self.producer_node();
-        let written = self.send_message(from, World::broker_node(node), gen, Message::Produce(req));
+        let msg = Message::Produce(req);
+        let bytes = msg.wire_bytes();
+        let written = self.send_message(from, World::broker_node(node), gen, msg);
         self.sender.in_flight[node as usize].push_back(InFlightRequest { id, batches });
         if acks == Acks::Zero {
-            // acks=0: complete as soon as the bytes are written (NetworkClient.handleCompletedSends).
-            self.schedule(written, Event::AcksZeroWritten { node, request: id });
-        } else {
-            self.schedule(
-                self.now + ms(self.spec.producer.request_timeout_ms),
-                Event::RequestTimeout { node, request: id },
-            );
+            // acks=0 completes when the bytes are written to the socket
+            // (NetworkClient.handleCompletedSends): at once while the socket buffers have room,
+            // else when the broker has read enough (TCP flow control; the broker reads one
+            // request at a time per connection).
+            let c = &mut self.sender.conns[node as usize];
+            if c.blocked_writes.is_empty() && c.buffered + bytes <= SOCKET_BUFFER_BYTES {
+                c.buffered += bytes;
+                self.schedule(written, Event::AcksZeroWritten { node, request: id });
+            } else {
+                c.blocked_writes.push_back((id, bytes));
+            }
         }
+        // request.timeout.ms also bounds an acks=0 request whose write never completes.
+        self.schedule(
+            self.now + ms(self.spec.producer.request_timeout_ms),
+            Event::RequestTimeout { node, request: id },
+        );
     }
 
     fn take_request(&mut self, node: u32, request: u64) -> Option<InFlightRequest> {
@@ -426,6 +447,33 @@ impl World {
                 self.complete_batch(b, ErrorCode::None, None, None);
             }
             self.sender_schedule(self.now);
+        }
+    }
+
+    /// The broker read `bytes` from the connection: the socket buffers have room again, and
+    /// blocked acks=0 writes complete once the window update reaches the producer.
+    pub(super) fn producer_socket_drained(&mut self, node: u32, gen: u64, bytes: u64) {
+        let c = &mut self.sender.conns[node as usize];
+        if c.gen != gen {
+            return;
+        }
+        c.buffered = c.buffered.saturating_sub(bytes);
+        let mut done = Vec::new();
+        while let Some(&(id, b)) = c.blocked_writes.front() {
+            if c.buffered + b > SOCKET_BUFFER_BYTES {
+                break;
+            }
+            c.buffered += b;
+            c.blocked_writes.pop_front();
+            done.push(id);
+        }
+        if !done.is_empty() {
+            let at = self
+                .net
+                .signal(self.now, World::broker_node(node), self.producer_node());
+            for id in done {
+                self.schedule(at, Event::AcksZeroWritten { node, request: id });
+            }
         }
     }
 
@@ -454,6 +502,8 @@ impl World {
         c.state = ConnState::Disconnected {
             ready_at: self.now + backoff,
         };
+        c.buffered = 0;
+        c.blocked_writes.clear();
         let reqs: Vec<InFlightRequest> = self.sender.in_flight[node as usize].drain(..).collect();
         for r in reqs {
             for b in r.batches {
