@@ -567,7 +567,6 @@ fn keyed_records_follow_murmur2() {
 /// 1 s are about 2.5 MB, i.e. well over 70 partition switches among 6 partitions, so every
 /// partition gets records and none gets the lion's share -- exactly as for keyless records.
 #[test]
-#[ignore = "model bug: with partitioner_ignore_keys the sticky partition never switches (all records in one partition)"]
 fn ignore_keys_spreads_keyed_records_like_keyless() {
     let mut s = spec();
     s.duration_ms = 1_000;
@@ -608,7 +607,6 @@ fn ignore_keys_spreads_keyed_records_like_keyless() {
 /// connection, i.e. about 0.3 s of broker time), so the brokers should be done well within a
 /// second after the window.
 #[test]
-#[ignore = "model bug: acks=0 has no transport back-pressure; brokers keep reading a backlog for seconds"]
 fn acks_zero_backlog_at_the_broker_is_bounded_by_socket_buffers() {
     let mut s = spec();
     s.duration_ms = 500;
@@ -632,17 +630,19 @@ fn acks_zero_backlog_at_the_broker_is_bounded_by_socket_buffers() {
 ///
 /// `workload.keys = K` promises keys uniform over K distinct keys. 1000 distinct keys hashed by
 /// murmur2 put about 1/6 of the records in each of 6 partitions (each partition owns ~167 keys,
-/// standard deviation ~12 keys, so no partition is near a quarter). The model names key k by its
-/// zero-padded decimal digits cut to `key_bytes`: with 2-byte keys, keys 100..999 collapse onto
-/// "10".."99", leaving 100 distinct, unevenly weighted keys.
+/// standard deviation ~12 keys, so no partition is near a quarter). Keys are zero-padded decimal
+/// numbers of `key_bytes` bytes, so 1000 keys need 3 bytes: fewer is a configuration error.
 #[test]
-#[ignore = "model bug: keys > 10^key_bytes collapse onto fewer, unevenly weighted keys"]
 fn many_keys_spread_evenly_over_partitions() {
     let mut s = spec();
     s.duration_ms = 1_000;
     s.workload.rate = 20_000.0;
     s.workload.keys = 1_000;
     s.workload.key_bytes = 2;
+    let err = s.validate().expect_err("1000 keys cannot be told apart in 2 bytes");
+    assert_eq!(err.0, "workload.keys");
+    s.workload.key_bytes = 4;
+    s.validate().unwrap();
     let sent = prodsim::model::simulate(&s, None).sent;
     let total: u64 = sent.iter().sum();
     assert!(total > 0);

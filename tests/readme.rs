@@ -9,7 +9,13 @@ fn readme_key_reference_matches_the_key_registry() {
     // Headings are one level deeper in the README than in `prodsim keys`.
     let expected: String = prodsim::scenario::reference_markdown()
         .lines()
-        .map(|l| if l.starts_with('#') { format!("#{l}\n") } else { format!("{l}\n") })
+        .map(|l| {
+            if l.starts_with('#') {
+                format!("#{l}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
         .collect();
     assert_eq!(
         readme[start..end].trim_end(),
