@@ -97,6 +97,44 @@ impl<E> EventQueue<E> {
     }
 }
 
+/// A lazily cancelled timer for deadlines that are usually met early (request, purgatory and
+/// fetch timeouts): at most one live queued event per timer, re-armed for the next deadline
+/// when it fires, instead of one far-future event per request left to go stale in the queue.
+#[derive(Clone, Copy, Debug)]
+pub struct Timer {
+    armed_at: SimTime,
+}
+
+impl Default for Timer {
+    fn default() -> Self {
+        Timer { armed_at: SimTime::MAX }
+    }
+}
+
+impl Timer {
+    /// Arm for `at`. True when the caller must queue an event at `at` (none pending earlier).
+    #[inline]
+    pub fn arm(&mut self, at: SimTime) -> bool {
+        if at < self.armed_at {
+            self.armed_at = at;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// An event of this timer fired at `now`: true if it is the live one (else it is stale).
+    #[inline]
+    pub fn fire(&mut self, now: SimTime) -> bool {
+        if now == self.armed_at {
+            self.armed_at = SimTime::MAX;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// Identifiers of the independent random streams of a run. One stream per component, so that
 /// adding draws to one component never shifts the draws of another.
 #[derive(Clone, Copy, Debug)]

@@ -2,7 +2,9 @@
 //! `linger.ms`, `buffer.memory` (`BufferPool`) and the built-in uniform sticky partitioner
 //! (KIP-794, `BuiltInPartitioner`). Reference sections 2.3, 2.4, 3 and 4.
 
-use super::record_batch::{estimate_size_upper_bound, record_size, RECORD_BATCH_OVERHEAD};
+use super::record_batch::{
+    estimate_size_upper_bound, record_fixed_part, record_size, record_size_fast, RECORD_BATCH_OVERHEAD,
+};
 use crate::config::RunSpec;
 use crate::sim::{SimTime, NS_PER_MS};
 use rand::Rng;
@@ -243,14 +245,14 @@ impl Accumulator {
         };
         let keyless_sticky = !self.keyed_partitioning && self.sticky == Some(partition);
         let bs = self.batch_size.max(1) as u64;
-        let (key, value) = (self.key, self.value);
+        let fixed = record_fixed_part(self.key, self.value);
         let b = &mut self.batches[last as usize];
         if b.closed {
             return out;
         }
         let mut bytes_added = 0u64;
         while let Some(t) = arrivals.peek() {
-            let size = record_size(b.count, (t / NS_PER_MS - b.base_ts_ms) as i64, key, value);
+            let size = record_size_fast(fixed, b.count, t / NS_PER_MS - b.base_ts_ms);
             if b.bytes + size > b.write_limit {
                 break;
             }

@@ -11,7 +11,7 @@ use super::{
     ProduceRequest, World,
 };
 use crate::config::{Acks, RunSpec};
-use crate::sim::{ms, ms_f, SimTime};
+use crate::sim::{ms, ms_f, SimTime, Timer};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
@@ -47,6 +47,8 @@ struct DelayedProduce {
     gen: u64,
     request: u64,
     parts: Vec<(PartitionResponse, u64, bool)>,
+    /// The request's timeout (`request.timeout.ms` sent by the producer) from now.
+    deadline: SimTime,
 }
 
 struct ParkedFetch {
@@ -54,14 +56,32 @@ struct ParkedFetch {
     fetch_id: u64,
     follower: u32,
     partitions: Vec<FetchPartition>,
+    /// `replica.fetch.wait.max.ms` from when it was parked.
+    deadline: SimTime,
 }
 
 /// Replica fetcher thread towards one leader broker (`num.replica.fetchers = 1`).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct Fetcher {
     partitions: Vec<u32>,
     in_flight: Option<u64>,
     scheduled: bool,
+    /// When the fetch in flight is given up (`replica.socket.timeout.ms`, or a refused
+    /// connection / reset seen).
+    deadline: SimTime,
+    timer: Timer,
+}
+
+impl Default for Fetcher {
+    fn default() -> Self {
+        Fetcher {
+            partitions: Vec::new(),
+            in_flight: None,
+            scheduled: false,
+            deadline: SimTime::MAX,
+            timer: Timer::default(),
+        }
+    }
 }
 
 pub struct Broker {
@@ -84,7 +104,9 @@ pub struct Broker {
     /// Requests being handled by the request handler (CPU), in start order.
     in_service: VecDeque<(u64, ProduceRequest)>,
     purgatory: Vec<DelayedProduce>,
+    purgatory_timer: Timer,
     parked: Vec<ParkedFetch>,
+    fetch_wait_timer: Timer,
     fetchers: Vec<Fetcher>,
     next_id: u64,
     rng: ChaCha8Rng,
@@ -121,7 +143,9 @@ impl Broker {
             muted_gen: None,
             in_service: VecDeque::new(),
             purgatory: Vec::new(),
+            purgatory_timer: Timer::default(),
             parked: Vec::new(),
+            fetch_wait_timer: Timer::default(),
             fetchers: vec![Fetcher::default(); spec.cluster.brokers as usize],
             next_id: 1,
             rng,
@@ -357,22 +381,16 @@ impl World {
             }
             Acks::All => {
                 let id = self.brokers[b as usize].id();
+                let deadline = self.now + req.timeout;
                 self.brokers[b as usize].purgatory.push(DelayedProduce {
                     id,
                     gen,
                     request: req.id,
                     parts,
+                    deadline,
                 });
                 if !self.try_complete_delayed(b, id) {
-                    let inc = self.brokers[b as usize].incarnation;
-                    self.schedule(
-                        self.now + req.timeout,
-                        Event::PurgatoryTimeout {
-                            broker: b,
-                            incarnation: inc,
-                            id,
-                        },
-                    );
+                    self.arm_purgatory_timer(b, deadline);
                 }
             }
         }
@@ -471,21 +489,38 @@ impl World {
         }
     }
 
-    pub(super) fn purgatory_timeout(&mut self, b: u32, incarnation: u64, id: u64) {
+    fn arm_purgatory_timer(&mut self, b: u32, at: SimTime) {
         let br = &mut self.brokers[b as usize];
-        if br.incarnation != incarnation {
+        if br.purgatory_timer.arm(at) {
+            let incarnation = br.incarnation;
+            self.schedule(at, Event::PurgatoryTimeout { broker: b, incarnation });
+        }
+    }
+
+    /// `DelayedProduce.onExpiration`: REQUEST_TIMED_OUT for what is still waiting; the records
+    /// stay in the log and may still commit.
+    pub(super) fn purgatory_timeout(&mut self, b: u32, incarnation: u64) {
+        let now = self.now;
+        let br = &mut self.brokers[b as usize];
+        if br.incarnation != incarnation || !br.purgatory_timer.fire(now) {
             return;
         }
-        let Some(pos) = br.purgatory.iter().position(|d| d.id == id) else {
-            return;
-        };
-        for (resp, _, waiting) in br.purgatory[pos].parts.iter_mut() {
-            if *waiting {
-                *waiting = false;
-                resp.error = ErrorCode::RequestTimedOut; // records stay in the log
+        let mut expired = Vec::new();
+        for d in br.purgatory.iter_mut().filter(|d| d.deadline <= now) {
+            for (resp, _, waiting) in d.parts.iter_mut() {
+                if *waiting {
+                    *waiting = false;
+                    resp.error = ErrorCode::RequestTimedOut;
+                }
             }
+            expired.push(d.id);
         }
-        self.try_complete_delayed(b, id);
+        for id in expired {
+            self.try_complete_delayed(b, id);
+        }
+        if let Some(next) = self.brokers[b as usize].purgatory.iter().map(|d| d.deadline).min() {
+            self.arm_purgatory_timer(b, next);
+        }
     }
 
     /// Append to a replica's log; returns the base offset.
@@ -590,9 +625,28 @@ impl World {
         self.send_fetch_response(b, f.follower, f.fetch_id, data);
     }
 
-    pub(super) fn fetch_wait_expired(&mut self, b: u32, incarnation: u64, id: u64) {
-        if self.brokers[b as usize].incarnation == incarnation {
+    fn arm_fetch_wait_timer(&mut self, b: u32, at: SimTime) {
+        let br = &mut self.brokers[b as usize];
+        if br.fetch_wait_timer.arm(at) {
+            let incarnation = br.incarnation;
+            self.schedule(at, Event::FetchWaitExpired { broker: b, incarnation });
+        }
+    }
+
+    /// Parked fetches whose `replica.fetch.wait.max.ms` ran out are answered (with whatever
+    /// there is, often nothing but the high watermark).
+    pub(super) fn fetch_wait_expired(&mut self, b: u32, incarnation: u64) {
+        let now = self.now;
+        let br = &mut self.brokers[b as usize];
+        if br.incarnation != incarnation || !br.fetch_wait_timer.fire(now) {
+            return;
+        }
+        let due: Vec<u64> = br.parked.iter().filter(|f| f.deadline <= now).map(|f| f.id).collect();
+        for id in due {
             self.complete_parked_fetch(b, id);
+        }
+        if let Some(next) = self.brokers[b as usize].parked.iter().map(|f| f.deadline).min() {
+            self.arm_fetch_wait_timer(b, next);
         }
     }
 
@@ -623,21 +677,15 @@ impl World {
         } else {
             let br = &mut self.brokers[b as usize];
             let id = br.id();
+            let deadline = self.now + ms(self.spec.cluster.replica_fetch_wait_max_ms);
             br.parked.push(ParkedFetch {
                 id,
                 fetch_id,
                 follower,
                 partitions,
+                deadline,
             });
-            let inc = br.incarnation;
-            self.schedule(
-                self.now + ms(self.spec.cluster.replica_fetch_wait_max_ms),
-                Event::FetchWaitExpired {
-                    broker: b,
-                    incarnation: inc,
-                    id,
-                },
-            );
+            self.arm_fetch_wait_timer(b, deadline);
         }
     }
 
@@ -973,20 +1021,13 @@ impl World {
             .collect();
         let id = br.id();
         br.fetchers[leader as usize].in_flight = Some(id);
+        br.fetchers[leader as usize].deadline = SimTime::MAX;
         let target = &self.brokers[leader as usize];
         let (from, to) = (World::broker_node(b), World::broker_node(leader));
         if !target.alive && target.machine_up && self.net.reachable(from, to) && self.net.reachable(to, from) {
             // connection refused: fail fast, back off replica.fetch.backoff.ms
             let at = self.now + self.net.rtt(from, to);
-            self.schedule(
-                at,
-                Event::FetchTimeout {
-                    broker: b,
-                    incarnation,
-                    leader,
-                    id,
-                },
-            );
+            self.set_fetch_deadline(b, leader, at);
             return;
         }
         self.send_message(
@@ -1000,26 +1041,56 @@ impl World {
             },
         );
         // replica.socket.timeout.ms (30 s) bounds a fetch that gets no answer.
-        self.schedule(
-            self.now + ms(30_000),
-            Event::FetchTimeout {
-                broker: b,
-                incarnation,
-                leader,
-                id,
-            },
-        );
+        self.set_fetch_deadline(b, leader, self.now + ms(30_000));
     }
 
-    pub(super) fn fetch_timeout(&mut self, b: u32, incarnation: u64, leader: u32, id: u64) {
+    /// Give up the fetch in flight from `b` to `leader` at `at` (earlier deadlines win).
+    fn set_fetch_deadline(&mut self, b: u32, leader: u32, at: SimTime) {
         let br = &mut self.brokers[b as usize];
-        if br.incarnation != incarnation || br.fetchers[leader as usize].in_flight != Some(id) {
+        let incarnation = br.incarnation;
+        let f = &mut br.fetchers[leader as usize];
+        f.deadline = f.deadline.min(at);
+        if f.timer.arm(f.deadline) {
+            let at = f.deadline;
+            self.schedule(
+                at,
+                Event::FetchTimeout {
+                    broker: b,
+                    incarnation,
+                    leader,
+                },
+            );
+        }
+    }
+
+    pub(super) fn fetch_timeout(&mut self, b: u32, incarnation: u64, leader: u32) {
+        let now = self.now;
+        let br = &mut self.brokers[b as usize];
+        if br.incarnation != incarnation || !br.fetchers[leader as usize].timer.fire(now) {
             return;
         }
-        br.fetchers[leader as usize].in_flight = None;
-        br.fetchers[leader as usize].scheduled = true;
+        let f = &mut br.fetchers[leader as usize];
+        if f.in_flight.is_none() {
+            return;
+        }
+        if f.deadline > now {
+            let at = f.deadline;
+            f.timer.arm(at);
+            self.schedule(
+                at,
+                Event::FetchTimeout {
+                    broker: b,
+                    incarnation,
+                    leader,
+                },
+            );
+            return;
+        }
+        f.in_flight = None;
+        f.deadline = SimTime::MAX;
+        f.scheduled = true;
         self.schedule(
-            self.now + ms(self.spec.cluster.replica_fetch_backoff_ms),
+            now + ms(self.spec.cluster.replica_fetch_backoff_ms),
             Event::SendFetch {
                 broker: b,
                 incarnation,
@@ -1034,6 +1105,7 @@ impl World {
             return;
         }
         self.brokers[b as usize].fetchers[leader as usize].in_flight = None;
+        self.brokers[b as usize].fetchers[leader as usize].deadline = SimTime::MAX;
         let mut bytes = 0u64;
         let mut all_errors = !partitions.is_empty();
         for d in partitions {
@@ -1144,7 +1216,9 @@ impl World {
         br.in_service.clear();
         br.muted_gen = None;
         br.purgatory.clear();
+        br.purgatory_timer = Timer::default();
         br.parked.clear();
+        br.fetch_wait_timer = Timer::default();
         for f in br.fetchers.iter_mut() {
             *f = Fetcher::default();
         }
@@ -1174,18 +1248,9 @@ impl World {
                 if f == b {
                     continue;
                 }
-                if let Some(id) = self.brokers[f as usize].fetchers[b as usize].in_flight {
-                    let inc = self.brokers[f as usize].incarnation;
+                if self.brokers[f as usize].fetchers[b as usize].in_flight.is_some() {
                     let at = self.net.signal(self.now, from, World::broker_node(f));
-                    self.schedule(
-                        at,
-                        Event::FetchTimeout {
-                            broker: f,
-                            incarnation: inc,
-                            leader: b,
-                            id,
-                        },
-                    );
+                    self.set_fetch_deadline(f, b, at);
                 }
             }
         }

@@ -10,7 +10,7 @@ use super::{
     Envelope, ErrorCode, Event, Message, PartitionResponse, PartitionState, ProduceBatch, ProduceRequest, World,
 };
 use crate::config::{Acks, RunSpec};
-use crate::sim::{ms, SimTime};
+use crate::sim::{ms, SimTime, Timer};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
@@ -42,6 +42,8 @@ const SOCKET_BUFFER_BYTES: u64 = 131_072 + 102_400;
 pub struct InFlightRequest {
     pub id: u64,
     pub batches: Vec<BatchId>,
+    /// `request.timeout.ms` after it was sent.
+    pub deadline: SimTime,
 }
 
 pub struct Sender {
@@ -50,6 +52,7 @@ pub struct Sender {
     pub conns: Vec<Conn>,
     /// `InFlightRequests`, per broker, oldest first.
     pub in_flight: Vec<VecDeque<InFlightRequest>>,
+    request_timers: Vec<Timer>,
     drain_index: Vec<usize>,
     /// Producer metadata: leader and leader epoch per partition.
     pub leaders: Vec<Option<u32>>,
@@ -98,6 +101,7 @@ impl Sender {
                 b
             ],
             in_flight: vec![VecDeque::new(); b],
+            request_timers: vec![Timer::default(); b],
             drain_index: vec![0; b],
             leaders: vec![None; p],
             leader_epochs: vec![0; p],
@@ -414,7 +418,8 @@ impl World {
         let msg = Message::Produce(req);
         let bytes = msg.wire_bytes();
         let written = self.send_message(from, World::broker_node(node), gen, msg);
-        self.sender.in_flight[node as usize].push_back(InFlightRequest { id, batches });
+        let deadline = self.now + ms(self.spec.producer.request_timeout_ms);
+        self.sender.in_flight[node as usize].push_back(InFlightRequest { id, batches, deadline });
         if acks == Acks::Zero {
             // acks=0 completes when the bytes are written to the socket
             // (NetworkClient.handleCompletedSends): at once while the socket buffers have room,
@@ -429,10 +434,9 @@ impl World {
             }
         }
         // request.timeout.ms also bounds an acks=0 request whose write never completes.
-        self.schedule(
-            self.now + ms(self.spec.producer.request_timeout_ms),
-            Event::RequestTimeout { node, request: id },
-        );
+        if self.sender.request_timers[node as usize].arm(deadline) {
+            self.schedule(deadline, Event::RequestTimeout { node });
+        }
     }
 
     fn take_request(&mut self, node: u32, request: u64) -> Option<InFlightRequest> {
@@ -477,11 +481,20 @@ impl World {
         }
     }
 
-    pub(super) fn request_timeout(&mut self, node: u32, request: u64) {
-        if self.sender.in_flight[node as usize].iter().any(|r| r.id == request) {
+    pub(super) fn request_timeout(&mut self, node: u32) {
+        if !self.sender.request_timers[node as usize].fire(self.now) {
+            return;
+        }
+        // Requests on a connection are in send order: the oldest has the earliest deadline.
+        let Some(deadline) = self.sender.in_flight[node as usize].front().map(|r| r.deadline) else {
+            return;
+        };
+        if deadline <= self.now {
             // NetworkClient.handleTimedOutRequests: close the connection; every in-flight
             // request on it fails.
             self.disconnect(node, ErrorCode::RequestTimedOut);
+        } else if self.sender.request_timers[node as usize].arm(deadline) {
+            self.schedule(deadline, Event::RequestTimeout { node });
         }
     }
 
