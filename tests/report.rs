@@ -134,8 +134,9 @@ fn default_charts_are_drawn_per_acks_with_a_batch_size_legend() {
         "latency_p99_ms_vs_linger_ms_by_batch_size_acks-all",
         &[
             "p99 latency vs linger.ms — acks=all",
-            "batch.size=16384",
-            "batch.size=262144",
+            "\nbatch.size\n</text>",
+            "\n16384\n</text>",
+            "\n262144\n</text>",
             "linger.ms (ms)",
             "p99 latency (ms)",
         ],
@@ -143,7 +144,7 @@ fn default_charts_are_drawn_per_acks_with_a_batch_size_legend() {
     assert_chart_pair(
         &paths,
         "throughput_rps_vs_linger_ms_by_batch_size_acks-1",
-        &["throughput (records/s)", "batch.size=65536"],
+        &["throughput (records/s)", "\n65536\n</text>"],
     );
     assert_chart_pair(
         &paths,
@@ -193,12 +194,18 @@ fn categorical_bars_and_log_axes() {
     assert_chart_pair(
         &paths,
         "throughput_rps_vs_acks_by_linger_ms",
-        &["Throughput by acks", "linger.ms=100", "\nall\n</text>", "\n1\n</text>"],
+        &[
+            "Throughput by acks",
+            "\nlinger.ms\n</text>",
+            "\n100\n</text>",
+            "\nall\n</text>",
+            "\n1\n</text>",
+        ],
     );
     assert_chart_pair(
         &paths,
         "latency_p99_ms_vs_batch_size_by_acks",
-        &["acks=all", "\n20k\n</text>", "\n100k\n</text>"],
+        &["\nacks\n</text>", "\nall\n</text>", "\n20k\n</text>", "\n100k\n</text>"],
     );
     assert_chart_pair(&paths, "latency_p50_ms_vs_linger_ms", &["p50 latency (ms)"]);
 }
@@ -272,6 +279,29 @@ fn timeline_shades_faults() {
         .collect();
     let paths = draw_timeline(&dir, "many", "many faults", &timeline, &many).unwrap();
     assert_chart_pair(&paths, "many", &["crash broker 0, 0.0–0.6 s", "and 20 more"]);
+    // Faults starting together: their numbers are stacked, not drawn over each other.
+    let together: Vec<FaultInterval> = (0..3u64)
+        .map(|i| FaultInterval {
+            kind: "crash",
+            target: format!("broker {i}"),
+            start_ms: 10_000 + i * 50,
+            end_ms: 12_000,
+        })
+        .collect();
+    let paths = draw_timeline(&dir, "together", "faults together", &timeline, &together).unwrap();
+    let svg = std::fs::read_to_string(&paths[0]).unwrap();
+    let numbers: Vec<(f64, f64)> = svg
+        .split("<text")
+        .filter(|t| t.split('>').next().unwrap_or("").contains("fill=\"#D62728\""))
+        .map(|t| svg_texts(&format!("<text{t}"))[0].clone())
+        .map(|(_, x, y, _)| (x, y))
+        .collect();
+    assert_eq!(numbers.len(), 3, "{numbers:?}");
+    for (i, a) in numbers.iter().enumerate() {
+        for b in &numbers[i + 1..] {
+            assert!((a.0 - b.0).abs() >= 10.0 || (a.1 - b.1).abs() >= 14.0, "{numbers:?}");
+        }
+    }
     // No data and no faults: still a valid, empty chart.
     let empty = draw_timeline(&dir, "empty", "empty", &[], &[]).unwrap();
     assert_chart_pair(&empty, "empty", &["empty"]);
@@ -292,7 +322,11 @@ fn plot_command_over_two_files_adds_a_file_series() {
             dir.join("throughput_rps_vs_linger_ms.png")
         ]
     );
-    assert_chart_pair(&paths, "throughput_rps_vs_linger_ms", &["file=before", "file=after"]);
+    assert_chart_pair(
+        &paths,
+        "throughput_rps_vs_linger_ms",
+        &["\nfile\n</text>", "\nbefore\n</text>", "\nafter\n</text>"],
+    );
     // An explicit output path, whatever its extension, gives both formats.
     let out = dir.join("custom.pdf");
     let paths = plot_command_spec(
@@ -305,7 +339,11 @@ fn plot_command_over_two_files_adds_a_file_series() {
         Some(out),
     )
     .unwrap();
-    assert_chart_pair(&paths, "custom_acks-all", &["batch.size=16384"]);
+    assert_chart_pair(
+        &paths,
+        "custom_acks-all",
+        &["\nbatch.size\n</text>", "\n16384\n</text>"],
+    );
 }
 
 #[test]
@@ -321,4 +359,148 @@ fn plot_command_names_the_file_and_the_missing_column() {
     assert!(err.contains("available columns: linger_ms, p99"), "{err}");
     let err = plot_command(&[dir.join("nope.csv")], "a", "b", None, None).unwrap_err();
     assert!(err.contains("nope.csv"), "{err}");
+}
+
+/// `(text, x, y, font-size)` of every `<text>` element of an SVG, in document order.
+fn svg_texts(svg: &str) -> Vec<(String, f64, f64, f64)> {
+    let attr = |tag: &str, name: &str| -> f64 {
+        let key = format!(" {name}=\"");
+        tag.split_once(&key)
+            .and_then(|(_, rest)| rest.split('"').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|part| {
+            let (tag, rest) = part.split_once('>')?;
+            let (text, _) = rest.split_once("</text>")?;
+            Some((
+                text.trim().to_string(),
+                attr(tag, "x"),
+                attr(tag, "y"),
+                attr(tag, "font-size"),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn long_titles_wrap_and_timeline_parameters_go_on_a_second_line() {
+    let dir = out_dir("long-texts");
+    let table = CsvTable::from_rows(&sweep());
+    let long = ChartSpec {
+        series: Some("batch_size".into()),
+        per: Some("acks".into()),
+        kind: ChartKind::Bar,
+        title: Some(
+            "Acknowledged records lost under leader crash + zombie leader with an unclean election \
+             allowed, by linger.ms and batch.size, over three seeds"
+                .into(),
+        ),
+        ..ChartSpec::new("linger_ms", "lost_acked")
+    };
+    let paths = draw_charts(&dir, &[long], &table).unwrap();
+    let svg = std::fs::read_to_string(dir.join("lost_acked_vs_linger_ms_by_batch_size_acks-1.svg")).unwrap();
+    let texts = svg_texts(&svg);
+    // Too long for one line even at the smallest size: two lines at one size, broken at the
+    // " — " before the per value (the preferred break) when that fits, else at a comma.
+    let title: Vec<&str> = texts[..2].iter().map(|t| t.0.as_str()).collect();
+    assert!(title[0].starts_with("Acknowledged records lost"), "{title:?}");
+    assert!(title[1].ends_with("acks=1"), "{title:?}");
+    assert!(texts[1].2 > texts[0].2, "{texts:?}");
+    assert_eq!(texts[0].3, texts[1].3, "both lines at one size");
+    // The legend says what its entries are once, in its title.
+    assert!(texts.iter().any(|t| t.0 == "batch.size"));
+    assert!(texts.iter().any(|t| t.0 == "262144"));
+    assert!(!svg.contains("batch.size=262144"));
+    assert_eq!(paths.len(), 4);
+
+    let timeline: Vec<TimelinePoint> = (0..60u64)
+        .map(|i| TimelinePoint {
+            t_ms: i * 1000,
+            acked_rps: 20_000.0,
+            latency_p99_ms: 5.0,
+        })
+        .collect();
+    let title = "leader-failover: acks=0 linger_ms=5 batch_size=16384 send_mode=async min_insync_replicas=1 \
+                 unclean_leader_election_enable=false seed=1";
+    let paths = draw_timeline(&dir, "timeline", title, &timeline, &[]).unwrap();
+    assert_chart_pair(&paths, "timeline", &[]);
+    let texts = svg_texts(&std::fs::read_to_string(&paths[0]).unwrap());
+    assert_eq!(texts[0].0, "leader-failover");
+    assert!(
+        texts[1]
+            .0
+            .starts_with("acks=0, linger.ms=5, batch.size=16384, send_mode=async"),
+        "{texts:?}"
+    );
+    assert!(texts[1].3 < texts[0].3, "the parameters are smaller than the title");
+    // A title without parameters stays whole.
+    let paths = draw_timeline(&dir, "plain", "a run: seed 1 only", &timeline, &[]).unwrap();
+    let texts = svg_texts(&std::fs::read_to_string(&paths[0]).unwrap());
+    assert_eq!(texts[0].0, "a run: seed 1 only");
+}
+
+#[test]
+fn legends_and_category_labels_are_shortened_and_never_reach_the_note() {
+    let dir = out_dir("crowded");
+    let mut rows = Vec::new();
+    for category in 0..6 {
+        for series in 0..30 {
+            for seed in 1..=2u64 {
+                rows.push(Row {
+                    params: vec![
+                        (
+                            "client".into(),
+                            format!("an-extremely-long-client-configuration-name-{category}"),
+                        ),
+                        (
+                            "variant".into(),
+                            format!("variant-{series}-with-a-name-longer-than-any-legend-can-show-{series}"),
+                        ),
+                    ],
+                    seed,
+                    measures: vec![("throughput_rps", Measure::F(1000.0 * (series + seed) as f64))],
+                });
+            }
+        }
+    }
+    let table = CsvTable::from_rows(&rows);
+    let spec = ChartSpec {
+        series: Some("variant".into()),
+        kind: ChartKind::Bar,
+        ..ChartSpec::new("client", "throughput_rps")
+    };
+    let paths = draw_charts(&dir, &[spec], &table).unwrap();
+    let texts = svg_texts(&std::fs::read_to_string(&paths[0]).unwrap());
+    let more = texts
+        .iter()
+        .find(|t| t.0.starts_with("… and"))
+        .expect("a '… and N more' row");
+    let note = texts
+        .iter()
+        .find(|t| t.0 == "bars: mean of runs")
+        .expect("the whisker note");
+    assert!(
+        more.2 + 20.0 <= note.2,
+        "legend rows run into the note: {more:?} {note:?}"
+    );
+    assert!(texts
+        .iter()
+        .any(|t| t.0.starts_with("variant-0-with") && t.0.contains('…') && t.0.ends_with("-0")));
+    // Category labels are shortened to their category's width.
+    // Category labels lose their middle, and keep their distinct ends.
+    for i in 0..6 {
+        let category = texts
+            .iter()
+            .find(|t| t.0.starts_with("an-") && t.0.ends_with(&format!("-{i}")))
+            .unwrap_or_else(|| panic!("no label for category {i}: {texts:?}"));
+        assert!(category.0.contains('…'), "{category:?}");
+    }
+    // 180 bars leave no room for value labels.
+    assert!(
+        !texts.iter().any(|t| t.0 == "1500"),
+        "value labels drawn over crowded bars"
+    );
 }

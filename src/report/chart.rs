@@ -3,7 +3,7 @@
 
 use super::font;
 use super::table::CsvTable;
-use super::text::{draw_title, ellipsize, fit, line_height, text_width, FitRule};
+use super::text::{draw_title, ellipsize, ellipsize_middle, fit, line_height, text_width, FitRule};
 use super::{temp_path, write_atomic};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::Shift;
@@ -167,6 +167,12 @@ pub fn axis_label(column: &str) -> String {
         "duplicates" => Some("duplicate records"),
         "reordered" => Some("reordered records"),
         "end_ms" => Some("simulated duration (ms)"),
+        // Workload and network parameters (their columns are the keys without their section).
+        "rate" => Some("offered rate (records/s)"),
+        "record_bytes" => Some("record size (bytes)"),
+        "key_bytes" => Some("key size (bytes)"),
+        "latency_ms" => Some("network latency (ms)"),
+        "bandwidth_mbps" => Some("bandwidth (Mbit/s)"),
         _ => None,
     };
     if let Some(label) = known {
@@ -535,8 +541,13 @@ enum Scale {
 impl Axis {
     /// A linear axis over `[lo, hi]` with ticks at a round step.
     pub fn linear(lo: f64, hi: f64) -> Axis {
+        Axis::linear_ticks(lo, hi, 6)
+    }
+
+    /// A linear axis over `[lo, hi]` with ticks at a round step, about `ticks` steps in all.
+    pub fn linear_ticks(lo: f64, hi: f64, ticks: u32) -> Axis {
         let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 1.0, lo + 1.0) };
-        let step = nice_step((hi - lo) / 6.0);
+        let step = nice_step((hi - lo) / ticks.max(1) as f64);
         let first = (lo / step).ceil() as i64;
         let last = (hi / step).floor() as i64;
         let ticks: Vec<f64> = (first..=last).map(|k| k as f64 * step).collect();
@@ -634,7 +645,11 @@ impl Axis {
     pub fn label(&self, p: f64) -> String {
         match &self.scale {
             Scale::Linear { step, magnitude } => format_linear(p, *step, *magnitude),
-            Scale::Log => format_compact(10f64.powf(p)),
+            // Thousands as "k" from 1000 on, so that a decade reads "1k, 10k, 100k".
+            Scale::Log => match 10f64.powf(p) {
+                v if (1e3..1e4).contains(&v) => format!("{}k", format_compact(v / 1e3)),
+                v => format_compact(v),
+            },
             Scale::Categories(names) => {
                 let i = p.round();
                 if i >= 0.0 && (i as usize) < names.len() {
@@ -871,6 +886,45 @@ pub(crate) const DESC_FONT: u32 = 18;
 pub(crate) const LABEL_FONT: u32 = 14;
 pub(crate) const LEGEND_FONT: u32 = 16;
 const VALUE_FONT: u32 = 12;
+const NOTE_FONT: u32 = 14;
+
+/// Axis descriptions shrink down to 14 px, then are shortened.
+pub(crate) const DESC_RULE: FitRule = FitRule {
+    max: DESC_FONT,
+    min: 14,
+    lines: 1,
+};
+
+/// Legend titles shrink down to 14 px, then wrap onto a second line.
+const LEGEND_TITLE_RULE: FitRule = FitRule {
+    max: LEGEND_FONT,
+    min: 14,
+    lines: 2,
+};
+
+/// Left of a legend row's text: the swatch is drawn in front of it.
+const LEGEND_TEXT_X: i32 = 52;
+
+/// Widest a legend title may make its panel before it wraps, pixels.
+const LEGEND_TITLE_WRAP: u32 = 240;
+
+/// Length of the axes' tick marks, pixels; tick labels sit twice as far from the axis.
+pub(crate) const TICK_SIZE: i32 = 5;
+
+/// Width of a y label area holding tick labels up to `tick_label_w` pixels wide and a rotated
+/// axis description, pixels.
+pub(crate) fn y_label_area(tick_label_w: u32) -> u32 {
+    (tick_label_w + 2 * TICK_SIZE as u32 + 14 + DESC_FONT).max(60)
+}
+
+/// Width of the widest tick label of `axis`, pixels.
+pub(crate) fn tick_label_width(axis: &Axis) -> u32 {
+    axis.ticks
+        .iter()
+        .map(|t| text_width(&axis.label(*t), LABEL_FONT))
+        .max()
+        .unwrap_or(0)
+}
 
 /// Legend rows: a swatch kind, a style index and a text.
 pub(crate) enum Swatch {
@@ -880,7 +934,8 @@ pub(crate) enum Swatch {
 }
 
 /// Draws a legend (title, then one row per entry) in its own area, left-aligned, from the top.
-/// Entries that do not fit are summarised in a last "… and N more" row.
+/// A long title shrinks and wraps onto a second line; long entries lose their middle to a "…";
+/// entries that do not fit in the area's height are summarised in a last "… and N more" row.
 pub(crate) fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: Option<&str>,
@@ -890,36 +945,27 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
     let text = |size: u32| ("sans-serif", size).into_font().color(&BLACK);
     let row_height = 24;
     let (width, height) = area.dim_in_pixel();
-    let label_style = ("sans-serif", LEGEND_FONT).into_text_style(area);
-    let text_width = |t: &str| area.estimate_text_size(t, &label_style).map(|(w, _)| w).unwrap_or(0);
-    // Shortens a text with "…" until it fits right of the swatch.
-    let fit = |t: &str| -> String {
-        let room = width.saturating_sub(52 + 8);
-        if text_width(t) <= room {
-            return t.to_string();
-        }
-        let mut chars: Vec<char> = t.chars().collect();
-        while !chars.is_empty() {
-            chars.pop();
-            let shorter: String = chars.iter().collect::<String>() + "…";
-            if text_width(&shorter) <= room {
-                return shorter;
-            }
-        }
-        "…".to_string()
-    };
+    let room = width.saturating_sub(LEGEND_TEXT_X as u32 + 8);
     let mut y = top;
     if let Some(title) = title {
-        area.draw(&Text::new(fit(title), (10, y), text(LEGEND_FONT)))
-            .map_err(draw_error)?;
-        y += 28;
+        let fitted = fit(title, width.saturating_sub(10 + 8), LEGEND_TITLE_RULE);
+        for line in &fitted.lines {
+            area.draw(&Text::new(line.clone(), (10, y), text(fitted.size)))
+                .map_err(draw_error)?;
+            y += line_height(fitted.size) + 6;
+        }
+        y += 10;
     }
     let fits = ((height as i32 - y) / row_height).max(1) as usize;
     for (i, (swatch, label)) in entries.iter().enumerate() {
         if i + 1 == fits && entries.len() > fits {
             let more = format!("… and {} more", entries.len() - i);
-            area.draw(&Text::new(more, (52, y), text(LEGEND_FONT)))
-                .map_err(draw_error)?;
+            area.draw(&Text::new(
+                ellipsize(&more, room, LEGEND_FONT),
+                (LEGEND_TEXT_X, y),
+                text(LEGEND_FONT),
+            ))
+            .map_err(draw_error)?;
             break;
         }
         let mid = y + 8;
@@ -943,40 +989,61 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
                     .map_err(draw_error)?;
             }
         }
-        area.draw(&Text::new(fit(label), (52, y), text(LEGEND_FONT)))
-            .map_err(draw_error)?;
+        area.draw(&Text::new(
+            ellipsize_middle(label, room, LEGEND_FONT),
+            (LEGEND_TEXT_X, y),
+            text(LEGEND_FONT),
+        ))
+        .map_err(draw_error)?;
         y += row_height;
     }
     Ok(())
 }
 
-/// Width of a legend panel for these texts, pixels (0 when there is nothing to show).
-pub(crate) fn legend_width<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    texts: impl Iterator<Item = String>,
-) -> u32 {
-    let style = ("sans-serif", LEGEND_FONT).into_text_style(area);
-    let widest = texts
-        .map(|t| area.estimate_text_size(&t, &style).map(|(w, _)| w).unwrap_or(0))
-        .max();
-    match widest {
+/// Width of a legend panel for this title, these entries and these note lines, pixels (0 when
+/// there is nothing to show). A title wider than [`LEGEND_TITLE_WRAP`] that can wrap onto two
+/// lines does not widen the panel beyond that.
+fn legend_width(title: Option<&str>, entries: &[String], notes: &[&str]) -> u32 {
+    let title_w = title.map(|t| {
+        let fitted = fit(t, LEGEND_TITLE_WRAP, LEGEND_TITLE_RULE);
+        let shortened = fitted.lines.iter().any(|l| l.ends_with('…')) && !t.contains('…');
+        let w = if shortened {
+            text_width(t, LEGEND_FONT)
+        } else {
+            fitted
+                .lines
+                .iter()
+                .map(|l| text_width(l, fitted.size))
+                .max()
+                .unwrap_or(0)
+        };
+        w + 10 + 20
+    });
+    let entries_w = entries
+        .iter()
+        .map(|e| text_width(e, LEGEND_FONT) + LEGEND_TEXT_X as u32 + 20);
+    let notes_w = notes.iter().map(|n| text_width(n, NOTE_FONT) + 10 + 20);
+    match title_w.into_iter().chain(entries_w).chain(notes_w).max() {
         None => 0,
-        Some(w) => (w + 52 + 20).clamp(140, 420),
+        Some(w) => w.clamp(140, 420),
     }
 }
+
+/// Height kept free under the legend rows for the whisker note, pixels.
+const NOTE_HEIGHT: u32 = 110;
 
 impl Figure for ChartData {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).map_err(draw_error)?;
-        let area = root
-            .margin(8, 0, 0, 0)
-            .titled(&self.title, ("sans-serif", TITLE_FONT).into_font())
-            .map_err(draw_error)?;
-        let labels = self.series.iter().filter_map(|s| s.label.clone());
-        let texts = labels.chain(self.legend_title.clone());
+        let area = draw_title(root, &self.title, None)?;
+        let labels: Vec<String> = self.series.iter().filter_map(|s| s.label.clone()).collect();
         let note = self.whisker_note();
         let legend_w = if self.legend_title.is_some() || note.is_some() {
-            legend_width(root, texts.chain(note.iter().flatten().map(|s| s.to_string())))
+            legend_width(
+                self.legend_title.as_deref(),
+                &labels,
+                note.as_ref().map_or(&[], |n| &n[..]),
+            )
         } else {
             0
         };
@@ -986,18 +1053,34 @@ impl Figure for ChartData {
             .margin(14)
             .margin_right(24)
             .x_label_area_size(58)
-            .y_label_area_size(92)
+            .y_label_area_size(y_label_area(tick_label_width(&self.y_axis)))
             .build_cartesian_2d(self.x_axis.spec(), self.y_axis.spec())
             .map_err(draw_error)?;
-        let x_fmt = |v: &f64| self.x_axis.label(*v);
+        let (plot_w, plot_h) = chart.plotting_area().dim_in_pixel();
+        let x_desc = fit(&self.x_label, plot_w, DESC_RULE);
+        let y_desc = fit(&self.y_label, plot_h, DESC_RULE);
+        let desc_size = x_desc.size.min(y_desc.size);
+        let px_per_x = plot_w as f64 / (self.x_axis.hi - self.x_axis.lo).max(f64::MIN_POSITIVE);
+        // A category's label gets its category's width (its middle gives way: categories often
+        // differ at their ends).
+        let category_w = (px_per_x as u32).saturating_sub(6);
+        let x_fmt = |v: &f64| {
+            let label = self.x_axis.label(*v);
+            if self.x_axis.is_categorical() {
+                ellipsize_middle(&label, category_w, LABEL_FONT)
+            } else {
+                label
+            }
+        };
         let y_fmt = |v: &f64| self.y_axis.label(*v);
         let mut mesh = chart.configure_mesh();
-        mesh.x_desc(self.x_label.as_str())
-            .y_desc(self.y_label.as_str())
+        mesh.x_desc(x_desc.lines.concat())
+            .y_desc(y_desc.lines.concat())
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&y_fmt)
             .label_style(("sans-serif", LABEL_FONT))
-            .axis_desc_style(("sans-serif", DESC_FONT))
+            .axis_desc_style(("sans-serif", desc_size))
+            .set_all_tick_mark_size(TICK_SIZE)
             .bold_line_style(BLACK.mix(0.12))
             .light_line_style(BLACK.mix(0.04))
             .axis_style(BLACK.mix(0.8));
@@ -1026,8 +1109,15 @@ impl Figure for ChartData {
                     }
                 }
             }
-            ChartKind::Bar => self.draw_bars(area)?,
+            ChartKind::Bar => self.draw_bars(area, px_per_x)?,
         }
+        let (_, legend_h) = legend.dim_in_pixel();
+        let rows_h = if note.is_some() {
+            legend_h.saturating_sub(NOTE_HEIGHT)
+        } else {
+            legend_h
+        };
+        let (rows, _) = legend.split_vertically(rows_h);
         if let Some(title) = &self.legend_title {
             let entries: Vec<(Swatch, String)> = self
                 .series
@@ -1040,15 +1130,16 @@ impl Figure for ChartData {
                     (swatch, s.label.clone().unwrap_or_default())
                 })
                 .collect();
-            draw_legend(&legend, Some(title), &entries, 18)?;
+            draw_legend(&rows, Some(title), &entries, 18)?;
         }
         if let Some(lines) = note {
-            let style = ("sans-serif", VALUE_FONT + 2).into_font().color(&BLACK.mix(0.6));
-            let (_, height) = legend.dim_in_pixel();
+            let style = ("sans-serif", NOTE_FONT).into_font().color(&BLACK.mix(0.6));
+            let (legend_w, _) = legend.dim_in_pixel();
             for (i, line) in lines.iter().enumerate() {
-                let y = height as i32 - 100 + 20 * i as i32;
+                let y = legend_h as i32 - 100 + 20 * i as i32;
+                let line = ellipsize(line, legend_w.saturating_sub(10 + 4), NOTE_FONT);
                 legend
-                    .draw(&Text::new(line.to_string(), (10, y), style.clone()))
+                    .draw(&Text::new(line, (10, y), style.clone()))
                     .map_err(draw_error)?;
             }
         }
@@ -1088,7 +1179,9 @@ impl ChartData {
         whiskers.then_some([what, "whiskers: min–max"])
     }
 
-    fn draw_bars<DB: DrawingBackend>(&self, area: &PlotArea<DB>) -> Result<(), String> {
+    /// Grouped bars, `px_per_x` pixels per category. Each bar carries its value when every value
+    /// label fits over its bar.
+    fn draw_bars<DB: DrawingBackend>(&self, area: &PlotArea<DB>, px_per_x: f64) -> Result<(), String> {
         let n = self.series.len().max(1) as f64;
         let group = 0.8;
         let width = group / n;
@@ -1097,7 +1190,14 @@ impl ChartData {
         } else {
             0.0
         };
-        let bars: usize = self.series.iter().map(|s| s.points.len()).sum();
+        let widest_value = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .map(|p| text_width(&format_compact(p.mean), VALUE_FONT))
+            .max()
+            .unwrap_or(0);
+        let show_values = widest_value as f64 + 4.0 <= width * px_per_x;
         let value_style = ("sans-serif", VALUE_FONT)
             .into_font()
             .color(&BLACK.mix(0.85))
@@ -1117,7 +1217,7 @@ impl ChartData {
                     let (lo, hi) = (self.y_axis.pos(p.min), self.y_axis.pos(p.max));
                     draw_whisker(area, mid, lo, hi, RGBColor(40, 40, 40), 4)?;
                 }
-                if bars <= 24 {
+                if show_values {
                     let label_at = self.y_axis.pos(p.max.max(p.mean));
                     area.draw(
                         &(EmptyElement::at((mid, label_at))
@@ -1146,6 +1246,9 @@ mod tests {
         let (v, numeric) = ordered_values(["16384", "1e3"].into_iter());
         assert!(numeric);
         assert_eq!(v, ["1e3", "16384"]);
+        let (v, numeric) = ordered_values(["true", "false", "true"].into_iter());
+        assert!(!numeric);
+        assert_eq!(v, ["false", "true"]);
     }
 
     #[test]
@@ -1157,6 +1260,7 @@ mod tests {
         assert_eq!(axis_label("batch_size"), "batch.size (bytes)");
         assert_eq!(axis_label("replica_fetch_max_bytes"), "replica.fetch.max.bytes (bytes)");
         assert_eq!(axis_label("send_mode"), "send_mode");
+        assert_eq!(axis_label("rate"), "offered rate (records/s)");
         assert_eq!(axis_label("lost_acked_sum"), "acked records lost, sum over seeds");
         assert_eq!(legend_key("batch_size"), "batch.size");
         assert_eq!(legend_key("file"), "file");
@@ -1185,6 +1289,9 @@ mod tests {
         let log = Axis::log(16_384.0, 1_048_576.0);
         let labels: Vec<String> = log.ticks.iter().map(|t| log.label(*t)).collect();
         assert_eq!(labels, ["20k", "50k", "100k", "200k", "500k", "1M"]);
+        let log = Axis::log(500.0, 200_000.0);
+        let labels: Vec<String> = log.ticks.iter().map(|t| log.label(*t)).collect();
+        assert_eq!(labels, ["1k", "10k", "100k"]);
     }
 
     #[test]
@@ -1212,6 +1319,9 @@ mod tests {
         assert_eq!(specs[0].x, "acks");
         assert_eq!(specs[0].series.as_deref(), Some("batch_size"));
         assert_eq!(specs[0].per, None);
+        // Categories (acks, booleans) get bars, numbers lines.
+        assert_eq!(specs[0].kind, ChartKind::Bar);
+        assert_eq!(default_charts(&t)[0].kind, ChartKind::Line);
         for r in &mut t2.rows {
             r[0] = "all".to_string();
             r[2] = "1".to_string();

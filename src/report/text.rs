@@ -120,6 +120,25 @@ pub(crate) fn fit_with(text: &str, width: u32, rule: FitRule, measure: &dyn Fn(&
 
 const BREAK_KINDS: usize = 4;
 
+/// The first of `candidates` (say, a label and a shorter one) that fits `width` on one line, at
+/// the largest size of `rule` at which one does; else the last, shortened, at `rule.min`.
+pub(crate) fn fit_any(candidates: &[&str], width: u32, rule: FitRule) -> Fitted {
+    for size in rule.sizes() {
+        if let Some(c) = candidates.iter().find(|c| text_width(c, size) <= width) {
+            return Fitted {
+                size,
+                lines: vec![c.to_string()],
+            };
+        }
+    }
+    let last = candidates.last().copied().unwrap_or("");
+    let min = rule.min.min(rule.max);
+    Fitted {
+        size: min,
+        lines: vec![ellipsize(last, width, min)],
+    }
+}
+
 /// The two lines of every break of `text` of one kind (0: after " — " or ": ", 1: after ", " or
 /// "; ", 2: at a space, 3: after `.`, `_` or `/`), in text order. Separators that only join
 /// (" — ", spaces) are dropped, punctuation stays at the end of the first line.
@@ -135,15 +154,15 @@ fn breaks(text: &str, kind: usize) -> Vec<(String, String)> {
         let rest = &text[i..];
         match kind {
             0 => {
-                if rest.starts_with(" — ") {
-                    push(&text[..i], &rest[" — ".len()..]);
-                } else if rest.starts_with(": ") {
-                    push(&text[..i + 1], &rest[2..]);
+                if let Some(after) = rest.strip_prefix(" — ") {
+                    push(&text[..i], after);
+                } else if let Some(after) = rest.strip_prefix(": ") {
+                    push(&text[..i + 1], after);
                 }
             }
             1 => {
-                if rest.starts_with(", ") || rest.starts_with("; ") {
-                    push(&text[..i + 1], &rest[2..]);
+                if let Some(after) = rest.strip_prefix(", ").or_else(|| rest.strip_prefix("; ")) {
+                    push(&text[..i + 1], after);
                 }
             }
             2 => {
@@ -190,6 +209,31 @@ fn fill_line(text: &str, width: u32, size: u32, measure: &dyn Fn(&str, u32) -> u
 /// `text`, or its longest prefix followed by "…" that fits `width` pixels at `size`.
 pub(crate) fn ellipsize(text: &str, width: u32, size: u32) -> String {
     ellipsize_with(text, width, size, &text_width)
+}
+
+/// `text`, or its start and end around a "…", as much of both as fits `width` pixels at `size`:
+/// for labels that may differ only at their end (`client-configuration-1`, `…-2`).
+pub(crate) fn ellipsize_middle(text: &str, width: u32, size: u32) -> String {
+    ellipsize_middle_with(text, width, size, &text_width)
+}
+
+fn ellipsize_middle_with(text: &str, width: u32, size: u32, measure: &dyn Fn(&str, u32) -> u32) -> String {
+    if measure(text, size) <= width {
+        return text.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    for keep in (1..chars.len()).rev() {
+        let (head, tail) = (keep.div_ceil(2), keep / 2);
+        let shorter: String = chars[..head]
+            .iter()
+            .chain(std::iter::once(&'…'))
+            .chain(&chars[chars.len() - tail..])
+            .collect();
+        if measure(&shorter, size) <= width {
+            return shorter;
+        }
+    }
+    "…".to_string()
 }
 
 fn ellipsize_with(text: &str, width: u32, size: u32, measure: &dyn Fn(&str, u32) -> u32) -> String {
@@ -319,6 +363,15 @@ mod tests {
         let one = FitRule { lines: 1, ..RULE };
         let f = fit_with(text, 80, one, &mono);
         assert_eq!(f.lines, ["aaaa bbbb…"]);
+    }
+
+    #[test]
+    fn middle_ellipsis_keeps_both_ends() {
+        assert_eq!(
+            ellipsize_middle_with("client-configuration-12", 100, 20, &mono),
+            "clien…n-12"
+        );
+        assert_eq!(ellipsize_middle_with("short", 100, 20, &mono), "short");
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! the time axis, with the fault intervals shaded.
 
 use super::chart::{
-    color, draw_error, draw_legend, write_figure, Axis, Figure, Swatch, DESC_FONT, LABEL_FONT, TITLE_FONT,
+    color, draw_error, draw_legend, legend_key, tick_label_width, write_figure, y_label_area, Axis, Figure, Swatch,
+    DESC_RULE, LABEL_FONT, TICK_SIZE,
 };
+use super::text::{draw_title, fit_any, text_width, Fitted};
 use crate::result::{FaultInterval, TimelinePoint};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -20,10 +22,26 @@ const LEGEND_ROWS_MAX: usize = 6;
 
 const BAND: RGBColor = RGBColor(214, 39, 40);
 
+/// Margin around each panel, pixels.
+const PANEL_MARGIN: u32 = 10;
+
+/// Height of a panel's x label area: tick labels, and under the bottom panel the axis
+/// description.
+fn x_label_area(bottom: bool) -> u32 {
+    if bottom {
+        54
+    } else {
+        28
+    }
+}
+
 /// Draws `<dir>/<stem>.svg` and `<dir>/<stem>.png`: acked throughput (records/s) on top, p99
 /// latency (ms) below, over simulated time in seconds; each fault interval is a numbered red
-/// band, listed with its kind, target and times in the legend. Buckets with no completed record
-/// (latency 0) leave a gap in the latency line. Returns the two paths, SVG first.
+/// band, listed with its kind, target and times in the legend. Each bucket is a step over its
+/// interval (so a last, partly filled bucket reads as one bucket, not as a slope); buckets with no
+/// completed record (latency 0) leave a gap in the latency line. A title of the form `<name>: <k>=<v> <k>=<v> ...`
+/// (a scenario and a run's parameters) shows the name as the title and the parameters, Kafka
+/// keys dotted and comma-separated, on a smaller line under it. Returns the two paths, SVG first.
 pub fn draw_timeline(
     dir: &Path,
     stem: &str,
@@ -52,12 +70,15 @@ pub fn draw_timeline(
         .collect();
     let max_rps = points.iter().map(|p| p.1).fold(0.0, f64::max);
     let max_latency = points.iter().map(|p| p.2).fold(0.0, f64::max);
+    let (title, subtitle) = split_title(title);
     let figure = Timeline {
-        title: title.to_string(),
-        time: Axis::linear(0.0, seconds(end_ms)),
+        title,
+        subtitle,
+        time: Axis::linear_ticks(0.0, seconds(end_ms), 10),
         rps: Axis::from_zero(0.0, max_rps),
         latency: Axis::from_zero(0.0, max_latency),
         points,
+        bucket_s: seconds(bucket_ms),
         faults: faults
             .iter()
             .map(|f| {
@@ -70,13 +91,40 @@ pub fn draw_timeline(
     write_figure(dir, stem, TIMELINE_SIZE_PX, &figure)
 }
 
+/// `"<name>: k=v k=v"` -> (`<name>`, `"k=v, k=v"`), Kafka keys dotted (`linger_ms` ->
+/// `linger.ms`); a value holding spaces stays whole. Other titles have no subtitle.
+fn split_title(title: &str) -> (String, Option<String>) {
+    let Some((name, params)) = title.split_once(": ") else {
+        return (title.to_string(), None);
+    };
+    if name.trim().is_empty() || !params.split_whitespace().next().is_some_and(|w| w.contains('=')) {
+        return (title.to_string(), None);
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for word in params.split_whitespace() {
+        match (word.split_once('='), parts.last_mut()) {
+            (Some((key, value)), _) if !key.is_empty() => parts.push(format!("{}={value}", legend_key(key))),
+            (_, Some(last)) => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            (_, None) => parts.push(word.to_string()),
+        }
+    }
+    (name.trim().to_string(), Some(parts.join(", ")))
+}
+
 struct Timeline {
     title: String,
+    /// The run's parameters, on a smaller line under the title.
+    subtitle: Option<String>,
     time: Axis,
     rps: Axis,
     latency: Axis,
     /// (bucket middle s, acked records/s, p99 latency ms).
     points: Vec<(f64, f64, f64)>,
+    /// Width of a bucket, seconds.
+    bucket_s: f64,
     /// (start s, end s, label).
     faults: Vec<(f64, f64, String)>,
 }
@@ -97,33 +145,40 @@ impl Timeline {
             .collect()
     }
 
-    /// One panel: its y axis, the series (index 1 or 2 of `points`), gap at zeros or not.
+    /// Width of both panels' y label areas (one width, so that the time axes line up), pixels.
+    fn y_label_area(&self) -> u32 {
+        y_label_area(tick_label_width(&self.rps).max(tick_label_width(&self.latency)))
+    }
+
+    /// One panel: its y axis, its y description, the series (index 1 or 2 of `points`), gap at
+    /// zeros or not.
     #[allow(clippy::too_many_arguments)]
     fn panel<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
         y_axis: &Axis,
-        y_desc: &str,
+        y_desc: &Fitted,
         value: fn(&(f64, f64, f64)) -> f64,
         gaps_at_zero: bool,
         style: usize,
         bottom: bool,
     ) -> Result<(), String> {
         let mut chart = ChartBuilder::on(area)
-            .margin(10)
+            .margin(PANEL_MARGIN)
             .margin_right(24)
-            .x_label_area_size(if bottom { 54 } else { 28 })
-            .y_label_area_size(92)
+            .x_label_area_size(x_label_area(bottom))
+            .y_label_area_size(self.y_label_area())
             .build_cartesian_2d(self.time.spec(), y_axis.spec())
             .map_err(draw_error)?;
         let x_fmt = |v: &f64| self.time.label(*v);
         let y_fmt = |v: &f64| y_axis.label(*v);
         let mut mesh = chart.configure_mesh();
-        mesh.y_desc(y_desc)
+        mesh.y_desc(y_desc.lines.concat())
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&y_fmt)
             .label_style(("sans-serif", LABEL_FONT))
-            .axis_desc_style(("sans-serif", DESC_FONT))
+            .axis_desc_style(("sans-serif", y_desc.size))
+            .set_all_tick_mark_size(TICK_SIZE)
             .bold_line_style(BLACK.mix(0.12))
             .light_line_style(BLACK.mix(0.04))
             .axis_style(BLACK.mix(0.8));
@@ -133,6 +188,9 @@ impl Timeline {
         mesh.draw().map_err(draw_error)?;
         let plot = chart.plotting_area();
         let numbered = self.faults.len() <= NUMBERED_FAULTS_MAX;
+        // Right ends of the fault numbers drawn so far, one per row: a number that would touch
+        // the one before it goes one row lower.
+        let mut number_rows: Vec<i32> = Vec::new();
         for (i, (start, end, _)) in self.faults.iter().enumerate() {
             let band = [(*start, y_axis.lo), (*end, y_axis.hi)];
             plot.draw(&Rectangle::new(band, BAND.mix(0.16).filled()))
@@ -143,8 +201,20 @@ impl Timeline {
             ))
             .map_err(draw_error)?;
             if numbered && !bottom {
+                let number = format!("{}", i + 1);
+                let (x, _) = plot.map_coordinate(&(*start, y_axis.hi));
+                let (left, right) = (x + 4, x + 4 + text_width(&number, 14) as i32);
+                let row = match number_rows.iter().position(|&r| r + 3 <= left) {
+                    Some(row) => row,
+                    None => {
+                        number_rows.push(i32::MIN);
+                        number_rows.len() - 1
+                    }
+                };
+                number_rows[row] = right;
                 let text = ("sans-serif", 14).into_font().color(&BAND);
-                plot.draw(&(EmptyElement::at((*start, y_axis.hi)) + Text::new(format!("{}", i + 1), (4, 4), text)))
+                let at = (4, 4 + 16 * row as i32);
+                plot.draw(&(EmptyElement::at((*start, y_axis.hi)) + Text::new(number, at, text)))
                     .map_err(draw_error)?;
             }
         }
@@ -159,10 +229,9 @@ impl Timeline {
                 }
                 continue;
             }
-            segment.push((p.0, v));
-        }
-        if segment.len() == 1 {
-            plot.draw(&Circle::new(segment[0], 2, c.filled())).map_err(draw_error)?;
+            // A step per bucket: the value holds over the bucket's interval.
+            segment.push((p.0 - self.bucket_s / 2.0, v));
+            segment.push((p.0 + self.bucket_s / 2.0, v));
         }
         plot.draw(&PathElement::new(segment, c.stroke_width(2)))
             .map_err(draw_error)?;
@@ -173,10 +242,7 @@ impl Timeline {
 impl Figure for Timeline {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).map_err(draw_error)?;
-        let area = root
-            .margin(8, 0, 0, 0)
-            .titled(&self.title, ("sans-serif", TITLE_FONT).into_font())
-            .map_err(draw_error)?;
+        let area = draw_title(root, &self.title, self.subtitle.as_deref())?;
         let labels = self.fault_labels();
         // The fault list goes under the panels, which keep the full width.
         let rows = labels.len().min(LEGEND_ROWS_MAX) as u32;
@@ -185,19 +251,28 @@ impl Figure for Timeline {
         let (panels, legend) = area.split_vertically(height - legend_h);
         let (_, panels_h) = panels.dim_in_pixel();
         let (top, bottom) = panels.split_vertically(panels_h * 47 / 100);
-        self.panel(
-            &top,
-            &self.rps,
-            "acked throughput (records/s)",
-            |p| p.1,
-            false,
-            0,
-            false,
-        )?;
-        self.panel(&bottom, &self.latency, "p99 latency (ms)", |p| p.2, true, 1, true)?;
+        // Each panel's y description fits its plot's height (a shorter wording before a smaller
+        // font), and both are drawn at one size.
+        let plot_h = |panel: &DrawingArea<DB, Shift>, bottom: bool| {
+            let (_, h) = panel.dim_in_pixel();
+            h.saturating_sub(2 * PANEL_MARGIN + x_label_area(bottom))
+        };
+        let mut rps_desc = fit_any(
+            &["acked throughput (records/s)", "acked (records/s)"],
+            plot_h(&top, false),
+            DESC_RULE,
+        );
+        let mut latency_desc = fit_any(&["p99 latency (ms)"], plot_h(&bottom, true), DESC_RULE);
+        let size = rps_desc.size.min(latency_desc.size);
+        (rps_desc.size, latency_desc.size) = (size, size);
+        self.panel(&top, &self.rps, &rps_desc, |p| p.1, false, 0, false)?;
+        self.panel(&bottom, &self.latency, &latency_desc, |p| p.2, true, 1, true)?;
         if !labels.is_empty() {
             let entries: Vec<(Swatch, String)> = labels.into_iter().map(|l| (Swatch::Band(BAND), l)).collect();
-            draw_legend(&legend.margin(0, 0, 92, 0), Some("faults"), &entries, 8)?;
+            // The legend title (10 px into its area) lines up with the plots' left edge (the
+            // panels' 10 px margin plus their y label area).
+            let left = self.y_label_area() as i32;
+            draw_legend(&legend.margin(0, 0, left, 0), Some("faults"), &entries, 8)?;
         }
         Ok(())
     }
