@@ -426,7 +426,8 @@ impl World {
             // else when the broker has read enough (TCP flow control; the broker reads one
             // request at a time per connection).
             let c = &mut self.sender.conns[node as usize];
-            if c.blocked_writes.is_empty() && c.buffered + bytes <= SOCKET_BUFFER_BYTES {
+            // (a request larger than the buffers goes out once they are empty)
+            if c.blocked_writes.is_empty() && (c.buffered == 0 || c.buffered + bytes <= SOCKET_BUFFER_BYTES) {
                 c.buffered += bytes;
                 self.schedule(written, Event::AcksZeroWritten { node, request: id });
             } else {
@@ -464,7 +465,7 @@ impl World {
         c.buffered = c.buffered.saturating_sub(bytes);
         let mut done = Vec::new();
         while let Some(&(id, b)) = c.blocked_writes.front() {
-            if c.buffered + b > SOCKET_BUFFER_BYTES {
+            if c.buffered > 0 && c.buffered + b > SOCKET_BUFFER_BYTES {
                 break;
             }
             c.buffered += b;
