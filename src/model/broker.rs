@@ -1183,20 +1183,26 @@ impl World {
             }
         }
         let inc = self.brokers[b as usize].incarnation;
-        let at = if all_errors {
-            self.now + ms(self.spec.cluster.replica_fetch_backoff_ms)
+        if all_errors {
+            self.brokers[b as usize].fetchers[leader as usize].scheduled = true;
+            let at = self.now + ms(self.spec.cluster.replica_fetch_backoff_ms);
+            self.schedule(
+                at,
+                Event::SendFetch {
+                    broker: b,
+                    incarnation: inc,
+                    leader,
+                },
+            );
         } else {
-            self.cpu(b, bytes)
-        };
-        self.brokers[b as usize].fetchers[leader as usize].scheduled = true;
-        self.schedule(
-            at,
-            Event::SendFetch {
-                broker: b,
-                incarnation: inc,
-                leader,
-            },
-        );
+            // The next fetch leaves as soon as this response is processed (the fetcher
+            // thread's loop); built now, sent when the broker's CPU is done with the data.
+            let at = self.cpu(b, bytes);
+            let saved = self.now;
+            self.now = at;
+            self.send_fetch(b, inc, leader);
+            self.now = saved;
+        }
     }
 
     /// Process crash (`power = false`, page cache survives) or machine crash (`power = true`,

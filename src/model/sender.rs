@@ -199,11 +199,12 @@ impl World {
             return; // superseded by an earlier wake-up
         }
         self.sender.wake_at = SimTime::MAX;
-        self.sender_pass();
+        // NetworkClient.poll with timeout 0: the sender loops while it finds sendable data.
+        while self.sender_pass() {}
     }
 
-    /// `Sender.sendProducerData`.
-    fn sender_pass(&mut self) {
+    /// `Sender.sendProducerData`; true when it sent something (run again at once).
+    fn sender_pass(&mut self) -> bool {
         let now = self.now;
         let mut next_wake = SimTime::MAX;
         self.expire_batches(&mut next_wake);
@@ -265,13 +266,10 @@ impl World {
         if self.sender.metadata_needed {
             self.request_metadata();
         }
-        if sent_any {
-            // NetworkClient.poll with timeout 0: loop again while there is sendable data.
-            next_wake = now;
-        }
         if next_wake != SimTime::MAX {
             self.sender_schedule(next_wake);
         }
+        sent_any
     }
 
     fn backing_off(&self, id: BatchId) -> bool {
