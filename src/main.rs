@@ -82,6 +82,36 @@ enum Command {
     },
     /// Print the scenario key reference (every key, its Kafka meaning and default) as Markdown.
     Keys,
+    /// Search random fault schedules (and sweep points) of a scenario for a counterexample to a
+    /// delivery guarantee; print the minimal one as a ready-to-run scenario file (also written
+    /// to OUT/<name>/counterexample-<property>.toml), or "held for N cases".
+    Search {
+        scenario: PathBuf,
+        /// The property to falsify (an unknown name lists them all).
+        #[arg(long)]
+        property: String,
+        /// Random cases to run (shrinking runs come on top).
+        #[arg(long, default_value_t = 256)]
+        cases: u32,
+        /// Search seed: the same seed gives the same search and the same counterexample.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Override a key, as for `run`; a list value sweeps it (the search picks points).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Output directory for the counterexample file.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        /// Parallel search shards (0 = one per core). The outcome does not depend on it.
+        #[arg(long, default_value_t = 0)]
+        jobs: usize,
+        /// Fault kinds to draw, comma-separated (default: the property's fault model).
+        #[arg(long, value_delimiter = ',', value_name = "KIND,...")]
+        faults: Option<Vec<String>>,
+        /// Most faults drawn per case (the scenario's own faults come on top).
+        #[arg(long, default_value_t = 4)]
+        max_faults: usize,
+    },
 }
 
 /// An error with its exit code.
@@ -137,6 +167,27 @@ fn main() -> ExitCode {
             print!("{}", prodsim::scenario::reference_markdown());
             Ok(0)
         }
+        Command::Search {
+            scenario,
+            property,
+            cases,
+            seed,
+            sets,
+            out,
+            jobs,
+            faults,
+            max_faults,
+        } => cmd_search(
+            &scenario,
+            &property,
+            cases,
+            seed,
+            &sets,
+            &out,
+            jobs,
+            faults.as_deref(),
+            max_faults,
+        ),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -403,4 +454,177 @@ fn cmd_explain(path: &Path, seed: u64, sets: &[String], record: Option<&str>) ->
 fn parse_record(s: &str) -> Option<(u32, u64)> {
     let (p, r) = s.split_once(':')?;
     Some((p.trim().parse().ok()?, r.trim().parse().ok()?))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_search(
+    path: &Path,
+    property: &str,
+    cases: u32,
+    seed: u64,
+    sets: &[String],
+    out: &Path,
+    jobs: usize,
+    faults: Option<&[String]>,
+    max_faults: usize,
+) -> Result<u8, Failure> {
+    use prodsim::search::{self, Outcome, Progress, SearchOptions, Space};
+    use std::sync::atomic::Ordering;
+    let bad = |message: String| Failure {
+        code: 2,
+        message: format!("error: {message}"),
+    };
+    let prop = search::property(property).ok_or_else(|| {
+        bad(format!(
+            "unknown property `{property}`; the properties are: {}",
+            search::property_names()
+        ))
+    })?;
+    if cases == 0 {
+        return Err(bad("--cases must be at least 1".into()));
+    }
+    let (sc, _points) = load(path, sets)?;
+    let mut space = Space::from_scenario(&sc);
+    space.max_faults = max_faults;
+    if let Some(kinds) = faults {
+        let mut chosen = Vec::new();
+        for k in kinds.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
+            let known = search::ALL_FAULT_KINDS.iter().find(|x| **x == k).ok_or_else(|| {
+                bad(format!(
+                    "unknown fault kind `{k}` in --faults; the kinds are: {}",
+                    search::ALL_FAULT_KINDS.join(", ")
+                ))
+            })?;
+            if !chosen.contains(known) {
+                chosen.push(*known);
+            }
+        }
+        if chosen.is_empty() && max_faults > 0 {
+            return Err(bad("--faults lists no fault kind".into()));
+        }
+        if let Some(k) = chosen.iter().find(|k| !prop.fault_kinds.contains(k)) {
+            eprintln!(
+                "note: `{k}` is outside the fault model of `{}` ({}): a violation it causes is not a broken promise",
+                prop.name,
+                prop.fault_kinds.join(", ")
+            );
+        }
+        space.fault_kinds = Some(chosen);
+    }
+    if let Some(f) = sc
+        .base
+        .faults
+        .iter()
+        .find(|f| !space.kinds(prop).contains(&f.kind.name()))
+    {
+        eprintln!(
+            "note: the scenario's fault `{}` (at_ms = {}) is outside the fault model of `{}`; cases keep subsets of the scenario's faults",
+            f.kind.name(),
+            f.at_ms,
+            prop.name
+        );
+    }
+    if sc.base.random_faults != prodsim::config::RandomFaults::default() {
+        eprintln!(
+            "note: [random_faults] are off during a search: it draws its own fault schedules, as data it can shrink"
+        );
+    }
+    if let Err(why) = (prop.requires)(&sc.base) {
+        if sc.sweep.is_empty() {
+            eprintln!(
+                "note: Kafka does not promise `{}` for this configuration ({why}); searching anyway",
+                prop.name
+            );
+        }
+    }
+    let progress = Progress::default();
+    let options = SearchOptions {
+        cases,
+        seed,
+        jobs,
+        progress: Some(&progress),
+        ..SearchOptions::default()
+    };
+    // A panicking simulation is a counterexample: its message goes into the report, not stderr.
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let started = Instant::now();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let outcome = std::thread::scope(|scope| {
+        scope.spawn(|| draw_search_progress(&progress, cases, &done));
+        let outcome = search::search_with(&space, prop, &options);
+        done.store(true, Ordering::Relaxed);
+        outcome
+    });
+    let wall = started.elapsed().as_secs_f64();
+    std::panic::set_hook(previous_hook);
+    let run_cases = progress.cases.load(Ordering::Relaxed);
+    let shrink_runs = progress.shrink_runs.load(Ordering::Relaxed);
+    eprintln!(
+        "{run_cases} cases and {shrink_runs} shrinking runs in {wall:.2} s: {:.1} cases/s",
+        (run_cases + shrink_runs) as f64 / wall.max(1e-9)
+    );
+    match outcome {
+        Outcome::Held(n) => {
+            println!("`{}` held for {n} cases ({}, search seed {seed})", prop.name, sc.name);
+            Ok(0)
+        }
+        Outcome::Counterexample(cx) => {
+            let file = search::counterexample_path(out, &sc.name, prop.name);
+            let shown = file.display().to_string();
+            let text = search::render_counterexample(&sc.name, &shown, &cx);
+            if let Some(dir) = file.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| io_failure(format!("{}: {e}", dir.display())))?;
+            }
+            std::fs::write(&file, &text).map_err(|e| io_failure(format!("{shown}: {e}")))?;
+            println!(
+                "counterexample to `{}` after {} cases (shrunk in {} steps): {}",
+                prop.name, cx.cases_before, cx.shrink_steps, cx.violation
+            );
+            if let Some(why) = &cx.outside_precondition {
+                println!("note: Kafka does not promise `{}` here: {why}", prop.name);
+            }
+            if let Some(r) = &cx.result {
+                println!("measures: {}", search::measures_line(r));
+            }
+            println!("\n--- {shown} ---");
+            print!("{text}");
+            println!("---\n\nreplay:");
+            for c in search::replay_commands(&shown, &cx) {
+                println!("  {c}");
+            }
+            Ok(3)
+        }
+    }
+}
+
+/// Progress bar of a search on stderr (hidden when stderr is not a terminal): cases, then a
+/// spinner while a counterexample is shrunk.
+fn draw_search_progress(progress: &prodsim::search::Progress, cases: u32, done: &std::sync::atomic::AtomicBool) {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::io::IsTerminal;
+    use std::sync::atomic::Ordering;
+    let bar = if std::io::stderr().is_terminal() {
+        let b = ProgressBar::with_draw_target(Some(cases as u64), ProgressDrawTarget::stderr());
+        b.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} cases {msg}")
+                .expect("progress template")
+                .progress_chars("=> "),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    while !done.load(Ordering::Relaxed) {
+        bar.set_position(progress.cases.load(Ordering::Relaxed));
+        if progress.found.load(Ordering::Relaxed) {
+            bar.set_message(format!(
+                "found a violation; shrinking ({} runs)",
+                progress.shrink_runs.load(Ordering::Relaxed)
+            ));
+        }
+        bar.tick();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    bar.finish_and_clear();
 }
