@@ -248,8 +248,20 @@ pub fn resolve_bound_ms(spec: &RunSpec) -> u64 {
     spec.producer.max_block_ms + spec.producer.delivery_timeout_ms() + SENDER_PASS_SLACK_MS
 }
 
-fn requires_settle_time(spec: &RunSpec) -> Result<(), String> {
-    let need = spec.producer.max_block_ms + spec.producer.delivery_timeout_ms();
+fn requires_resolve_bound(spec: &RunSpec) -> Result<(), String> {
+    let p = &spec.producer;
+    if !p.idempotence() && p.max_in_flight_requests_per_connection > 1 {
+        // RecordAccumulator.reenqueue puts a retried batch at the front of its partition's
+        // queue (addFirst) without idempotence, and expiredBatches stops at the first queued
+        // batch that has not expired: an older batch behind a newer retried one expires late.
+        return Err(format!(
+            "idempotence is off with max_in_flight_requests_per_connection = {} (needs idempotence \
+             or 1 in flight: otherwise a retried batch can pass an older one in the queue, and Kafka \
+             checks delivery.timeout.ms only at the head of the queue)",
+            p.max_in_flight_requests_per_connection
+        ));
+    }
+    let need = p.max_block_ms + p.delivery_timeout_ms();
     if spec.settle_ms < need {
         return Err(format!(
             "settle_ms = {} is shorter than max_block_ms + delivery_timeout_ms = {need}: the flush \
@@ -260,7 +272,10 @@ fn requires_settle_time(spec: &RunSpec) -> Result<(), String> {
     Ok(())
 }
 
-fn conform_settle_time(spec: &mut RunSpec) {
+fn conform_resolve_bound(spec: &mut RunSpec) {
+    if !spec.producer.idempotence() {
+        spec.producer.max_in_flight_requests_per_connection = 1;
+    }
     let need = spec.producer.max_block_ms + spec.producer.delivery_timeout_ms();
     spec.settle_ms = spec.settle_ms.max(need);
 }
@@ -386,13 +401,14 @@ pub static PROPERTIES: &[Property] = &[
     },
     Property {
         name: "every_send_resolves",
-        claim: "every send gets exactly one outcome within max.block.ms + delivery.timeout.ms plus \
-                one sender pass, and pending = 0 after the flush",
+        claim: "idempotence on or max.in.flight.requests.per.connection = 1 => every send gets \
+                exactly one outcome within max.block.ms + delivery.timeout.ms plus one sender pass, \
+                and pending = 0 after the flush",
         reference: "TLA+ EventuallyWriteIsAcceptedOrRejected; reference 4.6, 10.3 P-deliveryBound",
         fault_kinds: ALL_FAULT_KINDS,
         down_budget: false,
-        requires: requires_settle_time,
-        conform: conform_settle_time,
+        requires: requires_resolve_bound,
+        conform: conform_resolve_bound,
         check: check_resolves,
         gate: |spec| {
             Some(format!(
