@@ -11,6 +11,7 @@ pub mod report;
 pub mod result;
 pub mod runner;
 pub mod scenario;
+pub mod shard;
 pub mod sim;
 
 pub use config::RunSpec;
