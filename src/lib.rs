@@ -12,6 +12,7 @@ pub mod result;
 pub mod runner;
 pub mod scenario;
 pub mod search;
+pub mod shard;
 pub mod sim;
 
 pub use config::RunSpec;

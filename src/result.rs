@@ -138,6 +138,24 @@ impl Measure {
             Measure::F(v) => v,
         }
     }
+    /// The value as results.csv holds it (floats to 3 decimals): summaries are computed from
+    /// these, so merging shards read back from CSV gives exactly the same summary.
+    pub fn rounded(self) -> Measure {
+        match self {
+            Measure::I(v) => Measure::I(v),
+            Measure::F(v) => Measure::F((v * 1000.0).round() / 1000.0),
+        }
+    }
+
+    /// Parse a rendered value back (an integer or a decimal).
+    pub fn parse(s: &str) -> Option<Measure> {
+        if s.contains('.') || s.contains('e') || s.contains("inf") || s.contains("NaN") {
+            s.parse::<f64>().ok().map(Measure::F)
+        } else {
+            s.parse::<u64>().ok().map(Measure::I)
+        }
+    }
+
     /// Deterministic text form (fixed 3 decimals for floats).
     pub fn render(self) -> String {
         match self {

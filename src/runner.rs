@@ -1,6 +1,7 @@
 //! Runs the points of a sweep, in parallel *between* runs (rayon), results in point order:
 //! the output does not depend on the number of jobs.
 
+use crate::report::Row;
 use crate::result::RunResult;
 use crate::scenario::RunPoint;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -49,4 +50,14 @@ pub fn run_points(points: &[RunPoint], jobs: usize, progress: bool) -> Vec<RunRe
     };
     bar.finish_and_clear();
     results
+}
+
+/// The results.csv row of a run: its parameters, seed and measures as the CSV holds them
+/// (floats rounded to 3 decimals, so summaries of merged shards match a single run exactly).
+pub fn row(point: &RunPoint, result: &RunResult) -> Row {
+    Row {
+        params: point.params.clone(),
+        seed: point.seed,
+        measures: result.measures().into_iter().map(|(k, v)| (k, v.rounded())).collect(),
+    }
 }
