@@ -84,9 +84,6 @@ fn no_acked_write_lost() {
 }
 
 #[test]
-#[ignore = "model bug: an idempotent batch queued for retry is renumbered under a bumped producer epoch \
-            while its first attempt was already appended (maybe_resolve ignores sequenced batches that \
-            are not on the wire), so the broker appends it twice; see idempotent_retry_is_not_renumbered"]
 fn idempotent_no_duplicates_in_order() {
     holds(
         "idempotent_no_duplicates_in_order",
@@ -133,10 +130,6 @@ fn leader_completeness() {
 }
 
 #[test]
-#[ignore = "model bug: the leader's pending ISR is never cleared (the controller stores the ISR in \
-            replica order, so an accepted expansion never equals it; a rejected one is answered with \
-            a state broker_apply_metadata skips), so brokers that leave the ISR are never re-added \
-            and the high watermark stalls; see accepted_isr_expansion_clears_the_pending_isr"]
 fn hw_monotonic() {
     holds("hw_monotonic", regressions!("hw_monotonic"), cases(DEFAULT_CASES));
 }
@@ -215,8 +208,8 @@ proptest! {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Known model bugs: the minimal counterexamples the searches found, replayed. Each is ignored
-// until the model is fixed; then it must pass (and its property test above be un-ignored).
+// Model bugs the searches found, fixed: their minimal counterexamples, replayed as regression
+// tests.
 // ---------------------------------------------------------------------------------------------
 
 /// Loads a counterexample scenario and checks `property` on its one run.
@@ -236,7 +229,6 @@ fn replay(property: &str, text: &str) -> Result<(), String> {
 /// `TransactionManager.maybeResolveSequences` waits until no batch of the partition is in
 /// `inflightBatchesBySequence`, which holds batches queued for retry too.
 #[test]
-#[ignore = "model bug: idempotent retry renumbered under a bumped epoch duplicates a record"]
 fn idempotent_retry_is_not_renumbered() {
     let text = r#"
 name = "idempotent-retry-renumbered"
@@ -274,7 +266,6 @@ broker = "b1"
 /// min.insync.replicas = 2: the HW never reaches the records b0 committed, and produce fails
 /// with NOT_ENOUGH_REPLICAS until the end of the run.
 #[test]
-#[ignore = "model bug: the leader's pending ISR is never cleared after a rejected AlterPartition"]
 fn rejected_isr_expansion_is_retried() {
     let text = r#"
 name = "rejected-isr-expansion"
@@ -310,7 +301,6 @@ groups = [["b0"], ["b1", "b2", "b3", "b4", "controller", "producer"]]
 /// in its maximal ISR, never asks to add it back, and with min.insync.replicas = 3 the high
 /// watermark of partition 1 stays below the records the old leader had committed.
 #[test]
-#[ignore = "model bug: the leader's pending ISR is never cleared when the controller reorders it"]
 fn accepted_isr_expansion_clears_the_pending_isr() {
     let text = r#"
 name = "accepted-isr-expansion"
@@ -349,7 +339,6 @@ partition = 0
 /// ISR [1] and the rejected expansions are never retried, so 7 acknowledged records stay above
 /// the final high watermark.
 #[test]
-#[ignore = "model bug: the leader's pending ISR is never cleared after a rejected AlterPartition"]
 fn no_acked_write_lost_after_isolation_then_crash() {
     let text = r#"
 name = "isolation-then-crash"
@@ -390,7 +379,6 @@ broker = "b2"
 /// leaderships) before it serves. Replicas end up disagreeing below their high watermarks and
 /// records appear out of order although max.in.flight.requests.per.connection = 1.
 #[test]
-#[ignore = "model bug: a restarted broker leads in its old leader epoch before re-registering"]
 fn restarted_broker_does_not_lead_in_its_old_epoch() {
     let text = r#"
 name = "restarted-broker-old-epoch"

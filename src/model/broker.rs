@@ -39,6 +39,8 @@ pub struct Replica {
     pub followers: Vec<FollowerState>,
     /// AlterPartition in flight: the proposed ISR, and until when we wait for it.
     pending_isr: Option<Vec<u32>>,
+    /// Partition epoch the AlterPartition was based on: any answer at or past it settles it.
+    pending_epoch: u32,
     pending_until: SimTime,
 }
 
@@ -94,6 +96,8 @@ pub struct Broker {
     /// Metadata cache: every partition's state as this broker last heard it.
     pub meta: Vec<Option<PartitionState>>,
     pub metadata_version: u64,
+    /// The controller acknowledged this incarnation's registration.
+    registered: bool,
     /// Generation of the producer's current connection.
     conn_gen: u64,
     /// Requests received on the current connection, not yet read (the socket is muted while
@@ -125,6 +129,7 @@ impl Broker {
                     epoch_start: 0,
                     followers: Vec::new(),
                     pending_isr: None,
+                    pending_epoch: 0,
                     pending_until: 0,
                 })
             })
@@ -138,6 +143,7 @@ impl Broker {
             replicas,
             meta: vec![None; spec.cluster.partitions as usize],
             metadata_version: 0,
+            registered: true,
             conn_gen: 0,
             conn_queue: VecDeque::new(),
             muted_gen: None,
@@ -260,7 +266,23 @@ impl World {
             Message::FetchResponse { id, partitions } => {
                 self.follower_handle_fetch_response(b, env.from as u32, id, partitions)
             }
-            Message::MetadataUpdate { version, partitions } => self.broker_apply_metadata(b, version, &partitions),
+            Message::MetadataUpdate {
+                version,
+                partitions,
+                registered,
+            } => {
+                let br = &mut self.brokers[b as usize];
+                if !br.registered {
+                    // A restarted broker takes no partition role before the controller has its
+                    // new registration (which fences the old one and moves leadership away);
+                    // KRaft brokers register at startup and start fenced.
+                    if registered != Some(br.incarnation) {
+                        return;
+                    }
+                    br.registered = true;
+                }
+                self.broker_apply_metadata(b, version, &partitions)
+            }
             _ => {}
         }
     }
@@ -720,6 +742,10 @@ impl World {
         f.last_fetch_time = now;
         f.leo = fp.fetch_offset.min(leo);
         let f_leo = f.leo;
+        if r.pending_isr.is_some() && now >= r.pending_until {
+            // Never answered (the controller unreachable): forget it; the change is retried.
+            r.pending_isr = None;
+        }
         let (hw, epoch_start) = (r.hw, r.epoch_start);
         let in_isr = br.maximal_isr(p).contains(&follower);
         // Partition.maybeExpandIsr: caught up to the HW and to the epoch start offset.
@@ -794,6 +820,7 @@ impl World {
             return;
         }
         r.pending_isr = Some(new_isr.clone());
+        r.pending_epoch = st.partition_epoch;
         r.pending_until = now + ms(5_000);
         let msg = Message::AlterPartition {
             broker: b,
@@ -863,6 +890,13 @@ impl World {
         for (p, st) in parts {
             let p = *p as usize;
             let br = &mut self.brokers[b as usize];
+            // The controller's answer to an AlterPartition (accepted: a newer state; rejected:
+            // the current one echoed) settles the pending ISR change either way.
+            if let Some(r) = br.replicas[p].as_mut() {
+                if r.pending_isr.is_some() && st.partition_epoch >= r.pending_epoch {
+                    r.pending_isr = None;
+                }
+            }
             if br.meta[p]
                 .as_ref()
                 .is_some_and(|k| k.partition_epoch >= st.partition_epoch && k.leader_epoch >= st.leader_epoch)
@@ -875,10 +909,8 @@ impl World {
             }
             let me = br.id;
             let r = br.replicas[p].as_mut().unwrap();
-            if let Some(pending) = &r.pending_isr {
-                if *pending == st.isr || st.leader != Some(me) {
-                    r.pending_isr = None;
-                }
+            if st.leader != Some(me) {
+                r.pending_isr = None;
             }
             if st.leader == Some(me) {
                 if !r.is_leader || r.leader_epoch != st.leader_epoch {
@@ -1232,6 +1264,7 @@ impl World {
             *m = None;
         }
         br.metadata_version = 0;
+        br.registered = false;
         for r in br.replicas.iter_mut().flatten() {
             r.is_leader = false;
             r.followers.clear();

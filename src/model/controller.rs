@@ -142,6 +142,7 @@ impl World {
             let msg = Message::MetadataUpdate {
                 version,
                 partitions: partitions.clone(),
+                registered: None,
             };
             let saved = self.now;
             self.now = at;
@@ -228,10 +229,12 @@ impl World {
                     self.unfence(broker);
                 }
                 if metadata_version < self.controller.version {
-                    // The broker is behind on the metadata log: send it everything.
+                    // The broker is behind on the metadata log (or just registered): send it
+                    // everything, and tell it its registration is done.
                     let msg = Message::MetadataUpdate {
                         version: self.controller.version,
                         partitions: self.controller.snapshot(),
+                        registered: Some(incarnation),
                     };
                     let from = self.controller_node();
                     self.send_message(from, World::broker_node(broker), 0, msg);
@@ -271,6 +274,7 @@ impl World {
                     let msg = Message::MetadataUpdate {
                         version: self.controller.version,
                         partitions: vec![(partition, self.controller.parts[p].clone())],
+                        registered: None,
                     };
                     let from = self.controller_node();
                     self.send_message(from, World::broker_node(broker), 0, msg);

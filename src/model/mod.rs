@@ -181,6 +181,8 @@ pub enum Message {
     MetadataUpdate {
         version: u64,
         partitions: Vec<(u32, PartitionState)>,
+        /// Set on the answer to a (re-)registration: the broker incarnation it registers.
+        registered: Option<u64>,
     },
 }
 

@@ -71,6 +71,10 @@ pub struct Sender {
     pub idempotent: bool,
     pub producer_id: u64,
     pub producer_epoch: u16,
+    /// The epoch each partition's sequences belong to (`TxnPartitionEntry.producerIdAndEpoch`):
+    /// after a bump, a partition moves to the new epoch only once its unfinished batches of the
+    /// old one are done, so their retries keep deduplicating.
+    partition_epoch: Vec<u16>,
     next_seq: Vec<i32>,
     last_acked_seq: Vec<i32>,
     /// Batches with a sequence of the current epoch, not yet completed, in sequence order.
@@ -116,6 +120,7 @@ impl Sender {
             idempotent: spec.producer.idempotence(),
             producer_id: 1000,
             producer_epoch: 0,
+            partition_epoch: vec![0; p],
             next_seq: vec![0; p],
             last_acked_seq: vec![-1; p],
             pending_seq: vec![VecDeque::new(); p],
@@ -312,7 +317,14 @@ impl World {
             let epoch = self.sender.leader_epochs[p];
             if self.sender.idempotent {
                 let b = &self.acc.batches[head as usize];
-                if b.seq < 0 || b.producer_epoch != self.sender.producer_epoch {
+                if b.seq < 0 || b.producer_epoch != self.sender.partition_epoch[p] {
+                    if self.sender.partition_epoch[p] != self.sender.producer_epoch {
+                        // TransactionManager.maybeUpdateProducerIdAndEpoch: the partition's
+                        // old-epoch batches are all done; its sequences restart at 0.
+                        self.sender.partition_epoch[p] = self.sender.producer_epoch;
+                        self.sender.next_seq[p] = 0;
+                        self.sender.last_acked_seq[p] = -1;
+                    }
                     // Sequence numbers are assigned at drain, not at append (reference 4.3).
                     let seq = self.sender.next_seq[p];
                     let count = b.count as i32;
@@ -339,14 +351,18 @@ impl World {
     /// `RecordAccumulator.shouldStopDrainBatchesForPartition` with idempotence.
     fn should_stop_drain(&self, p: usize, head: BatchId) -> bool {
         let b = &self.acc.batches[head as usize];
-        let current = b.seq >= 0 && b.producer_epoch == self.sender.producer_epoch;
-        if !current {
-            // A new batch (or one numbered under an older epoch) waits while the partition's
-            // sequence is unresolved or batches of an older epoch are still in flight.
+        let numbered = b.seq >= 0 && b.producer_epoch == self.sender.partition_epoch[p];
+        if !numbered {
+            // A new batch waits while the partition's sequence is unresolved, while batches of
+            // an older epoch are unfinished (their retries must keep their sequences), or while
+            // old-epoch requests are still in flight.
             let stale_in_flight = self.sender.in_flight_batches[p]
                 .iter()
                 .any(|&o| self.acc.batches[o as usize].producer_epoch != self.sender.producer_epoch);
-            return self.sender.unresolved[p].is_some() || stale_in_flight;
+            let moving = self.sender.partition_epoch[p] != self.sender.producer_epoch;
+            return self.sender.unresolved[p].is_some()
+                || stale_in_flight
+                || (moving && !self.sender.pending_seq[p].is_empty());
         }
         // A retried batch goes only when it is the first in-flight sequence.
         self.sender.pending_seq[p].front().is_some_and(|&f| f != head)
@@ -739,8 +755,8 @@ impl World {
             && b.seq == self.sender.last_acked_seq[p].wrapping_add(1)
         {
             // A real gap: the broker lost batches we had acknowledged. Bump the epoch and
-            // restart sequences (TransactionManager.bumpIdempotentProducerEpoch).
-            self.bump_producer_epoch();
+            // rewrite this partition's sequences (TransactionManager.bumpIdempotentProducerEpoch).
+            self.bump_producer_epoch(p);
         }
         if can_retry {
             let attempts = self.acc.batches[id as usize].attempts + 1;
@@ -781,7 +797,7 @@ impl World {
             )
         };
         let pu = p as usize;
-        if self.sender.idempotent && seq >= 0 && pepoch == self.sender.producer_epoch {
+        if self.sender.idempotent && seq >= 0 && pepoch == self.sender.partition_epoch[pu] {
             if let Some(pos) = self.sender.pending_seq[pu].iter().position(|&x| x == id) {
                 self.sender.pending_seq[pu].remove(pos);
             }
@@ -821,25 +837,37 @@ impl World {
         let Some(u) = self.sender.unresolved[p] else {
             return;
         };
-        if !self.sender.in_flight_batches[p].is_empty() {
+        // Resolve only once no batch with a sequence of this epoch is unfinished, including
+        // batches waiting to be retried (TransactionManager keeps them in
+        // inflightBatchesBySequence): a retry of a batch the broker already has must go out
+        // with its original sequence, to be recognised as a duplicate.
+        if !self.sender.in_flight_batches[p].is_empty() || !self.sender.pending_seq[p].is_empty() {
             return;
         }
         self.sender.unresolved[p] = None;
         if self.sender.last_acked_seq[p] < u {
-            self.bump_producer_epoch();
+            self.bump_producer_epoch(p);
         }
     }
 
-    /// Bump the idempotent producer's epoch locally and restart every partition's sequences
-    /// at 0; queued batches are renumbered at their next drain.
-    fn bump_producer_epoch(&mut self) {
-        self.sender.producer_epoch = self.sender.producer_epoch.wrapping_add(1);
-        for p in 0..self.sender.next_seq.len() {
-            self.sender.next_seq[p] = 0;
-            self.sender.last_acked_seq[p] = -1;
-            self.sender.pending_seq[p].clear();
-            self.sender.unresolved[p] = None;
+    /// Bump the idempotent producer's epoch locally (KIP-360) and restart the sequences of the
+    /// partition that needed it at 0, renumbering its unfinished batches in order
+    /// (`startSequencesAtBeginning`); other partitions move to the new epoch when their own
+    /// unfinished batches are done.
+    fn bump_producer_epoch(&mut self, p: usize) {
+        let epoch = self.sender.producer_epoch.wrapping_add(1);
+        self.sender.producer_epoch = epoch;
+        self.sender.partition_epoch[p] = epoch;
+        let mut seq = 0i32;
+        for &id in &self.sender.pending_seq[p] {
+            let b = &mut self.acc.batches[id as usize];
+            b.seq = seq;
+            b.producer_epoch = epoch;
+            seq = seq.wrapping_add(b.count as i32);
         }
+        self.sender.next_seq[p] = seq;
+        self.sender.last_acked_seq[p] = -1;
+        self.sender.unresolved[p] = None;
     }
 
     /// `RecordAccumulator.expiredBatches` and `Sender.getExpiredInflightBatches`:
