@@ -45,6 +45,23 @@ enum Command {
         /// No charts (CSV only).
         #[arg(long)]
         no_charts: bool,
+        /// Run only the I-th of N contiguous slices of the sweep (0-based), e.g. `--shard 2/8`;
+        /// combine the shards' output directories with `prodsim merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+    },
+    /// Combine the output directories of `run --shard I/N` into the results.csv and summary.csv
+    /// a single run writes (and, given the scenario, its charts and expectation verdicts).
+    Merge {
+        /// Shard output directories (each holds results.csv and shard.txt).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory: writes DIR/<name>/.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        /// The scenario file: evaluate its [[expect]] gates and draw its charts.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
     },
     /// Comparison chart of columns across results/summary CSV files.
     Plot {
@@ -146,7 +163,9 @@ fn main() -> ExitCode {
             sets,
             stats,
             no_charts,
-        } => cmd_run(&scenarios, &out, jobs, &sets, stats, !no_charts),
+            shard,
+        } => cmd_run(&scenarios, &out, jobs, &sets, stats, !no_charts, shard.as_deref()),
+        Command::Merge { dirs, out, scenario } => cmd_merge(&dirs, &out, scenario.as_deref()),
         Command::Plot {
             csvs,
             x,
@@ -208,6 +227,7 @@ fn load(path: &Path, sets: &[String]) -> Result<(Scenario, Vec<RunPoint>), Failu
     Ok((sc, points))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn cmd_run(
     paths: &[PathBuf],
     out: &Path,
@@ -215,14 +235,26 @@ fn cmd_run(
     sets: &[String],
     stats: bool,
     charts: bool,
+    shard: Option<&str>,
 ) -> Result<u8, Failure> {
+    let shard = shard
+        .map(prodsim::shard::Shard::parse)
+        .transpose()
+        .map_err(|m| Failure {
+            code: 2,
+            message: format!("error: {m}"),
+        })?;
     // Validate every scenario before running anything: bad input writes nothing.
     let mut loaded = Vec::new();
     for p in paths {
         loaded.push(load(p, sets)?);
     }
     let mut exit = 0u8;
-    for (sc, points) in loaded {
+    for (sc, all_points) in loaded {
+        let points: Vec<RunPoint> = match shard {
+            Some(s) => all_points[s.range(all_points.len())].to_vec(),
+            None => all_points.clone(),
+        };
         let started = Instant::now();
         let results = prodsim::runner::run_points(&points, jobs, true);
         let wall = started.elapsed().as_secs_f64();
@@ -243,46 +275,100 @@ fn cmd_run(
         let rows: Vec<Row> = points
             .iter()
             .zip(&results)
-            .map(|(p, r)| Row {
-                params: p.params.clone(),
-                seed: p.seed,
-                measures: r.measures(),
-            })
+            .map(|(p, r)| prodsim::runner::row(p, r))
             .collect();
         let dir = out.join(&sc.name);
-        write_report(&sc, &points, &results, &rows, &dir, charts)?;
+        let marker = shard.map(|s| s.marker(&sc.name, all_points.len()));
+        write_report(&sc, &points, &results, &rows, &dir, charts, marker.as_deref())?;
         println!("{} ({} runs) -> {}", sc.name, points.len(), dir.display());
         let summary = report::summarize(&rows);
         let mut stdout = std::io::stdout();
         report::print_table(&summary, &mut stdout).map_err(|e| io_failure(e.to_string()))?;
-        if !sc.expects.is_empty() {
-            let erows: Vec<prodsim::expect::Row> = points
-                .iter()
-                .zip(&results)
-                .map(|(p, r)| (p.params_with_seed(), r.measures()))
-                .collect();
-            let verdicts = prodsim::expect::evaluate(&sc.expects, &erows);
-            println!("\nexpectations:");
-            for v in &verdicts {
+        if let Some(s) = shard {
+            if !sc.expects.is_empty() {
                 println!(
-                    "  [{}] {} ({} runs): {}",
-                    if v.passed { "PASS" } else { "FAIL" },
-                    v.expect_name,
-                    v.matched_runs,
-                    v.detail
+                    "\nshard {}/{}: expectations are evaluated on the merged results \
+                     (prodsim merge DIRS... --scenario {})",
+                    s.index,
+                    s.count,
+                    sc.path.display()
                 );
             }
-            if verdicts.iter().any(|v| !v.passed) {
-                exit = 3;
-            }
+        } else if !print_verdicts(&sc, &rows) {
+            exit = 3;
         }
         let _ = stdout.flush();
     }
     Ok(exit)
 }
 
+/// Evaluate and print the scenario's `[[expect]]` gates; false when one fails.
+fn print_verdicts(sc: &Scenario, rows: &[Row]) -> bool {
+    if sc.expects.is_empty() {
+        return true;
+    }
+    let erows: Vec<prodsim::expect::Row> = rows
+        .iter()
+        .map(|r| {
+            let mut params = r.params.clone();
+            params.push(("seed".into(), r.seed.to_string()));
+            (params, r.measures.clone())
+        })
+        .collect();
+    let verdicts = prodsim::expect::evaluate(&sc.expects, &erows);
+    println!("\nexpectations:");
+    for v in &verdicts {
+        println!(
+            "  [{}] {} ({} runs): {}",
+            if v.passed { "PASS" } else { "FAIL" },
+            v.expect_name,
+            v.matched_runs,
+            v.detail
+        );
+    }
+    verdicts.iter().all(|v| v.passed)
+}
+
+fn cmd_merge(dirs: &[PathBuf], out: &Path, scenario: Option<&Path>) -> Result<u8, Failure> {
+    let bad = |m: String| Failure {
+        code: 2,
+        message: format!("error: {m}"),
+    };
+    let (name, rows) = prodsim::shard::merge_shards(dirs).map_err(bad)?;
+    let dir = out.join(&name);
+    prodsim::shard::write_merged(&dir, &rows).map_err(io_failure)?;
+    println!(
+        "{name} ({} runs, {} shards) -> {}",
+        rows.len(),
+        dirs.len(),
+        dir.display()
+    );
+    let mut stdout = std::io::stdout();
+    report::print_table(&report::summarize(&rows), &mut stdout).map_err(|e| io_failure(e.to_string()))?;
+    let mut exit = 0;
+    if let Some(path) = scenario {
+        let sc = Scenario::load(path)?;
+        if sc.name != name {
+            return Err(bad(format!(
+                "{}: scenario `{}`, but the shards are of `{name}`",
+                path.display(),
+                sc.name
+            )));
+        }
+        let table = CsvTable::from_rows(&rows);
+        let specs = chart_specs(&sc, &table);
+        let files = report::draw_charts(&dir, &specs, &table).map_err(io_failure)?;
+        report::write_index_html(&dir, &sc.name, &files).map_err(io_failure)?;
+        if !print_verdicts(&sc, &rows) {
+            exit = 3;
+        }
+    }
+    Ok(exit)
+}
+
 /// Write the report into a fresh temporary directory, then move it into place, so a failed
 /// run never leaves a half-written report that looks whole.
+#[allow(clippy::too_many_arguments)]
 fn write_report(
     sc: &Scenario,
     points: &[RunPoint],
@@ -290,6 +376,7 @@ fn write_report(
     rows: &[Row],
     dir: &Path,
     charts: bool,
+    shard_marker: Option<&str>,
 ) -> Result<(), Failure> {
     let parent = dir.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| io_failure(format!("{}: {e}", parent.display())))?;
@@ -299,43 +386,19 @@ fn write_report(
     report::write_results(&tmp.join("results.csv"), rows).map_err(io_failure)?;
     let summary = report::summarize(rows);
     report::write_summary(&tmp.join("summary.csv"), &summary).map_err(io_failure)?;
+    if let Some(m) = shard_marker {
+        std::fs::write(tmp.join("shard.txt"), m).map_err(|e| io_failure(format!("{}: {e}", tmp.display())))?;
+    }
     let mut files = Vec::new();
     if charts {
         let table = CsvTable::from_rows(rows);
-        let specs: Vec<ChartSpec> = if sc.plots.is_empty() {
-            report::default_charts(&table)
-        } else {
-            let columns = &table.headers;
-            sc.plots
-                .iter()
-                .filter(|p| {
-                    [&p.x, &p.y]
-                        .into_iter()
-                        .chain(&p.series)
-                        .chain(&p.per)
-                        .all(|c| columns.contains(c))
-                })
-                .map(|p| ChartSpec {
-                    x: p.x.clone(),
-                    y: p.y.clone(),
-                    series: p.series.clone(),
-                    per: p.per.clone(),
-                    log_x: p.log_x,
-                    log_y: p.log_y,
-                    title: p.title.clone(),
-                    kind: match p.kind {
-                        PlotKind::Line => ChartKind::Line,
-                        PlotKind::Bar => ChartKind::Bar,
-                    },
-                })
-                .collect()
-        };
+        let specs = chart_specs(sc, &table);
         files.extend(report::draw_charts(&tmp, &specs, &table).map_err(io_failure)?);
         // A timeline of the first run that had faults (or of the first run).
         if let Some(i) = results
             .iter()
             .position(|r| !r.faults.is_empty())
-            .or(if results.is_empty() { None } else { Some(0) })
+            .or((!results.is_empty()).then_some(0))
         {
             let title = format!("{}: {}", sc.name, points[i].label());
             files.extend(
@@ -348,6 +411,37 @@ fn write_report(
     let _ = std::fs::remove_dir_all(dir);
     std::fs::rename(&tmp, dir).map_err(|e| io_failure(format!("{}: {e}", dir.display())))?;
     Ok(())
+}
+
+/// The scenario's `[[plots]]` (those whose columns exist), or the default charts.
+fn chart_specs(sc: &Scenario, table: &CsvTable) -> Vec<ChartSpec> {
+    if sc.plots.is_empty() {
+        return report::default_charts(table);
+    }
+    let columns = &table.headers;
+    sc.plots
+        .iter()
+        .filter(|p| {
+            [&p.x, &p.y]
+                .into_iter()
+                .chain(&p.series)
+                .chain(&p.per)
+                .all(|c| columns.contains(c))
+        })
+        .map(|p| ChartSpec {
+            x: p.x.clone(),
+            y: p.y.clone(),
+            series: p.series.clone(),
+            per: p.per.clone(),
+            log_x: p.log_x,
+            log_y: p.log_y,
+            title: p.title.clone(),
+            kind: match p.kind {
+                PlotKind::Line => ChartKind::Line,
+                PlotKind::Bar => ChartKind::Bar,
+            },
+        })
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]
