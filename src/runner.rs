@@ -25,6 +25,7 @@ pub fn run_points(points: &[RunPoint], jobs: usize, progress: bool) -> Vec<RunRe
     let work = || -> Vec<RunResult> {
         points
             .par_iter()
+            .with_max_len(1)
             .map(|p| {
                 let r = crate::run(&p.spec);
                 bar.inc(1);
