@@ -394,12 +394,21 @@ fn write_report(
         let table = CsvTable::from_rows(rows);
         let specs = chart_specs(sc, &table);
         files.extend(report::draw_charts(&tmp, &specs, &table).map_err(io_failure)?);
-        // A timeline of the first run that had faults (or of the first run).
-        if let Some(i) = results
-            .iter()
-            .position(|r| !r.faults.is_empty())
-            .or((!results.is_empty()).then_some(0))
-        {
+        // A timeline of the run that suffered most: the highest p99 latency among runs with
+        // faults (or among all runs); the first such run on ties.
+        let pool: Vec<usize> = {
+            let faulted: Vec<usize> = (0..results.len()).filter(|&i| !results[i].faults.is_empty()).collect();
+            if faulted.is_empty() {
+                (0..results.len()).collect()
+            } else {
+                faulted
+            }
+        };
+        let pick = pool.iter().copied().fold(None, |best: Option<usize>, i| match best {
+            Some(b) if results[b].latency_p99_ms >= results[i].latency_p99_ms => Some(b),
+            _ => Some(i),
+        });
+        if let Some(i) = pick {
             let title = format!("{}: {}", sc.name, points[i].label());
             files.extend(
                 report::draw_timeline(&tmp, "timeline", &title, &results[i].timeline, &results[i].faults)
