@@ -5,7 +5,10 @@ use std::path::Path;
 use std::process::Command;
 
 fn prodsim(args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_prodsim")).args(args).output().expect("run prodsim");
+    let out = Command::new(env!("CARGO_BIN_EXE_prodsim"))
+        .args(args)
+        .output()
+        .expect("run prodsim");
     assert!(
         out.status.success(),
         "prodsim {args:?} failed: {}{}",
@@ -34,7 +37,11 @@ fn merged_shards_equal_one_run() {
         args.extend(common);
         prodsim(&args);
     }
-    let inputs: Vec<String> = shard_dirs.iter().rev().map(|d| format!("{d}/leader-failover")).collect();
+    let inputs: Vec<String> = shard_dirs
+        .iter()
+        .rev()
+        .map(|d| format!("{d}/leader-failover"))
+        .collect();
     let merged = t("merged");
     let mut args = vec!["merge", "--out", &merged];
     args.extend(inputs.iter().map(String::as_str));
