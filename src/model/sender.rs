@@ -54,6 +54,7 @@ pub struct Sender {
     pub in_flight: Vec<VecDeque<InFlightRequest>>,
     request_timers: Vec<Timer>,
     drain_index: Vec<usize>,
+    ready_scratch: Vec<bool>,
     /// Producer metadata: leader and leader epoch per partition.
     pub leaders: Vec<Option<u32>>,
     pub leader_epochs: Vec<u32>,
@@ -107,6 +108,7 @@ impl Sender {
             in_flight: vec![VecDeque::new(); b],
             request_timers: vec![Timer::default(); b],
             drain_index: vec![0; b],
+            ready_scratch: Vec::new(),
             leaders: vec![None; p],
             leader_epochs: vec![0; p],
             has_leader: vec![false; p],
@@ -216,7 +218,10 @@ impl World {
         let linger = ms(self.spec.producer.linger_ms);
         let exhausted = self.acc.memory_waiters > 0 || self.sender.flushing;
         let brokers = self.brokers.len();
-        let mut ready = vec![false; brokers];
+        // scratch buffer reused across passes (no allocation per pass)
+        let mut ready = std::mem::take(&mut self.sender.ready_scratch);
+        ready.clear();
+        ready.resize(brokers, false);
         // RecordAccumulator.ready
         for p in 0..self.acc.deques.len() {
             let Some(&head) = self.acc.deques[p].front() else {
@@ -243,7 +248,7 @@ impl World {
             }
         }
         let mut sent_any = false;
-        for (node, is_ready) in ready.iter().enumerate() {
+        for (node, &is_ready) in ready.iter().enumerate() {
             if !is_ready {
                 continue;
             }
@@ -271,6 +276,7 @@ impl World {
         if self.sender.metadata_needed {
             self.request_metadata();
         }
+        self.sender.ready_scratch = ready;
         if next_wake != SimTime::MAX {
             self.sender_schedule(next_wake);
         }
@@ -287,18 +293,18 @@ impl World {
 
     /// `RecordAccumulator.drainBatchesForOneNode`: one batch per partition, rotating start.
     fn drain_node(&mut self, node: usize) -> Vec<BatchId> {
-        let parts = self.sender.node_partitions[node].clone();
-        if parts.is_empty() {
+        let n_parts = self.sender.node_partitions[node].len();
+        if n_parts == 0 {
             return Vec::new();
         }
-        let start = self.sender.drain_index[node] % parts.len();
-        self.sender.drain_index[node] = (start + 1) % parts.len();
+        let start = self.sender.drain_index[node] % n_parts;
+        self.sender.drain_index[node] = (start + 1) % n_parts;
         let max_request = self.spec.producer.max_request_size as u64;
         let order_guaranteed = self.spec.producer.max_in_flight_requests_per_connection == 1;
         let mut size = 0u64;
         let mut out = Vec::new();
-        for i in 0..parts.len() {
-            let p = parts[(start + i) % parts.len()] as usize;
+        for i in 0..n_parts {
+            let p = self.sender.node_partitions[node][(start + i) % n_parts] as usize;
             let Some(&head) = self.acc.deques[p].front() else {
                 continue;
             };
