@@ -5,7 +5,7 @@
 
 use clap::{Parser, Subcommand};
 use prodsim::report::{self, ChartKind, ChartSpec, CsvTable, Row};
-use prodsim::scenario::{PlotKind, RunPoint, Scenario, ScenarioError};
+use prodsim::scenario::{RunPoint, Scenario, ScenarioError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -437,19 +437,7 @@ fn chart_specs(sc: &Scenario, table: &CsvTable) -> Vec<ChartSpec> {
                 .chain(&p.per)
                 .all(|c| columns.contains(c))
         })
-        .map(|p| ChartSpec {
-            x: p.x.clone(),
-            y: p.y.clone(),
-            series: p.series.clone(),
-            per: p.per.clone(),
-            log_x: p.log_x,
-            log_y: p.log_y,
-            title: p.title.clone(),
-            kind: match p.kind {
-                PlotKind::Line => ChartKind::Line,
-                PlotKind::Bar => ChartKind::Bar,
-            },
-        })
+        .cloned()
         .collect()
 }
 

@@ -15,51 +15,8 @@ use std::path::{Path, PathBuf};
 /// Width and height of every chart, pixels (SVG user units and PNG pixels alike).
 pub const CHART_SIZE_PX: (u32, u32) = (1024, 640);
 
-/// How a chart draws its series.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ChartKind {
-    /// One line per series, a marker per point.
-    #[default]
-    Line,
-    /// Grouped bars: one group per x category, one bar per series.
-    Bar,
-}
-
-impl ChartKind {
-    pub fn parse(s: &str) -> Option<ChartKind> {
-        match s {
-            "line" => Some(ChartKind::Line),
-            "bar" => Some(ChartKind::Bar),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChartKind::Line => "line",
-            ChartKind::Bar => "bar",
-        }
-    }
-}
-
-/// What to draw: column names of the table, and presentation options.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ChartSpec {
-    /// Column on the x axis.
-    pub x: String,
-    /// Column on the y axis (numeric); averaged over rows sharing x, series and per values.
-    pub y: String,
-    /// Column whose values make one line (or bar) each.
-    pub series: Option<String>,
-    /// Column whose values make one chart each.
-    pub per: Option<String>,
-    /// Logarithmic x axis (numeric x only, all values > 0; linear otherwise).
-    pub log_x: bool,
-    /// Logarithmic y axis (all values > 0; linear otherwise).
-    pub log_y: bool,
-    /// Title; default "<y> vs <x>". The per value is appended.
-    pub title: Option<String>,
-    pub kind: ChartKind,
-}
+/// Chart type and chart description: the scenario's `[[plots]]` types, drawn as they are.
+pub use crate::scenario::{PlotKind as ChartKind, PlotSpec as ChartSpec};
 
 impl ChartSpec {
     /// A line chart of `y` against `x` with no series, per, log axes or title.

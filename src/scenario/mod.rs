@@ -122,17 +122,23 @@ impl PlotKind {
     }
 }
 
-/// A `[[plots]]` entry: a chart of column `y` against column `x`.
-#[derive(Clone, Debug, PartialEq)]
+/// A `[[plots]]` entry: a chart of column `y` against column `x` (the report layer draws it as
+/// its `ChartSpec`, the same type).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PlotSpec {
+    /// Column on the x axis.
     pub x: String,
+    /// Column on the y axis (numeric); averaged over rows sharing x, series and per values.
     pub y: String,
     /// One line (or bar group) per distinct value of this column.
     pub series: Option<String>,
     /// One chart per distinct value of this column.
     pub per: Option<String>,
+    /// Logarithmic x axis (numeric x only, all values > 0; linear otherwise).
     pub log_x: bool,
+    /// Logarithmic y axis (all values > 0; linear otherwise).
     pub log_y: bool,
+    /// Title; default "<y> vs <x>". The per value is appended.
     pub title: Option<String>,
     pub kind: PlotKind,
 }
