@@ -135,8 +135,8 @@ impl World {
                 self.schedule(start, Event::AppWake { thread: t });
             }
         } else {
-            let first = self.app.draw_interval() * 0.0;
-            self.app.next_at = first;
+            // The first open-loop send() happens at t = 0.
+            self.app.next_at = 0.0;
         }
     }
 
