@@ -643,7 +643,7 @@ impl World {
             return;
         };
         let f = br.parked.remove(pos);
-        let (data, _) = self.read_fetch(b, f.follower, &f.partitions, false);
+        let (data, _) = self.read_fetch(b, &f.partitions, false);
         self.send_fetch_response(b, f.follower, f.fetch_id, data);
     }
 
@@ -693,7 +693,7 @@ impl World {
         for fp in &partitions {
             self.update_follower_state(b, follower, fp);
         }
-        let (data, respond_now) = self.read_fetch(b, follower, &partitions, true);
+        let (data, respond_now) = self.read_fetch(b, &partitions, true);
         if respond_now {
             self.send_fetch_response(b, follower, fetch_id, data);
         } else {
@@ -759,13 +759,7 @@ impl World {
 
     /// Build the fetch response data; the bool says whether to answer now (data, error,
     /// divergence) or park the fetch (`replica.fetch.min.bytes` not reached).
-    fn read_fetch(
-        &mut self,
-        b: u32,
-        _follower: u32,
-        partitions: &[FetchPartition],
-        first: bool,
-    ) -> (Vec<FetchPartitionData>, bool) {
+    fn read_fetch(&mut self, b: u32, partitions: &[FetchPartition], first: bool) -> (Vec<FetchPartitionData>, bool) {
         let max_bytes = self.spec.cluster.replica_fetch_max_bytes as u64;
         let br = &self.brokers[b as usize];
         let mut out = Vec::with_capacity(partitions.len());

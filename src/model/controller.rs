@@ -72,7 +72,7 @@ impl Controller {
             .collect()
     }
 
-    pub fn note_heartbeat(&mut self, b: u32, _now: SimTime) -> u64 {
+    pub fn note_heartbeat(&mut self, b: u32) -> u64 {
         self.hb_seen[b as usize] += 1;
         self.hb_seen[b as usize]
     }
@@ -222,7 +222,7 @@ impl World {
                     self.controller.incarnation[bi] = incarnation;
                     self.fence(broker);
                 }
-                let seen = self.controller.note_heartbeat(broker, self.now);
+                let seen = self.controller.note_heartbeat(broker);
                 let at = self.now + self.controller.session_timeout;
                 self.schedule(at, Event::SessionCheck { broker, seen });
                 if self.controller.fenced[bi] {

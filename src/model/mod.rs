@@ -400,7 +400,7 @@ impl World {
             self.broker_apply_metadata(b, version, &initial);
             self.broker_start_timers(b);
             // Registered at t = 0: the session runs from now.
-            let seen = self.controller.note_heartbeat(b, 0);
+            let seen = self.controller.note_heartbeat(b);
             self.schedule(
                 ms(self.spec.cluster.broker_session_timeout_ms),
                 Event::SessionCheck { broker: b, seen },

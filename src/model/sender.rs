@@ -469,7 +469,7 @@ impl World {
     pub(super) fn acks_zero_written(&mut self, node: u32, request: u64) {
         if let Some(req) = self.take_request(node, request) {
             for b in req.batches {
-                self.complete_batch(b, ErrorCode::None, None, None);
+                self.complete_batch(b, ErrorCode::None);
             }
             self.sender_schedule(self.now);
         }
@@ -552,7 +552,7 @@ impl World {
                         self.trace_line(line);
                     }
                 }
-                self.complete_batch(b, error, None, None);
+                self.complete_batch(b, error);
             }
         }
         self.sender.metadata_needed = true;
@@ -669,7 +669,7 @@ impl World {
             );
             self.trace_line(line);
         }
-        self.complete_batch(r.batch, r.error, Some(r.base_offset), None);
+        self.complete_batch(r.batch, r.error);
     }
 
     fn request_metadata(&mut self) {
@@ -716,7 +716,7 @@ impl World {
     }
 
     /// `Sender.completeBatch` / `canRetry` / `failBatch`.
-    fn complete_batch(&mut self, id: BatchId, error: ErrorCode, _base_offset: Option<u64>, _hint: Option<()>) {
+    fn complete_batch(&mut self, id: BatchId, error: ErrorCode) {
         let p = self.acc.batches[id as usize].partition as usize;
         let was_in_flight = self.acc.batches[id as usize].in_flight;
         self.acc.batches[id as usize].in_flight = false;
