@@ -296,7 +296,7 @@ impl World {
         let Some(req) = br.conn_queue.pop_front() else { return };
         let bytes: u64 = req.batches.iter().map(|x| x.bytes as u64).sum();
         let acks_zero = req.acks == Acks::Zero;
-        let wire = Message::Produce(req.clone()).wire_bytes();
+        let wire = req.wire_bytes();
         let gen = br.conn_gen;
         br.muted_gen = Some(gen);
         br.in_service.push_back((gen, req));

@@ -113,6 +113,13 @@ pub struct ProduceRequest {
     pub batches: Vec<ProduceBatch>,
 }
 
+impl ProduceRequest {
+    /// Approximate size on the wire: header plus per-partition framing and the batches.
+    pub fn wire_bytes(&self) -> u64 {
+        60 + self.batches.iter().map(|b| 30 + b.bytes as u64).sum::<u64>()
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct PartitionResponse {
     pub batch: u32,
@@ -190,7 +197,7 @@ impl Message {
     /// Approximate size on the wire in bytes.
     pub fn wire_bytes(&self) -> u64 {
         match self {
-            Message::Produce(r) => 60 + r.batches.iter().map(|b| 30 + b.bytes as u64).sum::<u64>(),
+            Message::Produce(r) => r.wire_bytes(),
             Message::ProduceResponse { responses, .. } => 20 + 40 * responses.len() as u64,
             Message::MetadataRequest { .. } => 40,
             Message::MetadataResponse { partitions, .. } => 60 + 30 * partitions.len() as u64,
