@@ -442,6 +442,9 @@ impl Default for RunSpec {
     }
 }
 
+/// Most key bytes a workload may define in all (`workload.keys` x `workload.key_bytes`).
+pub const MAX_KEY_BYTES_TOTAL: u64 = 1 << 30;
+
 impl RunSpec {
     /// Cross-field checks, Kafka's own where Kafka has them. Returns `(key, message)`.
     pub fn validate(&self) -> Result<(), (String, String)> {
@@ -506,6 +509,16 @@ impl RunSpec {
                     w.keys,
                     w.key_bytes,
                     10u64.pow(w.key_bytes)
+                ),
+            );
+        }
+        if w.keys as u64 * w.key_bytes as u64 > MAX_KEY_BYTES_TOTAL {
+            return err(
+                "workload.keys",
+                format!(
+                    "keys x key_bytes = {} x {} exceeds {MAX_KEY_BYTES_TOTAL} bytes (every key is built and \
+                     hashed once before the run); use fewer or shorter keys",
+                    w.keys, w.key_bytes
                 ),
             );
         }

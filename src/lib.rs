@@ -7,6 +7,7 @@ pub mod check;
 pub mod config;
 pub mod expect;
 pub mod model;
+pub mod outdir;
 pub mod report;
 pub mod result;
 pub mod runner;
@@ -14,6 +15,7 @@ pub mod scenario;
 pub mod search;
 pub mod shard;
 pub mod sim;
+pub mod term;
 
 pub use config::RunSpec;
 pub use result::RunResult;
@@ -21,6 +23,14 @@ pub use result::RunResult;
 /// Simulate one run and classify every record. Deterministic in `spec` (seed included).
 pub fn run(spec: &RunSpec) -> RunResult {
     explain(spec, None).0
+}
+
+/// [`run`], publishing the simulated time (ns) to `progress` as the run goes.
+pub fn run_with_progress(spec: &RunSpec, progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>) -> RunResult {
+    let out = model::simulate_with_progress(spec, None, progress);
+    let mut result = out.result;
+    result.delivery = check::classify(&out.outcomes, &out.sent, out.rejected, &out.logs);
+    result
 }
 
 /// Simulate one run tracing the life of record `(partition, sequence)`; returns the result and

@@ -3,13 +3,22 @@
 //! Exit codes: 0 success, 1 I/O or internal error, 2 bad input (scenario, key, value,
 //! combination), 3 an `[[expect]]` gate failed (or a search found a counterexample).
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use prodsim::outdir::{sanitize_for_terminal, OutDir};
 use prodsim::report::{self, ChartKind, ChartSpec, CsvTable, Row};
+use prodsim::runner::RunProgress;
 use prodsim::scenario::{RunPoint, Scenario, ScenarioError};
-use std::io::Write;
+use prodsim::{errln, out, outln};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Most faults `search --max-faults` may draw per case.
+const MAX_SEARCH_FAULTS: usize = 64;
+/// Simulated records per second of wall time and core, for the estimate printed before a long
+/// job (the slowest shipped benchmark runs at ~2 M/s, the others at 10-50 M/s).
+const ESTIMATE_RECORDS_PER_S: f64 = 5e6;
 
 #[derive(Parser)]
 #[command(
@@ -25,31 +34,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run scenario files: results.csv, summary.csv and charts under DIR/<name>/.
-    Run {
-        /// Scenario files (TOML).
-        #[arg(required = true)]
-        scenarios: Vec<PathBuf>,
-        /// Output directory.
-        #[arg(long, default_value = "reports")]
-        out: PathBuf,
-        /// Parallel runs (0 = one per core). Results do not depend on it.
-        #[arg(long, default_value_t = 0)]
-        jobs: usize,
-        /// Override a key: `section.key=value` or a top-level key (`duration_ms=20000`); a list
-        /// value (`producer.acks=[1,all]`) sweeps it.
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
-        /// Print simulated records, events and wall time to stderr.
-        #[arg(long)]
-        stats: bool,
-        /// No charts (CSV only).
-        #[arg(long)]
-        no_charts: bool,
-        /// Run only the I-th of N contiguous slices of the sweep (0-based), e.g. `--shard 2/8`;
-        /// combine the shards' output directories with `prodsim merge`.
-        #[arg(long, value_name = "I/N")]
-        shard: Option<String>,
-    },
+    Run(RunArgs),
     /// Combine the output directories of `run --shard I/N` into the results.csv and summary.csv
     /// a single run writes (and, given the scenario, its charts and expectation verdicts).
     Merge {
@@ -62,6 +47,10 @@ enum Command {
         /// The scenario file: evaluate its [[expect]] gates and draw its charts.
         #[arg(long)]
         scenario: Option<PathBuf>,
+        /// The `--set` options the shards were run with (checked against the shards' sweep
+        /// digest when --scenario is given).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
     },
     /// Comparison chart of columns across results/summary CSV files.
     Plot {
@@ -131,6 +120,34 @@ enum Command {
     },
 }
 
+/// `prodsim run`'s options.
+#[derive(Args)]
+struct RunArgs {
+    /// Scenario files (TOML).
+    #[arg(required = true)]
+    scenarios: Vec<PathBuf>,
+    /// Output directory: each scenario's report goes to DIR/<name>/.
+    #[arg(long, default_value = "reports")]
+    out: PathBuf,
+    /// Parallel runs (0 = one per core, at most 1024). Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    jobs: usize,
+    /// Override a key: `section.key=value` or a top-level key (`duration_ms=20000`); a list
+    /// value (`'producer.acks=["1","all"]'`) sweeps it.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Print simulated records, events and wall time to stderr.
+    #[arg(long)]
+    stats: bool,
+    /// No charts (CSV only).
+    #[arg(long)]
+    no_charts: bool,
+    /// Run only the I-th of N contiguous slices of the sweep (0-based), e.g. `--shard 2/8`;
+    /// combine the shards' output directories with `prodsim merge`.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+}
+
 /// An error with its exit code.
 struct Failure {
     code: u8,
@@ -156,16 +173,13 @@ fn io_failure(message: String) -> Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run {
-            scenarios,
+        Command::Run(args) => cmd_run(&args),
+        Command::Merge {
+            dirs,
             out,
-            jobs,
+            scenario,
             sets,
-            stats,
-            no_charts,
-            shard,
-        } => cmd_run(&scenarios, &out, jobs, &sets, stats, !no_charts, shard.as_deref()),
-        Command::Merge { dirs, out, scenario } => cmd_merge(&dirs, &out, scenario.as_deref()),
+        } => cmd_merge(&dirs, &out, scenario.as_deref(), &sets),
         Command::Plot {
             csvs,
             x,
@@ -183,7 +197,7 @@ fn main() -> ExitCode {
             record,
         } => cmd_explain(&scenario, seed, &sets, record.as_deref()),
         Command::Keys => {
-            print!("{}", prodsim::scenario::reference_markdown());
+            out!("{}", prodsim::scenario::reference_markdown());
             Ok(0)
         }
         Command::Search {
@@ -211,7 +225,8 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
-            eprintln!("{}", f.message);
+            // Messages quote user input (keys, values, names): no raw control characters.
+            errln!("{}", sanitize_for_terminal(&f.message));
             ExitCode::from(f.code)
         }
     }
@@ -227,41 +242,66 @@ fn load(path: &Path, sets: &[String]) -> Result<(Scenario, Vec<RunPoint>), Failu
     Ok((sc, points))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn cmd_run(
-    paths: &[PathBuf],
-    out: &Path,
-    jobs: usize,
-    sets: &[String],
-    stats: bool,
-    charts: bool,
-    shard: Option<&str>,
-) -> Result<u8, Failure> {
-    let shard = shard
+fn bad_input(message: String) -> Failure {
+    Failure {
+        code: 2,
+        message: format!("error: {message}"),
+    }
+}
+
+fn cmd_run(args: &RunArgs) -> Result<u8, Failure> {
+    if args.jobs > prodsim::runner::MAX_JOBS {
+        return Err(bad_input(format!(
+            "--jobs must be from 0 (one per core) to {}, got {}",
+            prodsim::runner::MAX_JOBS,
+            args.jobs
+        )));
+    }
+    let shard = args
+        .shard
+        .as_deref()
         .map(prodsim::shard::Shard::parse)
         .transpose()
-        .map_err(|m| Failure {
-            code: 2,
-            message: format!("error: {m}"),
-        })?;
-    // Validate every scenario before running anything: bad input writes nothing.
-    let mut loaded = Vec::new();
-    for p in paths {
-        loaded.push(load(p, sets)?);
+        .map_err(bad_input)?;
+    // Validate every scenario before running anything: bad input writes nothing, not even the
+    // output directory.
+    let mut loaded: Vec<(Scenario, Vec<RunPoint>)> = Vec::new();
+    for p in &args.scenarios {
+        let (sc, points) = load(p, &args.sets)?;
+        if let Some((other, _)) = loaded.iter().find(|(o, _)| o.name == sc.name) {
+            return Err(bad_input(format!(
+                "{} and {} are both named `{}`: their reports would overwrite each other in {}; give one a different `name`",
+                other.path.display(),
+                p.display(),
+                sc.name,
+                args.out.join(&sc.name).display()
+            )));
+        }
+        loaded.push((sc, points));
     }
+    let out_dir = OutDir::create(&args.out).map_err(io_failure)?;
     let mut exit = 0u8;
     for (sc, all_points) in loaded {
         let points: Vec<RunPoint> = match shard {
             Some(s) => all_points[s.range(all_points.len())].to_vec(),
             None => all_points.clone(),
         };
+        print_estimate(&sc, &points, args.jobs);
         let started = Instant::now();
-        let results = prodsim::runner::run_points(&points, jobs, true);
+        let results = run_with_progress_display(&sc, &points, args.jobs);
         let wall = started.elapsed().as_secs_f64();
-        if stats {
+        if let Some((p, r)) = points.iter().zip(&results).find(|(_, r)| r.aborted.is_some()) {
+            return Err(io_failure(format!(
+                "{}: run {} stopped: {}; no report written",
+                sc.name,
+                p.label(),
+                r.aborted.as_deref().unwrap_or("")
+            )));
+        }
+        if args.stats {
             let records: u64 = results.iter().map(|r| r.records_sent).sum();
             let events: u64 = results.iter().map(|r| r.events).sum();
-            eprintln!(
+            errln!(
                 "{}: {} runs, {} simulated records, {} events, {:.3} s wall: {:.2} M records/s, {:.2} M events/s",
                 sc.name,
                 points.len(),
@@ -277,16 +317,29 @@ fn cmd_run(
             .zip(&results)
             .map(|(p, r)| prodsim::runner::row(p, r))
             .collect();
-        let dir = out.join(&sc.name);
-        let marker = shard.map(|s| s.marker(&sc.name, all_points.len()));
-        write_report(&sc, &points, &results, &rows, &dir, charts, marker.as_deref())?;
-        println!("{} ({} runs) -> {}", sc.name, points.len(), dir.display());
+        let marker = shard.map(|s| {
+            let digest = prodsim::shard::sweep_digest(&sc.name, &all_points);
+            s.marker(&sc.name, all_points.len(), &digest)
+        });
+        let staged = out_dir.stage(&sc.name).map_err(io_failure)?;
+        write_report(
+            &sc,
+            &points,
+            &results,
+            &rows,
+            staged.path(),
+            !args.no_charts,
+            marker.as_deref(),
+        )?;
+        let lock = out_dir.lock().map_err(io_failure)?;
+        let dir = staged.commit(&lock).map_err(io_failure)?;
+        drop(lock);
+        outln!("{} ({} runs) -> {}", sc.name, points.len(), dir.display());
         let summary = report::summarize(&rows);
-        let mut stdout = std::io::stdout();
-        report::print_table(&summary, &mut stdout).map_err(|e| io_failure(e.to_string()))?;
+        report::print_table(&summary, &mut prodsim::term::QuietStdout).map_err(|e| io_failure(e.to_string()))?;
         if let Some(s) = shard {
             if !sc.expects.is_empty() {
-                println!(
+                outln!(
                     "\nshard {}/{}: expectations are evaluated on the merged results \
                      (prodsim merge DIRS... --scenario {})",
                     s.index,
@@ -297,9 +350,129 @@ fn cmd_run(
         } else if !print_verdicts(&sc, &rows) {
             exit = 3;
         }
-        let _ = stdout.flush();
     }
     Ok(exit)
+}
+
+/// Before a long job: its size, a wall-time estimate, and a warning when `buffer.memory` lets
+/// the accumulator hold more batches than the simulator will (the run would stop).
+fn print_estimate(sc: &Scenario, points: &[RunPoint], jobs: usize) {
+    let records: f64 = points
+        .iter()
+        .map(|p| p.spec.workload.rate * p.spec.duration_ms as f64 / 1000.0)
+        .sum();
+    let cores = if jobs == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        jobs
+    }
+    .min(points.len().max(1));
+    let seconds = records / ESTIMATE_RECORDS_PER_S / cores as f64;
+    if seconds > 60.0 {
+        errln!(
+            "note: {}: {} runs, about {records:.3e} simulated records: expect about {} of wall time on {cores} core(s)",
+            sc.name,
+            points.len(),
+            human_duration(seconds)
+        );
+    }
+    if let Some(p) = points.iter().find(|p| {
+        let per_batch = (p.spec.producer.batch_size as u64).max(p.spec.workload.record_bytes as u64 + 70);
+        p.spec.producer.buffer_memory / per_batch > prodsim::model::MAX_LIVE_BATCHES as u64
+    }) {
+        errln!(
+            "warning: {}: run {}: producer.buffer_memory = {} lets the accumulator hold up to {} batches; \
+             a run stops with an error beyond {} (lower buffer_memory or raise batch_size)",
+            sc.name,
+            p.label(),
+            p.spec.producer.buffer_memory,
+            p.spec.producer.buffer_memory
+                / (p.spec.producer.batch_size as u64).max(p.spec.workload.record_bytes as u64 + 70),
+            prodsim::model::MAX_LIVE_BATCHES
+        );
+    }
+}
+
+fn human_duration(s: f64) -> String {
+    if s < 120.0 {
+        format!("{s:.0} s")
+    } else if s < 7200.0 {
+        format!("{:.0} min", s / 60.0)
+    } else if s < 2.0 * 86400.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else if s < 730.0 * 86400.0 {
+        format!("{:.0} days", s / 86400.0)
+    } else {
+        format!("{:.1e} years", s / (365.25 * 86400.0))
+    }
+}
+
+/// Runs the points while a thread shows progress on stderr: a bar on a terminal; otherwise,
+/// once the job has taken 5 s, a line every 5 s. A single run shows its simulated time.
+fn run_with_progress_display(sc: &Scenario, points: &[RunPoint], jobs: usize) -> Vec<prodsim::RunResult> {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::io::IsTerminal;
+    let progress = RunProgress::new(points.len());
+    let done = AtomicBool::new(false);
+    let window_s = points
+        .iter()
+        .map(|p| p.spec.duration_ms as f64 / 1000.0)
+        .fold(0.0, f64::max);
+    let status = |progress: &RunProgress| {
+        let finished = progress.done.load(Ordering::Relaxed);
+        let furthest = progress
+            .sim_ns
+            .iter()
+            .map(|a| a.load(Ordering::Relaxed))
+            .max()
+            .unwrap_or(0) as f64
+            / 1e9;
+        if points.len() == 1 {
+            format!("simulated {furthest:.1} s of a {window_s:.1} s window")
+        } else {
+            format!("{finished}/{} runs done", points.len())
+        }
+    };
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let terminal = std::io::stderr().is_terminal();
+            let bar = if terminal {
+                let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+                if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}") {
+                    b.set_style(style);
+                }
+                Some(b)
+            } else {
+                None
+            };
+            let started = Instant::now();
+            let mut last_line = Instant::now();
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                match &bar {
+                    Some(b) => b.set_message(format!("{}: {}", sc.name, status(&progress))),
+                    None => {
+                        if started.elapsed() >= Duration::from_secs(5) && last_line.elapsed() >= Duration::from_secs(5)
+                        {
+                            last_line = Instant::now();
+                            errln!(
+                                "{}: {} ({:.0} s)",
+                                sc.name,
+                                status(&progress),
+                                started.elapsed().as_secs_f64()
+                            );
+                        }
+                    }
+                }
+            }
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+        });
+        let results = prodsim::runner::run_points(points, jobs, Some(&progress));
+        done.store(true, Ordering::Relaxed);
+        results
+    })
 }
 
 /// Evaluate and print the scenario's `[[expect]]` gates; false when one fails.
@@ -316,9 +489,9 @@ fn print_verdicts(sc: &Scenario, rows: &[Row]) -> bool {
         })
         .collect();
     let verdicts = prodsim::expect::evaluate(&sc.expects, &erows);
-    println!("\nexpectations:");
+    outln!("\nexpectations:");
     for v in &verdicts {
-        println!(
+        outln!(
             "  [{}] {} ({} runs): {}",
             if v.passed { "PASS" } else { "FAIL" },
             v.expect_name,
@@ -329,60 +502,77 @@ fn print_verdicts(sc: &Scenario, rows: &[Row]) -> bool {
     verdicts.iter().all(|v| v.passed)
 }
 
-fn cmd_merge(dirs: &[PathBuf], out: &Path, scenario: Option<&Path>) -> Result<u8, Failure> {
-    let bad = |m: String| Failure {
-        code: 2,
-        message: format!("error: {m}"),
-    };
-    let (name, rows) = prodsim::shard::merge_shards(dirs).map_err(bad)?;
-    let dir = out.join(&name);
-    prodsim::shard::write_merged(&dir, &rows).map_err(io_failure)?;
-    println!(
-        "{name} ({} runs, {} shards) -> {}",
-        rows.len(),
-        dirs.len(),
-        dir.display()
-    );
-    let mut stdout = std::io::stdout();
-    report::print_table(&report::summarize(&rows), &mut stdout).map_err(|e| io_failure(e.to_string()))?;
-    let mut exit = 0;
-    if let Some(path) = scenario {
-        let sc = Scenario::load(path)?;
+fn cmd_merge(dirs: &[PathBuf], out: &Path, scenario: Option<&Path>, sets: &[String]) -> Result<u8, Failure> {
+    // Everything is read and checked before anything is written.
+    let loaded = scenario.map(|p| load(p, sets)).transpose()?;
+    if scenario.is_none() && !sets.is_empty() {
+        return Err(bad_input(
+            "--set needs --scenario (it checks the shards against that sweep)".into(),
+        ));
+    }
+    let merged = prodsim::shard::merge_shards(dirs).map_err(bad_input)?;
+    let name = merged.name.clone();
+    if let (Some(path), Some((sc, points))) = (scenario, &loaded) {
         if sc.name != name {
-            return Err(bad(format!(
+            return Err(bad_input(format!(
                 "{}: scenario `{}`, but the shards are of `{name}`",
                 path.display(),
                 sc.name
             )));
         }
+        let digest = prodsim::shard::sweep_digest(&sc.name, points);
+        if digest != merged.digest || points.len() != merged.rows.len() {
+            return Err(bad_input(format!(
+                "{}: its sweep ({} runs, digest {digest}) is not the one the shards ran ({} runs, digest {}); \
+                 pass the --set options the shards were run with",
+                path.display(),
+                points.len(),
+                merged.rows.len(),
+                merged.digest
+            )));
+        }
+    }
+    let rows = merged.rows;
+    let out_dir = OutDir::create(out).map_err(io_failure)?;
+    let staged = out_dir.stage(&name).map_err(io_failure)?;
+    prodsim::shard::write_merged(staged.path(), &rows).map_err(io_failure)?;
+    if let Some((sc, _)) = &loaded {
         let table = CsvTable::from_rows(&rows);
-        let specs = chart_specs(&sc, &table);
-        let files = report::draw_charts(&dir, &specs, &table).map_err(io_failure)?;
-        report::write_index_html(&dir, &sc.name, &files).map_err(io_failure)?;
-        if !print_verdicts(&sc, &rows) {
+        let specs = chart_specs(sc, &table);
+        let files = report::draw_charts(staged.path(), &specs, &table).map_err(io_failure)?;
+        report::write_index_html(staged.path(), &sc.name, &files).map_err(io_failure)?;
+    }
+    let lock = out_dir.lock().map_err(io_failure)?;
+    let dir = staged.commit(&lock).map_err(io_failure)?;
+    drop(lock);
+    outln!(
+        "{name} ({} runs, {} shards) -> {}",
+        rows.len(),
+        dirs.len(),
+        dir.display()
+    );
+    report::print_table(&report::summarize(&rows), &mut prodsim::term::QuietStdout)
+        .map_err(|e| io_failure(e.to_string()))?;
+    let mut exit = 0;
+    if let Some((sc, _)) = &loaded {
+        if !print_verdicts(sc, &rows) {
             exit = 3;
         }
     }
     Ok(exit)
 }
 
-/// Write the report into a fresh temporary directory, then move it into place, so a failed
-/// run never leaves a half-written report that looks whole.
-#[allow(clippy::too_many_arguments)]
+/// Write the report's files into `tmp` (a staging directory that [`OutDir`] moves into place,
+/// so a failed run never leaves a half-written report that looks whole).
 fn write_report(
     sc: &Scenario,
     points: &[RunPoint],
     results: &[prodsim::RunResult],
     rows: &[Row],
-    dir: &Path,
+    tmp: &Path,
     charts: bool,
     shard_marker: Option<&str>,
 ) -> Result<(), Failure> {
-    let parent = dir.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| io_failure(format!("{}: {e}", parent.display())))?;
-    let tmp = parent.join(format!(".{}.tmp-{}", sc.name, std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(|e| io_failure(format!("{}: {e}", tmp.display())))?;
     report::write_results(&tmp.join("results.csv"), rows).map_err(io_failure)?;
     let summary = report::summarize(rows);
     report::write_summary(&tmp.join("summary.csv"), &summary).map_err(io_failure)?;
@@ -393,7 +583,7 @@ fn write_report(
     if charts {
         let table = CsvTable::from_rows(rows);
         let specs = chart_specs(sc, &table);
-        files.extend(report::draw_charts(&tmp, &specs, &table).map_err(io_failure)?);
+        files.extend(report::draw_charts(tmp, &specs, &table).map_err(io_failure)?);
         // A timeline of the run that suffered most: the highest p99 latency among runs with
         // faults (or among all runs); the first such run on ties.
         let pool: Vec<usize> = {
@@ -411,14 +601,12 @@ fn write_report(
         if let Some(i) = pick {
             let title = format!("{}: {}", sc.name, points[i].label());
             files.extend(
-                report::draw_timeline(&tmp, "timeline", &title, &results[i].timeline, &results[i].faults)
+                report::draw_timeline(tmp, "timeline", &title, &results[i].timeline, &results[i].faults)
                     .map_err(io_failure)?,
             );
         }
-        report::write_index_html(&tmp, &sc.name, &files).map_err(io_failure)?;
+        report::write_index_html(tmp, &sc.name, &files).map_err(io_failure)?;
     }
-    let _ = std::fs::remove_dir_all(dir);
-    std::fs::rename(&tmp, dir).map_err(|e| io_failure(format!("{}: {e}", dir.display())))?;
     Ok(())
 }
 
@@ -471,7 +659,7 @@ fn cmd_plot(
         message: format!("error: {m}"),
     })?;
     for f in files {
-        println!("{}", f.display());
+        outln!("{}", f.display());
     }
     Ok(0)
 }
@@ -490,7 +678,7 @@ fn cmd_explain(path: &Path, seed: u64, sets: &[String], record: Option<&str>) ->
         });
     };
     if matching.len() > 1 {
-        eprintln!(
+        errln!(
             "note: {} sweep points have seed {seed}; explaining the first ({}). Pin swept keys with --set to choose another.",
             matching.len(),
             point.label()
@@ -503,11 +691,11 @@ fn cmd_explain(path: &Path, seed: u64, sets: &[String], record: Option<&str>) ->
         })?,
         None => match prodsim::first_anomaly(&point.spec) {
             Some((p, r, what)) => {
-                println!("first anomaly in this run: record {p}:{r} ({what})");
+                outln!("first anomaly in this run: record {p}:{r} ({what})");
                 (p, r)
             }
             None => {
-                println!("{}: no record was lost, duplicated or reordered in this run; pass --record PARTITION:SEQUENCE to follow one.", point.label());
+                outln!("{}: no record was lost, duplicated or reordered in this run; pass --record PARTITION:SEQUENCE to follow one.", point.label());
                 return Ok(0);
             }
         },
@@ -522,14 +710,14 @@ fn cmd_explain(path: &Path, seed: u64, sets: &[String], record: Option<&str>) ->
         });
     }
     let (fate, lines, result) = prodsim::explain_record(&point.spec, partition, rec);
-    println!("run: {}", point.label());
-    println!("record {partition}:{rec}\n");
+    outln!("run: {}", point.label());
+    outln!("record {partition}:{rec}\n");
     for l in lines {
-        println!("{l}");
+        outln!("{l}");
     }
-    println!("\nfinal outcome: {fate}");
+    outln!("\nfinal outcome: {fate}");
     let d = &result.delivery;
-    println!(
+    outln!(
         "run totals: sent {}, acked {}, lost_acked {}, lost_failed {}, failed_present {}, duplicates {}, reordered {}",
         result.records_sent,
         result.records_acked,
@@ -574,6 +762,17 @@ fn cmd_search(
     if cases == 0 {
         return Err(bad("--cases must be at least 1".into()));
     }
+    if max_faults > MAX_SEARCH_FAULTS {
+        return Err(bad(format!(
+            "--max-faults must be at most {MAX_SEARCH_FAULTS}, got {max_faults}"
+        )));
+    }
+    if jobs > prodsim::runner::MAX_JOBS {
+        return Err(bad(format!(
+            "--jobs must be from 0 (one per core) to {}, got {jobs}",
+            prodsim::runner::MAX_JOBS
+        )));
+    }
     let (sc, _points) = load(path, sets)?;
     let mut space = Space::from_scenario(&sc);
     space.max_faults = max_faults;
@@ -594,7 +793,7 @@ fn cmd_search(
             return Err(bad("--faults lists no fault kind".into()));
         }
         if let Some(k) = chosen.iter().find(|k| !prop.fault_kinds.contains(k)) {
-            eprintln!(
+            errln!(
                 "note: `{k}` is outside the fault model of `{}` ({}): a violation it causes is not a broken promise",
                 prop.name,
                 prop.fault_kinds.join(", ")
@@ -608,7 +807,7 @@ fn cmd_search(
         .iter()
         .find(|f| !space.kinds(prop).contains(&f.kind.name()))
     {
-        eprintln!(
+        errln!(
             "note: the scenario's fault `{}` (at_ms = {}) is outside the fault model of `{}`; cases keep subsets of the scenario's faults",
             f.kind.name(),
             f.at_ms,
@@ -616,13 +815,13 @@ fn cmd_search(
         );
     }
     if sc.base.random_faults != prodsim::config::RandomFaults::default() {
-        eprintln!(
+        errln!(
             "note: [random_faults] are off during a search: it draws its own fault schedules, as data it can shrink"
         );
     }
     if let Err(why) = (prop.requires)(&sc.base) {
         if sc.sweep.is_empty() {
-            eprintln!(
+            errln!(
                 "note: Kafka does not promise `{}` for this configuration ({why}); searching anyway",
                 prop.name
             );
@@ -651,38 +850,42 @@ fn cmd_search(
     std::panic::set_hook(previous_hook);
     let run_cases = progress.cases.load(Ordering::Relaxed);
     let shrink_runs = progress.shrink_runs.load(Ordering::Relaxed);
-    eprintln!(
+    errln!(
         "{run_cases} cases and {shrink_runs} shrinking runs in {wall:.2} s: {:.1} cases/s",
         (run_cases + shrink_runs) as f64 / wall.max(1e-9)
     );
     match outcome {
         Outcome::Held(n) => {
-            println!("`{}` held for {n} cases ({}, search seed {seed})", prop.name, sc.name);
+            outln!("`{}` held for {n} cases ({}, search seed {seed})", prop.name, sc.name);
             Ok(0)
         }
         Outcome::Counterexample(cx) => {
             let file = search::counterexample_path(out, &sc.name, prop.name);
             let shown = file.display().to_string();
             let text = search::render_counterexample(&sc.name, &shown, &cx);
-            if let Some(dir) = file.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| io_failure(format!("{}: {e}", dir.display())))?;
-            }
-            std::fs::write(&file, &text).map_err(|e| io_failure(format!("{shown}: {e}")))?;
-            println!(
+            let file_name = format!("counterexample-{}.toml", prop.name);
+            let out_dir = OutDir::create(out).map_err(io_failure)?;
+            out_dir
+                .write_into_report(&sc.name, &file_name, text.as_bytes())
+                .map_err(io_failure)?;
+            outln!(
                 "counterexample to `{}` after {} cases (shrunk in {} steps): {}",
-                prop.name, cx.cases_before, cx.shrink_steps, cx.violation
+                prop.name,
+                cx.cases_before,
+                cx.shrink_steps,
+                cx.violation
             );
             if let Some(why) = &cx.outside_precondition {
-                println!("note: Kafka does not promise `{}` here: {why}", prop.name);
+                outln!("note: Kafka does not promise `{}` here: {why}", prop.name);
             }
             if let Some(r) = &cx.result {
-                println!("measures: {}", search::measures_line(r));
+                outln!("measures: {}", search::measures_line(r));
             }
-            println!("\n--- {shown} ---");
-            print!("{text}");
-            println!("---\n\nreplay:");
+            outln!("\n--- {shown} ---");
+            out!("{text}");
+            outln!("---\n\nreplay:");
             for c in search::replay_commands(&shown, &cx) {
-                println!("  {c}");
+                outln!("  {c}");
             }
             Ok(3)
         }

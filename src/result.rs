@@ -82,6 +82,9 @@ pub struct RunResult {
     pub digest: u64,
     pub timeline: Vec<TimelinePoint>,
     pub faults: Vec<FaultInterval>,
+    /// Set when the run was stopped early (a resource bound, or simulated time standing still):
+    /// the measures are incomplete and must not be reported as a result.
+    pub aborted: Option<String>,
 }
 
 impl RunResult {

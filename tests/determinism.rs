@@ -118,8 +118,8 @@ fn sweep_output_does_not_depend_on_jobs() {
     assert_eq!(points.len(), 108);
     assert!(points.iter().all(|p| p.spec.duration_ms == 1_000));
 
-    let serial = run_points(&points, 1, false);
-    let parallel = run_points(&points, 4, false);
+    let serial = run_points(&points, 1, None);
+    let parallel = run_points(&points, 4, None);
     for (i, (a, b)) in serial.iter().zip(&parallel).enumerate() {
         assert_eq!(a, b, "run {} ({}) differs between 1 and 4 jobs", i, points[i].label());
     }

@@ -54,10 +54,17 @@ impl App {
             1
         };
         let interval_ns = NS_PER_S as f64 * threads as f64 / w.rate;
+        // Key k is k in decimal, zero-padded to key_bytes (built by hand: `format!` widths stop
+        // at 65535). The scenario check guarantees the digits fit.
+        let width = w.key_bytes as usize;
+        let mut key = Vec::with_capacity(width.max(20));
         let key_partitions = (0..w.keys)
             .map(|k| {
-                let key = format!("{:0width$}", k, width = w.key_bytes as usize);
-                super::murmur2::partition_for_key(&key.as_bytes()[..w.key_bytes as usize], spec.cluster.partitions)
+                let digits = k.to_string();
+                key.clear();
+                key.resize(width.saturating_sub(digits.len()), b'0');
+                key.extend_from_slice(digits.as_bytes());
+                super::murmur2::partition_for_key(&key[..width.min(key.len())], spec.cluster.partitions)
             })
             .collect();
         App {

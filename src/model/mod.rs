@@ -310,6 +310,16 @@ pub struct Tracer {
     pub lines: Vec<String>,
 }
 
+/// How often (in events) the run checks its bounds and publishes progress.
+const GUARD_EVERY: u64 = 1 << 16;
+/// Most batches the accumulator may hold at once (each costs the simulator ~100 bytes; Kafka's
+/// own bound is `buffer.memory`, which a scenario may set to a terabyte).
+pub const MAX_LIVE_BATCHES: usize = 4_000_000;
+/// Most events pending in the queue at once.
+pub const MAX_QUEUED_EVENTS: usize = 20_000_000;
+/// Most events at one simulated instant before the run is declared stuck.
+pub const MAX_EVENTS_AT_ONE_TIME: u64 = 10_000_000;
+
 /// The simulated system. Owns every component.
 pub struct World {
     pub spec: RunSpec,
@@ -330,6 +340,12 @@ pub struct World {
     pub digest: Digest,
     pub events: u64,
     pub trace: Option<Tracer>,
+    /// Where the run publishes its simulated time for a progress display (never read back).
+    progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// Why the run was stopped early (a resource bound or simulated time standing still).
+    aborted: Option<String>,
+    /// Events processed since simulated time last advanced.
+    events_at_now: u64,
     window_end: SimTime,
     settle_deadline: SimTime,
 }
@@ -386,6 +402,9 @@ impl World {
             },
             digest: Digest::default(),
             events: 0,
+            progress: None,
+            aborted: None,
+            events_at_now: 0,
             trace: trace.map(|(partition, rec)| Tracer {
                 partition,
                 rec,
@@ -516,6 +535,10 @@ impl World {
                     // Arrivals run inline up to the next queued event (an arrival delayed by
                     // a blocked send() happens as soon as it unblocks).
                     self.app_arrivals(t_event.min(self.window_end - 1));
+                    if self.acc.batches.len() > MAX_LIVE_BATCHES {
+                        let _ = self.guard("application send() arrivals");
+                        break;
+                    }
                     continue;
                 }
             }
@@ -523,12 +546,53 @@ impl World {
                 break;
             };
             debug_assert!(t >= self.now);
+            if t == self.now {
+                self.events_at_now += 1;
+            } else {
+                self.events_at_now = 0;
+            }
             self.now = t;
             self.events += 1;
+            if self.events % GUARD_EVERY == 0 && self.guard(&format!("{ev:?}")).is_err() {
+                break;
+            }
             self.digest.mix(t);
             self.digest.mix(ev.tag());
             self.dispatch(ev);
         }
+    }
+
+    /// Bounds that keep a run honest and its memory finite, checked every [`GUARD_EVERY`]
+    /// events: simulated time must advance, and the accumulator and event queue stay within
+    /// [`MAX_LIVE_BATCHES`] / [`MAX_QUEUED_EVENTS`]. A breach stops the run with a message
+    /// naming the seed and the event (the CLI exits 1 and writes no report).
+    fn guard(&mut self, what: &str) -> Result<(), ()> {
+        if let Some(p) = &self.progress {
+            p.store(self.now, std::sync::atomic::Ordering::Relaxed);
+        }
+        let at = format!(
+            "seed {}, at {:.3} ms, event #{} ({what})",
+            self.spec.seed,
+            crate::sim::to_ms(self.now),
+            self.events
+        );
+        let why = if self.events_at_now >= MAX_EVENTS_AT_ONE_TIME {
+            format!("simulated time stopped advancing: {MAX_EVENTS_AT_ONE_TIME} events at one instant ({at})")
+        } else if self.acc.batches.len() > MAX_LIVE_BATCHES {
+            format!(
+                "more than {MAX_LIVE_BATCHES} batches in the accumulator ({at}): producer.buffer_memory = {} with \
+                 producer.batch_size = {} lets the producer queue more than the simulator will hold; lower \
+                 buffer_memory or raise batch_size (or the network's bandwidth)",
+                self.spec.producer.buffer_memory, self.spec.producer.batch_size
+            )
+        } else if self.queue.len() > MAX_QUEUED_EVENTS {
+            format!("more than {MAX_QUEUED_EVENTS} pending events ({at})")
+        } else {
+            return Ok(());
+        };
+        self.aborted = Some(why);
+        self.phase = Phase::Done;
+        Err(())
     }
 
     fn window_end(&mut self) {
@@ -658,6 +722,7 @@ impl World {
         r.events = self.events;
         r.digest = self.digest.0;
         r.faults = self.faults.intervals(end);
+        r.aborted = self.aborted.take();
         RunOutput {
             result: r,
             outcomes: std::mem::take(&mut self.ledger.outcomes),
@@ -683,7 +748,20 @@ pub struct RunOutput {
 /// Simulate one run, optionally tracing one record (`partition`, per-partition sequence).
 /// Deterministic: the same `RunSpec` (seed included) gives the same output.
 pub fn simulate(spec: &RunSpec, trace: Option<(u32, u64)>) -> RunOutput {
+    simulate_with_progress(spec, trace, None)
+}
+
+/// [`simulate`], publishing the simulated time (ns) to `progress` as the run goes.
+pub fn simulate_with_progress(
+    spec: &RunSpec,
+    trace: Option<(u32, u64)>,
+    progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+) -> RunOutput {
     let mut w = World::new(spec, trace);
+    w.progress = progress;
     w.run_loop();
+    if let Some(p) = &w.progress {
+        p.store(w.now, std::sync::atomic::Ordering::Relaxed);
+    }
     w.finish()
 }

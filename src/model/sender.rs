@@ -169,26 +169,46 @@ impl Sender {
         true
     }
 
-    /// `ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, 0.2)` for attempt n >= 1.
+    /// `ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, 0.2)` for attempt n >= 1
+    /// (the exponent is `n - 1`).
     fn retry_backoff(&mut self, spec: &RunSpec, attempts: u32) -> SimTime {
-        let base = spec.producer.retry_backoff_ms as f64;
-        let max = spec.producer.retry_backoff_max_ms.max(spec.producer.retry_backoff_ms) as f64;
-        let exp = attempts.saturating_sub(1).min(30) as i32;
-        let term = base * 2f64.powi(exp);
-        let jitter: f64 = self.rng.gen_range(0.8..1.2);
-        crate::sim::ms_f((term * jitter).min(max))
+        exponential_backoff(
+            &mut self.rng,
+            spec.producer.retry_backoff_ms,
+            spec.producer.retry_backoff_max_ms,
+            attempts.saturating_sub(1),
+        )
     }
 
+    /// `ClusterConnectionStates`' `ExponentialBackoff(reconnect.backoff.ms, 2,
+    /// reconnect.backoff.max.ms, 0.2)` after `failures` failed attempts.
     fn reconnect_backoff(&mut self, spec: &RunSpec, failures: u32) -> SimTime {
-        let base = spec.producer.reconnect_backoff_ms as f64;
-        let max = spec
-            .producer
-            .reconnect_backoff_max_ms
-            .max(spec.producer.reconnect_backoff_ms) as f64;
-        let term = base * 2f64.powi(failures.min(30) as i32);
-        let jitter: f64 = self.rng.gen_range(0.8..1.2);
-        crate::sim::ms_f((term * jitter).min(max))
+        exponential_backoff(
+            &mut self.rng,
+            spec.producer.reconnect_backoff_ms,
+            spec.producer.reconnect_backoff_max_ms,
+            failures,
+        )
     }
+}
+
+/// Kafka's `org.apache.kafka.common.utils.ExponentialBackoff.backoff(attempts)` with multiplier
+/// 2 and jitter 0.2: the initial interval is `min(initial, max)`; when `max <= initial` the
+/// backoff is that constant, without jitter ("If retry.backoff.ms is set to be higher than
+/// retry.backoff.max.ms, then retry.backoff.max.ms will be used as a constant backoff",
+/// `CommonClientConfigs.RETRY_BACKOFF_MAX_MS_DOC`); otherwise the exponent stops at
+/// `expMax = log2(max / initial)`, so the jitter spreads the capped value over
+/// `[0.8 max, max]`, and the result is truncated to whole milliseconds (`(long)`).
+fn exponential_backoff(rng: &mut ChaCha8Rng, initial_ms: u64, max_ms: u64, attempts: u32) -> SimTime {
+    let initial = initial_ms.min(max_ms);
+    if max_ms <= initial {
+        return ms(initial);
+    }
+    let exp_max = (max_ms as f64 / initial.max(1) as f64).log2();
+    let exp = (attempts as f64).min(exp_max);
+    let term = initial as f64 * exp.exp2();
+    let jitter: f64 = rng.gen_range(0.8..1.2);
+    ms(((jitter * term) as u64).min(max_ms))
 }
 
 impl World {
@@ -905,5 +925,38 @@ impl World {
                 i += 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod backoff_tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn draw(initial: u64, max: u64, attempts: u32) -> Vec<SimTime> {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        (0..200).map(|_| exponential_backoff(&mut rng, initial, max, attempts)).collect()
+    }
+
+    /// `ExponentialBackoffTest.testExponentialBackoffWithoutJitter` / the config doc: a backoff
+    /// above its maximum is the maximum, constant, without jitter.
+    #[test]
+    fn initial_above_max_is_a_constant_max() {
+        assert!(draw(2000, 1000, 0).iter().all(|&b| b == ms(1000)));
+        assert!(draw(2000, 1000, 9).iter().all(|&b| b == ms(1000)));
+        assert!(draw(100, 100, 3).iter().all(|&b| b == ms(100)));
+    }
+
+    /// The exponent stops at log2(max / initial): capped draws spread over [0.8 max, max].
+    #[test]
+    fn capped_backoff_keeps_its_jitter_below_the_max() {
+        let d = draw(100, 1000, 30);
+        assert!(d.iter().all(|&b| b >= ms(800) && b <= ms(1000)));
+        assert!(d.iter().any(|&b| b < ms(1000)), "jitter below the cap is kept");
+        assert!(d.iter().any(|&b| b == ms(1000)));
+        let first = draw(100, 1000, 0);
+        assert!(first.iter().all(|&b| b >= ms(80) && b < ms(120)));
+        // Whole milliseconds, as Kafka's (long) cast.
+        assert!(first.iter().all(|&b| b % ms(1) == 0));
     }
 }

@@ -495,6 +495,16 @@ enum Scale {
     Categories(Vec<String>),
 }
 
+/// `v` clamped into the finite floats (NaN as 0): axis arithmetic on values near ±f64::MAX
+/// must neither overflow to infinity nor allocate without bound.
+fn finite(v: f64) -> f64 {
+    if v.is_nan() {
+        0.0
+    } else {
+        v.clamp(-f64::MAX, f64::MAX)
+    }
+}
+
 impl Axis {
     /// A linear axis over `[lo, hi]` with ticks at a round step.
     pub fn linear(lo: f64, hi: f64) -> Axis {
@@ -504,9 +514,21 @@ impl Axis {
     /// A linear axis over `[lo, hi]` with ticks at a round step, about `ticks` steps in all.
     pub fn linear_ticks(lo: f64, hi: f64, ticks: u32) -> Axis {
         let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 1.0, lo + 1.0) };
-        let step = nice_step((hi - lo) / ticks.max(1) as f64);
-        let first = (lo / step).ceil() as i64;
-        let last = (hi / step).floor() as i64;
+        let (lo, hi) = (finite(lo), finite(hi));
+        let step = if (hi - lo).is_finite() {
+            nice_step((hi - lo) / ticks.max(1) as f64)
+        } else {
+            // Halves keep the span finite for values near ±f64::MAX.
+            finite(nice_step((hi / 2.0 - lo / 2.0) / ticks.max(1) as f64) * 2.0)
+        };
+        let step = if step > 0.0 { step } else { 1.0 };
+        let (first, last) = ((lo / step).ceil(), (hi / step).floor());
+        // Never more than a few dozen ticks, whatever the values (a huge range cannot allocate).
+        let (first, last) = if first.is_finite() && last.is_finite() && last - first <= 64.0 {
+            (first as i64, last as i64)
+        } else {
+            (0, -1)
+        };
         let ticks: Vec<f64> = (first..=last).map(|k| k as f64 * step).collect();
         let light = (first - 1..=last)
             .map(|k| (k as f64 + 0.5) * step)
@@ -524,23 +546,30 @@ impl Axis {
 
     /// A linear value axis from zero (or below, for negative values) to a round value above `hi`.
     pub fn from_zero(lo: f64, hi: f64) -> Axis {
-        let lo = lo.min(0.0);
-        let hi = if hi > lo { hi } else { lo + 1.0 };
-        let span = (hi - lo) * 1.06;
-        let step = nice_step(span / 6.0);
-        let lo = (lo / step).floor() * step;
-        let hi = ((lo + span) / step).ceil() * step;
+        let lo = finite(lo.min(0.0));
+        let hi = finite(if hi > lo { hi } else { lo + 1.0 });
+        let span = finite((hi - lo) * 1.06);
+        let step = finite(nice_step(span / 6.0));
+        if !(step > 0.0) {
+            return Axis::linear(lo, hi);
+        }
+        let lo = finite((lo / step).floor() * step);
+        let hi = finite(((lo + span) / step).ceil() * step);
         Axis::linear(lo, hi)
     }
 
     /// A linear axis padded by 4% of the span on each side (for numeric x).
     pub fn padded(lo: f64, hi: f64) -> Axis {
         let pad = if hi > lo {
-            (hi - lo) * 0.04
+            if (hi - lo).is_finite() {
+                (hi - lo) * 0.04
+            } else {
+                (hi / 2.0 - lo / 2.0) * 0.08
+            }
         } else {
             lo.abs().max(1.0) * 0.5
         };
-        Axis::linear(lo - pad, hi + pad)
+        Axis::linear(finite(lo - pad), finite(hi + pad))
     }
 
     /// A log10 axis covering `[lo, hi]` (both > 0), ticks at 1-2-5 multiples of powers of ten.

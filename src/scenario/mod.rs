@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 pub use keys::{
     display_value, find_key, get_key, keys, levenshtein, reference_markdown, render_key, render_value, set_key,
-    suggest_key, KeyInfo, Kind, DEFAULT_TOKEN, SECTIONS,
+    suggest_key, KeyInfo, Kind, DEFAULT_TOKEN, NOT_MODELLED, SECTIONS,
 };
 pub use toml::Value;
 
@@ -373,9 +373,7 @@ impl Scenario {
                     Value::String(s) => s,
                     _ => raw.to_string(),
                 };
-                if self.name.is_empty() {
-                    return Err(err(Some(key), "expected a non-empty name".into()));
-                }
+                crate::outdir::check_name(&self.name).map_err(|m| err(Some(key), m))?;
                 return Ok(());
             }
             "seeds" => {

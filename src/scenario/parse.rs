@@ -8,7 +8,7 @@ use std::path::Path;
 use toml::Value;
 use toml_edit::{ImDocument, Item, TableLike};
 
-use super::keys::{self, find_key, levenshtein, render_value, set_key, Kind, DAY_MS};
+use super::keys::{self, find_key, get_key, levenshtein, render_value, set_key, Kind, DAY_MS};
 use super::{
     axis_values, measure_names, seeds_from_value, Origin, PlotKind, PlotSpec, Scenario, ScenarioError, SweepAxis,
 };
@@ -251,6 +251,8 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "scenario".to_string());
     let mut sc = Scenario::new(&stem, path);
+    // The file's stem names the scenario unless a `name` key does; checked after the loop.
+    let mut stem_is_name = true;
     let mut origins: BTreeMap<String, Origin> = BTreeMap::new();
 
     let (mut sweep, mut faults, mut plots, mut expects) = (None, None, None, None);
@@ -259,9 +261,8 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
         match k {
             "name" => {
                 sc.name = p.string_of(root, k, k)?;
-                if sc.name.is_empty() {
-                    return Err(p.err(kline, Some(k), "expected a non-empty string"));
-                }
+                crate::outdir::check_name(&sc.name).map_err(|m| p.err(p.value_line(root, k), Some(k), m))?;
+                stem_is_name = false;
             }
             "seeds" => {
                 let v = p.value_of(root, k, k)?;
@@ -326,6 +327,15 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
         }
     }
 
+    if stem_is_name {
+        crate::outdir::check_name(&sc.name).map_err(|m| {
+            p.err(
+                None,
+                Some("name"),
+                format!("no `name` key, and the file name cannot name the scenario: {m}; add a `name = \"...\"` line"),
+            )
+        })?;
+    }
     if let Some((item, line)) = sweep {
         parse_sweep(&p, &mut sc, &mut origins, item, line)?;
     }
@@ -641,6 +651,31 @@ fn known_column(sc: &Scenario, name: &str, measures: &[&str]) -> bool {
     name == "seed" || measures.contains(&name) || sc.columns().iter().any(|c| c == name)
 }
 
+/// Whether a results column holds numbers in every run: measures, `seed`, and parameter columns
+/// of integer or float keys (an optional key only when no value is `"default"`).
+pub(super) fn column_is_numeric(sc: &Scenario, name: &str) -> bool {
+    if name == "seed" || measure_names().contains(&name) {
+        return true;
+    }
+    let Some((_, key)) = sc.column_keys().into_iter().find(|(c, _)| c == name) else {
+        return false;
+    };
+    let Some(info) = find_key(&key) else {
+        return false;
+    };
+    match info.kind {
+        Kind::Int { .. } | Kind::Float { .. } => true,
+        Kind::OptInt { .. } => {
+            let numeric = |v: &Value| matches!(v, Value::Integer(_) | Value::Float(_));
+            match sc.sweep.iter().find(|a| a.key == key) {
+                Some(axis) => axis.values.iter().all(numeric),
+                None => get_key(&sc.base, &key).is_some_and(|v| numeric(&v)),
+            }
+        }
+        _ => false,
+    }
+}
+
 fn column_error(p: &Parser<'_>, sc: &Scenario, line: Option<usize>, key: &str, name: &str) -> ScenarioError {
     let cols = sc.columns();
     let measures = measure_names();
@@ -717,6 +752,23 @@ fn parse_plot(
     } else {
         PlotKind::Line
     };
+    let numeric_error = |k: &str, name: &str, why: &str| {
+        p.err(
+            p.value_line(t, k),
+            Some(&format!("plots.{k}")),
+            format!("column `{name}` is not numeric; {why}"),
+        )
+    };
+    if !column_is_numeric(sc, &y) {
+        return Err(numeric_error("y", &y, "`y` must be a measure or a numeric parameter"));
+    }
+    if kind == PlotKind::Line && !column_is_numeric(sc, &x) {
+        return Err(numeric_error(
+            "x",
+            &x,
+            "a line chart's `x` must be numeric (use kind = \"bar\" for a parameter such as `acks`)",
+        ));
+    }
     Ok(PlotSpec {
         x,
         y,

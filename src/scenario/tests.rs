@@ -588,10 +588,62 @@ fn to_toml_round_trip() {
     spec.producer.enable_idempotence = Some(false);
     spec.producer.acks = Acks::Zero;
     spec.seed = 42;
-    let text = Scenario::to_toml("we\"ird \\ name", &spec);
+    let text = Scenario::to_toml("odd.name_1-x", &spec);
     let back = Scenario::parse_str(&text, Path::new("ce.toml")).unwrap();
-    assert_eq!(back.name, "we\"ird \\ name");
+    assert_eq!(back.name, "odd.name_1-x");
     assert_eq!(back.expand().unwrap()[0].spec, spec);
+    // A name that is not a plain file name does not load back: it would be a path.
+    let text = Scenario::to_toml("we\"ird \\ name", &spec);
+    let e = Scenario::parse_str(&text, Path::new("ce.toml")).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("name"));
+}
+
+#[test]
+fn names_that_are_paths_are_refused_at_load() {
+    for name in [
+        "..",
+        ".",
+        "/tmp/x",
+        "../../x",
+        "a/b",
+        ".hidden",
+        "",
+        "x\u{1b}[2J",
+        &"n".repeat(101),
+    ] {
+        let text = format!("name = {}\n", toml::Value::String(name.to_string()));
+        let e = Scenario::parse_str(&text, Path::new("s.toml")).unwrap_err();
+        assert_eq!((e.key.as_deref(), e.line), (Some("name"), Some(1)), "{name:?}: {e}");
+        assert!(e.message.contains("plain file name"), "{e}");
+        assert!(!e.to_string().contains('\u{1b}'), "raw escape in {e}");
+        let mut sc = Scenario::parse_str("", Path::new("s.toml")).unwrap();
+        let e = sc.apply_set(&format!("name={name}")).unwrap_err();
+        assert_eq!((e.file.as_str(), e.key.as_deref()), ("--set", Some("name")), "{name:?}");
+    }
+    // The file stem names a scenario without `name`: it must be plain too.
+    let e = Scenario::parse_str("", Path::new("dir/my scenario.toml")).unwrap_err();
+    assert!(e.message.contains("add a `name"), "{e}");
+    assert_eq!(
+        Scenario::parse_str("", Path::new("dir/ok-1.toml")).unwrap().name,
+        "ok-1"
+    );
+}
+
+#[test]
+fn plot_columns_must_exist_and_be_numeric_where_drawn_as_numbers() {
+    let base = "[sweep]\n\"producer.acks\" = [\"1\", \"all\"]\n";
+    let load = |plot: &str| Scenario::parse_str(&format!("{base}[[plots]]\n{plot}\n"), Path::new("p.toml"));
+    load("x = \"linger_ms\"\ny = \"latency_p99_ms\"").unwrap();
+    load("x = \"acks\"\ny = \"latency_p99_ms\"\nkind = \"bar\"").unwrap();
+    let e = load("x = \"acks\"\ny = \"latency_p99_ms\"").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("plots.x"), "{e}");
+    assert!(e.message.contains("not numeric"), "{e}");
+    let e = load("x = \"linger_ms\"\ny = \"send_mode\"\nkind = \"bar\"").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("plots.y"), "{e}");
+    let e = load("x = \"linger_ms\"\ny = \"nope\"").unwrap_err();
+    assert!(e.message.contains("unknown column"), "{e}");
+    let e = load("x = \"linger_ms\"\ny = \"latency_p99_ms\"\nper = \"nope\"").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("plots.per"), "{e}");
 }
 
 #[test]
