@@ -370,9 +370,10 @@ fn print_estimate(sc: &Scenario, points: &[RunPoint], jobs: usize) {
     let seconds = records / ESTIMATE_RECORDS_PER_S / cores as f64;
     if seconds > 60.0 {
         errln!(
-            "note: {}: {} runs, about {records:.3e} simulated records: expect about {} of wall time on {cores} core(s)",
+            "note: {}: {} run{}, about {records:.3e} simulated records: expect about {} of wall time on {cores} core(s)",
             sc.name,
             points.len(),
+            if points.len() == 1 { "" } else { "s" },
             human_duration(seconds)
         );
     }

@@ -33,7 +33,11 @@ const CASES: &[(&str, &str, &[&str])] = &[
     ),
     ("producer.max_request_size", "300", &[]),
     ("producer.request_timeout_ms", "700", &[]),
-    ("producer.delivery_timeout_ms", "800", &["producer.request_timeout_ms=700"]),
+    (
+        "producer.delivery_timeout_ms",
+        "800",
+        &["producer.request_timeout_ms=700"],
+    ),
     ("producer.retries", "0", &["producer.enable_idempotence=false"]),
     ("producer.retry_backoff_ms", "7", &[]),
     ("producer.retry_backoff_max_ms", "300", &[]),
@@ -80,7 +84,10 @@ const CASES: &[(&str, &str, &[&str])] = &[
     (
         "cluster.dirty_expire_ms",
         "100",
-        &["random_faults.power_loss_per_min=30", "random_faults.power_loss_mean_ms=2000"],
+        &[
+            "random_faults.power_loss_per_min=30",
+            "random_faults.power_loss_mean_ms=2000",
+        ],
     ),
     (
         "cluster.dirty_writeback_ms",
@@ -102,9 +109,17 @@ const CASES: &[(&str, &str, &[&str])] = &[
     ("workload.key_bytes", "40", &["workload.keys=100"]),
     ("workload.threads", "4", &["producer.send_mode=sync"]),
     ("random_faults.crash_per_min", "30", &[]),
-    ("random_faults.crash_mean_ms", "300", &["random_faults.crash_per_min=30"]),
+    (
+        "random_faults.crash_mean_ms",
+        "300",
+        &["random_faults.crash_per_min=30"],
+    ),
     ("random_faults.power_loss_per_min", "30", &[]),
-    ("random_faults.power_loss_mean_ms", "300", &["random_faults.power_loss_per_min=30"]),
+    (
+        "random_faults.power_loss_mean_ms",
+        "300",
+        &["random_faults.power_loss_per_min=30"],
+    ),
     ("random_faults.crash_leader_per_min", "30", &[]),
     (
         "random_faults.crash_leader_mean_ms",
@@ -118,9 +133,17 @@ const CASES: &[(&str, &str, &[&str])] = &[
         &["random_faults.isolate_leader_per_min=30"],
     ),
     ("random_faults.partition_per_min", "30", &[]),
-    ("random_faults.partition_mean_ms", "300", &["random_faults.partition_per_min=30"]),
+    (
+        "random_faults.partition_mean_ms",
+        "300",
+        &["random_faults.partition_per_min=30"],
+    ),
     ("random_faults.slow_link_per_min", "30", &[]),
-    ("random_faults.slow_link_mean_ms", "300", &["random_faults.slow_link_per_min=30"]),
+    (
+        "random_faults.slow_link_mean_ms",
+        "300",
+        &["random_faults.slow_link_per_min=30"],
+    ),
     ("random_faults.lose_responses_per_min", "30", &[]),
     (
         "random_faults.lose_responses_mean_ms",

@@ -139,9 +139,8 @@ fn five_in_flight_without_idempotence_reorders() {
 #[test]
 fn prodsim_search_finds_and_writes_a_replayable_counterexample() {
     let bin = env!("CARGO_BIN_EXE_prodsim");
-    let dir = std::env::temp_dir().join(format!("prodsim-search-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
     let mut spec = base();
     spec.producer.acks = Acks::One;
     let scenario = dir.join("acks-1.toml");
@@ -194,5 +193,4 @@ fn prodsim_search_finds_and_writes_a_replayable_counterexample() {
         stderr.contains("no_acked_write_lost") && stderr.contains("hw_monotonic"),
         "{stderr}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

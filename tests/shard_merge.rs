@@ -20,8 +20,8 @@ fn prodsim(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn merged_shards_equal_one_run() {
-    let tmp = std::env::temp_dir().join(format!("prodsim-shards-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
+    let tmp_dir = tempfile::tempdir().unwrap();
+    let tmp = tmp_dir.path().to_path_buf();
     let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/leader-failover.toml");
     let t = |p: &str| tmp.join(p).to_string_lossy().into_owned();
     let common = ["--set", "seeds=2", "--no-charts"];
@@ -57,5 +57,4 @@ fn merged_shards_equal_one_run() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
-    let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -312,9 +312,9 @@ pub struct Tracer {
 
 /// How often (in events) the run checks its bounds and publishes progress.
 const GUARD_EVERY: u64 = 1 << 16;
-/// Most batches the accumulator may hold at once (each costs the simulator ~100 bytes; Kafka's
+/// Most batches the accumulator may hold at once (each costs the simulator ~150 bytes; Kafka's
 /// own bound is `buffer.memory`, which a scenario may set to a terabyte).
-pub const MAX_LIVE_BATCHES: usize = 4_000_000;
+pub const MAX_LIVE_BATCHES: usize = 2_000_000;
 /// Most events pending in the queue at once.
 pub const MAX_QUEUED_EVENTS: usize = 20_000_000;
 /// Most events at one simulated instant before the run is declared stuck.
@@ -553,7 +553,7 @@ impl World {
             }
             self.now = t;
             self.events += 1;
-            if self.events % GUARD_EVERY == 0 && self.guard(&format!("{ev:?}")).is_err() {
+            if self.events.is_multiple_of(GUARD_EVERY) && self.guard(&format!("{ev:?}")).is_err() {
                 break;
             }
             self.digest.mix(t);

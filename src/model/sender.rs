@@ -935,7 +935,9 @@ mod backoff_tests {
 
     fn draw(initial: u64, max: u64, attempts: u32) -> Vec<SimTime> {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
-        (0..200).map(|_| exponential_backoff(&mut rng, initial, max, attempts)).collect()
+        (0..200)
+            .map(|_| exponential_backoff(&mut rng, initial, max, attempts))
+            .collect()
     }
 
     /// `ExponentialBackoffTest.testExponentialBackoffWithoutJitter` / the config doc: a backoff

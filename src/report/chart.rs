@@ -550,7 +550,7 @@ impl Axis {
         let hi = finite(if hi > lo { hi } else { lo + 1.0 });
         let span = finite((hi - lo) * 1.06);
         let step = finite(nice_step(span / 6.0));
-        if !(step > 0.0) {
+        if step.is_nan() || step <= 0.0 {
             return Axis::linear(lo, hi);
         }
         let lo = finite((lo / step).floor() * step);

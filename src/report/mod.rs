@@ -343,8 +343,8 @@ mod tests {
 
     #[test]
     fn results_csv_has_params_seed_and_rendered_measures() {
-        let dir = std::env::temp_dir().join(format!("prodsim-report-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
         let path = dir.join("results_unit.csv");
         write_results(&path, &three_seeds()[..2]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();

@@ -174,9 +174,8 @@ mod tests {
 
     #[test]
     fn write_then_read_round_trips() {
-        let dir = std::env::temp_dir().join(format!("prodsim-table-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("t.csv");
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("t.csv");
         let t = table(&["a", "b"], &[&["1", "x,y"], &["2", ""]]);
         t.write(&path).unwrap();
         assert_eq!(CsvTable::read(&path).unwrap(), t);
