@@ -492,12 +492,13 @@ fn print_verdicts(sc: &Scenario, rows: &[Row]) -> bool {
     let verdicts = prodsim::expect::evaluate(&sc.expects, &erows);
     outln!("\nexpectations:");
     for v in &verdicts {
+        // Gate names come from the scenario file: no raw control characters on the terminal.
         outln!(
             "  [{}] {} ({} runs): {}",
             if v.passed { "PASS" } else { "FAIL" },
-            v.expect_name,
+            sanitize_for_terminal(&v.expect_name),
             v.matched_runs,
-            v.detail
+            sanitize_for_terminal(&v.detail)
         );
     }
     verdicts.iter().all(|v| v.passed)
@@ -611,7 +612,8 @@ fn write_report(
     Ok(())
 }
 
-/// The scenario's `[[plots]]` (those whose columns exist), or the default charts.
+/// The scenario's `[[plots]]`, or the default charts. The loader checked every plot's columns;
+/// a plot whose column a `--set` pinned away (the swept key is now fixed) is skipped with a note.
 fn chart_specs(sc: &Scenario, table: &CsvTable) -> Vec<ChartSpec> {
     if sc.plots.is_empty() {
         return report::default_charts(table);
@@ -620,11 +622,21 @@ fn chart_specs(sc: &Scenario, table: &CsvTable) -> Vec<ChartSpec> {
     sc.plots
         .iter()
         .filter(|p| {
-            [&p.x, &p.y]
+            let missing: Vec<&String> = [&p.x, &p.y]
                 .into_iter()
                 .chain(&p.series)
                 .chain(&p.per)
-                .all(|c| columns.contains(c))
+                .filter(|c| !columns.contains(c))
+                .collect();
+            if let Some(c) = missing.first() {
+                errln!(
+                    "note: {}: chart of {} against {} skipped: column `{c}` is not in this run's results (a --set pinned it)",
+                    sc.name,
+                    p.y,
+                    p.x
+                );
+            }
+            missing.is_empty()
         })
         .cloned()
         .collect()
@@ -883,7 +895,7 @@ fn cmd_search(
                 outln!("measures: {}", search::measures_line(r));
             }
             outln!("\n--- {shown} ---");
-            out!("{text}");
+            out!("{}", sanitize_for_terminal(&text));
             outln!("---\n\nreplay:");
             for c in search::replay_commands(&shown, &cx) {
                 outln!("  {c}");

@@ -139,6 +139,10 @@ impl Property {
     pub fn check_run(&self, spec: &RunSpec) -> Result<RunResult, String> {
         let result = catch_unwind(AssertUnwindSafe(|| crate::run(spec)))
             .map_err(|p| format!("the simulator panicked: {}", panic_message(&p)))?;
+        if let Some(why) = &result.aborted {
+            // A run that outgrew a bound or stopped advancing is not a result to judge.
+            return Err(format!("the run stopped early: {why}"));
+        }
         (self.check)(spec, &result)?;
         Ok(result)
     }

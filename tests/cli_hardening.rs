@@ -548,4 +548,14 @@ fn control_characters_never_reach_the_terminal() {
     let o = run_in(cwd.path(), &["run", "s.toml", "--set", "name=x\u{1b}[2J"]);
     expect_code(&o, 2, "--set name");
     assert!(!o.stderr.contains(&0x1b), "{}", stderr(&o));
+    // A gate's name is printed with its verdict: escaped too.
+    fs::write(
+        cwd.path().join("g.toml"),
+        format!("name = \"g\"\n{SMALL}[[expect]]\nname = \"\\u001b[2Jwiped\"\nphantom = 0\n"),
+    )
+    .unwrap();
+    let o = run_in(cwd.path(), &["run", "g.toml", "--out", "out", "--no-charts"]);
+    expect_code(&o, 0, "gate name");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("wiped"));
+    assert!(!o.stdout.contains(&0x1b), "{}", String::from_utf8_lossy(&o.stdout));
 }
