@@ -322,7 +322,7 @@ fn cmd_run(args: &RunArgs) -> Result<u8, Failure> {
             s.marker(&sc.name, all_points.len(), &digest)
         });
         let staged = out_dir.stage(&sc.name).map_err(io_failure)?;
-        write_report(
+        report::write_scenario_report(
             &sc,
             &points,
             &results,
@@ -330,7 +330,8 @@ fn cmd_run(args: &RunArgs) -> Result<u8, Failure> {
             staged.path(),
             !args.no_charts,
             marker.as_deref(),
-        )?;
+        )
+        .map_err(io_failure)?;
         let lock = out_dir.lock().map_err(io_failure)?;
         let dir = staged.commit(&lock).map_err(io_failure)?;
         drop(lock);
@@ -540,7 +541,7 @@ fn cmd_merge(dirs: &[PathBuf], out: &Path, scenario: Option<&Path>, sets: &[Stri
     prodsim::shard::write_merged(staged.path(), &rows).map_err(io_failure)?;
     if let Some((sc, _)) = &loaded {
         let table = CsvTable::from_rows(&rows);
-        let specs = chart_specs(sc, &table);
+        let specs = report::chart_specs(sc, &table);
         let files = report::draw_charts(staged.path(), &specs, &table).map_err(io_failure)?;
         report::write_index_html(staged.path(), &sc.name, &files).map_err(io_failure)?;
     }
@@ -562,84 +563,6 @@ fn cmd_merge(dirs: &[PathBuf], out: &Path, scenario: Option<&Path>, sets: &[Stri
         }
     }
     Ok(exit)
-}
-
-/// Write the report's files into `tmp` (a staging directory that [`OutDir`] moves into place,
-/// so a failed run never leaves a half-written report that looks whole).
-fn write_report(
-    sc: &Scenario,
-    points: &[RunPoint],
-    results: &[prodsim::RunResult],
-    rows: &[Row],
-    tmp: &Path,
-    charts: bool,
-    shard_marker: Option<&str>,
-) -> Result<(), Failure> {
-    report::write_results(&tmp.join("results.csv"), rows).map_err(io_failure)?;
-    let summary = report::summarize(rows);
-    report::write_summary(&tmp.join("summary.csv"), &summary).map_err(io_failure)?;
-    if let Some(m) = shard_marker {
-        std::fs::write(tmp.join("shard.txt"), m).map_err(|e| io_failure(format!("{}: {e}", tmp.display())))?;
-    }
-    let mut files = Vec::new();
-    if charts {
-        let table = CsvTable::from_rows(rows);
-        let specs = chart_specs(sc, &table);
-        files.extend(report::draw_charts(tmp, &specs, &table).map_err(io_failure)?);
-        // A timeline of the run that suffered most: the highest p99 latency among runs with
-        // faults (or among all runs); the first such run on ties.
-        let pool: Vec<usize> = {
-            let faulted: Vec<usize> = (0..results.len()).filter(|&i| !results[i].faults.is_empty()).collect();
-            if faulted.is_empty() {
-                (0..results.len()).collect()
-            } else {
-                faulted
-            }
-        };
-        let pick = pool.iter().copied().fold(None, |best: Option<usize>, i| match best {
-            Some(b) if results[b].latency_p99_ms >= results[i].latency_p99_ms => Some(b),
-            _ => Some(i),
-        });
-        if let Some(i) = pick {
-            let title = format!("{}: {}", sc.name, points[i].label());
-            files.extend(
-                report::draw_timeline(tmp, "timeline", &title, &results[i].timeline, &results[i].faults)
-                    .map_err(io_failure)?,
-            );
-        }
-        report::write_index_html(tmp, &sc.name, &files).map_err(io_failure)?;
-    }
-    Ok(())
-}
-
-/// The scenario's `[[plots]]`, or the default charts. The loader checked every plot's columns;
-/// a plot whose column a `--set` pinned away (the swept key is now fixed) is skipped with a note.
-fn chart_specs(sc: &Scenario, table: &CsvTable) -> Vec<ChartSpec> {
-    if sc.plots.is_empty() {
-        return report::default_charts(table);
-    }
-    let columns = &table.headers;
-    sc.plots
-        .iter()
-        .filter(|p| {
-            let missing: Vec<&String> = [&p.x, &p.y]
-                .into_iter()
-                .chain(&p.series)
-                .chain(&p.per)
-                .filter(|c| !columns.contains(c))
-                .collect();
-            if let Some(c) = missing.first() {
-                errln!(
-                    "note: {}: chart of {} against {} skipped: column `{c}` is not in this run's results (a --set pinned it)",
-                    sc.name,
-                    p.y,
-                    p.x
-                );
-            }
-            missing.is_empty()
-        })
-        .cloned()
-        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]

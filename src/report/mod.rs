@@ -15,6 +15,7 @@ mod plot;
 mod table;
 mod text;
 mod timeline;
+mod write;
 
 pub use chart::{
     axis_label, default_charts, draw_charts, legend_key, param_columns, ChartKind, ChartSpec, CHART_SIZE_PX,
@@ -23,6 +24,7 @@ pub use html::write_index_html;
 pub use plot::{plot_command, plot_command_spec};
 pub use table::CsvTable;
 pub use timeline::draw_timeline;
+pub use write::{chart_specs, write_scenario_report};
 
 use crate::result::Measure;
 use std::collections::BTreeMap;
