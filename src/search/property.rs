@@ -1,0 +1,419 @@
+//! Properties: named delivery guarantees, their preconditions and fault models.
+
+use super::*;
+
+/// A delivery guarantee: a claim about one run, the configuration it needs and the faults it
+/// tolerates.
+pub struct Property {
+    /// `no_acked_write_lost`.
+    pub name: &'static str,
+    /// The claim in one line, precondition included.
+    pub claim: &'static str,
+    /// Where the property comes from (reference sections, TLA+ names).
+    pub reference: &'static str,
+    /// Fault kinds the property tolerates ([`ALL_FAULT_KINDS`] names); a search draws only these.
+    pub fault_kinds: &'static [&'static str],
+    /// At most `replication_factor - min_insync_replicas` brokers down at once (see
+    /// [`brokers_down`]).
+    pub down_budget: bool,
+    /// The configuration precondition: `Err(why not)` when Kafka does not promise the property.
+    pub requires: fn(&RunSpec) -> Result<(), String>,
+    /// Changes a configuration as little as possible so that it meets [`Property::requires`]
+    /// (used to draw random configurations for the property tests).
+    pub conform: fn(&mut RunSpec),
+    /// `Err(violation)` when the run breaks the claim.
+    pub check: fn(&RunSpec, &RunResult) -> Result<(), String>,
+    /// The claim as the body of a scenario `[[expect]]` gate, when measures can express it.
+    pub gate: fn(&RunSpec) -> Option<String>,
+}
+
+impl Property {
+    /// Whether `spec` meets the property's precondition: its configuration
+    /// ([`Property::requires`]) and its fault schedule (the fault model).
+    pub fn precondition(&self, spec: &RunSpec) -> Result<(), String> {
+        (self.requires)(spec)?;
+        self.admits_faults(spec)
+    }
+
+    /// Whether the fault schedule stays within the property's fault model.
+    pub fn admits_faults(&self, spec: &RunSpec) -> Result<(), String> {
+        if let Some(f) = spec.faults.iter().find(|f| !self.fault_kinds.contains(&f.kind.name())) {
+            return Err(format!(
+                "fault `{}` at_ms = {} is outside the fault model ({})",
+                f.kind.name(),
+                f.at_ms,
+                self.fault_kinds.join(", ")
+            ));
+        }
+        if random_faults_on(&spec.random_faults) {
+            return Err("random faults are on: a drawn schedule cannot be checked against the fault model".into());
+        }
+        if self.down_budget {
+            let budget = down_budget(spec);
+            let most = most_down_at_once(spec);
+            if most > budget {
+                return Err(format!(
+                    "{most} brokers down at once; the fault model allows replication_factor - \
+                     min_insync_replicas = {budget}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks one run, turning a simulator panic into a violation.
+    pub fn check_run(&self, spec: &RunSpec) -> Result<RunResult, String> {
+        let result = catch_unwind(AssertUnwindSafe(|| crate::run(spec)))
+            .map_err(|p| format!("the simulator panicked: {}", panic_message(&p)))?;
+        if let Some(why) = &result.aborted {
+            // A run that outgrew a bound or stopped advancing is not a result to judge.
+            return Err(format!("the run stopped early: {why}"));
+        }
+        (self.check)(spec, &result)?;
+        Ok(result)
+    }
+}
+
+fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(no message)".into()
+    }
+}
+
+fn random_faults_on(r: &RandomFaults) -> bool {
+    [
+        r.crash_per_min,
+        r.power_loss_per_min,
+        r.crash_leader_per_min,
+        r.isolate_leader_per_min,
+        r.partition_per_min,
+        r.slow_link_per_min,
+        r.lose_responses_per_min,
+    ]
+    .iter()
+    .any(|&x| x > 0.0)
+}
+
+fn nonzero(what: &str, v: u64) -> Result<(), String> {
+    if v == 0 {
+        Ok(())
+    } else {
+        Err(format!("{what} = {v}"))
+    }
+}
+
+fn no_conform(_: &mut RunSpec) {}
+
+fn clean_elections(spec: &RunSpec) -> Result<(), String> {
+    if spec.cluster.unclean_leader_election_enable {
+        return Err("unclean_leader_election_enable = true (needs clean elections)".into());
+    }
+    Ok(())
+}
+
+fn requires_no_acked_write_lost(spec: &RunSpec) -> Result<(), String> {
+    let c = &spec.cluster;
+    if spec.producer.acks != Acks::All {
+        return Err(format!("acks = {} (needs acks = all)", spec.producer.acks));
+    }
+    if c.min_insync_replicas < 2 {
+        return Err(format!("min_insync_replicas = {} (needs >= 2)", c.min_insync_replicas));
+    }
+    if c.replication_factor < 3 {
+        return Err(format!("replication_factor = {} (needs >= 3)", c.replication_factor));
+    }
+    clean_elections(spec)
+}
+
+fn conform_no_acked_write_lost(spec: &mut RunSpec) {
+    let c = &mut spec.cluster;
+    spec.producer.acks = Acks::All;
+    c.brokers = c.brokers.max(3);
+    c.replication_factor = c.replication_factor.clamp(3, c.brokers);
+    // min ISR = RF leaves no fault budget: keep at least one broker's worth of faults.
+    c.min_insync_replicas = c.min_insync_replicas.clamp(2, c.replication_factor - 1);
+    c.unclean_leader_election_enable = false;
+}
+
+fn requires_idempotence(spec: &RunSpec) -> Result<(), String> {
+    if !spec.producer.idempotence() {
+        return Err("idempotence is off (needs enable_idempotence, which needs acks = all)".into());
+    }
+    Ok(())
+}
+
+fn conform_idempotence(spec: &mut RunSpec) {
+    let p = &mut spec.producer;
+    p.acks = Acks::All;
+    p.retries = p.retries.max(1);
+    if p.enable_idempotence == Some(false) {
+        p.enable_idempotence = Some(true);
+    }
+    p.max_in_flight_requests_per_connection = p.max_in_flight_requests_per_connection.min(5);
+}
+
+fn requires_single_in_flight(spec: &RunSpec) -> Result<(), String> {
+    let n = spec.producer.max_in_flight_requests_per_connection;
+    if n != 1 {
+        return Err(format!("max_in_flight_requests_per_connection = {n} (needs 1)"));
+    }
+    Ok(())
+}
+
+fn conform_single_in_flight(spec: &mut RunSpec) {
+    spec.producer.max_in_flight_requests_per_connection = 1;
+}
+
+/// Slack over `max.block.ms + delivery.timeout.ms` for the sender pass that expires a batch,
+/// milliseconds. The model wakes the sender exactly at a batch's expiry; 1 ms absorbs rounding.
+pub const SENDER_PASS_SLACK_MS: u64 = 1;
+
+/// The longest a send may take to resolve: `max.block.ms + delivery.timeout.ms` plus one sender
+/// pass (reference 10.3, P-deliveryBound).
+pub fn resolve_bound_ms(spec: &RunSpec) -> u64 {
+    spec.producer.max_block_ms + spec.producer.delivery_timeout_ms() + SENDER_PASS_SLACK_MS
+}
+
+fn requires_resolve_bound(spec: &RunSpec) -> Result<(), String> {
+    let p = &spec.producer;
+    if !p.idempotence() && p.max_in_flight_requests_per_connection > 1 {
+        // RecordAccumulator.reenqueue puts a retried batch at the front of its partition's
+        // queue (addFirst) without idempotence, and expiredBatches stops at the first queued
+        // batch that has not expired: an older batch behind a newer retried one expires late.
+        return Err(format!(
+            "idempotence is off with max_in_flight_requests_per_connection = {} (needs idempotence \
+             or 1 in flight: otherwise a retried batch can pass an older one in the queue, and Kafka \
+             checks delivery.timeout.ms only at the head of the queue)",
+            p.max_in_flight_requests_per_connection
+        ));
+    }
+    let need = p.max_block_ms + p.delivery_timeout_ms();
+    if spec.settle_ms < need {
+        return Err(format!(
+            "settle_ms = {} is shorter than max_block_ms + delivery_timeout_ms = {need}: the flush \
+             may legitimately outlast the run",
+            spec.settle_ms
+        ));
+    }
+    Ok(())
+}
+
+fn conform_resolve_bound(spec: &mut RunSpec) {
+    if !spec.producer.idempotence() {
+        spec.producer.max_in_flight_requests_per_connection = 1;
+    }
+    let need = spec.producer.max_block_ms + spec.producer.delivery_timeout_ms();
+    spec.settle_ms = spec.settle_ms.max(need);
+}
+
+fn conform_clean(spec: &mut RunSpec) {
+    spec.cluster.unclean_leader_election_enable = false;
+}
+
+fn anything(_: &RunSpec) -> Result<(), String> {
+    Ok(())
+}
+
+fn check_lost_acked(_: &RunSpec, r: &RunResult) -> Result<(), String> {
+    nonzero("lost_acked", r.delivery.lost_acked)
+        .map_err(|m| format!("{m}: acknowledged records are absent from the final committed log"))
+}
+
+fn check_no_duplicates_in_order(_: &RunSpec, r: &RunResult) -> Result<(), String> {
+    let d = &r.delivery;
+    if d.duplicates > 0 || d.reordered > 0 {
+        return Err(format!(
+            "duplicates = {}, reordered = {}: the idempotent producer wrote a record twice or out of order",
+            d.duplicates, d.reordered
+        ));
+    }
+    Ok(())
+}
+
+fn check_reordered(_: &RunSpec, r: &RunResult) -> Result<(), String> {
+    nonzero("reordered", r.delivery.reordered)
+        .map_err(|m| format!("{m}: records appear after a record the producer sent later"))
+}
+
+fn check_resolves(spec: &RunSpec, r: &RunResult) -> Result<(), String> {
+    let bound = resolve_bound_ms(spec);
+    if r.delivery.pending > 0 {
+        return Err(format!(
+            "pending = {}: sends without an outcome after the flush",
+            r.delivery.pending
+        ));
+    }
+    if r.resolve_max_ms.is_nan() || r.resolve_max_ms > bound as f64 {
+        return Err(format!(
+            "resolve_max_ms = {:.3} > max_block_ms + delivery_timeout_ms + {SENDER_PASS_SLACK_MS} = {bound}",
+            r.resolve_max_ms
+        ));
+    }
+    Ok(())
+}
+
+fn check_phantom(_: &RunSpec, r: &RunResult) -> Result<(), String> {
+    nonzero("phantom", r.delivery.phantom).map_err(|m| format!("{m}: the final log holds records nobody sent"))
+}
+
+fn check_log_matching(_: &RunSpec, r: &RunResult) -> Result<(), String> {
+    nonzero("log_divergence", r.log_divergence)
+        .map_err(|m| format!("{m}: replica pairs disagree below both high watermarks"))
+}
+
+fn check_leader_completeness(_: &RunSpec, r: &RunResult) -> Result<(), String> {
+    nonzero("leader_completeness_violations", r.leader_completeness_violations)
+        .map_err(|m| format!("{m}: a leader was elected without every committed record"))
+}
+
+fn check_hw_monotonic(_: &RunSpec, r: &RunResult) -> Result<(), String> {
+    nonzero("committed_lost", r.committed_lost)
+        .map_err(|m| format!("{m}: records below a high watermark some leader reached are gone"))
+}
+
+fn check_deterministic(spec: &RunSpec, r: &RunResult) -> Result<(), String> {
+    let again = crate::run(spec);
+    // Compared as text: equal runs print equally (and NaN compares equal to itself).
+    if format!("{again:?}") != format!("{r:?}") {
+        return Err(format!(
+            "two runs of the same spec differ: digest {:#018x} vs {:#018x}, events {} vs {}",
+            r.digest, again.digest, r.events, again.events
+        ));
+    }
+    Ok(())
+}
+
+fn gate(measures: &[&str]) -> Option<String> {
+    Some(measures.iter().map(|m| format!("{m} = 0\n")).collect())
+}
+
+/// Every property, in the order `prodsim search --property` lists them.
+pub static PROPERTIES: &[Property] = &[
+    Property {
+        name: "no_acked_write_lost",
+        claim: "acks=all, min.insync.replicas >= 2, replication.factor >= 3, clean elections, crashes \
+                and partitions only (no power loss), at most RF - min ISR brokers down at once => \
+                lost_acked = 0",
+        reference: "Jepsen lost-write; TLA+ NoCommittedRecordLostGlobally; reference 9.1, 10.3 P-ackedDurable",
+        fault_kinds: CRASHES_AND_PARTITIONS,
+        down_budget: true,
+        requires: requires_no_acked_write_lost,
+        conform: conform_no_acked_write_lost,
+        check: check_lost_acked,
+        gate: |_| gate(&["lost_acked"]),
+    },
+    Property {
+        name: "idempotent_no_duplicates_in_order",
+        claim: "idempotence on => duplicates = 0 and reordered = 0 under any fault schedule (one \
+                producer session)",
+        reference: "KIP-98; TLA+ linearizable per partition; reference 6, 10.3 P-noDupIdem, P-order",
+        fault_kinds: ALL_FAULT_KINDS,
+        down_budget: false,
+        requires: requires_idempotence,
+        conform: conform_idempotence,
+        check: check_no_duplicates_in_order,
+        gate: |_| gate(&["duplicates", "reordered"]),
+    },
+    Property {
+        name: "single_in_flight_keeps_order",
+        claim: "max.in.flight.requests.per.connection = 1 => reordered = 0",
+        reference: "reference 4.4, 5.6, 10.3 P-order",
+        fault_kinds: ALL_FAULT_KINDS,
+        down_budget: false,
+        requires: requires_single_in_flight,
+        conform: conform_single_in_flight,
+        check: check_reordered,
+        gate: |_| gate(&["reordered"]),
+    },
+    Property {
+        name: "every_send_resolves",
+        claim: "idempotence on or max.in.flight.requests.per.connection = 1 => every send gets \
+                exactly one outcome within max.block.ms + delivery.timeout.ms plus one sender pass, \
+                and pending = 0 after the flush",
+        reference: "TLA+ EventuallyWriteIsAcceptedOrRejected; reference 4.6, 10.3 P-deliveryBound",
+        fault_kinds: ALL_FAULT_KINDS,
+        down_budget: false,
+        requires: requires_resolve_bound,
+        conform: conform_resolve_bound,
+        check: check_resolves,
+        gate: |spec| {
+            Some(format!(
+                "pending = 0\nresolve_max_ms = {{ max = {} }}\n",
+                resolve_bound_ms(spec)
+            ))
+        },
+    },
+    Property {
+        name: "no_phantoms",
+        claim: "the final logs hold only records the producer sent: phantom = 0",
+        reference: "design.md, Record outcomes",
+        fault_kinds: ALL_FAULT_KINDS,
+        down_budget: false,
+        requires: anything,
+        conform: no_conform,
+        check: check_phantom,
+        gate: |_| gate(&["phantom"]),
+    },
+    Property {
+        name: "log_matching",
+        claim: "replicas agree on every offset below both their high watermarks: log_divergence = 0",
+        reference: "TLA+ LogMatchingProperty, StrongIsr; KIP-101, KIP-279; reference 10.1, 10.2",
+        fault_kinds: ALL_FAULT_KINDS,
+        down_budget: false,
+        requires: anything,
+        conform: no_conform,
+        check: check_log_matching,
+        gate: |_| gate(&["log_divergence"]),
+    },
+    Property {
+        name: "leader_completeness",
+        claim: "clean elections, no power loss => every elected leader holds every committed record: \
+                leader_completeness_violations = 0",
+        reference: "TLA+ LeaderCompletenessProperty; reference 10.2",
+        fault_kinds: NO_POWER_LOSS,
+        down_budget: false,
+        requires: clean_elections,
+        conform: conform_clean,
+        check: check_leader_completeness,
+        gate: |_| gate(&["leader_completeness_violations"]),
+    },
+    Property {
+        name: "hw_monotonic",
+        claim: "clean elections, no power loss => the true high watermark never goes back: no \
+                committed record is lost, committed_lost = 0",
+        reference: "TLA+ true HWM monotonic, NoCommittedRecordLostGlobally; reference 10.2, 10.3 P-HWmono",
+        fault_kinds: NO_POWER_LOSS,
+        down_budget: false,
+        requires: clean_elections,
+        conform: conform_clean,
+        check: check_hw_monotonic,
+        gate: |_| gate(&["committed_lost"]),
+    },
+    Property {
+        name: "deterministic",
+        claim: "the same (configuration, schedule, seed) run twice gives identical results and an \
+                identical digest of the event stream",
+        reference: "design.md principle 1; madsim's determinism check",
+        fault_kinds: ALL_FAULT_KINDS,
+        down_budget: false,
+        requires: anything,
+        conform: no_conform,
+        check: check_deterministic,
+        gate: |_| None,
+    },
+];
+
+/// The property named `name`.
+pub fn property(name: &str) -> Option<&'static Property> {
+    PROPERTIES.iter().find(|p| p.name == name)
+}
+
+/// Names of every property, comma-separated (for error messages).
+pub fn property_names() -> String {
+    PROPERTIES.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+}
+

@@ -1,0 +1,186 @@
+//! Strategies (proptest): configurations and fault schedules as data, so shrinking simplifies them.
+
+use super::*;
+
+/// Who stays with the isolated brokers of a drawn `partition` fault.
+#[derive(Clone, Copy, Debug)]
+enum PartitionShape {
+    /// Isolated from the other brokers, the controller and the producer.
+    Everyone,
+    /// The producer still reaches the isolated brokers (a zombie leader keeps its clients).
+    ProducerWithIsolated,
+    /// Only replication is cut: everyone still reaches the controller and the producer.
+    BrokersOnly,
+}
+
+/// One fault kind, targets drawn over [`RAW_BROKERS`] brokers and any partition index
+/// (folded later by [`normalize_faults`]).
+pub fn arb_fault_kind(kind: &str) -> BoxedStrategy<FaultKind> {
+    let broker = 0..RAW_BROKERS;
+    let partition = 0u32..16;
+    match kind {
+        "crash" => broker.prop_map(|broker| FaultKind::Crash { broker }).boxed(),
+        "power-loss" => proptest::collection::vec(broker, 1..=2)
+            .prop_map(|brokers| FaultKind::PowerLoss { brokers })
+            .boxed(),
+        "crash-leader" => partition
+            .prop_map(|partition| FaultKind::CrashLeader { partition })
+            .boxed(),
+        "isolate-leader" => partition
+            .prop_map(|partition| FaultKind::IsolateLeader { partition })
+            .boxed(),
+        // A set of brokers cut off from the rest of the cluster: with the controller and the
+        // producer on the other side, with the producer on the isolated side (a zombie leader
+        // keeps its clients), or between brokers only (replication is cut, the controller
+        // still sees everyone). Both ways, or only from the isolated side.
+        "partition" => (
+            proptest::collection::vec(broker, 1..=2),
+            prop_oneof![
+                Just(PartitionShape::Everyone),
+                Just(PartitionShape::ProducerWithIsolated),
+                Just(PartitionShape::BrokersOnly)
+            ],
+            prop::bool::weighted(0.2),
+        )
+            .prop_map(|(isolated, shape, one_way)| {
+                let mut side: Vec<Node> = isolated.into_iter().map(Node::Broker).collect();
+                let mut rest: Vec<Node> = (0..RAW_BROKERS)
+                    .map(Node::Broker)
+                    .filter(|n| !side.contains(n))
+                    .collect();
+                match shape {
+                    PartitionShape::Everyone => rest.extend([Node::Controller, Node::Producer]),
+                    PartitionShape::ProducerWithIsolated => {
+                        side.push(Node::Producer);
+                        rest.push(Node::Controller);
+                    }
+                    PartitionShape::BrokersOnly => {}
+                }
+                FaultKind::Partition {
+                    groups: vec![side, rest],
+                    one_way,
+                }
+            })
+            .boxed(),
+        "slow-link" => (broker, 1u32..=50, prop_oneof![Just(1.0), Just(0.1), Just(0.01)])
+            .prop_map(|(b, extra_100ms, bandwidth_factor)| FaultKind::SlowLink {
+                from: Node::Producer,
+                to: Node::Broker(b),
+                extra_latency_ms: extra_100ms as f64 * 100.0,
+                bandwidth_factor,
+            })
+            .boxed(),
+        "lose-responses" => (1u32..=50)
+            .prop_map(|pct| FaultKind::LoseResponses {
+                probability: pct as f64 / 100.0,
+            })
+            .boxed(),
+        other => panic!("unknown fault kind `{other}` (known: {})", ALL_FAULT_KINDS.join(", ")),
+    }
+}
+
+/// One scheduled fault of one of `kinds`, starting within `window_ms`, lasting 100 ms to the
+/// whole window. Shrinks towards earlier, shorter faults of simpler kinds.
+pub fn arb_fault(kinds: &[&str], window_ms: u64) -> BoxedStrategy<Fault> {
+    assert!(!kinds.is_empty(), "a fault schedule needs at least one fault kind");
+    let kind = proptest::strategy::Union::new(kinds.iter().map(|k| arb_fault_kind(k)));
+    let window_ms = window_ms.max(1);
+    (0..window_ms, 100..=window_ms.max(100), kind)
+        .prop_map(|(at_ms, duration_ms, kind)| Fault {
+            at_ms,
+            duration_ms: Some(duration_ms),
+            kind,
+        })
+        .boxed()
+}
+
+/// A fault schedule as data: up to `max_faults` faults of `kinds`. Shrinking drops faults,
+/// shortens them and moves them earlier.
+pub fn arb_faults(kinds: &[&str], window_ms: u64, max_faults: usize) -> BoxedStrategy<Vec<Fault>> {
+    if kinds.is_empty() || max_faults == 0 {
+        return Just(Vec::new()).boxed();
+    }
+    proptest::collection::vec(arb_fault(kinds, window_ms), 0..=max_faults).boxed()
+}
+
+/// A random producer, cluster, network and workload configuration on top of `base` (which
+/// gives duration, settle time and everything not drawn). Always valid (`RunSpec::validate`).
+/// Sized for tests: 3 to 5 brokers, 1 to 3 partitions, 1000 to 10000 records/s.
+pub fn arb_config(base: RunSpec) -> BoxedStrategy<RunSpec> {
+    let producer = (
+        prop_oneof![Just(Acks::All), Just(Acks::One), Just(Acks::Zero)],
+        prop_oneof![Just(None), Just(Some(true)), Just(Some(false))],
+        1u32..=5,
+        0u64..=50,
+        prop_oneof![Just(16_384u32), 256u32..=65_536],
+        prop_oneof![
+            Just(SendMode::Async),
+            Just(SendMode::Sync),
+            Just(SendMode::FireAndForget)
+        ],
+        prop_oneof![Just(30_000u64), 500u64..=30_000],
+        prop::option::of(0u64..=30_000),
+        prop_oneof![Just(i32::MAX as u32), 0u32..=3],
+        prop_oneof![Just(None), (65_536u64..=1_048_576, 0u64..=2_000).prop_map(Some)],
+    );
+    let cluster = (
+        3u32..=5,
+        1u32..=3,
+        1u32..=5,
+        1u32..=3,
+        prop::bool::weighted(0.2),
+        prop_oneof![Just(30_000u64), 1_000u64..=20_000],
+        prop::bool::weighted(0.8),
+    );
+    let workload = (
+        1_000u32..=10_000,
+        prop_oneof![Just(Arrival::Constant), Just(Arrival::Poisson)],
+        prop_oneof![Just(0u32), 1u32..=100],
+        prop_oneof![Just(100u32), 10u32..=1_000],
+        1u32..=4,
+        prop_oneof![Just(0.5f64), Just(2.0), Just(10.0)],
+    );
+    (producer, cluster, workload)
+        .prop_map(move |(p, c, w)| {
+            let mut s = base.clone();
+            let (acks, idem, in_flight, linger, batch, mode, request_timeout, delivery_extra, retries, memory) = p;
+            let pc = &mut s.producer;
+            pc.acks = acks;
+            pc.retries = retries;
+            // enable_idempotence = true needs acks = all and retries > 0 (a ConfigException).
+            pc.enable_idempotence = match idem {
+                Some(true) if acks != Acks::All || retries == 0 => None,
+                other => other,
+            };
+            pc.max_in_flight_requests_per_connection = in_flight;
+            pc.linger_ms = linger;
+            pc.batch_size = batch;
+            pc.send_mode = mode;
+            pc.request_timeout_ms = request_timeout;
+            pc.delivery_timeout_ms = delivery_extra.map(|x| linger + request_timeout + x);
+            if let Some((buffer, block)) = memory {
+                pc.buffer_memory = buffer;
+                pc.max_block_ms = block;
+                pc.batch_size = pc.batch_size.min(buffer as u32);
+            }
+            let (brokers, partitions, rf, min_isr, unclean, lag, hw_rule) = c;
+            let cc = &mut s.cluster;
+            cc.brokers = brokers;
+            cc.partitions = partitions;
+            cc.replication_factor = rf.min(brokers);
+            cc.min_insync_replicas = min_isr.min(cc.replication_factor);
+            cc.unclean_leader_election_enable = unclean;
+            cc.replica_lag_time_max_ms = lag;
+            cc.hw_requires_min_isr = hw_rule;
+            let (rate, arrival, keys, record_bytes, threads, latency) = w;
+            s.workload.rate = rate as f64;
+            s.workload.arrival = arrival;
+            s.workload.keys = keys;
+            s.workload.record_bytes = record_bytes;
+            s.workload.threads = threads;
+            s.network.latency_ms = latency;
+            s
+        })
+        .boxed()
+}
+
