@@ -8,19 +8,21 @@
 //! Files are written to a temporary name in the destination directory and renamed into place, so
 //! a half-written file never passes for a whole one.
 
+mod axis;
 mod chart;
+mod figure;
 mod font;
 mod html;
+mod labels;
 mod plot;
 mod table;
 mod text;
 mod timeline;
 mod write;
 
-pub use chart::{
-    axis_label, default_charts, draw_charts, legend_key, param_columns, ChartKind, ChartSpec, CHART_SIZE_PX,
-};
+pub use chart::{default_charts, draw_charts, param_columns, ChartKind, ChartSpec, CHART_SIZE_PX};
 pub use html::write_index_html;
+pub use labels::{axis_label, legend_key};
 pub use plot::{plot_command, plot_command_spec};
 pub use table::CsvTable;
 pub use timeline::draw_timeline;

@@ -2,7 +2,6 @@
 //! the embedded font, then shrunk, wrapped onto a second line or shortened with "…" until they
 //! fit. Measuring uses the font alone (no backend), so SVG and PNG get the same layout.
 
-use super::chart::draw_error;
 use super::font;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -24,7 +23,7 @@ pub(crate) fn line_height(size: u32) -> i32 {
 }
 
 /// How a text may be fitted: font sizes from `max` down to `min` in steps of 2 (sizes stay even,
-/// see [`super::chart::TITLE_FONT`]), on at most `lines` lines.
+/// see [`super::figure::TITLE_FONT`]), on at most `lines` lines.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct FitRule {
     pub max: u32,
@@ -253,7 +252,7 @@ fn ellipsize_with(text: &str, width: u32, size: u32, measure: &dyn Fn(&str, u32)
 
 /// Title font sizes: the title shrinks to 18 before it wraps.
 const TITLE_RULE: FitRule = FitRule {
-    max: super::chart::TITLE_FONT,
+    max: super::figure::TITLE_FONT,
     min: 18,
     lines: 2,
 };
@@ -301,6 +300,11 @@ pub(crate) fn draw_title<DB: DrawingBackend>(
         }
     }
     Ok(root.split_vertically(y + 5).1)
+}
+
+/// A plotters drawing error as text.
+pub(crate) fn draw_error<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String {
+    format!("drawing failed: {e}")
 }
 
 #[cfg(test)]

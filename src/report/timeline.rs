@@ -1,11 +1,12 @@
 //! One run over simulated time: acked throughput and p99 latency in two stacked panels sharing
 //! the time axis, with the fault intervals shaded.
 
-use super::chart::{
-    color, draw_error, draw_legend, legend_key, tick_label_width, write_figure, y_label_area, Axis, Figure, Swatch,
-    DESC_RULE, LABEL_FONT, TICK_SIZE,
+use super::axis::Axis;
+use super::figure::{
+    color, draw_legend, tick_label_width, write_figure, y_label_area, Figure, Swatch, DESC_RULE, LABEL_FONT, TICK_SIZE,
 };
-use super::text::{draw_title, fit_any, text_width, Fitted};
+use super::labels::legend_key;
+use super::text::{draw_error, draw_title, fit_any, text_width, Fitted};
 use crate::result::{FaultInterval, TimelinePoint};
 use plotters::coord::Shift;
 use plotters::prelude::*;

@@ -149,4 +149,3 @@ pub fn normalize_faults(spec: &mut RunSpec, budget: Option<u32>) {
     }
     spec.faults = faults;
 }
-

@@ -72,16 +72,16 @@ const NO_POWER_LOSS: &[&str] = &[
 /// Largest broker index a generated fault names before it is folded onto the cluster's brokers.
 const RAW_BROKERS: u32 = 8;
 
-mod property;
 mod fault_model;
-mod strategy;
-mod space;
-mod run;
+mod property;
 mod render;
+mod run;
+mod space;
+mod strategy;
 
-pub use property::*;
 pub use fault_model::*;
-pub use strategy::*;
-pub use space::*;
-pub use run::*;
+pub use property::*;
 pub use render::*;
+pub use run::*;
+pub use space::*;
+pub use strategy::*;

@@ -416,4 +416,3 @@ pub fn property(name: &str) -> Option<&'static Property> {
 pub fn property_names() -> String {
     PROPERTIES.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
 }
-

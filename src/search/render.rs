@@ -11,18 +11,6 @@ pub fn counterexample_name(scenario: &str, property: &str) -> String {
     format!("{}-{property}", &scenario[..cut])
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_counterexample_name_is_a_valid_scenario_name() {
-        let long = "s".repeat(crate::outdir::MAX_NAME_BYTES);
-        let n = super::counterexample_name(&long, "no_acked_write_lost");
-        assert!(crate::outdir::check_name(&n).is_ok(), "{n}");
-        assert!(n.ends_with("-no_acked_write_lost"));
-        assert_eq!(super::counterexample_name("x", "p"), "x-p");
-    }
-}
-
 /// Where `prodsim search` writes a counterexample: `<out>/<scenario>/counterexample-<property>.toml`.
 pub fn counterexample_path(out: &std::path::Path, scenario: &str, property: &str) -> std::path::PathBuf {
     out.join(scenario).join(format!("counterexample-{property}.toml"))
@@ -103,3 +91,14 @@ pub fn measures_line(r: &RunResult) -> String {
     )
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_counterexample_name_is_a_valid_scenario_name() {
+        let long = "s".repeat(crate::outdir::MAX_NAME_BYTES);
+        let n = super::counterexample_name(&long, "no_acked_write_lost");
+        assert!(crate::outdir::check_name(&n).is_ok(), "{n}");
+        assert!(n.ends_with("-no_acked_write_lost"));
+        assert_eq!(super::counterexample_name("x", "p"), "x-p");
+    }
+}

@@ -220,4 +220,3 @@ pub fn search_with(space: &Space, property: &'static Property, opts: &SearchOpti
     }
     Outcome::Held(cases_before)
 }
-

@@ -183,4 +183,3 @@ pub fn arb_config(base: RunSpec) -> BoxedStrategy<RunSpec> {
         })
         .boxed()
 }
-
