@@ -1,0 +1,471 @@
+//! A broker: request handling one request at a time per connection (`SocketServer` muting),
+//! the leader's produce path with acks 0 / 1 / all and the produce purgatory
+//! (`ReplicaManager.appendRecords`, `DelayedProduce`), follower fetching
+//! (`ReplicaFetcherThread`, `DelayedFetch`), the high-watermark rule and ISR changes
+//! (`Partition.maybeIncrementLeaderHW`, `maybeShrinkIsr`, `maybeExpandIsr`), leader epochs and
+//! fetch-based truncation (KIP-101/279/320). Reference section 7.
+
+use crate::config::{Acks, RunSpec};
+use crate::model::partition_log::PartitionLog;
+use crate::model::{
+    Envelope, Event, FetchPartition, Message, PartitionResponse, PartitionState, ProduceRequest, World,
+};
+use crate::sim::{ms, ms_f, SimTime, Timer};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::VecDeque;
+
+/// The leader's view of one follower (`Replica` in Replica.scala).
+#[derive(Clone, Debug)]
+pub struct FollowerState {
+    pub broker: u32,
+    pub leo: u64,
+    pub last_caught_up: SimTime,
+    last_fetch_time: SimTime,
+    last_fetch_leader_leo: u64,
+}
+
+/// One replica of a partition on this broker.
+#[derive(Clone, Debug)]
+pub struct Replica {
+    pub log: PartitionLog,
+    pub hw: u64,
+    pub is_leader: bool,
+    /// The leader epoch this replica knows.
+    pub leader_epoch: u32,
+    /// Leader-epoch start offset when this replica became leader.
+    pub epoch_start: u64,
+    pub followers: Vec<FollowerState>,
+    /// AlterPartition in flight: the proposed ISR, and until when we wait for it.
+    pending_isr: Option<Vec<u32>>,
+    /// Partition epoch the AlterPartition was based on: any answer at or past it settles it.
+    pending_epoch: u32,
+    pending_until: SimTime,
+}
+
+struct DelayedProduce {
+    id: u64,
+    gen: u64,
+    request: u64,
+    parts: Vec<(PartitionResponse, u64, bool)>,
+    /// The request's timeout (`request.timeout.ms` sent by the producer) from now.
+    deadline: SimTime,
+}
+
+struct ParkedFetch {
+    id: u64,
+    fetch_id: u64,
+    follower: u32,
+    partitions: Vec<FetchPartition>,
+    /// `replica.fetch.wait.max.ms` from when it was parked.
+    deadline: SimTime,
+}
+
+/// Replica fetcher thread towards one leader broker (`num.replica.fetchers = 1`).
+#[derive(Clone, Debug)]
+struct Fetcher {
+    partitions: Vec<u32>,
+    in_flight: Option<u64>,
+    scheduled: bool,
+    /// When the fetch in flight is given up (`replica.socket.timeout.ms`, or a refused
+    /// connection / reset seen).
+    deadline: SimTime,
+    timer: Timer,
+}
+
+impl Default for Fetcher {
+    fn default() -> Self {
+        Fetcher {
+            partitions: Vec::new(),
+            in_flight: None,
+            scheduled: false,
+            deadline: SimTime::MAX,
+            timer: Timer::default(),
+        }
+    }
+}
+
+pub struct Broker {
+    pub id: u32,
+    pub alive: bool,
+    pub machine_up: bool,
+    pub incarnation: u64,
+    cpu_free: SimTime,
+    pub replicas: Vec<Option<Replica>>,
+    /// Metadata cache: every partition's state as this broker last heard it.
+    pub meta: Vec<Option<PartitionState>>,
+    pub metadata_version: u64,
+    /// The controller acknowledged this incarnation's registration.
+    registered: bool,
+    /// Generation of the producer's current connection.
+    conn_gen: u64,
+    /// Requests received on the current connection, not yet read (the socket is muted while
+    /// one is handled: `SocketServer` reads one request at a time per connection).
+    conn_queue: VecDeque<ProduceRequest>,
+    /// The connection generation whose request is being handled (muted until answered).
+    muted_gen: Option<u64>,
+    /// Requests being handled by the request handler (CPU), in start order.
+    in_service: VecDeque<(u64, ProduceRequest)>,
+    purgatory: Vec<DelayedProduce>,
+    purgatory_timer: Timer,
+    parked: Vec<ParkedFetch>,
+    fetch_wait_timer: Timer,
+    fetchers: Vec<Fetcher>,
+    next_id: u64,
+    rng: ChaCha8Rng,
+}
+
+impl Broker {
+    pub fn new(id: u32, spec: &RunSpec, assignment: &[Vec<u32>], rng: ChaCha8Rng) -> Broker {
+        let replicas = assignment
+            .iter()
+            .map(|reps| {
+                reps.contains(&id).then(|| Replica {
+                    log: PartitionLog::default(),
+                    hw: 0,
+                    is_leader: false,
+                    leader_epoch: 0,
+                    epoch_start: 0,
+                    followers: Vec::new(),
+                    pending_isr: None,
+                    pending_epoch: 0,
+                    pending_until: 0,
+                })
+            })
+            .collect();
+        Broker {
+            id,
+            alive: true,
+            machine_up: true,
+            incarnation: 1,
+            cpu_free: 0,
+            replicas,
+            meta: vec![None; spec.cluster.partitions as usize],
+            metadata_version: 0,
+            registered: true,
+            conn_gen: 0,
+            conn_queue: VecDeque::new(),
+            muted_gen: None,
+            in_service: VecDeque::new(),
+            purgatory: Vec::new(),
+            purgatory_timer: Timer::default(),
+            parked: Vec::new(),
+            fetch_wait_timer: Timer::default(),
+            fetchers: vec![Fetcher::default(); spec.cluster.brokers as usize],
+            next_id: 1,
+            rng,
+        }
+    }
+
+    fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// ISR as this broker knows it, plus pending additions ("maximal ISR", KIP-497).
+    fn maximal_isr(&self, p: usize) -> Vec<u32> {
+        let mut isr = self.meta[p].as_ref().map(|s| s.isr.clone()).unwrap_or_default();
+        if let Some(r) = &self.replicas[p] {
+            if let Some(pending) = &r.pending_isr {
+                for b in pending {
+                    if !isr.contains(b) {
+                        isr.push(*b);
+                    }
+                }
+            }
+        }
+        isr
+    }
+
+    fn isr_len(&self, p: usize) -> usize {
+        self.meta[p].as_ref().map_or(0, |s| s.isr.len())
+    }
+}
+
+mod delayed_fetch;
+mod delayed_produce;
+mod partition;
+mod replica_fetcher;
+
+impl World {
+    /// `min(min.insync.replicas, replication.factor)` (3.7+ effective min ISR).
+    pub(in crate::model) fn effective_min_isr(&self) -> usize {
+        self.spec
+            .cluster
+            .min_insync_replicas
+            .min(self.spec.cluster.replication_factor) as usize
+    }
+
+    /// Broker CPU: when work of `bytes` started now finishes.
+    pub(in crate::model) fn cpu(&mut self, b: u32, bytes: u64) -> SimTime {
+        let svc =
+            ms_f((self.spec.cluster.request_service_us * 1e3 + bytes as f64 * self.spec.cluster.byte_service_ns) / 1e6);
+        let br = &mut self.brokers[b as usize];
+        let done = self.now.max(br.cpu_free) + svc;
+        br.cpu_free = done;
+        done
+    }
+
+    /// Send at a future time `at` (after the broker's processing).
+    pub(in crate::model) fn send_message_at(&mut self, at: SimTime, from: usize, to: usize, gen: u64, msg: Message) {
+        let saved = self.now;
+        self.now = at.max(saved);
+        self.send_message(from, to, gen, msg);
+        self.now = saved;
+    }
+
+    pub(in crate::model) fn broker_start_timers(&mut self, b: u32) {
+        let inc = self.brokers[b as usize].incarnation;
+        let jitter = self.brokers[b as usize].rng.gen_range(0..ms(100));
+        self.schedule(
+            self.now + jitter,
+            Event::HeartbeatTick {
+                broker: b,
+                incarnation: inc,
+            },
+        );
+        let check = ms(self.spec.cluster.replica_lag_time_max_ms / 2);
+        self.schedule(
+            self.now + check + jitter,
+            Event::IsrCheck {
+                broker: b,
+                incarnation: inc,
+            },
+        );
+    }
+
+    pub(in crate::model) fn broker_receive(&mut self, b: u32, env: Envelope) {
+        if !self.brokers[b as usize].alive {
+            return;
+        }
+        match env.msg {
+            Message::Produce(req) => {
+                let br = &mut self.brokers[b as usize];
+                if env.gen < br.conn_gen {
+                    return;
+                }
+                if env.gen > br.conn_gen {
+                    // A new connection from the producer: the old one is gone.
+                    br.conn_gen = env.gen;
+                    br.conn_queue.clear();
+                }
+                br.conn_queue.push_back(req);
+                self.maybe_start_request(b);
+            }
+            Message::MetadataRequest { id } => {
+                let partitions = self.brokers[b as usize]
+                    .meta
+                    .iter()
+                    .map(|m| m.as_ref().map_or((None, 0), |s| (s.leader, s.leader_epoch)))
+                    .collect();
+                let at = self.cpu(b, 0);
+                let to = self.producer_node();
+                self.send_message_at(at, env.to, to, 0, Message::MetadataResponse { id, partitions });
+            }
+            Message::Fetch {
+                id,
+                follower,
+                partitions,
+            } => self.leader_handle_fetch(b, id, follower, partitions),
+            Message::FetchResponse { id, partitions } => {
+                self.follower_handle_fetch_response(b, env.from as u32, id, partitions)
+            }
+            Message::MetadataUpdate {
+                version,
+                partitions,
+                registered,
+            } => {
+                let br = &mut self.brokers[b as usize];
+                if !br.registered {
+                    // A restarted broker takes no partition role before the controller has its
+                    // new registration (which fences the old one and moves leadership away);
+                    // KRaft brokers register at startup and start fenced.
+                    if registered != Some(br.incarnation) {
+                        return;
+                    }
+                    br.registered = true;
+                }
+                self.broker_apply_metadata(b, version, &partitions)
+            }
+            _ => {}
+        }
+    }
+
+    /// `SocketServer`: one request at a time per connection; muted until the response is sent.
+    pub(in crate::model) fn maybe_start_request(&mut self, b: u32) {
+        let br = &mut self.brokers[b as usize];
+        if br.muted_gen == Some(br.conn_gen) {
+            return;
+        }
+        let Some(req) = br.conn_queue.pop_front() else { return };
+        let bytes: u64 = req.batches.iter().map(|x| x.bytes as u64).sum();
+        let acks_zero = req.acks == Acks::Zero;
+        let wire = req.wire_bytes();
+        let gen = br.conn_gen;
+        br.muted_gen = Some(gen);
+        br.in_service.push_back((gen, req));
+        let done = self.cpu(b, bytes);
+        let incarnation = self.brokers[b as usize].incarnation;
+        self.schedule(done, Event::BrokerRequestDone { broker: b, incarnation });
+        if acks_zero {
+            self.producer_socket_drained(b, gen, wire);
+        }
+    }
+
+    pub(in crate::model) fn broker_request_done(&mut self, b: u32, incarnation: u64) {
+        let br = &mut self.brokers[b as usize];
+        if br.incarnation != incarnation || !br.alive {
+            return;
+        }
+        let Some((gen, req)) = br.in_service.pop_front() else {
+            return;
+        };
+        self.handle_produce(b, gen, req);
+    }
+
+    pub(in crate::model) fn heartbeat_tick(&mut self, b: u32, incarnation: u64) {
+        let br = &self.brokers[b as usize];
+        if br.incarnation != incarnation || !br.alive {
+            return;
+        }
+        let msg = Message::Heartbeat {
+            broker: b,
+            incarnation,
+            metadata_version: br.metadata_version,
+        };
+        let to = self.controller_node();
+        self.send_message(World::broker_node(b), to, 0, msg);
+        self.schedule(
+            self.now + ms(self.spec.cluster.broker_heartbeat_interval_ms),
+            Event::HeartbeatTick { broker: b, incarnation },
+        );
+    }
+
+    /// Apply partition states from the controller (the broker's metadata publisher:
+    /// `ReplicaManager.applyDelta` -> makeLeader / makeFollower).
+    pub(in crate::model) fn broker_apply_metadata(&mut self, b: u32, version: u64, parts: &[(u32, PartitionState)]) {
+        for (p, st) in parts {
+            let p = *p as usize;
+            let br = &mut self.brokers[b as usize];
+            // The controller's answer to an AlterPartition (accepted: a newer state; rejected:
+            // the current one echoed) settles the pending ISR change either way.
+            if let Some(r) = br.replicas[p].as_mut() {
+                if r.pending_isr.is_some() && st.partition_epoch >= r.pending_epoch {
+                    r.pending_isr = None;
+                }
+            }
+            if br.meta[p]
+                .as_ref()
+                .is_some_and(|k| k.partition_epoch >= st.partition_epoch && k.leader_epoch >= st.leader_epoch)
+            {
+                continue;
+            }
+            br.meta[p] = Some(st.clone());
+            if br.replicas[p].is_none() {
+                continue;
+            }
+            let me = br.id;
+            let r = br.replicas[p].as_mut().unwrap();
+            if st.leader != Some(me) {
+                r.pending_isr = None;
+            }
+            if st.leader == Some(me) {
+                if !r.is_leader || r.leader_epoch != st.leader_epoch {
+                    self.become_leader(b, p, st);
+                } else {
+                    self.maybe_advance_hw(b, p);
+                    self.complete_delayed_for(b);
+                }
+            } else {
+                self.become_follower(b, p, st);
+            }
+        }
+        let br = &mut self.brokers[b as usize];
+        br.metadata_version = br.metadata_version.max(version);
+    }
+
+    /// Process crash (`power = false`, page cache survives) or machine crash (`power = true`,
+    /// unflushed page cache lost).
+    pub(in crate::model) fn broker_crash(&mut self, b: u32, power: bool) {
+        if !self.brokers[b as usize].alive && !power {
+            return;
+        }
+        let durable = self.durable_before();
+        let producer = self.producer_node();
+        let pgen = self.sender.conns[b as usize].gen;
+        let br = &mut self.brokers[b as usize];
+        let was_alive = br.alive;
+        br.alive = false;
+        br.incarnation += 1;
+        br.conn_queue.clear();
+        br.in_service.clear();
+        br.muted_gen = None;
+        br.purgatory.clear();
+        br.purgatory_timer = Timer::default();
+        br.parked.clear();
+        br.fetch_wait_timer = Timer::default();
+        for f in br.fetchers.iter_mut() {
+            *f = Fetcher::default();
+        }
+        for m in br.meta.iter_mut() {
+            *m = None;
+        }
+        br.metadata_version = 0;
+        br.registered = false;
+        for r in br.replicas.iter_mut().flatten() {
+            r.is_leader = false;
+            r.followers.clear();
+            r.pending_isr = None;
+        }
+        if power {
+            br.machine_up = false;
+            for r in br.replicas.iter_mut().flatten() {
+                r.log.lose_unflushed(durable);
+                r.hw = r.hw.min(r.log.log_end_offset());
+            }
+        } else if was_alive {
+            // The kernel still answers: peers see a TCP reset.
+            let from = World::broker_node(b);
+            if self.net.reachable(from, producer) {
+                let at = self.net.signal(self.now, from, producer);
+                self.schedule(at, Event::ConnectionReset { node: b, gen: pgen });
+            }
+            for f in 0..self.brokers.len() as u32 {
+                if f == b {
+                    continue;
+                }
+                if self.brokers[f as usize].fetchers[b as usize].in_flight.is_some() {
+                    let at = self.net.signal(self.now, from, World::broker_node(f));
+                    self.set_fetch_deadline(f, b, at);
+                }
+            }
+        }
+        if self.trace.is_some() {
+            let line = format!(
+                "b{b}: {}",
+                if power {
+                    "POWER LOSS (unflushed page cache lost)"
+                } else {
+                    "process crash"
+                }
+            );
+            self.trace_line(line);
+        }
+    }
+
+    /// Restart after a crash: log recovery, then register with the controller.
+    pub(in crate::model) fn broker_restart(&mut self, b: u32) {
+        let now = self.now;
+        let br = &mut self.brokers[b as usize];
+        if br.alive {
+            return;
+        }
+        br.alive = true;
+        br.machine_up = true;
+        br.cpu_free = now;
+        if self.trace.is_some() {
+            self.trace_line(format!("b{b}: restarted"));
+        }
+        self.broker_start_timers(b);
+    }
+}
