@@ -6,7 +6,6 @@
 //! fetch-based truncation (KIP-101/279/320). Reference section 7.
 
 use crate::config::{Acks, RunSpec};
-use crate::model::partition_log::PartitionLog;
 use crate::model::{
     Envelope, Event, FetchPartition, Message, PartitionResponse, PartitionState, ProduceRequest, World,
 };
@@ -14,34 +13,6 @@ use crate::sim::{ms, ms_f, SimTime, Timer};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
-
-/// The leader's view of one follower (`Replica` in Replica.scala).
-#[derive(Clone, Debug)]
-pub struct FollowerState {
-    pub broker: u32,
-    pub leo: u64,
-    pub last_caught_up: SimTime,
-    last_fetch_time: SimTime,
-    last_fetch_leader_leo: u64,
-}
-
-/// One replica of a partition on this broker.
-#[derive(Clone, Debug)]
-pub struct Replica {
-    pub log: PartitionLog,
-    pub hw: u64,
-    pub is_leader: bool,
-    /// The leader epoch this replica knows.
-    pub leader_epoch: u32,
-    /// Leader-epoch start offset when this replica became leader.
-    pub epoch_start: u64,
-    pub followers: Vec<FollowerState>,
-    /// AlterPartition in flight: the proposed ISR, and until when we wait for it.
-    pending_isr: Option<Vec<u32>>,
-    /// Partition epoch the AlterPartition was based on: any answer at or past it settles it.
-    pending_epoch: u32,
-    pending_until: SimTime,
-}
 
 struct DelayedProduce {
     id: u64,
@@ -119,19 +90,7 @@ impl Broker {
     pub fn new(id: u32, spec: &RunSpec, assignment: &[Vec<u32>], rng: ChaCha8Rng) -> Broker {
         let replicas = assignment
             .iter()
-            .map(|reps| {
-                reps.contains(&id).then(|| Replica {
-                    log: PartitionLog::default(),
-                    hw: 0,
-                    is_leader: false,
-                    leader_epoch: 0,
-                    epoch_start: 0,
-                    followers: Vec::new(),
-                    pending_isr: None,
-                    pending_epoch: 0,
-                    pending_until: 0,
-                })
-            })
+            .map(|reps| reps.contains(&id).then(Replica::default))
             .collect();
         Broker {
             id,
@@ -185,6 +144,7 @@ impl Broker {
 mod delayed_fetch;
 mod delayed_produce;
 mod partition;
+pub use partition::Replica;
 mod replica_fetcher;
 
 impl World {

@@ -3,11 +3,203 @@
 //! leader's view of its followers (`updateFollowerFetchState`), ISR shrink / expand through
 //! AlterPartition (`maybeShrinkIsr`, `maybeExpandIsr`, KIP-497), and the leader / follower switch
 //! (`makeLeader`, `makeFollower`).
+//!
+//! [`Replica`] holds one partition's state on one broker and decides on it alone (no `World`):
+//! the HW candidate, crediting a follower's fetch, who fell out of sync, who may rejoin, the
+//! leader / follower switch. The `World` handlers below apply those decisions and do the side
+//! effects (messages, timers, the ghost monitor, the trace). Invariants are asserted where the
+//! state changes: leader epochs only grow, a leader's HW only grows and never passes its log end
+//! nor the LEO of any ISR member it knows.
 
-use super::*;
-use crate::model::partition_log::LogEntry;
+use crate::model::partition_log::{LogEntry, PartitionLog};
 use crate::model::{Event, FetchPartition, Message, PartitionState, World};
 use crate::sim::{ms, SimTime};
+
+/// The leader's view of one follower (`Replica` in Replica.scala).
+#[derive(Clone, Debug)]
+pub struct FollowerState {
+    /// The follower's broker id.
+    pub broker: u32,
+    /// Its log end offset as the leader knows it (the last fetch offset).
+    pub leo: u64,
+    /// Last time it was caught up (`lastCaughtUpTimeMs`).
+    pub last_caught_up: SimTime,
+    pub(in crate::model) last_fetch_time: SimTime,
+    pub(in crate::model) last_fetch_leader_leo: u64,
+}
+
+/// One replica of a partition on this broker (Kafka's `Partition` object on that broker).
+#[derive(Clone, Debug, Default)]
+pub struct Replica {
+    /// The replica's log.
+    pub log: PartitionLog,
+    /// High watermark.
+    pub hw: u64,
+    /// Whether this broker leads the partition.
+    pub is_leader: bool,
+    /// The leader epoch this replica knows.
+    pub leader_epoch: u32,
+    /// Leader-epoch start offset when this replica became leader.
+    pub epoch_start: u64,
+    /// As leader: the other replicas' fetch state.
+    pub followers: Vec<FollowerState>,
+    /// AlterPartition in flight: the proposed ISR, and until when we wait for it.
+    pub(in crate::model) pending_isr: Option<Vec<u32>>,
+    /// Partition epoch the AlterPartition was based on: any answer at or past it settles it.
+    pub(in crate::model) pending_epoch: u32,
+    pub(in crate::model) pending_until: SimTime,
+}
+
+/// How long a leader waits for the controller's answer to an AlterPartition before it forgets
+/// the proposal (and may propose again).
+const ALTER_PARTITION_WAIT: SimTime = 5_000_000_000;
+
+impl Replica {
+    /// `Partition.maybeIncrementLeaderHW`: the offset the high watermark may advance to, if it
+    /// can advance: the minimum LEO over the leader and every follower in the maximal ISR
+    /// (KIP-497: the ISR plus pending additions). With `hw_requires_min_isr` (3.7+,
+    /// KAFKA-15583) no advance while the ISR (`isr_len`) is below `min.insync.replicas`.
+    pub fn hw_candidate(
+        &self,
+        maximal_isr: &[u32],
+        isr_len: usize,
+        min_isr: usize,
+        hw_requires_min_isr: bool,
+    ) -> Option<u64> {
+        if !self.is_leader || (hw_requires_min_isr && isr_len < min_isr) {
+            return None;
+        }
+        let candidate = self
+            .followers
+            .iter()
+            .filter(|f| maximal_isr.contains(&f.broker))
+            .fold(self.log.log_end_offset(), |c, f| c.min(f.leo));
+        (candidate > self.hw).then_some(candidate)
+    }
+
+    /// Moves the leader's high watermark to `to` (from [`Replica::hw_candidate`]), asserting
+    /// both sides of the hand-off: it only grows while leading, stays within the log, and no
+    /// follower of `maximal_isr` is behind it.
+    pub fn advance_hw(&mut self, to: u64, maximal_isr: &[u32]) {
+        assert!(self.is_leader, "only a leader advances its high watermark");
+        assert!(
+            to > self.hw,
+            "a leader's high watermark only grows ({} -> {to})",
+            self.hw
+        );
+        assert!(to <= self.log.log_end_offset(), "high watermark above log end");
+        assert!(
+            self.followers
+                .iter()
+                .all(|f| !maximal_isr.contains(&f.broker) || f.leo >= to),
+            "high watermark above an ISR member's log end"
+        );
+        self.hw = to;
+    }
+
+    /// `Partition.updateFollowerFetchState` / `Replica.updateFetchStateOrThrow`: credits a
+    /// follower's fetch at `now` and returns its new LEO, or `None` when the fetch is not
+    /// credited (not leader, another leader epoch, a diverging follower that must truncate
+    /// first, an unknown follower).
+    pub fn update_follower_fetch_state(&mut self, follower: u32, fp: &FetchPartition, now: SimTime) -> Option<u64> {
+        if !self.is_leader || fp.current_leader_epoch != self.leader_epoch {
+            return None;
+        }
+        // A diverging follower is not credited until it truncated.
+        if let Some(lfe) = fp.last_fetched_epoch {
+            match self.log.end_offset_for_epoch(lfe) {
+                Some((e, end)) if e == lfe && end >= fp.fetch_offset => {}
+                _ => return None,
+            }
+        }
+        let leo = self.log.log_end_offset();
+        let f = self.followers.iter_mut().find(|f| f.broker == follower)?;
+        if fp.fetch_offset >= leo {
+            f.last_caught_up = now;
+        } else if fp.fetch_offset >= f.last_fetch_leader_leo {
+            f.last_caught_up = f.last_caught_up.max(f.last_fetch_time);
+        }
+        f.last_fetch_leader_leo = leo;
+        f.last_fetch_time = now;
+        f.leo = fp.fetch_offset.min(leo);
+        Some(f.leo)
+    }
+
+    /// Forgets an AlterPartition the controller never answered (it was unreachable): the
+    /// change will be proposed again.
+    pub fn expire_pending_isr(&mut self, now: SimTime) {
+        if self.pending_isr.is_some() && now >= self.pending_until {
+            self.pending_isr = None;
+        }
+    }
+
+    /// `Partition.isFollowerInSync` for `maybeExpandIsr`: a follower may rejoin the ISR once its
+    /// LEO reached the high watermark and the leader epoch's start offset.
+    pub fn can_join_isr(&self, follower_leo: u64) -> bool {
+        follower_leo >= self.hw && follower_leo >= self.epoch_start
+    }
+
+    /// `Partition.getOutOfSyncReplicas` for `maybeShrinkIsr`: ISR followers that are not at the
+    /// log end and have not been caught up for more than `lag` (`replica.lag.time.max.ms`).
+    pub fn out_of_sync_followers(&self, isr: &[u32], now: SimTime, lag: SimTime) -> Vec<u32> {
+        let leo = self.log.log_end_offset();
+        self.followers
+            .iter()
+            .filter(|f| isr.contains(&f.broker) && f.leo != leo && now.saturating_sub(f.last_caught_up) > lag)
+            .map(|f| f.broker)
+            .collect()
+    }
+
+    /// Records an AlterPartition proposal based on `partition_epoch`; false while another one
+    /// is still awaited.
+    pub fn begin_alter_isr(&mut self, new_isr: Vec<u32>, partition_epoch: u32, now: SimTime) -> bool {
+        if self.pending_isr.is_some() && now < self.pending_until {
+            return false;
+        }
+        self.pending_isr = Some(new_isr);
+        self.pending_epoch = partition_epoch;
+        self.pending_until = now + ALTER_PARTITION_WAIT;
+        true
+    }
+
+    /// `Partition.makeLeader` on broker `me`: the epoch's start offset is the log end, every
+    /// other assigned replica becomes a follower (caught up now if in the ISR), the HW stays
+    /// within the log, a pending ISR change is dropped.
+    pub fn make_leader(&mut self, me: u32, st: &PartitionState, now: SimTime) {
+        assert!(st.leader_epoch >= self.leader_epoch, "leader epochs only grow");
+        self.is_leader = true;
+        self.leader_epoch = st.leader_epoch;
+        self.log.assign_epoch_start(st.leader_epoch);
+        self.epoch_start = self.log.log_end_offset();
+        self.hw = self.hw.min(self.log.log_end_offset());
+        self.followers = st
+            .replicas
+            .iter()
+            .filter(|&&x| x != me)
+            .map(|&x| FollowerState {
+                broker: x,
+                leo: 0,
+                last_caught_up: if st.isr.contains(&x) { now } else { 0 },
+                last_fetch_time: now,
+                last_fetch_leader_leo: 0,
+            })
+            .collect();
+        self.pending_isr = None;
+    }
+
+    /// `Partition.makeFollower`: stop leading. `None` (no change) for a stale leader epoch,
+    /// otherwise whether this replica was the leader.
+    pub fn make_follower(&mut self, st: &PartitionState) -> Option<bool> {
+        if st.leader_epoch < self.leader_epoch {
+            return None;
+        }
+        let was_leader = self.is_leader;
+        self.is_leader = false;
+        self.leader_epoch = st.leader_epoch;
+        self.followers.clear();
+        Some(was_leader)
+    }
+}
 
 impl World {
     /// Append to a replica's log; returns the base offset.
@@ -25,7 +217,7 @@ impl World {
         ((self.now / wb) * wb).saturating_sub(ms(self.spec.cluster.dirty_expire_ms))
     }
 
-    /// `Partition.maybeIncrementLeaderHW`.
+    /// `Partition.maybeIncrementLeaderHW` on broker `b`, then the purgatory it may complete.
     pub(in crate::model) fn maybe_advance_hw(&mut self, b: u32, p: usize) {
         let min_isr = self.effective_min_isr();
         let hw_rule = self.spec.cluster.hw_requires_min_isr;
@@ -33,31 +225,17 @@ impl World {
         let Some(r) = br.replicas[p].as_ref() else {
             return;
         };
-        if !r.is_leader {
-            return;
-        }
-        // 3.7+ (KAFKA-15583): no advance while |ISR| < min.insync.replicas.
-        if hw_rule && br.isr_len(p) < min_isr {
-            return;
-        }
         let isr = br.maximal_isr(p);
-        let mut candidate = r.log.log_end_offset();
-        for f in &r.followers {
-            if isr.contains(&f.broker) {
-                candidate = candidate.min(f.leo);
-            }
-        }
-        if candidate <= r.hw {
+        let Some(candidate) = r.hw_candidate(&isr, br.isr_len(p), min_isr, hw_rule) else {
             return;
-        }
+        };
         let old = r.hw;
         let r = self.brokers[b as usize].replicas[p].as_mut().unwrap();
-        r.hw = candidate;
+        r.advance_hw(candidate, &isr);
         if candidate > self.monitor.max_committed[p] {
             self.monitor.max_committed[p] = candidate;
             self.monitor.committed_rec[p] = r.log.record_at(candidate - 1).map(|x| x.0);
         }
-        assert!(r.hw <= r.log.log_end_offset(), "high watermark above log end");
         if self.trace.is_some() {
             self.trace_offsets(
                 b,
@@ -90,6 +268,8 @@ impl World {
         }
     }
 
+    /// A follower's fetch reached leader `b`: credit it, maybe expand the ISR, maybe advance
+    /// the HW.
     pub(in crate::model) fn update_follower_state(&mut self, b: u32, follower: u32, fp: &FetchPartition) {
         let p = fp.partition as usize;
         let now = self.now;
@@ -97,38 +277,14 @@ impl World {
         let Some(r) = br.replicas[p].as_mut() else {
             return;
         };
-        if !r.is_leader || fp.current_leader_epoch != r.leader_epoch {
-            return;
-        }
-        // A diverging follower is not credited until it truncated.
-        if let Some(lfe) = fp.last_fetched_epoch {
-            match r.log.end_offset_for_epoch(lfe) {
-                Some((e, end)) if e == lfe && end >= fp.fetch_offset => {}
-                _ => return,
-            }
-        }
-        let leo = r.log.log_end_offset();
-        let Some(f) = r.followers.iter_mut().find(|f| f.broker == follower) else {
+        let Some(f_leo) = r.update_follower_fetch_state(follower, fp, now) else {
             return;
         };
-        // Replica.updateFetchStateOrThrow
-        if fp.fetch_offset >= leo {
-            f.last_caught_up = now;
-        } else if fp.fetch_offset >= f.last_fetch_leader_leo {
-            f.last_caught_up = f.last_caught_up.max(f.last_fetch_time);
-        }
-        f.last_fetch_leader_leo = leo;
-        f.last_fetch_time = now;
-        f.leo = fp.fetch_offset.min(leo);
-        let f_leo = f.leo;
-        if r.pending_isr.is_some() && now >= r.pending_until {
-            // Never answered (the controller unreachable): forget it; the change is retried.
-            r.pending_isr = None;
-        }
-        let (hw, epoch_start) = (r.hw, r.epoch_start);
+        r.expire_pending_isr(now);
+        let can_join = r.can_join_isr(f_leo);
         let in_isr = br.maximal_isr(p).contains(&follower);
-        // Partition.maybeExpandIsr: caught up to the HW and to the epoch start offset.
-        if !in_isr && f_leo >= hw && f_leo >= epoch_start {
+        // Partition.maybeExpandIsr
+        if !in_isr && can_join {
             let mut new_isr = br.meta[p].as_ref().map(|s| s.isr.clone()).unwrap_or_default();
             new_isr.push(follower);
             self.alter_partition(b, p, new_isr);
@@ -142,12 +298,9 @@ impl World {
         let br = &mut self.brokers[b as usize];
         let Some(st) = br.meta[p].clone() else { return };
         let r = br.replicas[p].as_mut().unwrap();
-        if r.pending_isr.is_some() && now < r.pending_until {
+        if !r.begin_alter_isr(new_isr.clone(), st.partition_epoch, now) {
             return;
         }
-        r.pending_isr = Some(new_isr.clone());
-        r.pending_epoch = st.partition_epoch;
-        r.pending_until = now + ms(5_000);
         let msg = Message::AlterPartition {
             broker: b,
             partition: p as u32,
@@ -177,13 +330,7 @@ impl World {
             let Some(st) = br.meta[p].as_ref() else {
                 continue;
             };
-            let leo = r.log.log_end_offset();
-            let out: Vec<u32> = r
-                .followers
-                .iter()
-                .filter(|f| st.isr.contains(&f.broker) && f.leo != leo && now.saturating_sub(f.last_caught_up) > lag)
-                .map(|f| f.broker)
-                .collect();
+            let out = r.out_of_sync_followers(&st.isr, now, lag);
             if !out.is_empty() {
                 let new_isr: Vec<u32> = st.isr.iter().copied().filter(|x| !out.contains(x)).collect();
                 self.alter_partition(b, p, new_isr);
@@ -200,11 +347,7 @@ impl World {
             f.partitions.retain(|&x| x as usize != p);
         }
         let r = br.replicas[p].as_mut().unwrap();
-        assert!(st.leader_epoch >= r.leader_epoch, "leader epochs only grow");
-        r.is_leader = true;
-        r.leader_epoch = st.leader_epoch;
-        r.log.assign_epoch_start(st.leader_epoch);
-        r.epoch_start = r.log.log_end_offset();
+        r.make_leader(b, st, now);
         // Ghost check of LeaderCompletenessProperty: the new leader holds every committed record.
         let committed = self.monitor.max_committed[p];
         let leo = r.epoch_start;
@@ -218,20 +361,6 @@ impl World {
             self.monitor.max_committed[p] = keep;
             self.monitor.committed_rec[p] = keep.checked_sub(1).and_then(|o| r.log.record_at(o)).map(|x| x.0);
         }
-        r.hw = r.hw.min(r.log.log_end_offset());
-        r.followers = st
-            .replicas
-            .iter()
-            .filter(|&&x| x != b)
-            .map(|&x| FollowerState {
-                broker: x,
-                leo: 0,
-                last_caught_up: if st.isr.contains(&x) { now } else { 0 },
-                last_fetch_time: now,
-                last_fetch_leader_leo: 0,
-            })
-            .collect();
-        r.pending_isr = None;
         if self.trace.as_ref().is_some_and(|t| t.partition as usize == p) {
             let leo = self.brokers[b as usize].replicas[p]
                 .as_ref()
@@ -251,13 +380,9 @@ impl World {
     pub(in crate::model) fn become_follower(&mut self, b: u32, p: usize, st: &PartitionState) {
         let br = &mut self.brokers[b as usize];
         let r = br.replicas[p].as_mut().unwrap();
-        let was_leader = r.is_leader;
-        if st.leader_epoch < r.leader_epoch {
+        let Some(was_leader) = r.make_follower(st) else {
             return;
-        }
-        r.is_leader = false;
-        r.leader_epoch = st.leader_epoch;
-        r.followers.clear();
+        };
         for f in br.fetchers.iter_mut() {
             f.partitions.retain(|&x| x as usize != p);
         }
@@ -291,5 +416,217 @@ impl World {
                 );
             }
         }
+    }
+}
+
+/// `Partition` alone, without a `World`: the HW rule, follower fetch state, ISR shrink and
+/// expand, the leader / follower switch. Cases follow Kafka's `PartitionTest` and `ReplicaTest`
+/// (named per test).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::partition_log::ProducerInfo;
+    use crate::sim::ms;
+
+    const ME: u32 = 0;
+
+    fn state(epoch: u32, isr: &[u32]) -> PartitionState {
+        PartitionState {
+            replicas: vec![0, 1, 2],
+            leader: Some(ME),
+            leader_epoch: epoch,
+            isr: isr.to_vec(),
+            partition_epoch: epoch,
+        }
+    }
+
+    /// A leader of epoch 1 with `records` records in its log.
+    fn leader_with(records: u32, now: SimTime) -> Replica {
+        let mut r = Replica::default();
+        r.make_leader(ME, &state(1, &[0, 1, 2]), now);
+        if records > 0 {
+            append(&mut r, records, 1);
+        }
+        r
+    }
+
+    fn append(r: &mut Replica, count: u32, epoch: u32) {
+        let e = LogEntry {
+            base_offset: 0,
+            count,
+            rec_start: r.log.log_end_offset(),
+            leader_epoch: epoch,
+            producer: ProducerInfo::default(),
+            bytes: 100 * count as u64,
+            append_time: 0,
+        };
+        r.log.append(e, ms(5000), 0);
+    }
+
+    fn fetch(offset: u64, epoch: u32, last_fetched_epoch: Option<u32>) -> FetchPartition {
+        FetchPartition {
+            partition: 0,
+            fetch_offset: offset,
+            current_leader_epoch: epoch,
+            last_fetched_epoch,
+        }
+    }
+
+    /// `PartitionTest.testHighWatermarkIncreasesOnFollowerFetch`-like: the HW is the minimum
+    /// LEO over the leader and the ISR followers.
+    #[test]
+    fn hw_is_the_minimum_leo_of_the_isr() {
+        let mut r = leader_with(10, 0);
+        let isr = [0, 1, 2];
+        assert_eq!(r.hw_candidate(&isr, 3, 1, true), None, "followers at 0: no advance");
+        r.update_follower_fetch_state(1, &fetch(6, 1, Some(1)), ms(1)).unwrap();
+        assert_eq!(r.hw_candidate(&isr, 3, 1, true), None, "follower 2 still at 0");
+        r.update_follower_fetch_state(2, &fetch(4, 1, Some(1)), ms(1)).unwrap();
+        assert_eq!(r.hw_candidate(&isr, 3, 1, true), Some(4));
+        r.advance_hw(4, &isr);
+        assert_eq!(r.hw, 4);
+        // A follower outside the ISR does not hold the HW back.
+        assert_eq!(r.hw_candidate(&[0, 1], 2, 1, true), Some(6));
+    }
+
+    /// KAFKA-15583 (3.7+): no HW advance while the ISR is below min.insync.replicas; before
+    /// 3.7 the HW followed the shrunken ISR.
+    #[test]
+    fn hw_waits_for_min_isr_only_with_the_3_7_rule() {
+        let r = leader_with(10, 0);
+        assert_eq!(r.hw_candidate(&[0], 1, 2, true), None);
+        assert_eq!(r.hw_candidate(&[0], 1, 2, false), Some(10));
+    }
+
+    /// The HW only grows while leading (asserted: an invariant of the model).
+    #[test]
+    #[should_panic(expected = "only grows")]
+    fn hw_never_moves_back_while_leading() {
+        let mut r = leader_with(10, 0);
+        r.advance_hw(5, &[0]);
+        r.advance_hw(4, &[0]);
+    }
+
+    /// The new HW is never above an ISR member's LEO (both sides of the hand-off asserted).
+    #[test]
+    #[should_panic(expected = "ISR member")]
+    fn hw_above_an_isr_member_is_refused() {
+        let mut r = leader_with(10, 0);
+        r.advance_hw(5, &[0, 1]);
+    }
+
+    /// `ReplicaTest.testUpdateFetchStateWithCaughtUpFollower` and
+    /// `...WithLaggingFollower`: caught up when fetching at the log end; otherwise caught up as
+    /// of the previous fetch, if that fetch reached the leader's LEO of its time.
+    #[test]
+    fn last_caught_up_time_follows_replica_update_fetch_state() {
+        let mut r = leader_with(10, 0);
+        r.update_follower_fetch_state(1, &fetch(10, 1, Some(1)), ms(100))
+            .unwrap();
+        assert_eq!(r.followers[0].last_caught_up, ms(100));
+        append(&mut r, 5, 1); // leader LEO 15
+                              // Fetch at 10 >= the leader LEO at the previous fetch (10): caught up as of ms(100)...
+        r.update_follower_fetch_state(1, &fetch(10, 1, Some(1)), ms(200))
+            .unwrap();
+        assert_eq!(r.followers[0].last_caught_up, ms(100));
+        // ...fetch at 12 < the leader LEO at the previous fetch (15): no credit.
+        r.update_follower_fetch_state(1, &fetch(12, 1, Some(1)), ms(300))
+            .unwrap();
+        assert_eq!(r.followers[0].last_caught_up, ms(100));
+        assert_eq!(r.followers[0].leo, 12);
+        // At the log end: caught up now.
+        r.update_follower_fetch_state(1, &fetch(15, 1, Some(1)), ms(400))
+            .unwrap();
+        assert_eq!(r.followers[0].last_caught_up, ms(400));
+    }
+
+    /// Fetches of another leader epoch, of a diverging follower, or to a non-leader are not
+    /// credited (`PartitionTest.testFollowerFetchWithStaleLeaderEpoch`-like; KIP-320).
+    #[test]
+    fn stale_or_diverging_fetches_are_not_credited() {
+        let mut r = leader_with(10, 0);
+        assert_eq!(r.update_follower_fetch_state(1, &fetch(5, 0, Some(0)), ms(1)), None);
+        // The follower claims epoch 3 which this log never had: diverging, truncate first.
+        assert_eq!(r.update_follower_fetch_state(1, &fetch(5, 1, Some(3)), ms(1)), None);
+        assert_eq!(r.update_follower_fetch_state(9, &fetch(5, 1, Some(1)), ms(1)), None);
+        assert_eq!(r.update_follower_fetch_state(1, &fetch(5, 1, Some(1)), ms(1)), Some(5));
+        // Past the end of its claimed epoch: diverging too (the follower must truncate).
+        assert_eq!(r.update_follower_fetch_state(1, &fetch(50, 1, Some(1)), ms(2)), None);
+        // Without a last fetched epoch (pre-KIP-320 fetch), the offset is capped at the log end.
+        assert_eq!(r.update_follower_fetch_state(1, &fetch(50, 1, None), ms(2)), Some(10));
+        let mut f = r.clone();
+        f.make_follower(&state(2, &[1, 2])).unwrap();
+        assert_eq!(f.update_follower_fetch_state(1, &fetch(5, 2, Some(1)), ms(3)), None);
+    }
+
+    /// `PartitionTest.testShouldShrinkIsr...`: an ISR follower behind the log end and not caught
+    /// up for more than replica.lag.time.max.ms is out of sync; one at the log end never is.
+    #[test]
+    fn out_of_sync_followers_are_lagging_isr_members() {
+        let lag = ms(30_000);
+        let mut r = leader_with(10, 0);
+        assert!(r.out_of_sync_followers(&[0, 1, 2], ms(30_000), lag).is_empty());
+        r.update_follower_fetch_state(1, &fetch(10, 1, Some(1)), ms(100))
+            .unwrap();
+        assert_eq!(r.out_of_sync_followers(&[0, 1, 2], ms(30_001), lag), vec![2]);
+        // Outside the ISR already: not reported again.
+        assert!(r.out_of_sync_followers(&[0, 1], ms(60_000), lag).is_empty());
+    }
+
+    /// `PartitionTest.testMaybeExpandIsr...`: a follower rejoins once its LEO reached both the
+    /// HW and the leader epoch's start offset.
+    #[test]
+    fn a_follower_joins_at_the_hw_and_the_epoch_start() {
+        let mut r = Replica::default();
+        append(&mut r, 8, 0);
+        r.make_leader(ME, &state(1, &[0]), 0);
+        assert_eq!(r.epoch_start, 8);
+        append(&mut r, 4, 1);
+        r.advance_hw(12, &[0]);
+        assert!(!r.can_join_isr(8), "below the HW");
+        assert!(r.can_join_isr(12));
+        let mut r2 = r.clone();
+        r2.hw = 6;
+        assert!(!r2.can_join_isr(7), "below the epoch start offset");
+        assert!(r2.can_join_isr(8));
+    }
+
+    /// One AlterPartition at a time, until its answer or a timeout (KIP-497).
+    #[test]
+    fn one_alter_partition_at_a_time() {
+        let mut r = leader_with(1, 0);
+        assert!(r.begin_alter_isr(vec![0, 1], 1, ms(10)));
+        assert!(!r.begin_alter_isr(vec![0], 1, ms(20)));
+        r.expire_pending_isr(ms(20));
+        assert!(r.pending_isr.is_some());
+        r.expire_pending_isr(ms(10) + ALTER_PARTITION_WAIT);
+        assert!(r.pending_isr.is_none());
+        assert!(r.begin_alter_isr(vec![0], 1, ms(10) + ALTER_PARTITION_WAIT));
+    }
+
+    /// `makeLeader` / `makeFollower`: epochs only grow, the new leader's followers start caught
+    /// up if in the ISR, a stale epoch is ignored.
+    #[test]
+    fn leader_and_follower_switch() {
+        let mut r = leader_with(3, ms(7));
+        assert!(r.is_leader && r.leader_epoch == 1);
+        let f1 = r.followers.iter().find(|f| f.broker == 1).unwrap();
+        assert_eq!((f1.leo, f1.last_caught_up), (0, ms(7)));
+        assert_eq!(r.make_follower(&state(0, &[1])), None, "stale epoch");
+        assert!(r.is_leader);
+        assert_eq!(r.make_follower(&state(2, &[1])), Some(true));
+        assert!(!r.is_leader && r.followers.is_empty() && r.leader_epoch == 2);
+        let mut out = state(3, &[0, 1]);
+        out.isr = vec![0, 1];
+        r.make_leader(ME, &out, ms(9));
+        let f2 = r.followers.iter().find(|f| f.broker == 2).unwrap();
+        assert_eq!(f2.last_caught_up, 0, "not in the ISR: not caught up");
+    }
+
+    #[test]
+    #[should_panic(expected = "leader epochs only grow")]
+    fn leader_epochs_only_grow() {
+        let mut r = leader_with(0, 0);
+        r.make_leader(ME, &state(0, &[0]), 0);
     }
 }
