@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 pub type BatchId = u32;
 
 /// `ProducerBatch`: a range of records of one partition.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Batch {
     pub partition: u32,
     /// Identity of the first record (per-partition application sequence).

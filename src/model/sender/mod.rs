@@ -15,6 +15,9 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
 
+mod transaction_manager;
+pub use transaction_manager::TransactionManager;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnState {
     Disconnected { ready_at: SimTime },
@@ -68,20 +71,8 @@ pub struct Sender {
     muted: Vec<bool>,
     /// Per partition, drained batches not yet completed (the Sender's `inFlightBatches`).
     in_flight_batches: Vec<VecDeque<BatchId>>,
-    // Idempotence (TransactionManager).
-    pub idempotent: bool,
-    pub producer_id: u64,
-    pub producer_epoch: u16,
-    /// The epoch each partition's sequences belong to (`TxnPartitionEntry.producerIdAndEpoch`):
-    /// after a bump, a partition moves to the new epoch only once its unfinished batches of the
-    /// old one are done, so their retries keep deduplicating.
-    partition_epoch: Vec<u16>,
-    next_seq: Vec<i32>,
-    last_acked_seq: Vec<i32>,
-    /// Batches with a sequence of the current epoch, not yet completed, in sequence order.
-    pending_seq: Vec<VecDeque<BatchId>>,
-    /// Last sequence of a batch whose fate is unknown (expired in flight).
-    unresolved: Vec<Option<i32>>,
+    /// Idempotence: producer id, epoch and sequences.
+    pub tm: TransactionManager,
     /// `flush()` / `close()`: every batch is ready.
     pub flushing: bool,
     pub requests: u64,
@@ -119,14 +110,7 @@ impl Sender {
             next_id: 1,
             muted: vec![false; p],
             in_flight_batches: vec![VecDeque::new(); p],
-            idempotent: spec.producer.idempotence(),
-            producer_id: 1000,
-            producer_epoch: 0,
-            partition_epoch: vec![0; p],
-            next_seq: vec![0; p],
-            last_acked_seq: vec![-1; p],
-            pending_seq: vec![VecDeque::new(); p],
-            unresolved: vec![None; p],
+            tm: TransactionManager::new(p, spec.producer.idempotence()),
             flushing: false,
             requests: 0,
             retries: 0,
@@ -335,30 +319,21 @@ impl World {
             if !out.is_empty() && size + bytes > max_request {
                 break;
             }
-            if self.sender.idempotent && self.should_stop_drain(p, head) {
+            if self.sender.tm.idempotent && self.should_stop_drain(p, head) {
                 continue;
             }
             self.acc.pop_head(p as u32);
             size += bytes;
             let epoch = self.sender.leader_epochs[p];
-            if self.sender.idempotent {
+            if self.sender.tm.idempotent {
                 let b = &self.acc.batches[head as usize];
-                if b.seq < 0 || b.producer_epoch != self.sender.partition_epoch[p] {
-                    if self.sender.partition_epoch[p] != self.sender.producer_epoch {
-                        // TransactionManager.maybeUpdateProducerIdAndEpoch: the partition's
-                        // old-epoch batches are all done; its sequences restart at 0.
-                        self.sender.partition_epoch[p] = self.sender.producer_epoch;
-                        self.sender.next_seq[p] = 0;
-                        self.sender.last_acked_seq[p] = -1;
-                    }
+                if !self.sender.tm.is_numbered(p, b.seq, b.producer_epoch) {
                     // Sequence numbers are assigned at drain, not at append (reference 4.3).
-                    let seq = self.sender.next_seq[p];
-                    let count = b.count as i32;
+                    let count = b.count;
+                    let (seq, producer_epoch) = self.sender.tm.assign_sequence(p, head, count);
                     let b = &mut self.acc.batches[head as usize];
                     b.seq = seq;
-                    b.producer_epoch = self.sender.producer_epoch;
-                    self.sender.next_seq[p] = seq.wrapping_add(count);
-                    self.sender.pending_seq[p].push_back(head);
+                    b.producer_epoch = producer_epoch;
                 }
             }
             let b = &mut self.acc.batches[head as usize];
@@ -377,21 +352,12 @@ impl World {
     /// `RecordAccumulator.shouldStopDrainBatchesForPartition` with idempotence.
     fn should_stop_drain(&self, p: usize, head: BatchId) -> bool {
         let b = &self.acc.batches[head as usize];
-        let numbered = b.seq >= 0 && b.producer_epoch == self.sender.partition_epoch[p];
-        if !numbered {
-            // A new batch waits while the partition's sequence is unresolved, while batches of
-            // an older epoch are unfinished (their retries must keep their sequences), or while
-            // old-epoch requests are still in flight.
-            let stale_in_flight = self.sender.in_flight_batches[p]
-                .iter()
-                .any(|&o| self.acc.batches[o as usize].producer_epoch != self.sender.producer_epoch);
-            let moving = self.sender.partition_epoch[p] != self.sender.producer_epoch;
-            return self.sender.unresolved[p].is_some()
-                || stale_in_flight
-                || (moving && !self.sender.pending_seq[p].is_empty());
-        }
-        // A retried batch goes only when it is the first in-flight sequence.
-        self.sender.pending_seq[p].front().is_some_and(|&f| f != head)
+        let stale_in_flight = self.sender.in_flight_batches[p]
+            .iter()
+            .any(|&o| self.acc.batches[o as usize].producer_epoch != self.sender.tm.producer_epoch);
+        self.sender
+            .tm
+            .should_stop_drain(p, head, b.seq, b.producer_epoch, stale_in_flight)
     }
 
     fn send_produce(&mut self, node: u32, batches: Vec<BatchId>) {
@@ -412,9 +378,9 @@ impl World {
                         rec_start: b.rec_start,
                         count: b.count,
                         bytes: b.bytes,
-                        producer: if self.sender.idempotent {
+                        producer: if self.sender.tm.idempotent {
                             ProducerInfo {
-                                pid: self.sender.producer_id,
+                                pid: self.sender.tm.producer_id,
                                 epoch: b.producer_epoch,
                                 base_seq: b.seq,
                             }
@@ -766,9 +732,9 @@ impl World {
             self.finish_batch(id, Outcome::Acked, error);
             return;
         }
-        let idem = self.sender.idempotent;
+        let idem = self.sender.tm.idempotent;
         let b = &self.acc.batches[id as usize];
-        let stale_epoch = idem && b.producer_epoch != self.sender.producer_epoch;
+        let stale_epoch = idem && b.producer_epoch != self.sender.tm.producer_epoch;
         let retriable = error.retriable()
             || (idem && error == ErrorCode::OutOfOrderSequenceNumber)
             || (error == ErrorCode::InvalidProducerEpoch && stale_epoch);
@@ -777,8 +743,7 @@ impl World {
             && self.now < b.created + ms(self.spec.producer.delivery_timeout_ms());
         if idem
             && error == ErrorCode::OutOfOrderSequenceNumber
-            && !stale_epoch
-            && b.seq == self.sender.last_acked_seq[p].wrapping_add(1)
+            && self.sender.tm.is_sequence_gap(p, b.seq, b.producer_epoch)
         {
             // A real gap: the broker lost batches we had acknowledged. Bump the epoch and
             // rewrite this partition's sequences (TransactionManager.bumpIdempotentProducerEpoch).
@@ -823,21 +788,9 @@ impl World {
             )
         };
         let pu = p as usize;
-        if self.sender.idempotent && seq >= 0 && pepoch == self.sender.partition_epoch[pu] {
-            if let Some(pos) = self.sender.pending_seq[pu].iter().position(|&x| x == id) {
-                self.sender.pending_seq[pu].remove(pos);
-            }
-            let last_seq = seq.wrapping_add(count as i32 - 1);
-            if outcome == Outcome::Acked {
-                if last_seq > self.sender.last_acked_seq[pu] {
-                    self.sender.last_acked_seq[pu] = last_seq;
-                }
-            } else {
-                // The batch's fate on the broker is unknown: resolve once nothing is in flight.
-                let u = self.sender.unresolved[pu].get_or_insert(last_seq);
-                *u = (*u).max(last_seq);
-            }
-        }
+        self.sender
+            .tm
+            .batch_finished(pu, id, seq, count, pepoch, outcome == Outcome::Acked);
         if self.trace.is_some() && self.traced(p, rec_start, count as u64) {
             let line = match outcome {
                 Outcome::Acked => format!("application: batch #{id} acknowledged (future completed, callbacks run)"),
@@ -858,42 +811,19 @@ impl World {
         self.memory_released();
     }
 
-    /// `TransactionManager.maybeResolveSequences`.
+    /// `TransactionManager.maybeResolveSequences`: bump the epoch when the unknown sequences
+    /// were not all acknowledged.
     fn maybe_resolve(&mut self, p: usize) {
-        let Some(u) = self.sender.unresolved[p] else {
-            return;
-        };
-        // Resolve only once no batch with a sequence of this epoch is unfinished, including
-        // batches waiting to be retried (TransactionManager keeps them in
-        // inflightBatchesBySequence): a retry of a batch the broker already has must go out
-        // with its original sequence, to be recognised as a duplicate.
-        if !self.sender.in_flight_batches[p].is_empty() || !self.sender.pending_seq[p].is_empty() {
-            return;
-        }
-        self.sender.unresolved[p] = None;
-        if self.sender.last_acked_seq[p] < u {
+        let in_flight_empty = self.sender.in_flight_batches[p].is_empty();
+        if self.sender.tm.maybe_resolve(p, in_flight_empty) {
             self.bump_producer_epoch(p);
         }
     }
 
     /// Bump the idempotent producer's epoch locally (KIP-360) and restart the sequences of the
-    /// partition that needed it at 0, renumbering its unfinished batches in order
-    /// (`startSequencesAtBeginning`); other partitions move to the new epoch when their own
-    /// unfinished batches are done.
+    /// partition that needed it at 0 ([`TransactionManager::bump_epoch`]).
     fn bump_producer_epoch(&mut self, p: usize) {
-        let epoch = self.sender.producer_epoch.wrapping_add(1);
-        self.sender.producer_epoch = epoch;
-        self.sender.partition_epoch[p] = epoch;
-        let mut seq = 0i32;
-        for &id in &self.sender.pending_seq[p] {
-            let b = &mut self.acc.batches[id as usize];
-            b.seq = seq;
-            b.producer_epoch = epoch;
-            seq = seq.wrapping_add(b.count as i32);
-        }
-        self.sender.next_seq[p] = seq;
-        self.sender.last_acked_seq[p] = -1;
-        self.sender.unresolved[p] = None;
+        self.sender.tm.bump_epoch(p, &mut self.acc.batches);
     }
 
     /// `RecordAccumulator.expiredBatches` and `Sender.getExpiredInflightBatches`:
