@@ -346,6 +346,8 @@ pub struct World {
     aborted: Option<String>,
     /// Events processed since simulated time last advanced.
     events_at_now: u64,
+    /// The event being handled (named when an invariant fails).
+    last_event: Option<Event>,
     window_end: SimTime,
     settle_deadline: SimTime,
 }
@@ -405,6 +407,7 @@ impl World {
             progress: None,
             aborted: None,
             events_at_now: 0,
+            last_event: None,
             trace: trace.map(|(partition, rec)| Tracer {
                 partition,
                 rec,
@@ -558,6 +561,7 @@ impl World {
             }
             self.digest.mix(t);
             self.digest.mix(ev.tag());
+            self.last_event = Some(ev);
             self.dispatch(ev);
         }
     }
@@ -759,9 +763,92 @@ pub fn simulate_with_progress(
 ) -> RunOutput {
     let mut w = World::new(spec, trace);
     w.progress = progress;
-    w.run_loop();
-    if let Some(p) = &w.progress {
-        p.store(w.now, std::sync::atomic::Ordering::Relaxed);
+    run_world(w)
+}
+
+/// Runs a built world to its end.
+fn run_world(mut w: World) -> RunOutput {
+    // An assertion of the model's own invariants (HW above log end, epochs going back, ...)
+    // ends this run, not the process: the run reports which invariant, the seed and the event,
+    // and the command line exits 1 (a search reports it as a counterexample).
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        w.run_loop();
+        if let Some(p) = &w.progress {
+            p.store(w.now, std::sync::atomic::Ordering::Relaxed);
+        }
+    }));
+    let why = match ran {
+        Ok(()) => {
+            let (seed, now, events, last) = (w.spec.seed, w.now, w.events, w.last_event);
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.finish())) {
+                Ok(out) => return out,
+                Err(p) => invariant_message(&p, seed, now, events, last, "the end-of-run checks"),
+            }
+        }
+        Err(p) => invariant_message(&p, w.spec.seed, w.now, w.events, w.last_event, ""),
+    };
+    RunOutput {
+        result: RunResult {
+            aborted: Some(why),
+            ..RunResult::default()
+        },
+        outcomes: Vec::new(),
+        sent: Vec::new(),
+        rejected: 0,
+        logs: Vec::new(),
+        trace: Vec::new(),
     }
-    w.finish()
+}
+
+/// "model invariant violated: <assertion> (seed S, at T ms, event #N (Event))".
+fn invariant_message(
+    panic: &Box<dyn std::any::Any + Send>,
+    seed: u64,
+    now: SimTime,
+    events: u64,
+    last: Option<Event>,
+    during: &str,
+) -> String {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into());
+    let at = if during.is_empty() {
+        match last {
+            Some(ev) => format!("event #{events} ({ev:?})"),
+            None => "before the first event".into(),
+        }
+    } else {
+        during.to_string()
+    };
+    format!(
+        "model invariant violated: {what} (seed {seed}, at {:.3} ms, {at})",
+        crate::sim::to_ms(now)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A failed invariant ends the run (not the process) with the invariant, the seed and the
+    /// event: here a broker that believes in a leader epoch from the future meets epoch 0.
+    #[test]
+    fn a_failed_invariant_ends_the_run_naming_it_the_seed_and_the_event() {
+        let mut spec = RunSpec::default();
+        spec.seed = 42;
+        spec.duration_ms = 100;
+        let mut w = World::new(&spec, None);
+        for r in w.brokers[0].replicas.iter_mut().flatten() {
+            r.leader_epoch = 1000;
+        }
+        let out = run_world(w);
+        let why = out.result.aborted.expect("the run stops");
+        assert!(why.contains("leader epochs only grow"), "{why}");
+        assert!(why.contains("seed 42") && why.contains("event #"), "{why}");
+        // Negative control: the same run without the corruption completes.
+        let ok = run_world(World::new(&spec, None));
+        assert!(ok.result.aborted.is_none(), "{:?}", ok.result.aborted);
+    }
 }
