@@ -836,9 +836,11 @@ mod tests {
     /// event: here a broker that believes in a leader epoch from the future meets epoch 0.
     #[test]
     fn a_failed_invariant_ends_the_run_naming_it_the_seed_and_the_event() {
-        let mut spec = RunSpec::default();
-        spec.seed = 42;
-        spec.duration_ms = 100;
+        let spec = RunSpec {
+            seed: 42,
+            duration_ms: 100,
+            ..RunSpec::default()
+        };
         let mut w = World::new(&spec, None);
         for r in w.brokers[0].replicas.iter_mut().flatten() {
             r.leader_epoch = 1000;
