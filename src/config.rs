@@ -271,6 +271,10 @@ pub struct WorkloadConfig {
     pub key_bytes: u32,
     /// Application threads calling `send()` (each sync thread keeps one record outstanding).
     pub threads: u32,
+    /// Explicit partition of every record (`ProducerRecord` with a partition): [KP]
+    /// `partition()` returns it before consulting any partitioner. `None`: the partitioner
+    /// chooses (murmur2 for keys, sticky for keyless records).
+    pub partition: Option<u32>,
 }
 
 impl Default for WorkloadConfig {
@@ -282,6 +286,7 @@ impl Default for WorkloadConfig {
             keys: 0,
             key_bytes: 16,
             threads: 1,
+            partition: None,
         }
     }
 }
@@ -521,6 +526,21 @@ impl RunSpec {
                     w.keys, w.key_bytes
                 ),
             );
+        }
+        if let Some(n) = w.partition {
+            // [KP] waitOnMetadata: send() to a partition the topic does not have blocks
+            // max.block.ms for metadata, then fails with a TimeoutException.
+            if n >= c.partitions {
+                return err(
+                    "workload.partition",
+                    format!(
+                        "partition {n} does not exist: the topic has {} partitions (0..={}); Kafka's send() \
+                         would wait max.block.ms for it in metadata and fail with a TimeoutException",
+                        c.partitions,
+                        c.partitions.saturating_sub(1)
+                    ),
+                );
+            }
         }
         if (p.batch_size as u64) > p.buffer_memory {
             return err(

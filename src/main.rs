@@ -51,6 +51,9 @@ enum Command {
         /// digest when --scenario is given).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
+        /// The `--producer-config` file the shards were run with (needs --scenario).
+        #[arg(long, value_name = "FILE")]
+        producer_config: Option<PathBuf>,
     },
     /// Comparison chart of columns across results/summary CSV files.
     Plot {
@@ -81,6 +84,10 @@ enum Command {
         seed: u64,
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
+        /// A Java .properties file of producer configs (Kafka names), applied over the scenario
+        /// and under --set.
+        #[arg(long, value_name = "FILE")]
+        producer_config: Option<PathBuf>,
         /// PARTITION:SEQUENCE (the record's per-partition send sequence, from 0). Default: the
         /// first lost, duplicated or reordered record.
         #[arg(long)]
@@ -105,6 +112,10 @@ enum Command {
         /// Override a key, as for `run`; a list value sweeps it (the search picks points).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
+        /// A Java .properties file of producer configs (Kafka names), applied over the scenario
+        /// and under --set.
+        #[arg(long, value_name = "FILE")]
+        producer_config: Option<PathBuf>,
         /// Output directory for the counterexample file.
         #[arg(long, default_value = "reports")]
         out: PathBuf,
@@ -133,9 +144,13 @@ struct RunArgs {
     #[arg(long, default_value_t = 0)]
     jobs: usize,
     /// Override a key: `section.key=value` or a top-level key (`duration_ms=20000`); a list
-    /// value (`'producer.acks=["1","all"]'`) sweeps it.
+    /// value (`'producer.acks=["1","all"]'`) sweeps it. Kafka names work too (`linger.ms=10`).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
+    /// A Java .properties file of producer configs (Kafka names: `linger.ms=10`), applied over
+    /// every scenario and under --set; configs prodsim does not model get a note.
+    #[arg(long, value_name = "FILE")]
+    producer_config: Option<PathBuf>,
     /// Print simulated records, events and wall time to stderr.
     #[arg(long)]
     stats: bool,
@@ -179,7 +194,8 @@ fn main() -> ExitCode {
             out,
             scenario,
             sets,
-        } => cmd_merge(&dirs, &out, scenario.as_deref(), &sets),
+            producer_config,
+        } => cmd_merge(&dirs, &out, scenario.as_deref(), producer_config.as_deref(), &sets),
         Command::Plot {
             csvs,
             x,
@@ -194,8 +210,9 @@ fn main() -> ExitCode {
             scenario,
             seed,
             sets,
+            producer_config,
             record,
-        } => cmd_explain(&scenario, seed, &sets, record.as_deref()),
+        } => cmd_explain(&scenario, seed, producer_config.as_deref(), &sets, record.as_deref()),
         Command::Keys => {
             out!("{}", prodsim::scenario::reference_markdown());
             Ok(0)
@@ -206,6 +223,7 @@ fn main() -> ExitCode {
             cases,
             seed,
             sets,
+            producer_config,
             out,
             jobs,
             faults,
@@ -215,6 +233,7 @@ fn main() -> ExitCode {
             &property,
             cases,
             seed,
+            producer_config.as_deref(),
             &sets,
             &out,
             jobs,
@@ -232,14 +251,31 @@ fn main() -> ExitCode {
     }
 }
 
-/// Load a scenario and apply `--set`s; validates every run point.
-fn load(path: &Path, sets: &[String]) -> Result<(Scenario, Vec<RunPoint>), Failure> {
+/// Load a scenario, apply a `--producer-config` file, then `--set`s (in that order of
+/// precedence); validates every run point.
+fn load(path: &Path, producer_config: Option<&Path>, sets: &[String]) -> Result<(Scenario, Vec<RunPoint>), Failure> {
     let mut sc = Scenario::load(path)?;
+    if let Some(pc) = producer_config {
+        sc.apply_properties(pc, &pc.display().to_string())?;
+    }
     for s in sets {
         sc.apply_set(s)?;
     }
     let points = sc.expand()?;
     Ok((sc, points))
+}
+
+/// Prints the scenarios' notes about Kafka configs without effect on stderr, each line once.
+fn print_notes<'a>(scenarios: impl IntoIterator<Item = &'a Scenario>) {
+    let mut seen = std::collections::BTreeSet::new();
+    for sc in scenarios {
+        for note in sc.notes() {
+            if seen.insert(note.clone()) {
+                // Notes quote user input (class names, paths): no raw control characters.
+                errln!("{}", sanitize_for_terminal(&note));
+            }
+        }
+    }
 }
 
 fn bad_input(message: String) -> Failure {
@@ -267,7 +303,7 @@ fn cmd_run(args: &RunArgs) -> Result<u8, Failure> {
     // output directory.
     let mut loaded: Vec<(Scenario, Vec<RunPoint>)> = Vec::new();
     for p in &args.scenarios {
-        let (sc, points) = load(p, &args.sets)?;
+        let (sc, points) = load(p, args.producer_config.as_deref(), &args.sets)?;
         if let Some((other, _)) = loaded.iter().find(|(o, _)| o.name == sc.name) {
             return Err(bad_input(format!(
                 "{} and {} are both named `{}`: their reports would overwrite each other in {}; give one a different `name`",
@@ -279,6 +315,7 @@ fn cmd_run(args: &RunArgs) -> Result<u8, Failure> {
         }
         loaded.push((sc, points));
     }
+    print_notes(loaded.iter().map(|(sc, _)| sc));
     let out_dir = OutDir::create(&args.out).map_err(io_failure)?;
     let mut exit = 0u8;
     for (sc, all_points) in loaded {
@@ -505,12 +542,18 @@ fn print_verdicts(sc: &Scenario, rows: &[Row]) -> bool {
     verdicts.iter().all(|v| v.passed)
 }
 
-fn cmd_merge(dirs: &[PathBuf], out: &Path, scenario: Option<&Path>, sets: &[String]) -> Result<u8, Failure> {
+fn cmd_merge(
+    dirs: &[PathBuf],
+    out: &Path,
+    scenario: Option<&Path>,
+    producer_config: Option<&Path>,
+    sets: &[String],
+) -> Result<u8, Failure> {
     // Everything is read and checked before anything is written.
-    let loaded = scenario.map(|p| load(p, sets)).transpose()?;
-    if scenario.is_none() && !sets.is_empty() {
+    let loaded = scenario.map(|p| load(p, producer_config, sets)).transpose()?;
+    if scenario.is_none() && (!sets.is_empty() || producer_config.is_some()) {
         return Err(bad_input(
-            "--set needs --scenario (it checks the shards against that sweep)".into(),
+            "--set and --producer-config need --scenario (they check the shards against that sweep)".into(),
         ));
     }
     let merged = prodsim::shard::merge_shards(dirs).map_err(bad_input)?;
@@ -600,8 +643,15 @@ fn cmd_plot(
     Ok(0)
 }
 
-fn cmd_explain(path: &Path, seed: u64, sets: &[String], record: Option<&str>) -> Result<u8, Failure> {
-    let (sc, points) = load(path, sets)?;
+fn cmd_explain(
+    path: &Path,
+    seed: u64,
+    producer_config: Option<&Path>,
+    sets: &[String],
+    record: Option<&str>,
+) -> Result<u8, Failure> {
+    let (sc, points) = load(path, producer_config, sets)?;
+    print_notes([&sc]);
     let matching: Vec<&RunPoint> = points.iter().filter(|p| p.seed == seed).collect();
     let Some(point) = matching.first() else {
         return Err(Failure {
@@ -677,6 +727,7 @@ fn cmd_search(
     property: &str,
     cases: u32,
     seed: u64,
+    producer_config: Option<&Path>,
     sets: &[String],
     out: &Path,
     jobs: usize,
@@ -709,7 +760,8 @@ fn cmd_search(
             prodsim::runner::MAX_JOBS
         )));
     }
-    let (sc, _points) = load(path, sets)?;
+    let (sc, _points) = load(path, producer_config, sets)?;
+    print_notes([&sc]);
     let mut space = Space::from_scenario(&sc);
     space.max_faults = max_faults;
     if let Some(kinds) = faults {

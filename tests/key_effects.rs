@@ -108,6 +108,7 @@ const CASES: &[(&str, &str, &[&str])] = &[
     ("workload.keys", "100", &[]),
     ("workload.key_bytes", "40", &["workload.keys=100"]),
     ("workload.threads", "4", &["producer.send_mode=sync"]),
+    ("workload.partition", "2", &[]),
     ("random_faults.crash_per_min", "30", &[]),
     (
         "random_faults.crash_mean_ms",

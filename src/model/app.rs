@@ -152,8 +152,12 @@ impl World {
     }
 
     /// Choose the partition of the next record (`KafkaProducer.partition`, BuiltInPartitioner).
+    /// An explicit partition comes first and leaves the sticky partitioner untouched
+    /// (`RecordAccumulator.append` updates it only for `UNKNOWN_PARTITION`).
     fn choose_partition(&mut self) -> u32 {
-        if !self.app.key_partitions.is_empty() && !self.spec.producer.partitioner_ignore_keys {
+        if let Some(p) = self.spec.workload.partition {
+            p
+        } else if !self.app.key_partitions.is_empty() && !self.spec.producer.partitioner_ignore_keys {
             let k = self.app.rng.gen_range(0..self.app.key_partitions.len());
             self.app.key_partitions[k]
         } else {
@@ -163,12 +167,15 @@ impl World {
     }
 
     /// One open-loop `send()` call at `self.now`.
-    /// Open-loop arrivals up to `limit` (the next queued event): runs of keyless records go
-    /// into the open batch in bursts; anything else (a new batch, a key, a trace, memory
-    /// pressure) takes the one-record path.
+    /// Open-loop arrivals up to `limit` (the next queued event): runs of records no key hash
+    /// places (keyless, keys ignored, or an explicit partition) go into the open batch in
+    /// bursts; anything else (a new batch, a key, a trace, memory pressure) takes the
+    /// one-record path.
     pub(super) fn app_arrivals(&mut self, limit: SimTime) {
+        let explicit = self.spec.workload.partition;
         let fast =
-            (self.app.key_partitions.is_empty() || self.spec.producer.partitioner_ignore_keys) && self.trace.is_none();
+            (explicit.is_some() || self.app.key_partitions.is_empty() || self.spec.producer.partitioner_ignore_keys)
+                && self.trace.is_none();
         while let Some(t) = self.app.next_open_loop_arrival() {
             // a record may have scheduled an event (a linger expiry, a wake-up) before `limit`
             let limit = limit.min(self.queue_next_time());
@@ -177,8 +184,13 @@ impl World {
             }
             self.now = self.now.max(t);
             if fast && self.app.waiters.is_empty() {
-                let has_leader = self.sender.has_leader_mask();
-                let p = self.acc.sticky_partition(has_leader);
+                let p = match explicit {
+                    Some(p) => p,
+                    None => {
+                        let has_leader = self.sender.has_leader_mask();
+                        self.acc.sticky_partition(has_leader)
+                    }
+                };
                 let mut src = OpenLoop {
                     app: &mut self.app,
                     limit,

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use toml::Value;
 
+use super::kafka::{SerializerRole, PRODUCER_CONFIGS};
 use crate::config::{Acks, Arrival, RunSpec, SendMode};
 
 /// Sections of a scenario file that hold `RunSpec` keys, in file order. The empty name is the
@@ -742,6 +743,29 @@ fn build() -> Vec<KeyInfo> {
             workload.threads,
             "Application threads calling send() (each sync thread has one record in flight)."
         ),
+        KeyInfo {
+            key: "workload.partition",
+            kafka: "",
+            doc: "Explicit partition of every record (`new ProducerRecord(topic, partition, key, \
+                  value)`): KafkaProducer.partition() returns it, bypassing the partitioner. \
+                  \"default\": none, the partitioner chooses. Must be < partitions.",
+            default: String::new(),
+            allowed: String::new(),
+            kind: Kind::OptInt { min: 0, max: 9_999 },
+            get: |s: &RunSpec| match s.workload.partition {
+                Some(p) => Value::Integer(i64::from(p)),
+                None => Value::String(DEFAULT_TOKEN.into()),
+            },
+            set: |s: &mut RunSpec, v: &Value| match v {
+                Value::Integer(i) => {
+                    if let Ok(p) = u32::try_from(*i) {
+                        s.workload.partition = Some(p);
+                    }
+                }
+                _ if opt_str(v) => s.workload.partition = None,
+                _ => {}
+            },
+        },
     ];
     // ---- random_faults ----
     macro_rules! rf {
@@ -868,29 +892,205 @@ pub fn get_key(spec: &RunSpec, key: &str) -> Option<Value> {
     find_key(key).map(|k| k.get(spec))
 }
 
-/// "unknown key `x`", with a suggestion when one is close.
+/// What a key, as a user writes it, stands for.
+#[derive(Clone, Copy, Debug)]
+pub enum Target<'r> {
+    /// A registry key (written as itself, by its Kafka name, or by its short name).
+    Key(&'r KeyInfo),
+    /// A Kafka producer config prodsim accepts and does not model (its Kafka name): setting it
+    /// has no effect.
+    Unmodelled(&'static str),
+    /// `key.serializer` / `value.serializer`: the class may fix the serialized size.
+    Serializer(SerializerRole),
+}
+
+/// The Kafka name a key may also be written as: its `kafka` name, except for model-only knobs
+/// (none) and Linux sysctls (`vm.dirty_*_centisecs` count centiseconds, the keys milliseconds).
+pub fn kafka_alias(k: &KeyInfo) -> Option<&'static str> {
+    (!k.kafka.is_empty() && !k.kafka.starts_with("vm.")).then_some(k.kafka)
+}
+
+/// Splits `producer.linger.ms` into (`producer`, `linger.ms`); `None` when `key` does not
+/// start with a section.
+fn split_section(key: &str) -> Option<(&'static str, &str)> {
+    let (head, rest) = key.split_once('.')?;
+    let section = SECTIONS.iter().find(|s| !s.is_empty() && **s == head)?;
+    Some((section, rest))
+}
+
+/// A producer config of Kafka's that no registry key of `reg` models.
+fn unmodelled_config(reg: &[KeyInfo], name: &str) -> Option<Target<'static>> {
+    let &n = PRODUCER_CONFIGS.iter().find(|c| **c == name)?;
+    if reg
+        .iter()
+        .any(|k| k.section() == "producer" && kafka_alias(k) == Some(n))
+    {
+        return None;
+    }
+    Some(match SerializerRole::of(n) {
+        Some(role) => Target::Serializer(role),
+        None => Target::Unmodelled(n),
+    })
+}
+
+fn target_name(t: &Target<'_>) -> String {
+    match t {
+        Target::Key(k) => format!("`{}`", k.key),
+        Target::Unmodelled(n) => format!("`producer.{n}` (not modelled)"),
+        Target::Serializer(r) => format!("`producer.{}`", r.kafka()),
+    }
+}
+
+/// One target, or an error listing the candidates.
+fn unique<'r>(name: &str, what: &str, mut found: Vec<Target<'r>>) -> Result<Option<Target<'r>>, String> {
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.pop()),
+        _ => {
+            let names: Vec<String> = found.iter().map(target_name).collect();
+            Err(format!(
+                "ambiguous: `{name}` is {what} of {}; write the full key",
+                names.join(" and ")
+            ))
+        }
+    }
+}
+
+/// Resolves `name` written inside `section` (a `[producer]` entry, a properties file: section
+/// `producer`): the key's short name, its Kafka name, or (in `producer`) a producer config
+/// prodsim does not model.
+pub fn resolve_in_section(section: &str, name: &str) -> Result<Target<'static>, String> {
+    resolve_in_section_with(keys(), section, name)
+}
+
+fn resolve_in_section_with<'r>(reg: &'r [KeyInfo], section: &str, name: &str) -> Result<Target<'r>, String> {
+    let full = if section.is_empty() {
+        name.to_string()
+    } else {
+        format!("{section}.{name}")
+    };
+    if let Some(k) = reg.iter().find(|k| k.key == full) {
+        return Ok(Target::Key(k));
+    }
+    let aliases = reg
+        .iter()
+        .filter(|k| k.section() == section && kafka_alias(k) == Some(name))
+        .map(Target::Key)
+        .collect();
+    if let Some(t) = unique(name, "the Kafka name", aliases)? {
+        return Ok(t);
+    }
+    if section == "producer" {
+        if let Some(t) = unmodelled_config(reg, name) {
+            return Ok(t);
+        }
+    }
+    Err(unknown_key_message_with(reg, &full))
+}
+
+/// Resolves a key as `--set` and `[sweep]` write it: `section.key`, `section.kafka.name`, a
+/// top-level key, a Kafka name alone (`linger.ms`), or a short name alone (`linger_ms`) when
+/// exactly one section has it. A name that fits several keys is an error listing them.
+pub fn resolve(name: &str) -> Result<Target<'static>, String> {
+    resolve_with(keys(), name)
+}
+
+fn resolve_with<'r>(reg: &'r [KeyInfo], name: &str) -> Result<Target<'r>, String> {
+    if let Some(k) = reg.iter().find(|k| k.key == name) {
+        return Ok(Target::Key(k));
+    }
+    if let Some((section, rest)) = split_section(name) {
+        return resolve_in_section_with(reg, section, rest);
+    }
+    // A Kafka name: of registry keys, or of a producer config no producer key models.
+    let mut by_kafka: Vec<Target<'r>> = reg
+        .iter()
+        .filter(|k| kafka_alias(k) == Some(name))
+        .map(Target::Key)
+        .collect();
+    if let Some(t) = unmodelled_config(reg, name) {
+        by_kafka.push(t);
+    }
+    if let Some(t) = unique(name, "the Kafka name", by_kafka)? {
+        return Ok(t);
+    }
+    let by_short = reg.iter().filter(|k| k.short() == name).map(Target::Key).collect();
+    if let Some(t) = unique(name, "the short name", by_short)? {
+        return Ok(t);
+    }
+    Err(unknown_key_message_with(reg, name))
+}
+
+/// "unknown key", with a suggestion when one is close.
 pub fn unknown_key_message(key: &str) -> String {
-    match suggest_key(key) {
-        Some(s) => format!("unknown key; did you mean `{s}`?"),
+    unknown_key_message_with(keys(), key)
+}
+
+fn unknown_key_message_with(reg: &[KeyInfo], key: &str) -> String {
+    match suggestion(reg, key) {
+        Some(Suggestion::Key(k, as_kafka)) => match kafka_alias(k).filter(|_| as_kafka) {
+            Some(a) => format!("unknown key; did you mean `{a}` (`{}`)?", k.key),
+            None => format!("unknown key; did you mean `{}`?", k.key),
+        },
+        Some(Suggestion::Config(c)) => format!("unknown key; did you mean Kafka's `{c}`?"),
         None => "unknown key; `prodsim keys` lists the keys".to_string(),
     }
 }
 
-/// The registry key closest to `key`: same short name in another section, or a near spelling.
-pub fn suggest_key(key: &str) -> Option<&'static str> {
-    let short = key.rsplit('.').next().unwrap_or(key);
-    if let Some(k) = keys().iter().find(|k| k.short() == short && k.key != key) {
-        return Some(k.key);
+/// The closest known name to an unknown key.
+enum Suggestion<'r> {
+    /// A registry key; shown by its Kafka name when the user wrote Kafka-style dotted names.
+    Key(&'r KeyInfo, bool),
+    /// A producer config prodsim does not model.
+    Config(&'static str),
+}
+
+fn suggestion<'r>(reg: &'r [KeyInfo], key: &str) -> Option<Suggestion<'r>> {
+    let (section, rest) = match split_section(key) {
+        Some((s, r)) => (Some(s), r),
+        None => (None, key),
+    };
+    let last = key.rsplit('.').next().unwrap_or(key);
+    let as_kafka = rest.contains('.');
+    // The same name in another section (`producer.min_insync_replicas`).
+    if let Some(k) = reg
+        .iter()
+        .find(|k| k.key != key && Some(k.section()) != section && (k.short() == last || kafka_alias(k) == Some(rest)))
+    {
+        return Some(Suggestion::Key(k, as_kafka));
     }
-    let mut best: Option<(usize, &'static str)> = None;
-    for k in keys() {
-        let d = levenshtein(key, k.key).min(levenshtein(short, k.short()) + 1);
-        if best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, k.key));
+    let mut best: Option<(usize, Suggestion<'r>)> = None;
+    let mut consider = |d: usize, s: Suggestion<'r>| {
+        if best.as_ref().is_none_or(|(bd, _)| d < *bd) {
+            best = Some((d, s));
+        }
+    };
+    for k in reg {
+        let mut d = levenshtein(key, k.key).min(levenshtein(last, k.short()) + 1);
+        if let Some(a) = kafka_alias(k) {
+            d = d.min(levenshtein(rest, a));
+        }
+        consider(d, Suggestion::Key(k, as_kafka));
+    }
+    if section.is_none_or(|s| s == "producer") {
+        for &c in PRODUCER_CONFIGS {
+            if reg.iter().any(|k| kafka_alias(k) == Some(c)) {
+                continue;
+            }
+            consider(levenshtein(rest, c), Suggestion::Config(c));
         }
     }
     match best {
-        Some((d, k)) if d <= 3 && d < key.len() => Some(k),
+        Some((d, s)) if d <= 3 && d < key.len() => Some(s),
+        _ => None,
+    }
+}
+
+/// The registry key closest to `key`: same short or Kafka name in another section, or a near
+/// spelling (of the key, its short name or its Kafka name).
+pub fn suggest_key(key: &str) -> Option<&'static str> {
+    match suggestion(keys(), key) {
+        Some(Suggestion::Key(k, _)) => Some(k.key),
         _ => None,
     }
 }
@@ -985,7 +1185,14 @@ pub fn reference_markdown() -> String {
     out.push_str(
         "Every key below can be set in its section of a scenario file, swept in `[sweep]` \
          (`\"section.key\" = [values]`) and overridden with `--set section.key=value`. \
-         Columns of results.csv are named by the key without its section.\n",
+         Columns of results.csv are named by the key without its section.\n\n\
+         A key with a Kafka name can be written by that name too: `\"linger.ms\" = 10` or \
+         `linger.ms = 10` in `[producer]`, `--set linger.ms=10` or `--set producer.linger.ms=10`, \
+         a `.properties` file; `--set linger_ms=10` works when one section has the name. The \
+         other configs of Kafka's `ProducerConfig` (`bootstrap.servers`, `client.id`, `ssl.*`, \
+         `sasl.*`, `compression.type`, ...) are accepted with a note that they have no effect; \
+         `key.serializer` / `value.serializer` set `key_bytes` / `record_bytes` when the class \
+         fixes the size (`IntegerSerializer` 4, `LongSerializer` 8, `UUIDSerializer` 36, ...).\n",
     );
     for &section in SECTIONS {
         if section.is_empty() {
@@ -1003,6 +1210,13 @@ pub fn reference_markdown() -> String {
             out.push_str(
                 "| `seeds` | — | `1` | integer N >= 1 (seeds 1..=N) or list of integers >= 0 | \
                  Seeds each sweep point runs with. |\n",
+            );
+        }
+        if section == "producer" {
+            out.push_str(
+                "| `properties` | — | none | a path relative to the scenario file's directory, without `..` | \
+                 A Java `.properties` file of producer configs by their Kafka names; its values override \
+                 the scenario file's, `--producer-config FILE` overrides both, `--set` overrides all. |\n",
             );
         }
         for k in keys().iter().filter(|k| k.section() == section) {
@@ -1110,6 +1324,183 @@ mod tests {
         assert_eq!(s.producer.enable_idempotence, None);
         let e = set_key(&mut s, "producer.lingr_ms", &Value::Integer(1)).unwrap_err();
         assert!(e.contains("producer.linger_ms"), "{e}");
+    }
+
+    fn key_of(t: Result<Target<'_>, String>) -> String {
+        match t {
+            Ok(Target::Key(k)) => k.key.to_string(),
+            Ok(other) => panic!("not a registry key: {other:?}"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn kafka_names_and_short_names_resolve_to_registry_keys() {
+        for name in ["producer.linger_ms", "linger.ms", "producer.linger.ms", "linger_ms"] {
+            assert_eq!(key_of(resolve(name)), "producer.linger_ms", "{name}");
+        }
+        assert_eq!(key_of(resolve("min.insync.replicas")), "cluster.min_insync_replicas");
+        assert_eq!(
+            key_of(resolve("cluster.min.insync.replicas")),
+            "cluster.min_insync_replicas"
+        );
+        assert_eq!(key_of(resolve("acks")), "producer.acks");
+        assert_eq!(
+            key_of(resolve("max.in.flight.requests.per.connection")),
+            "producer.max_in_flight_requests_per_connection"
+        );
+        assert_eq!(
+            key_of(resolve_in_section("producer", "linger.ms")),
+            "producer.linger_ms"
+        );
+        assert_eq!(
+            key_of(resolve_in_section("producer", "linger_ms")),
+            "producer.linger_ms"
+        );
+        assert_eq!(
+            key_of(resolve_in_section("cluster", "num.partitions")),
+            "cluster.partitions"
+        );
+        assert_eq!(key_of(resolve("duration_ms")), "duration_ms");
+        // Not modelled yet: resolved to its key, which set_key refuses.
+        assert_eq!(key_of(resolve("metadata.max.age.ms")), "producer.metadata_max_age_ms");
+        let mut s = RunSpec::default();
+        let e = set_key(&mut s, "producer.metadata_max_age_ms", &Value::Integer(1000)).unwrap_err();
+        assert!(e.contains("not modelled yet"), "{e}");
+    }
+
+    #[test]
+    fn unmodelled_producer_configs_and_serializers() {
+        assert!(matches!(
+            resolve("bootstrap.servers"),
+            Ok(Target::Unmodelled("bootstrap.servers"))
+        ));
+        assert!(matches!(
+            resolve("producer.ssl.truststore.location"),
+            Ok(Target::Unmodelled(_))
+        ));
+        assert!(matches!(
+            resolve_in_section("producer", "compression.type"),
+            Ok(Target::Unmodelled(_))
+        ));
+        assert!(matches!(
+            resolve("key.serializer"),
+            Ok(Target::Serializer(SerializerRole::Key))
+        ));
+        assert!(matches!(
+            resolve("producer.value.serializer"),
+            Ok(Target::Serializer(SerializerRole::Value))
+        ));
+        // Producer configs are not cluster keys, and unknown names stay errors.
+        assert!(resolve("cluster.bootstrap.servers").is_err());
+        assert!(resolve_in_section("cluster", "client.id").is_err());
+        assert!(resolve("log.retention.ms").is_err());
+    }
+
+    #[test]
+    fn linux_names_are_not_aliases() {
+        // vm.dirty_expire_centisecs counts centiseconds; cluster.dirty_expire_ms milliseconds.
+        let e = resolve("vm.dirty_expire_centisecs").unwrap_err();
+        assert!(e.contains("unknown key"), "{e}");
+        assert!(resolve_in_section("cluster", "vm.dirty_writeback_centisecs").is_err());
+    }
+
+    #[test]
+    fn every_kafka_alias_is_a_real_config_and_unique() {
+        let mut seen = Vec::new();
+        for k in keys() {
+            let Some(a) = kafka_alias(k) else { continue };
+            if k.section() == "producer" {
+                assert!(
+                    PRODUCER_CONFIGS.contains(&a),
+                    "{}: `{a}` is not in ProducerConfig",
+                    k.key
+                );
+            } else {
+                assert!(
+                    !PRODUCER_CONFIGS.contains(&a),
+                    "{}: `{a}` is also a producer config",
+                    k.key
+                );
+            }
+            assert!(!seen.contains(&a), "`{a}` names two keys");
+            seen.push(a);
+        }
+        assert!(seen.len() > 20);
+    }
+
+    #[test]
+    fn suggestions_know_kafka_names() {
+        let e = resolve("linger.mss").unwrap_err();
+        assert!(e.contains("did you mean `linger.ms` (`producer.linger_ms`)"), "{e}");
+        let e = resolve("producer.lingerms").unwrap_err();
+        assert!(e.contains("did you mean `producer.linger_ms`"), "{e}");
+        let e = resolve("bootstrap.server").unwrap_err();
+        assert!(e.contains("did you mean Kafka's `bootstrap.servers`"), "{e}");
+        let e = resolve("cluster.linger.ms").unwrap_err();
+        assert!(e.contains("`producer.linger_ms`"), "{e}");
+        let e = resolve_in_section("producer", "min.insync.replicas").unwrap_err();
+        assert!(e.contains("`cluster.min_insync_replicas`"), "{e}");
+        let e = resolve("zzzzzzzzzzzz").unwrap_err();
+        assert!(e.contains("`prodsim keys` lists the keys"), "{e}");
+    }
+
+    fn fake(key: &'static str, kafka: &'static str) -> KeyInfo {
+        KeyInfo {
+            key,
+            kafka,
+            doc: "",
+            default: String::new(),
+            allowed: String::new(),
+            kind: Kind::Int { min: 0, max: 1 },
+            get: |_| Value::Integer(0),
+            set: |_, _| {},
+        }
+    }
+
+    /// A Kafka name or short name shared by keys of two sections is refused, naming both.
+    #[test]
+    fn ambiguous_names_list_their_candidates() {
+        let reg = vec![
+            fake("producer.request_timeout_ms", "request.timeout.ms"),
+            fake("cluster.request_timeout_ms", "request.timeout.ms"),
+        ];
+        let e = resolve_with(&reg, "request.timeout.ms").unwrap_err();
+        assert!(e.contains("ambiguous"), "{e}");
+        assert!(
+            e.contains("`producer.request_timeout_ms`") && e.contains("`cluster.request_timeout_ms`"),
+            "{e}"
+        );
+        let e = resolve_with(&reg, "request_timeout_ms").unwrap_err();
+        assert!(e.contains("ambiguous") && e.contains("short name"), "{e}");
+        // With its section the name is unambiguous.
+        assert_eq!(
+            key_of(resolve_with(&reg, "cluster.request.timeout.ms")),
+            "cluster.request_timeout_ms"
+        );
+        assert_eq!(
+            key_of(resolve_in_section_with(&reg, "producer", "request.timeout.ms")),
+            "producer.request_timeout_ms"
+        );
+        // A cluster key named like a producer config prodsim does not model: both candidates.
+        let reg = vec![fake("cluster.compression_type", "compression.type")];
+        let e = resolve_with(&reg, "compression.type").unwrap_err();
+        assert!(
+            e.contains("`cluster.compression_type`") && e.contains("`producer.compression.type` (not modelled)"),
+            "{e}"
+        );
+        assert!(matches!(
+            resolve_in_section_with(&reg, "producer", "compression.type"),
+            Ok(Target::Unmodelled(_))
+        ));
+    }
+
+    /// Negative control: with the real registry the same names are unambiguous.
+    #[test]
+    fn real_registry_names_are_unambiguous() {
+        assert_eq!(key_of(resolve("request.timeout.ms")), "producer.request_timeout_ms");
+        assert_eq!(key_of(resolve("request_timeout_ms")), "producer.request_timeout_ms");
+        assert!(matches!(resolve("compression.type"), Ok(Target::Unmodelled(_))));
     }
 
     #[test]

@@ -4,18 +4,23 @@
 //! Every value reaches a `RunSpec` through [`set_key`]: base values from the file, `[sweep]`
 //! values and `--set` overrides alike. Errors name the file, the 1-based line and the key.
 
+mod kafka;
 mod keys;
 mod parse;
+pub mod properties;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_kafka;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use kafka::{serializer_size, SerializerRole, SerializerSize, PRODUCER_CONFIGS, SERIALIZATION_PACKAGE};
 pub use keys::{
-    display_value, find_key, get_key, keys, levenshtein, reference_markdown, render_key, render_value, set_key,
-    suggest_key, KeyInfo, Kind, DEFAULT_TOKEN, NOT_MODELLED, SECTIONS,
+    display_value, find_key, get_key, kafka_alias, keys, levenshtein, reference_markdown, render_key, render_value,
+    resolve, resolve_in_section, set_key, suggest_key, KeyInfo, Kind, Target, DEFAULT_TOKEN, NOT_MODELLED, SECTIONS,
 };
 pub use toml::Value;
 
@@ -144,12 +149,93 @@ pub struct PlotSpec {
 }
 
 /// Where a key's value came from, for error messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Origin {
     /// Set or swept in the file at this line.
     Line(usize),
     /// Set or swept by `--set`.
     Set,
+    /// Set by a properties file (as displayed) at this line.
+    Props(String, usize),
+}
+
+/// A `key.serializer` / `value.serializer` setting: the class and where it was set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct SerializerSetting {
+    class: String,
+    at: String,
+}
+
+/// Kafka's producer configs layer over a scenario: what was set that the model does not read,
+/// for the notes printed before a run.
+#[derive(Clone, Debug, Default)]
+struct KafkaConfigs {
+    /// Kafka names of accepted-but-unmodelled configs and where each was last set, in the order
+    /// first seen.
+    unmodelled: Vec<(&'static str, String)>,
+    /// The last `key.serializer` and `value.serializer` settings.
+    key_serializer: Option<SerializerSetting>,
+    value_serializer: Option<SerializerSetting>,
+    /// Notes about swept keys a properties file pinned.
+    pinned: Vec<String>,
+}
+
+impl KafkaConfigs {
+    fn note_unmodelled(&mut self, name: &'static str, at: String) {
+        match self.unmodelled.iter_mut().find(|(n, _)| *n == name) {
+            Some(e) => e.1 = at,
+            None => self.unmodelled.push((name, at)),
+        }
+    }
+    fn serializer_mut(&mut self, role: SerializerRole) -> &mut Option<SerializerSetting> {
+        match role {
+            SerializerRole::Key => &mut self.key_serializer,
+            SerializerRole::Value => &mut self.value_serializer,
+        }
+    }
+}
+
+/// A value from a properties file (always text) as the registry key of `kind` expects it,
+/// parsed as Kafka's `ConfigDef.parseType` does: trimmed; integers and numbers parsed; booleans
+/// `true` / `false` in any case. Text that does not parse stays a string, which the kind then
+/// rejects with its allowed values.
+fn value_from_text(kind: Kind, text: &str) -> Value {
+    let t = text.trim();
+    let string = || Value::String(t.to_string());
+    match kind {
+        Kind::Int { .. } | Kind::OptInt { .. } => t.parse::<i64>().map(Value::Integer).unwrap_or_else(|_| string()),
+        Kind::Float { .. } => t.parse::<f64>().map(Value::Float).unwrap_or_else(|_| string()),
+        Kind::Bool | Kind::OptBool => {
+            if t.eq_ignore_ascii_case("true") {
+                Value::Boolean(true)
+            } else if t.eq_ignore_ascii_case("false") {
+                Value::Boolean(false)
+            } else {
+                string()
+            }
+        }
+        Kind::Choice(_) | Kind::Acks => string(),
+    }
+}
+
+/// Checks a `[producer] properties` path: relative to the scenario's directory, with plain
+/// components only (no `..`, no root, no drive prefix).
+fn check_properties_path(rel: &str) -> Result<(), String> {
+    use std::path::Component;
+    let allowed = "a path relative to the scenario file's directory, without `..` (e.g. \"producer.properties\")";
+    if rel.is_empty() {
+        return Err(format!("expected {allowed}; got an empty string"));
+    }
+    for c in Path::new(rel).components() {
+        match c {
+            Component::Normal(_) | Component::CurDir => {}
+            Component::ParentDir => return Err(format!("expected {allowed}; got \"{rel}\", which contains `..`")),
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(format!("expected {allowed}; got the absolute path \"{rel}\""))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A parsed scenario file.
@@ -167,6 +253,7 @@ pub struct Scenario {
     origins: BTreeMap<String, Origin>,
     /// Line of each `[[faults]]` entry, parallel to `base.faults`.
     fault_lines: Vec<usize>,
+    kafka: KafkaConfigs,
 }
 
 /// Names of the measures results.csv holds (`RunResult::measures` order).
@@ -269,6 +356,7 @@ impl Scenario {
             expects: Vec::new(),
             origins: BTreeMap::new(),
             fault_lines: Vec::new(),
+            kafka: KafkaConfigs::default(),
         };
         sc.refresh_columns();
         sc
@@ -291,6 +379,7 @@ impl Scenario {
         let (file, line) = match self.origins.get(key) {
             Some(Origin::Line(l)) => (self.file(), Some(*l)),
             Some(Origin::Set) => ("--set".to_string(), None),
+            Some(Origin::Props(file, l)) => (file.clone(), Some(*l)),
             None => (self.file(), None),
         };
         ScenarioError {
@@ -350,7 +439,8 @@ impl Scenario {
 
     /// Applies one `--set KEY=VALUE`. A list value sweeps the key (replacing an existing axis
     /// in place, or adding one last); a single value pins it (removing it from the sweep).
-    /// `seeds` and `name` are accepted too. Combinations are validated by [`Scenario::expand`].
+    /// `seeds` and `name` are accepted too; a key may be written as [`resolve`] allows (Kafka
+    /// names, short names). Combinations are validated by [`Scenario::expand`].
     pub fn apply_set(&mut self, assignment: &str) -> Result<(), ScenarioError> {
         let err = |key: Option<&str>, message: String| ScenarioError {
             file: "--set".into(),
@@ -380,14 +470,67 @@ impl Scenario {
                 self.seeds = seeds_from_value(&value).map_err(|m| err(Some(key), m))?;
                 return Ok(());
             }
+            "producer.properties" | "properties" => {
+                return Err(err(
+                    Some(key),
+                    "a properties file is not a --set value: pass `--producer-config FILE`, or set \
+                     `properties = \"FILE\"` in the scenario's [producer] section"
+                        .into(),
+                ))
+            }
             "" => return Err(err(None, format!("missing key in `{assignment}`"))),
             _ => {}
         }
-        let Some(info) = find_key(key) else {
-            return Err(err(Some(key), keys::unknown_key_message(key)));
-        };
+        let target = keys::resolve(key).map_err(|m| err(Some(key), m))?;
+        self.assign(target, value, Origin::Set).map_err(|m| err(Some(key), m))
+    }
+
+    /// Applies one value of a layer above the scenario file (a properties file or `--set`) to
+    /// its resolved key: sets or sweeps a registry key, notes an unmodelled config, or applies
+    /// a serializer's size. The error is the message for the key as the user wrote it.
+    fn assign(&mut self, target: Target<'static>, value: Value, origin: Origin) -> Result<(), String> {
+        let at = self.origin_text(&origin);
+        match target {
+            Target::Key(info) => self.assign_key(info, value, origin),
+            Target::Unmodelled(name) => {
+                match &value {
+                    Value::String(_) | Value::Integer(_) | Value::Float(_) | Value::Boolean(_) => {}
+                    Value::Array(_) => {
+                        return Err(format!(
+                            "`{name}` is not modelled: sweeping it would give identical runs (for a Kafka list, \
+                             write one comma-separated string)"
+                        ))
+                    }
+                    v => return Err(format!("expected a string; got {}", render_value(v))),
+                }
+                self.kafka.note_unmodelled(name, at);
+                Ok(())
+            }
+            Target::Serializer(role) => {
+                let Value::String(class) = value else {
+                    return Err(match value {
+                        Value::Array(_) => format!(
+                            "`{}` cannot be swept; sweep `{}` instead",
+                            role.kafka(),
+                            role.size_key()
+                        ),
+                        v => format!("expected a class name string; got {}", render_value(&v)),
+                    });
+                };
+                if let SerializerSize::Fixed(n) = self.record_serializer(role, &class, at) {
+                    let info = find_key(role.size_key()).ok_or("size key missing from the registry")?;
+                    self.assign_key(info, Value::Integer(i64::from(n)), origin)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Sets (or, for a list, sweeps) a registry key from a layer above the scenario file.
+    fn assign_key(&mut self, info: &'static KeyInfo, value: Value, origin: Origin) -> Result<(), String> {
+        let key = info.key;
         if let Value::Array(items) = &value {
-            let values = axis_values(info, items).map_err(|(_, m)| err(Some(key), m))?;
+            let values = axis_values(info, items).map_err(|(_, m)| m)?;
             match self.sweep.iter_mut().find(|a| a.key == key) {
                 Some(axis) => axis.values = values,
                 None => self.sweep.push(SweepAxis {
@@ -398,7 +541,7 @@ impl Scenario {
             }
             self.refresh_columns();
         } else {
-            set_key(&mut self.base, key, &value).map_err(|m| err(Some(key), m))?;
+            set_key(&mut self.base, key, &value)?;
             if let Some(i) = self.sweep.iter().position(|a| a.key == key) {
                 let column = self.sweep[i].column.clone();
                 self.sweep.remove(i);
@@ -406,10 +549,162 @@ impl Scenario {
                 if !self.columns().contains(&column) {
                     self.resolve_pinned_column(&column, key);
                 }
+                if let Origin::Props(file, line) = &origin {
+                    let pinned = get_key(&self.base, key).unwrap_or(value);
+                    self.kafka.pinned.push(format!(
+                        "note: `{key}` is swept in the scenario, but {file}:{line} sets it to {}: the properties \
+                         file overrides the scenario file, so the sweep is pinned",
+                        display_value(&pinned)
+                    ));
+                }
             }
         }
-        self.origins.insert(key.to_string(), Origin::Set);
+        self.origins.insert(key.to_string(), origin);
         Ok(())
+    }
+
+    /// `file:line` or `--set`, for notes.
+    fn origin_text(&self, origin: &Origin) -> String {
+        match origin {
+            Origin::Line(l) => format!("{}:{l}", self.file()),
+            Origin::Set => "--set".into(),
+            Origin::Props(file, l) => format!("{file}:{l}"),
+        }
+    }
+
+    /// Remembers a serializer setting (for [`Scenario::notes`]) and returns what its class
+    /// means for the record size.
+    fn record_serializer(&mut self, role: SerializerRole, class: &str, at: String) -> SerializerSize {
+        *self.kafka.serializer_mut(role) = Some(SerializerSetting {
+            class: class.trim().to_string(),
+            at,
+        });
+        serializer_size(class)
+    }
+
+    /// Reads a producer `.properties` file ([`properties`]) and applies its entries over the
+    /// scenario (before `--set`): Kafka names of modelled keys set them, unmodelled producer
+    /// configs are noted, serializers set record sizes. `shown` names the file in messages.
+    pub fn apply_properties(&mut self, path: &Path, shown: &str) -> Result<(), ScenarioError> {
+        let err = |line: Option<usize>, key: Option<&str>, message: String| ScenarioError {
+            file: shown.to_string(),
+            line,
+            key: key.map(str::to_string),
+            message,
+        };
+        let bytes = std::fs::read(path).map_err(|e| err(None, None, format!("cannot read properties file: {e}")))?;
+        let text = properties::decode_latin1(&bytes);
+        let entries = properties::parse(&text).map_err(|(l, m)| err(Some(l), None, m))?;
+        for e in entries {
+            let at = |m: String| err(Some(e.line), Some(&e.key), m);
+            if e.key.is_empty() {
+                return Err(at("a line with an empty key; expected KEY=VALUE".into()));
+            }
+            let target = match keys::resolve_in_section("producer", &e.key) {
+                Ok(t) => t,
+                Err(m) => {
+                    // A broker or topic setting in a producer file: say where it belongs.
+                    if let Ok(Target::Key(k)) = keys::resolve(&e.key) {
+                        return Err(at(format!(
+                            "not a producer config: it is prodsim's `{}`; set it in the scenario's [{}] section or \
+                             with --set",
+                            k.key,
+                            k.section()
+                        )));
+                    }
+                    return Err(at(m));
+                }
+            };
+            let value = match target {
+                Target::Key(info) => value_from_text(info.kind, &e.value),
+                _ => Value::String(e.value.clone()),
+            };
+            self.assign(target, value, Origin::Props(shown.to_string(), e.line))
+                .map_err(at)?;
+        }
+        Ok(())
+    }
+
+    /// Applies the scenario's own `[producer] properties = "FILE"`: `rel` relative to the
+    /// scenario file's directory, never absolute, never through `..`, and (symbolic links
+    /// resolved) inside that directory. `line` is the key's line in the scenario file.
+    fn apply_scenario_properties(&mut self, rel: &str, line: Option<usize>) -> Result<(), ScenarioError> {
+        let err = |message: String| ScenarioError {
+            file: self.file(),
+            line,
+            key: Some("producer.properties".into()),
+            message,
+        };
+        check_properties_path(rel).map_err(err)?;
+        let dir = self.path.parent().unwrap_or(Path::new(""));
+        let path = dir.join(rel);
+        let base = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        match (base.canonicalize(), path.canonicalize()) {
+            (Ok(d), Ok(f)) if !f.starts_with(&d) => {
+                return Err(err(format!(
+                    "\"{rel}\" leads outside the scenario file's directory (through a symbolic link); \
+                     a scenario may only read files below its own directory"
+                )))
+            }
+            (_, Err(e)) => return Err(err(format!("cannot read properties file {}: {e}", path.display()))),
+            _ => {}
+        }
+        let shown = path.display().to_string();
+        self.apply_properties(&path, &shown)
+    }
+
+    /// Notes for stderr about Kafka configs that have no effect: one line per unmodelled
+    /// config, a serializer class prodsim does not know, a key serializer on keyless records.
+    pub fn notes(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .kafka
+            .unmodelled
+            .iter()
+            .map(|(name, at)| format!("note: `{name}` is not modelled; it has no effect ({at})"))
+            .collect();
+        out.extend(self.kafka.pinned.iter().cloned());
+        for role in [SerializerRole::Key, SerializerRole::Value] {
+            let setting = match role {
+                SerializerRole::Key => &self.kafka.key_serializer,
+                SerializerRole::Value => &self.kafka.value_serializer,
+            };
+            let Some(SerializerSetting { class, at }) = setting else {
+                continue;
+            };
+            match serializer_size(class) {
+                SerializerSize::Unknown => {
+                    let hint = match kafka::qualified_serializer(class) {
+                        Some(q) => format!("; Kafka loads it by its fully qualified name, `{q}`"),
+                        None => String::new(),
+                    };
+                    out.push(format!(
+                        "note: `{}` = `{class}` is not modelled; workload sizes used (`{}`){hint} ({at})",
+                        role.kafka(),
+                        role.size_key()
+                    ));
+                }
+                SerializerSize::Fixed(n) if role == SerializerRole::Key && self.keyless() => {
+                    out.push(format!(
+                        "note: `key.serializer` = `{class}` makes keys {n} bytes, but the records are keyless \
+                         (workload.keys = 0): it has no effect ({at})"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Whether every run sends keyless records (`workload.keys = 0`, not swept to another value).
+    fn keyless(&self) -> bool {
+        match self.sweep.iter().find(|a| a.key == "workload.keys") {
+            Some(axis) => axis.values.iter().all(|v| v == &Value::Integer(0)),
+            None => self.base.workload.keys == 0,
+        }
     }
 
     /// After `--set` pins a swept key, its column is gone: an expectation filtering on it keeps

@@ -8,7 +8,8 @@ use std::path::Path;
 use toml::Value;
 use toml_edit::{ImDocument, Item, TableLike};
 
-use super::keys::{self, find_key, get_key, levenshtein, render_value, set_key, Kind, DAY_MS};
+use super::kafka::{SerializerRole, SerializerSize};
+use super::keys::{self, display_value, find_key, get_key, levenshtein, render_value, set_key, Kind, Target, DAY_MS};
 use super::{
     axis_values, measure_names, seeds_from_value, Origin, PlotKind, PlotSpec, Scenario, ScenarioError, SweepAxis,
 };
@@ -256,6 +257,11 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
     let mut origins: BTreeMap<String, Origin> = BTreeMap::new();
 
     let (mut sweep, mut faults, mut plots, mut expects) = (None, None, None, None);
+    // `[producer] properties`, the file's serializers, and (name as written, resolved key,
+    // line) of every section entry, to refuse a key set twice under two names.
+    let mut properties: Option<(String, Option<usize>)> = None;
+    let mut serializers: Vec<(SerializerRole, String, String, Option<usize>)> = Vec::new();
+    let mut seen: Vec<(String, String, Option<usize>)> = Vec::new();
     for (k, item) in root.iter() {
         let kline = p.key_line(root, k);
         match k {
@@ -276,19 +282,69 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
                 let Some(t) = item.as_table_like() else {
                     return Err(p.err(kline, Some(k), format!("expected a table; write a [{k}] section")));
                 };
-                for (sk, sitem) in t.iter() {
-                    let full = format!("{k}.{sk}");
-                    let line = p.key_line(t, sk);
-                    let Some(v) = sitem.as_value() else {
-                        return Err(p.err(line, Some(&full), keys::unknown_key_message(&full)));
-                    };
-                    if find_key(&full).is_none() {
-                        return Err(p.err(line, Some(&full), keys::unknown_key_message(&full)));
+                // Dotted names (`linger.ms = 10`) are nested tables to TOML: flatten them back.
+                let mut entries = Vec::new();
+                flatten(t, "", &mut entries);
+                for (name, tbl, entry) in entries {
+                    let full = format!("{k}.{name}");
+                    let line = p.key_line(tbl, &entry);
+                    if k == "producer" && name == "properties" {
+                        let rel = p.string_of(tbl, &entry, &full)?;
+                        properties = Some((rel, p.value_line(tbl, &entry)));
+                        continue;
                     }
-                    set_key(&mut sc.base, &full, &to_value(v))
-                        .map_err(|m| p.err(p.value_line(t, sk), Some(&full), m))?;
-                    if let Some(l) = line {
-                        origins.insert(full, Origin::Line(l));
+                    let target = keys::resolve_in_section(k, &name).map_err(|m| p.err(line, Some(&full), m))?;
+                    let Some(v) = tbl.get(&entry).and_then(|i| i.as_value()).map(to_value) else {
+                        return Err(p.err(line, Some(&full), "expected a value, not a table"));
+                    };
+                    let vline = p.value_line(tbl, &entry);
+                    let id = match target {
+                        Target::Key(info) => info.key.to_string(),
+                        Target::Unmodelled(n) => format!("producer.{n}"),
+                        Target::Serializer(r) => format!("producer.{}", r.kafka()),
+                    };
+                    if let Some((first, l)) = seen.iter().find(|(_, id2, _)| *id2 == id).map(|(f, _, l)| (f, l)) {
+                        let at = l.map(|l| format!(" at line {l}")).unwrap_or_default();
+                        return Err(p.err(
+                            line,
+                            Some(&full),
+                            format!("set twice: `{first}`{at} sets the same key; keep one"),
+                        ));
+                    }
+                    seen.push((full.clone(), id, line));
+                    match target {
+                        Target::Key(info) => {
+                            set_key(&mut sc.base, info.key, &v).map_err(|m| p.err(vline, Some(&full), m))?;
+                            if let Some(l) = line {
+                                origins.insert(info.key.to_string(), Origin::Line(l));
+                            }
+                        }
+                        Target::Unmodelled(n) => {
+                            if !matches!(
+                                v,
+                                Value::String(_) | Value::Integer(_) | Value::Float(_) | Value::Boolean(_)
+                            ) {
+                                return Err(p.err(
+                                    vline,
+                                    Some(&full),
+                                    format!(
+                                        "expected a string (Kafka lists are one comma-separated string); got {}",
+                                        render_value(&v)
+                                    ),
+                                ));
+                            }
+                            sc.kafka.note_unmodelled(n, format!("{}:{}", p.file, line.unwrap_or(0)));
+                        }
+                        Target::Serializer(role) => {
+                            let Value::String(class) = v else {
+                                return Err(p.err(
+                                    vline,
+                                    Some(&full),
+                                    format!("expected a class name string; got {}", render_value(&v)),
+                                ));
+                            };
+                            serializers.push((role, class, full, line));
+                        }
                     }
                 }
             }
@@ -308,6 +364,14 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
                          [workload], [random_faults], [sweep], [[faults]], [[plots]], \
                          [[expect]]{}",
                         did_you_mean(k, TOP_LEVEL)
+                    )
+                } else if let Some(info) = dotted_section_key(k, item) {
+                    // `linger.ms = 5` at the top level: a Kafka name outside its section.
+                    format!(
+                        "`{}` is `{}`: write it in the [{}] section",
+                        info.0,
+                        info.1.key,
+                        info.1.section()
                     )
                 } else if item.is_table_like() && !item.is_value() {
                     format!(
@@ -339,6 +403,9 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
     if let Some((item, line)) = sweep {
         parse_sweep(&p, &mut sc, &mut origins, item, line)?;
     }
+    for (role, class, full, line) in serializers {
+        apply_file_serializer(&p, &mut sc, &mut origins, role, &class, &full, line)?;
+    }
     sc.origins = origins;
     sc.refresh_columns();
     if let Some((item, line)) = faults {
@@ -360,12 +427,82 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
             sc.expects.push(e);
         }
     }
+    // The properties file overrides the scenario file (and `--set` overrides both).
+    if let Some((rel, line)) = properties {
+        sc.apply_scenario_properties(&rel, line)?;
+    }
     Ok(sc)
 }
 
-/// Flattens `[sweep]` (quoted `"producer.acks"` keys, or dotted `producer.acks` keys) into
-/// `(key, table, entry name)` triples in file order.
-fn flatten_sweep<'d>(t: &'d dyn TableLike, prefix: &str, out: &mut Vec<(String, &'d dyn TableLike, String)>) {
+/// A top-level dotted entry (`linger.ms = 5`, a table `linger` to TOML) that names a key of a
+/// section by its Kafka name: the name as written and the key.
+fn dotted_section_key(k: &str, item: &Item) -> Option<(String, &'static keys::KeyInfo)> {
+    let t = item.as_table_like()?;
+    let mut entries = Vec::new();
+    flatten(t, k, &mut entries);
+    let (name, _, _) = entries.into_iter().next()?;
+    match keys::resolve(&name) {
+        Ok(Target::Key(info)) if !info.section().is_empty() => Some((name, info)),
+        _ => None,
+    }
+}
+
+/// A serializer set in the scenario file: a fixed-size class sets the size key, unless the
+/// same file sets or sweeps that key to something else (the file contradicts itself).
+fn apply_file_serializer(
+    p: &Parser<'_>,
+    sc: &mut Scenario,
+    origins: &mut BTreeMap<String, Origin>,
+    role: SerializerRole,
+    class: &str,
+    full: &str,
+    line: Option<usize>,
+) -> Result<(), ScenarioError> {
+    let at = format!("{}:{}", p.file, line.unwrap_or(0));
+    let SerializerSize::Fixed(n) = sc.record_serializer(role, class, at) else {
+        return Ok(());
+    };
+    let size_key = role.size_key();
+    let what = match role {
+        SerializerRole::Key => "key",
+        SerializerRole::Value => "value",
+    };
+    let conflict = |other: String| {
+        p.err(
+            line,
+            Some(full),
+            format!(
+                "`{}` serializes every {what} to {n} bytes, but {other}; remove one",
+                class.trim()
+            ),
+        )
+    };
+    if let Some(axis) = sc.sweep.iter().find(|a| a.key == size_key) {
+        let at = match origins.get(&axis.key) {
+            Some(Origin::Line(l)) => format!(" (line {l})"),
+            _ => String::new(),
+        };
+        return Err(conflict(format!("[sweep] sweeps `{size_key}`{at}")));
+    }
+    if let Some(Origin::Line(l)) = origins.get(size_key) {
+        let set = get_key(&sc.base, size_key)
+            .map(|v| display_value(&v))
+            .unwrap_or_default();
+        if set != n.to_string() {
+            return Err(conflict(format!("line {l} sets `{size_key}` = {set}")));
+        }
+    }
+    set_key(&mut sc.base, size_key, &Value::Integer(i64::from(n))).map_err(|m| p.err(line, Some(full), m))?;
+    if let Some(l) = line {
+        origins.insert(size_key.to_string(), Origin::Line(l));
+    }
+    Ok(())
+}
+
+/// Flattens a table whose dotted keys TOML turned into nested tables (`producer.acks = [..]` in
+/// `[sweep]`, `linger.ms = 10` in `[producer]`) into `(dotted name, table, entry name)` triples
+/// in file order. Quoted keys (`"linger.ms"`) stay one entry.
+fn flatten<'d>(t: &'d dyn TableLike, prefix: &str, out: &mut Vec<(String, &'d dyn TableLike, String)>) {
     for (k, item) in t.iter() {
         let full = if prefix.is_empty() {
             k.to_string()
@@ -373,8 +510,8 @@ fn flatten_sweep<'d>(t: &'d dyn TableLike, prefix: &str, out: &mut Vec<(String, 
             format!("{prefix}.{k}")
         };
         match item {
-            Item::Table(sub) if prefix.is_empty() => flatten_sweep(sub, &full, out),
-            Item::Value(toml_edit::Value::InlineTable(sub)) if prefix.is_empty() => flatten_sweep(sub, &full, out),
+            Item::Table(sub) => flatten(sub, &full, out),
+            Item::Value(toml_edit::Value::InlineTable(sub)) => flatten(sub, &full, out),
             _ => out.push((full, t, k.to_string())),
         }
     }
@@ -391,9 +528,16 @@ fn parse_sweep(
         return Err(p.err(line, Some("sweep"), "expected a [sweep] table"));
     };
     let mut entries = Vec::new();
-    flatten_sweep(t, "", &mut entries);
+    flatten(t, "", &mut entries);
     for (key, tbl, entry) in entries {
         let kline = p.key_line(tbl, &entry);
+        if key == "producer.properties" {
+            return Err(p.err(
+                kline,
+                Some(&key),
+                "a properties file cannot be swept; set `properties` in [producer]",
+            ));
+        }
         if key == "seeds" || key == "name" {
             return Err(p.err(
                 kline,
@@ -401,10 +545,24 @@ fn parse_sweep(
                 format!("`{key}` cannot be swept; set it at the top level (seeds = 3 or [1, 7, 9])"),
             ));
         }
-        let Some(info) = find_key(&key) else {
-            return Err(p.err(kline, Some(&key), keys::unknown_key_message(&key)));
+        let info = match keys::resolve(&key).map_err(|m| p.err(kline, Some(&key), m))? {
+            Target::Key(info) => info,
+            Target::Unmodelled(n) => {
+                return Err(p.err(
+                    kline,
+                    Some(&key),
+                    format!("`{n}` is not modelled: sweeping it would give identical runs"),
+                ))
+            }
+            Target::Serializer(r) => {
+                return Err(p.err(
+                    kline,
+                    Some(&key),
+                    format!("`{}` cannot be swept; sweep `{}` instead", r.kafka(), r.size_key()),
+                ))
+            }
         };
-        if sc.sweep.iter().any(|a| a.key == key) {
+        if sc.sweep.iter().any(|a| a.key == info.key) {
             return Err(p.err(kline, Some(&key), "swept twice in [sweep]"));
         }
         let Some(toml_edit::Value::Array(arr)) = tbl.get(&entry).and_then(|i| i.as_value()) else {
@@ -424,10 +582,10 @@ fn parse_sweep(
             p.err(l, Some(&key), m)
         })?;
         if let Some(l) = kline {
-            origins.insert(key.clone(), Origin::Line(l));
+            origins.insert(info.key.to_string(), Origin::Line(l));
         }
         sc.sweep.push(SweepAxis {
-            key,
+            key: info.key.to_string(),
             column: String::new(),
             values,
         });
