@@ -44,9 +44,14 @@ pub fn explain(spec: &RunSpec, record: Option<(u32, u64)>) -> (RunResult, Vec<St
 
 /// Find the first record the checker flags (lost acknowledged, then duplicated, reordered,
 /// failed-present, lost failed) in a run: `(partition, sequence, what)`.
-pub fn first_anomaly(spec: &RunSpec) -> Option<(u32, u64, &'static str)> {
+///
+/// `Err` when the run could not finish (a simulator bound, or a failed model invariant).
+pub fn first_anomaly(spec: &RunSpec) -> Result<Option<(u32, u64, &'static str)>, String> {
     let out = model::simulate(spec, None);
-    check::first_anomaly(&out.outcomes, &out.sent, &out.logs)
+    if let Some(why) = out.result.aborted {
+        return Err(why);
+    }
+    Ok(check::first_anomaly(&out.outcomes, &out.sent, &out.logs))
 }
 
 /// Simulate one run tracing record `(partition, sequence)`: its fate in words, the trace

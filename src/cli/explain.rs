@@ -1,0 +1,108 @@
+//! `prodsim explain`: the life of one record in one run.
+
+use super::{io_failure, load, print_notes, Failure};
+use clap::Args;
+use prodsim::scenario::RunPoint;
+use prodsim::{errln, outln};
+use std::path::PathBuf;
+
+/// `prodsim explain`'s options.
+#[derive(Args)]
+pub(crate) struct ExplainArgs {
+    /// The scenario file (TOML).
+    pub(crate) scenario: PathBuf,
+    /// The run's seed (one of the scenario's seeds).
+    #[arg(long)]
+    pub(crate) seed: u64,
+    /// Override a key, as for `run`; pin swept keys to choose the sweep point.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub(crate) sets: Vec<String>,
+    /// A Java .properties file of producer configs (Kafka names), applied over the scenario
+    /// and under --set.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) producer_config: Option<PathBuf>,
+    /// PARTITION:SEQUENCE (the record's per-partition send sequence, from 0). Default: the
+    /// first lost, duplicated or reordered record.
+    #[arg(long)]
+    pub(crate) record: Option<String>,
+}
+
+pub(crate) fn cmd_explain(args: &ExplainArgs) -> Result<u8, Failure> {
+    let (path, seed, sets) = (args.scenario.as_path(), args.seed, &args.sets);
+    let (producer_config, record) = (args.producer_config.as_deref(), args.record.as_deref());
+
+    let (sc, points) = load(path, producer_config, sets)?;
+    print_notes([&sc]);
+    let matching: Vec<&RunPoint> = points.iter().filter(|p| p.seed == seed).collect();
+    let Some(point) = matching.first() else {
+        return Err(Failure {
+            code: 2,
+            message: format!(
+                "error: {}: seed {seed} is not among the scenario's seeds {:?}",
+                path.display(),
+                sc.seeds
+            ),
+        });
+    };
+    if matching.len() > 1 {
+        errln!(
+            "note: {} sweep points have seed {seed}; explaining the first ({}). Pin swept keys with --set to choose another.",
+            matching.len(),
+            point.label()
+        );
+    }
+    let (partition, rec) = match record {
+        Some(r) => parse_record(r).ok_or_else(|| Failure {
+            code: 2,
+            message: format!("error: --record must be PARTITION:SEQUENCE (e.g. 0:1234), got \"{r}\""),
+        })?,
+        None => {
+            match prodsim::first_anomaly(&point.spec).map_err(|why| io_failure(format!("{}: {why}", point.label())))? {
+                Some((p, r, what)) => {
+                    outln!("first anomaly in this run: record {p}:{r} ({what})");
+                    (p, r)
+                }
+                None => {
+                    outln!("{}: no record was lost, duplicated or reordered in this run; pass --record PARTITION:SEQUENCE to follow one.", point.label());
+                    return Ok(0);
+                }
+            }
+        }
+    };
+    if partition >= point.spec.cluster.partitions {
+        return Err(Failure {
+            code: 2,
+            message: format!(
+                "error: partition {partition} does not exist (partitions 0..{})",
+                point.spec.cluster.partitions - 1
+            ),
+        });
+    }
+    let (fate, lines, result) = prodsim::explain_record(&point.spec, partition, rec);
+    if let Some(why) = &result.aborted {
+        return Err(io_failure(format!("{}: the run stopped: {why}", point.label())));
+    }
+    outln!("run: {}", point.label());
+    outln!("record {partition}:{rec}\n");
+    for l in lines {
+        outln!("{l}");
+    }
+    outln!("\nfinal outcome: {fate}");
+    let d = &result.delivery;
+    outln!(
+        "run totals: sent {}, acked {}, lost_acked {}, lost_failed {}, failed_present {}, duplicates {}, reordered {}",
+        result.records_sent,
+        result.records_acked,
+        d.lost_acked,
+        d.lost_failed,
+        d.failed_present,
+        d.duplicates,
+        d.reordered
+    );
+    Ok(0)
+}
+
+fn parse_record(s: &str) -> Option<(u32, u64)> {
+    let (p, r) = s.split_once(':')?;
+    Some((p.trim().parse().ok()?, r.trim().parse().ok()?))
+}

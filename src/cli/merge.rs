@@ -1,0 +1,92 @@
+//! `prodsim merge`: the shards of a sweep into the report one run would have written.
+
+use super::run::print_verdicts;
+use super::{bad_input, io_failure, load, Failure};
+use clap::Args;
+use prodsim::outdir::OutDir;
+use prodsim::outln;
+use prodsim::report::{self, CsvTable};
+use std::path::PathBuf;
+
+/// `prodsim merge`'s options.
+#[derive(Args)]
+pub(crate) struct MergeArgs {
+    /// Shard output directories (each holds results.csv and shard.txt).
+    #[arg(required = true)]
+    pub(crate) dirs: Vec<PathBuf>,
+    /// Output directory: writes DIR/<name>/.
+    #[arg(long, default_value = "reports")]
+    pub(crate) out: PathBuf,
+    /// The scenario file: evaluate its [[expect]] gates and draw its charts.
+    #[arg(long)]
+    pub(crate) scenario: Option<PathBuf>,
+    /// The `--set` options the shards were run with (checked against the shards' sweep
+    /// digest when --scenario is given).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub(crate) sets: Vec<String>,
+    /// The `--producer-config` file the shards were run with (needs --scenario).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) producer_config: Option<PathBuf>,
+}
+
+pub(crate) fn cmd_merge(args: &MergeArgs) -> Result<u8, Failure> {
+    let (dirs, out, sets) = (&args.dirs, &args.out, &args.sets);
+    let (scenario, producer_config) = (args.scenario.as_deref(), args.producer_config.as_deref());
+    // Everything is read and checked before anything is written.
+    let loaded = scenario.map(|p| load(p, producer_config, sets)).transpose()?;
+    if scenario.is_none() && (!sets.is_empty() || producer_config.is_some()) {
+        return Err(bad_input(
+            "--set and --producer-config need --scenario (they check the shards against that sweep)".into(),
+        ));
+    }
+    let merged = prodsim::shard::merge_shards(dirs).map_err(bad_input)?;
+    let name = merged.name.clone();
+    if let (Some(path), Some((sc, points))) = (scenario, &loaded) {
+        if sc.name != name {
+            return Err(bad_input(format!(
+                "{}: scenario `{}`, but the shards are of `{name}`",
+                path.display(),
+                sc.name
+            )));
+        }
+        let digest = prodsim::shard::sweep_digest(&sc.name, points);
+        if digest != merged.digest || points.len() != merged.rows.len() {
+            return Err(bad_input(format!(
+                "{}: its sweep ({} runs, digest {digest}) is not the one the shards ran ({} runs, digest {}); \
+                 pass the --set options the shards were run with",
+                path.display(),
+                points.len(),
+                merged.rows.len(),
+                merged.digest
+            )));
+        }
+    }
+    let rows = merged.rows;
+    let out_dir = OutDir::create(out).map_err(io_failure)?;
+    let staged = out_dir.stage(&name).map_err(io_failure)?;
+    prodsim::shard::write_merged(staged.path(), &rows).map_err(io_failure)?;
+    if let Some((sc, _)) = &loaded {
+        let table = CsvTable::from_rows(&rows);
+        let specs = report::chart_specs(sc, &table);
+        let files = report::draw_charts(staged.path(), &specs, &table).map_err(io_failure)?;
+        report::write_index_html(staged.path(), &sc.name, &files).map_err(io_failure)?;
+    }
+    let lock = out_dir.lock().map_err(io_failure)?;
+    let dir = staged.commit(&lock).map_err(io_failure)?;
+    drop(lock);
+    outln!(
+        "{name} ({} runs, {} shards) -> {}",
+        rows.len(),
+        dirs.len(),
+        dir.display()
+    );
+    report::print_table(&report::summarize(&rows), &mut prodsim::term::QuietStdout)
+        .map_err(|e| io_failure(e.to_string()))?;
+    let mut exit = 0;
+    if let Some((sc, _)) = &loaded {
+        if !print_verdicts(sc, &rows) {
+            exit = 3;
+        }
+    }
+    Ok(exit)
+}
