@@ -4,17 +4,17 @@
 //! (reference sections 4.2-4.6, 5, 6).
 
 use super::accumulator::BatchId;
-use super::ledger::Outcome;
 use super::partition_log::ProducerInfo;
-use super::{
-    Envelope, ErrorCode, Event, Message, PartitionResponse, PartitionState, ProduceBatch, ProduceRequest, World,
-};
+use super::{Event, Message, PartitionState, ProduceBatch, ProduceRequest, World};
 use crate::config::{Acks, RunSpec};
 use crate::sim::{ms, SimTime, Timer};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
 
+mod completion;
+mod metadata;
+mod network_client;
 mod transaction_manager;
 pub use transaction_manager::TransactionManager;
 
@@ -197,7 +197,7 @@ fn exponential_backoff(rng: &mut ChaCha8Rng, initial_ms: u64, max_ms: u64, attem
 
 impl World {
     /// Ask the sender to run a pass at `at` (keeps only the earliest pending wake-up).
-    pub(super) fn sender_schedule(&mut self, at: SimTime) {
+    pub(in crate::model) fn sender_schedule(&mut self, at: SimTime) {
         let at = at.max(self.now);
         if at < self.sender.wake_at {
             self.sender.wake_at = at;
@@ -205,7 +205,7 @@ impl World {
         }
     }
 
-    pub(super) fn sender_wake(&mut self) {
+    pub(in crate::model) fn sender_wake(&mut self) {
         if self.now != self.sender.wake_at {
             return; // superseded by an earlier wake-up
         }
@@ -215,7 +215,7 @@ impl World {
     }
 
     /// `Sender.sendProducerData`; true when it sent something (run again at once).
-    fn sender_pass(&mut self) -> bool {
+    pub(in crate::model) fn sender_pass(&mut self) -> bool {
         let now = self.now;
         let mut next_wake = SimTime::MAX;
         self.expire_batches(&mut next_wake);
@@ -287,7 +287,7 @@ impl World {
         sent_any
     }
 
-    fn backing_off(&self, id: BatchId) -> bool {
+    pub(in crate::model) fn backing_off(&self, id: BatchId) -> bool {
         let b = &self.acc.batches[id as usize];
         // KIP-951 (3.7+): skip the backoff when the leader changed since the failed attempt.
         b.retrying
@@ -296,7 +296,7 @@ impl World {
     }
 
     /// `RecordAccumulator.drainBatchesForOneNode`: one batch per partition, rotating start.
-    fn drain_node(&mut self, node: usize) -> Vec<BatchId> {
+    pub(in crate::model) fn drain_node(&mut self, node: usize) -> Vec<BatchId> {
         let n_parts = self.sender.node_partitions[node].len();
         if n_parts == 0 {
             return Vec::new();
@@ -350,7 +350,7 @@ impl World {
     }
 
     /// `RecordAccumulator.shouldStopDrainBatchesForPartition` with idempotence.
-    fn should_stop_drain(&self, p: usize, head: BatchId) -> bool {
+    pub(in crate::model) fn should_stop_drain(&self, p: usize, head: BatchId) -> bool {
         let b = &self.acc.batches[head as usize];
         let stale_in_flight = self.sender.in_flight_batches[p]
             .iter()
@@ -360,7 +360,7 @@ impl World {
             .should_stop_drain(p, head, b.seq, b.producer_epoch, stale_in_flight)
     }
 
-    fn send_produce(&mut self, node: u32, batches: Vec<BatchId>) {
+    pub(in crate::model) fn send_produce(&mut self, node: u32, batches: Vec<BatchId>) {
         let id = self.sender.next_id;
         self.sender.next_id += 1;
         let acks = self.spec.producer.acks;
@@ -443,417 +443,6 @@ impl World {
         // request.timeout.ms also bounds an acks=0 request whose write never completes.
         if self.sender.request_timers[node as usize].arm(deadline) {
             self.schedule(deadline, Event::RequestTimeout { node });
-        }
-    }
-
-    fn take_request(&mut self, node: u32, request: u64) -> Option<InFlightRequest> {
-        let q = &mut self.sender.in_flight[node as usize];
-        let pos = q.iter().position(|r| r.id == request)?;
-        q.remove(pos)
-    }
-
-    pub(super) fn acks_zero_written(&mut self, node: u32, request: u64) {
-        if let Some(req) = self.take_request(node, request) {
-            for b in req.batches {
-                self.complete_batch(b, ErrorCode::None);
-            }
-            self.sender_schedule(self.now);
-        }
-    }
-
-    /// The broker read `bytes` from the connection: the socket buffers have room again, and
-    /// blocked acks=0 writes complete once the window update reaches the producer.
-    pub(super) fn producer_socket_drained(&mut self, node: u32, gen: u64, bytes: u64) {
-        let c = &mut self.sender.conns[node as usize];
-        if c.gen != gen {
-            return;
-        }
-        c.buffered = c.buffered.saturating_sub(bytes);
-        let mut done = Vec::new();
-        while let Some(&(id, b)) = c.blocked_writes.front() {
-            if c.buffered > 0 && c.buffered + b > SOCKET_BUFFER_BYTES {
-                break;
-            }
-            c.buffered += b;
-            c.blocked_writes.pop_front();
-            done.push(id);
-        }
-        if !done.is_empty() {
-            let at = self
-                .net
-                .signal(self.now, World::broker_node(node), self.producer_node());
-            for id in done {
-                self.schedule(at, Event::AcksZeroWritten { node, request: id });
-            }
-        }
-    }
-
-    pub(super) fn request_timeout(&mut self, node: u32) {
-        if !self.sender.request_timers[node as usize].fire(self.now) {
-            return;
-        }
-        // Requests on a connection are in send order: the oldest has the earliest deadline.
-        let Some(deadline) = self.sender.in_flight[node as usize].front().map(|r| r.deadline) else {
-            return;
-        };
-        if deadline <= self.now {
-            // NetworkClient.handleTimedOutRequests: close the connection; every in-flight
-            // request on it fails.
-            self.disconnect(node, ErrorCode::RequestTimedOut);
-        } else if self.sender.request_timers[node as usize].arm(deadline) {
-            self.schedule(deadline, Event::RequestTimeout { node });
-        }
-    }
-
-    pub(super) fn connection_reset(&mut self, node: u32, gen: u64) {
-        if self.sender.conns[node as usize].gen == gen
-            && !matches!(self.sender.conns[node as usize].state, ConnState::Disconnected { .. })
-        {
-            self.disconnect(node, ErrorCode::NetworkException);
-        }
-    }
-
-    /// Close the connection to `node`: all in-flight requests fail (retriable), metadata refresh.
-    fn disconnect(&mut self, node: u32, error: ErrorCode) {
-        let failures = self.sender.conns[node as usize].failures;
-        let backoff = self.sender.reconnect_backoff(&self.spec, failures);
-        let c = &mut self.sender.conns[node as usize];
-        c.gen += 1;
-        c.state = ConnState::Disconnected {
-            ready_at: self.now + backoff,
-        };
-        c.buffered = 0;
-        c.blocked_writes.clear();
-        let reqs: Vec<InFlightRequest> = self.sender.in_flight[node as usize].drain(..).collect();
-        for r in reqs {
-            for b in r.batches {
-                if self.trace.is_some() {
-                    let x = &self.acc.batches[b as usize];
-                    if self.traced(x.partition, x.rec_start, x.count as u64) {
-                        let line = format!(
-                            "sender: connection to b{node} closed ({}): request {} fails",
-                            error.name(),
-                            r.id
-                        );
-                        self.trace_line(line);
-                    }
-                }
-                self.complete_batch(b, error);
-            }
-        }
-        self.sender.metadata_needed = true;
-        self.sender_schedule(self.now);
-    }
-
-    fn initiate_connect(&mut self, node: u32) {
-        let c = &mut self.sender.conns[node as usize];
-        c.state = ConnState::Connecting;
-        let gen = c.gen;
-        let p = self.producer_node();
-        let b = World::broker_node(node);
-        let rtt = self.net.rtt(p, b);
-        let broker = &self.brokers[node as usize];
-        let reachable = self.net.reachable(p, b) && self.net.reachable(b, p) && broker.machine_up;
-        let (at, ok) = if !reachable {
-            // SYNs unanswered: socket.connection.setup.timeout.ms
-            (
-                self.now + ms(self.spec.producer.socket_connection_setup_timeout_ms),
-                false,
-            )
-        } else if !broker.alive {
-            (self.now + rtt, false) // connection refused (RST)
-        } else {
-            (self.now + rtt, true)
-        };
-        self.schedule(at, Event::ConnectDone { node, gen, ok });
-    }
-
-    pub(super) fn connect_done(&mut self, node: u32, gen: u64, ok: bool) {
-        if self.sender.conns[node as usize].gen != gen {
-            return;
-        }
-        if ok {
-            let c = &mut self.sender.conns[node as usize];
-            c.state = ConnState::Connected;
-            c.failures = 0;
-        } else {
-            let failures = self.sender.conns[node as usize].failures;
-            let backoff = self.sender.reconnect_backoff(&self.spec, failures);
-            let c = &mut self.sender.conns[node as usize];
-            c.failures += 1;
-            c.gen += 1;
-            c.state = ConnState::Disconnected {
-                ready_at: self.now + backoff,
-            };
-            self.sender.metadata_needed = true;
-        }
-        self.sender_schedule(self.now);
-    }
-
-    /// Messages arriving at the producer.
-    pub(super) fn producer_receive(&mut self, env: Envelope) {
-        let node = env.from as u32;
-        match env.msg {
-            Message::ProduceResponse { request, responses } => {
-                if self.sender.conns[node as usize].gen != env.gen {
-                    return; // the connection it came on is gone
-                }
-                if self.take_request(node, request).is_none() {
-                    return;
-                }
-                for r in responses {
-                    self.on_partition_response(r);
-                }
-                self.sender_schedule(self.now);
-            }
-            Message::MetadataResponse { id, partitions } => {
-                if self.sender.metadata_in_flight != Some(id) {
-                    return;
-                }
-                self.sender.metadata_in_flight = None;
-                let mut changed = false;
-                for (p, (leader, epoch)) in partitions.into_iter().enumerate() {
-                    changed |= self.sender.update_leader(p, leader, epoch);
-                }
-                if changed {
-                    self.sender.rebuild_node_partitions();
-                }
-                if self.sender.leaders.iter().any(|l| l.is_none()) {
-                    self.sender.metadata_needed = true;
-                }
-                self.sender_schedule(
-                    self.now
-                        + if self.sender.metadata_needed {
-                            ms(self.spec.producer.retry_backoff_ms)
-                        } else {
-                            0
-                        },
-                );
-            }
-            _ => {}
-        }
-    }
-
-    fn on_partition_response(&mut self, r: PartitionResponse) {
-        if let Some((leader, epoch)) = r.leader_hint {
-            // KIP-951: apply the new leader from the error response at once.
-            if self.sender.update_leader(r.partition as usize, Some(leader), epoch) {
-                self.sender.rebuild_node_partitions();
-            }
-        }
-        let b = &self.acc.batches[r.batch as usize];
-        if self.trace.is_some() && self.traced(b.partition, b.rec_start, b.count as u64) {
-            let line = format!(
-                "sender: response for batch #{}: {}{}",
-                r.batch,
-                r.error.name(),
-                if r.error == ErrorCode::None {
-                    format!(" (base offset {})", r.base_offset)
-                } else {
-                    String::new()
-                }
-            );
-            self.trace_line(line);
-        }
-        self.complete_batch(r.batch, r.error);
-    }
-
-    fn request_metadata(&mut self) {
-        self.sender.metadata_needed = false;
-        if self.sender.metadata_in_flight.is_some() {
-            return;
-        }
-        // NetworkClient.leastLoadedNode: prefer a connected node, else one not backing off.
-        let n = self.brokers.len();
-        let now = self.now;
-        let pick = (0..n)
-            .map(|i| (self.sender.metadata_rr + i) % n)
-            .find(|&b| self.sender.conns[b].state == ConnState::Connected)
-            .or_else(|| {
-                (0..n).map(|i| (self.sender.metadata_rr + i) % n).find(
-                    |&b| matches!(self.sender.conns[b].state, ConnState::Disconnected { ready_at } if ready_at <= now),
-                )
-            })
-            .unwrap_or(self.sender.metadata_rr % n);
-        self.sender.metadata_rr = pick + 1;
-        let id = self.sender.next_id;
-        self.sender.next_id += 1;
-        self.sender.metadata_in_flight = Some(id);
-        let from = self.producer_node();
-        self.send_message(
-            from,
-            World::broker_node(pick as u32),
-            0,
-            Message::MetadataRequest { id },
-        );
-        let timeout = ms(self
-            .spec
-            .producer
-            .request_timeout_ms
-            .min(self.spec.producer.reconnect_backoff_max_ms.max(1_000)));
-        self.schedule(self.now + timeout, Event::MetadataTimeout { id });
-    }
-
-    pub(super) fn metadata_timeout(&mut self, id: u64) {
-        if self.sender.metadata_in_flight == Some(id) {
-            self.sender.metadata_in_flight = None;
-            self.request_metadata();
-        }
-    }
-
-    /// `Sender.completeBatch` / `canRetry` / `failBatch`.
-    fn complete_batch(&mut self, id: BatchId, error: ErrorCode) {
-        let p = self.acc.batches[id as usize].partition as usize;
-        let was_in_flight = self.acc.batches[id as usize].in_flight;
-        self.acc.batches[id as usize].in_flight = false;
-        if let Some(pos) = self.sender.in_flight_batches[p].iter().position(|&x| x == id) {
-            self.sender.in_flight_batches[p].remove(pos);
-        }
-        if self.sender.muted[p] && was_in_flight {
-            self.sender.muted[p] = false;
-        }
-        if self.acc.batches[id as usize].done {
-            // Already failed by delivery timeout; a late answer is only logged (ProducerBatch.done).
-            if self.trace.is_some() {
-                let b = &self.acc.batches[id as usize];
-                if self.traced(b.partition, b.rec_start, b.count as u64) {
-                    let line = format!(
-                        "sender: late {} for expired batch #{id} ignored (outcome stays failed)",
-                        error.name()
-                    );
-                    self.trace_line(line);
-                }
-            }
-            self.acc.recycle(id);
-            self.maybe_resolve(p);
-            return;
-        }
-        if error == ErrorCode::None {
-            self.finish_batch(id, Outcome::Acked, error);
-            return;
-        }
-        let idem = self.sender.tm.idempotent;
-        let b = &self.acc.batches[id as usize];
-        let stale_epoch = idem && b.producer_epoch != self.sender.tm.producer_epoch;
-        let retriable = error.retriable()
-            || (idem && error == ErrorCode::OutOfOrderSequenceNumber)
-            || (error == ErrorCode::InvalidProducerEpoch && stale_epoch);
-        let can_retry = retriable
-            && b.attempts < self.spec.producer.retries
-            && self.now < b.created + ms(self.spec.producer.delivery_timeout_ms());
-        if idem
-            && error == ErrorCode::OutOfOrderSequenceNumber
-            && self.sender.tm.is_sequence_gap(p, b.seq, b.producer_epoch)
-        {
-            // A real gap: the broker lost batches we had acknowledged. Bump the epoch and
-            // rewrite this partition's sequences (TransactionManager.bumpIdempotentProducerEpoch).
-            self.bump_producer_epoch(p);
-        }
-        if can_retry {
-            let attempts = self.acc.batches[id as usize].attempts + 1;
-            let backoff = self.sender.retry_backoff(&self.spec, attempts);
-            let b = &mut self.acc.batches[id as usize];
-            b.attempts = attempts;
-            b.retrying = true;
-            b.last_attempt = self.now;
-            b.backoff_until = self.now + backoff;
-            let until = b.backoff_until;
-            self.acc.reenqueue(id);
-            self.sender.retries += 1;
-            if error.invalid_metadata() {
-                self.sender.metadata_needed = true;
-            }
-            self.sender_schedule(self.now);
-            self.sender_schedule(until);
-        } else {
-            self.finish_batch(id, Outcome::Failed, error);
-        }
-    }
-
-    /// The batch's outcome reaches the application: future completed, then callbacks in order;
-    /// memory released.
-    fn finish_batch(&mut self, id: BatchId, outcome: Outcome, error: ErrorCode) {
-        let (p, rec_start, count, first, last, seq, pepoch, in_flight, sync) = {
-            let b = &self.acc.batches[id as usize];
-            (
-                b.partition,
-                b.rec_start,
-                b.count,
-                b.first_sent,
-                b.last_sent,
-                b.seq,
-                b.producer_epoch,
-                b.in_flight,
-                b.sync_waiters,
-            )
-        };
-        let pu = p as usize;
-        self.sender
-            .tm
-            .batch_finished(pu, id, seq, count, pepoch, outcome == Outcome::Acked);
-        if self.trace.is_some() && self.traced(p, rec_start, count as u64) {
-            let line = match outcome {
-                Outcome::Acked => format!("application: batch #{id} acknowledged (future completed, callbacks run)"),
-                Outcome::Failed => format!("application: batch #{id} FAILED with {}", error.name()),
-            };
-            self.trace_line(line);
-        }
-        self.ledger
-            .complete(self.now, p, rec_start, count, outcome, (first, last));
-        self.acc.release(id);
-        if !in_flight {
-            self.acc.recycle(id);
-        }
-        if sync > 0 {
-            self.app_records_completed(p, rec_start, count);
-        }
-        self.maybe_resolve(pu);
-        self.memory_released();
-    }
-
-    /// `TransactionManager.maybeResolveSequences`: bump the epoch when the unknown sequences
-    /// were not all acknowledged.
-    fn maybe_resolve(&mut self, p: usize) {
-        let in_flight_empty = self.sender.in_flight_batches[p].is_empty();
-        if self.sender.tm.maybe_resolve(p, in_flight_empty) {
-            self.bump_producer_epoch(p);
-        }
-    }
-
-    /// Bump the idempotent producer's epoch locally (KIP-360) and restart the sequences of the
-    /// partition that needed it at 0 ([`TransactionManager::bump_epoch`]).
-    fn bump_producer_epoch(&mut self, p: usize) {
-        self.sender.tm.bump_epoch(p, &mut self.acc.batches);
-    }
-
-    /// `RecordAccumulator.expiredBatches` and `Sender.getExpiredInflightBatches`:
-    /// `delivery.timeout.ms` counted from batch creation, queued or in flight.
-    fn expire_batches(&mut self, next_wake: &mut SimTime) {
-        let dt = ms(self.spec.producer.delivery_timeout_ms());
-        let now = self.now;
-        for p in 0..self.acc.deques.len() {
-            while let Some(&head) = self.acc.deques[p].front() {
-                let created = self.acc.batches[head as usize].created;
-                if created + dt > now {
-                    *next_wake = (*next_wake).min(created + dt);
-                    break;
-                }
-                self.acc.pop_head(p as u32);
-                self.finish_batch(head, Outcome::Failed, ErrorCode::DeliveryTimeout);
-            }
-            // in-flight batches are ordered by drain, roughly by creation: check them all
-            let mut i = 0;
-            while i < self.sender.in_flight_batches[p].len() {
-                let id = self.sender.in_flight_batches[p][i];
-                let b = &self.acc.batches[id as usize];
-                if !b.done && b.created + dt <= now {
-                    // Ambiguous: the request may still be written by the broker.
-                    self.finish_batch(id, Outcome::Failed, ErrorCode::DeliveryTimeout);
-                } else if !b.done {
-                    *next_wake = (*next_wake).min(b.created + dt);
-                }
-                i += 1;
-            }
         }
     }
 }

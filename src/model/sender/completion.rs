@@ -1,0 +1,234 @@
+//! Responses and outcomes: `Sender.handleProduceResponse` / `completeBatch` (retry, or the
+//! outcome reaches the application), the idempotent producer's sequence resolution, and
+//! `delivery.timeout.ms` expiry of queued and in-flight batches.
+
+use crate::model::accumulator::BatchId;
+use crate::model::ledger::Outcome;
+use crate::model::{Envelope, ErrorCode, Message, PartitionResponse, World};
+use crate::sim::{ms, SimTime};
+
+impl World {
+    /// Messages arriving at the producer.
+    pub(in crate::model) fn producer_receive(&mut self, env: Envelope) {
+        let node = env.from as u32;
+        match env.msg {
+            Message::ProduceResponse { request, responses } => {
+                if self.sender.conns[node as usize].gen != env.gen {
+                    return; // the connection it came on is gone
+                }
+                if self.take_request(node, request).is_none() {
+                    return;
+                }
+                for r in responses {
+                    self.on_partition_response(r);
+                }
+                self.sender_schedule(self.now);
+            }
+            Message::MetadataResponse { id, partitions } => {
+                if self.sender.metadata_in_flight != Some(id) {
+                    return;
+                }
+                self.sender.metadata_in_flight = None;
+                let mut changed = false;
+                for (p, (leader, epoch)) in partitions.into_iter().enumerate() {
+                    changed |= self.sender.update_leader(p, leader, epoch);
+                }
+                if changed {
+                    self.sender.rebuild_node_partitions();
+                }
+                if self.sender.leaders.iter().any(|l| l.is_none()) {
+                    self.sender.metadata_needed = true;
+                }
+                self.sender_schedule(
+                    self.now
+                        + if self.sender.metadata_needed {
+                            ms(self.spec.producer.retry_backoff_ms)
+                        } else {
+                            0
+                        },
+                );
+            }
+            _ => {}
+        }
+    }
+
+    pub(in crate::model) fn on_partition_response(&mut self, r: PartitionResponse) {
+        if let Some((leader, epoch)) = r.leader_hint {
+            // KIP-951: apply the new leader from the error response at once.
+            if self.sender.update_leader(r.partition as usize, Some(leader), epoch) {
+                self.sender.rebuild_node_partitions();
+            }
+        }
+        let b = &self.acc.batches[r.batch as usize];
+        if self.trace.is_some() && self.traced(b.partition, b.rec_start, b.count as u64) {
+            let line = format!(
+                "sender: response for batch #{}: {}{}",
+                r.batch,
+                r.error.name(),
+                if r.error == ErrorCode::None {
+                    format!(" (base offset {})", r.base_offset)
+                } else {
+                    String::new()
+                }
+            );
+            self.trace_line(line);
+        }
+        self.complete_batch(r.batch, r.error);
+    }
+
+    /// `Sender.completeBatch` / `canRetry` / `failBatch`.
+    pub(in crate::model) fn complete_batch(&mut self, id: BatchId, error: ErrorCode) {
+        let p = self.acc.batches[id as usize].partition as usize;
+        let was_in_flight = self.acc.batches[id as usize].in_flight;
+        self.acc.batches[id as usize].in_flight = false;
+        if let Some(pos) = self.sender.in_flight_batches[p].iter().position(|&x| x == id) {
+            self.sender.in_flight_batches[p].remove(pos);
+        }
+        if self.sender.muted[p] && was_in_flight {
+            self.sender.muted[p] = false;
+        }
+        if self.acc.batches[id as usize].done {
+            // Already failed by delivery timeout; a late answer is only logged (ProducerBatch.done).
+            if self.trace.is_some() {
+                let b = &self.acc.batches[id as usize];
+                if self.traced(b.partition, b.rec_start, b.count as u64) {
+                    let line = format!(
+                        "sender: late {} for expired batch #{id} ignored (outcome stays failed)",
+                        error.name()
+                    );
+                    self.trace_line(line);
+                }
+            }
+            self.acc.recycle(id);
+            self.maybe_resolve(p);
+            return;
+        }
+        if error == ErrorCode::None {
+            self.finish_batch(id, Outcome::Acked, error);
+            return;
+        }
+        let idem = self.sender.tm.idempotent;
+        let b = &self.acc.batches[id as usize];
+        let stale_epoch = idem && b.producer_epoch != self.sender.tm.producer_epoch;
+        let retriable = error.retriable()
+            || (idem && error == ErrorCode::OutOfOrderSequenceNumber)
+            || (error == ErrorCode::InvalidProducerEpoch && stale_epoch);
+        let can_retry = retriable
+            && b.attempts < self.spec.producer.retries
+            && self.now < b.created + ms(self.spec.producer.delivery_timeout_ms());
+        if idem
+            && error == ErrorCode::OutOfOrderSequenceNumber
+            && self.sender.tm.is_sequence_gap(p, b.seq, b.producer_epoch)
+        {
+            // A real gap: the broker lost batches we had acknowledged. Bump the epoch and
+            // rewrite this partition's sequences (TransactionManager.bumpIdempotentProducerEpoch).
+            self.bump_producer_epoch(p);
+        }
+        if can_retry {
+            let attempts = self.acc.batches[id as usize].attempts + 1;
+            let backoff = self.sender.retry_backoff(&self.spec, attempts);
+            let b = &mut self.acc.batches[id as usize];
+            b.attempts = attempts;
+            b.retrying = true;
+            b.last_attempt = self.now;
+            b.backoff_until = self.now + backoff;
+            let until = b.backoff_until;
+            self.acc.reenqueue(id);
+            self.sender.retries += 1;
+            if error.invalid_metadata() {
+                self.sender.metadata_needed = true;
+            }
+            self.sender_schedule(self.now);
+            self.sender_schedule(until);
+        } else {
+            self.finish_batch(id, Outcome::Failed, error);
+        }
+    }
+
+    /// The batch's outcome reaches the application: future completed, then callbacks in order;
+    /// memory released.
+    pub(in crate::model) fn finish_batch(&mut self, id: BatchId, outcome: Outcome, error: ErrorCode) {
+        let (p, rec_start, count, first, last, seq, pepoch, in_flight, sync) = {
+            let b = &self.acc.batches[id as usize];
+            (
+                b.partition,
+                b.rec_start,
+                b.count,
+                b.first_sent,
+                b.last_sent,
+                b.seq,
+                b.producer_epoch,
+                b.in_flight,
+                b.sync_waiters,
+            )
+        };
+        let pu = p as usize;
+        self.sender
+            .tm
+            .batch_finished(pu, id, seq, count, pepoch, outcome == Outcome::Acked);
+        if self.trace.is_some() && self.traced(p, rec_start, count as u64) {
+            let line = match outcome {
+                Outcome::Acked => format!("application: batch #{id} acknowledged (future completed, callbacks run)"),
+                Outcome::Failed => format!("application: batch #{id} FAILED with {}", error.name()),
+            };
+            self.trace_line(line);
+        }
+        self.ledger
+            .complete(self.now, p, rec_start, count, outcome, (first, last));
+        self.acc.release(id);
+        if !in_flight {
+            self.acc.recycle(id);
+        }
+        if sync > 0 {
+            self.app_records_completed(p, rec_start, count);
+        }
+        self.maybe_resolve(pu);
+        self.memory_released();
+    }
+
+    /// `TransactionManager.maybeResolveSequences`: bump the epoch when the unknown sequences
+    /// were not all acknowledged.
+    pub(in crate::model) fn maybe_resolve(&mut self, p: usize) {
+        let in_flight_empty = self.sender.in_flight_batches[p].is_empty();
+        if self.sender.tm.maybe_resolve(p, in_flight_empty) {
+            self.bump_producer_epoch(p);
+        }
+    }
+
+    /// Bump the idempotent producer's epoch locally (KIP-360) and restart the sequences of the
+    /// partition that needed it at 0 ([`TransactionManager::bump_epoch`]).
+    pub(in crate::model) fn bump_producer_epoch(&mut self, p: usize) {
+        self.sender.tm.bump_epoch(p, &mut self.acc.batches);
+    }
+
+    /// `RecordAccumulator.expiredBatches` and `Sender.getExpiredInflightBatches`:
+    /// `delivery.timeout.ms` counted from batch creation, queued or in flight.
+    pub(in crate::model) fn expire_batches(&mut self, next_wake: &mut SimTime) {
+        let dt = ms(self.spec.producer.delivery_timeout_ms());
+        let now = self.now;
+        for p in 0..self.acc.deques.len() {
+            while let Some(&head) = self.acc.deques[p].front() {
+                let created = self.acc.batches[head as usize].created;
+                if created + dt > now {
+                    *next_wake = (*next_wake).min(created + dt);
+                    break;
+                }
+                self.acc.pop_head(p as u32);
+                self.finish_batch(head, Outcome::Failed, ErrorCode::DeliveryTimeout);
+            }
+            // in-flight batches are ordered by drain, roughly by creation: check them all
+            let mut i = 0;
+            while i < self.sender.in_flight_batches[p].len() {
+                let id = self.sender.in_flight_batches[p][i];
+                let b = &self.acc.batches[id as usize];
+                if !b.done && b.created + dt <= now {
+                    // Ambiguous: the request may still be written by the broker.
+                    self.finish_batch(id, Outcome::Failed, ErrorCode::DeliveryTimeout);
+                } else if !b.done {
+                    *next_wake = (*next_wake).min(b.created + dt);
+                }
+                i += 1;
+            }
+        }
+    }
+}
