@@ -10,6 +10,62 @@ use crate::model::{ErrorCode, Event, Message, PartitionResponse, ProduceRequest,
 use crate::sim::SimTime;
 use rand::Rng;
 
+/// An acks=all produce request waiting in the purgatory for its partitions' high watermarks.
+#[derive(Clone, Debug)]
+pub(crate) struct DelayedProduce {
+    pub(crate) id: u64,
+    /// The producer connection's generation it came on (its answer goes back on it).
+    pub(crate) gen: u64,
+    pub(crate) request: u64,
+    /// Per partition: the response being built, the offset the HW must reach (the batch's
+    /// end), and whether it still waits.
+    pub(crate) parts: Vec<(PartitionResponse, u64, bool)>,
+    /// The request's timeout (`request.timeout.ms` sent by the producer) from now.
+    pub(crate) deadline: SimTime,
+}
+
+impl DelayedProduce {
+    /// `DelayedProduce.tryComplete` / `Partition.checkEnoughReplicasReachOffset` on this
+    /// broker's `replicas` and metadata `meta`: a partition is done when its leader's HW reached
+    /// the required offset (with `NOT_ENOUGH_REPLICAS_AFTER_APPEND` if the ISR is below
+    /// `min_isr` by then: the records stay in the log), or when this broker no longer leads it
+    /// (`NOT_LEADER_OR_FOLLOWER`, with the leader it knows, KIP-951). True when every partition
+    /// is done.
+    pub(crate) fn try_complete(
+        &mut self,
+        replicas: &[Option<Replica>],
+        meta: &[Option<PartitionState>],
+        min_isr: usize,
+    ) -> bool {
+        let mut pending = false;
+        for (resp, required, waiting) in self.parts.iter_mut() {
+            if !*waiting {
+                continue;
+            }
+            let p = resp.partition as usize;
+            match replicas[p].as_ref() {
+                Some(r) if r.is_leader => {
+                    if r.hw >= *required {
+                        *waiting = false;
+                        let isr = meta[p].as_ref().map_or(0, |s| s.isr.len());
+                        if isr < min_isr {
+                            resp.error = ErrorCode::NotEnoughReplicasAfterAppend;
+                        }
+                    } else {
+                        pending = true;
+                    }
+                }
+                _ => {
+                    *waiting = false;
+                    resp.error = ErrorCode::NotLeaderOrFollower;
+                    resp.leader_hint = meta[p].as_ref().and_then(|s| s.leader.map(|l| (l, s.leader_epoch)));
+                }
+            }
+        }
+        !pending
+    }
+}
+
 impl World {
     /// `ReplicaManager.appendRecords` on the leader.
     pub(in crate::model) fn handle_produce(&mut self, b: u32, gen: u64, req: ProduceRequest) {
@@ -166,34 +222,8 @@ impl World {
         let Some(pos) = br.purgatory.iter().position(|d| d.id == id) else {
             return true;
         };
-        let mut pending = false;
-        for (resp, required, waiting) in br.purgatory[pos].parts.iter_mut() {
-            if !*waiting {
-                continue;
-            }
-            let p = resp.partition as usize;
-            match br.replicas[p].as_ref() {
-                Some(r) if r.is_leader => {
-                    if r.hw >= *required {
-                        *waiting = false;
-                        // DelayedProduce: acks=all completes with NOT_ENOUGH_REPLICAS_AFTER_APPEND
-                        // when the ISR shrank below min.insync.replicas (records stay in the log).
-                        let isr = br.meta[p].as_ref().map_or(0, |s| s.isr.len());
-                        if isr < min_isr {
-                            resp.error = ErrorCode::NotEnoughReplicasAfterAppend;
-                        }
-                    } else {
-                        pending = true;
-                    }
-                }
-                _ => {
-                    *waiting = false;
-                    resp.error = ErrorCode::NotLeaderOrFollower;
-                    resp.leader_hint = br.meta[p].as_ref().and_then(|s| s.leader.map(|l| (l, s.leader_epoch)));
-                }
-            }
-        }
-        if pending {
+        let (replicas, meta) = (&br.replicas, &br.meta);
+        if !br.purgatory[pos].try_complete(replicas, meta, min_isr) {
             return false;
         }
         let d = br.purgatory.remove(pos);
@@ -241,5 +271,124 @@ impl World {
         if let Some(next) = self.brokers[b as usize].purgatory.iter().map(|d| d.deadline).min() {
             self.arm_purgatory_timer(b, next);
         }
+    }
+}
+
+/// `DelayedProduce` alone: the completion rule of `DelayedProduce.tryComplete` (acks=all).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::partition_log::{LogEntry, ProducerInfo};
+    use crate::sim::ms;
+
+    fn state(leader: u32, isr: &[u32]) -> PartitionState {
+        PartitionState {
+            replicas: vec![0, 1, 2],
+            leader: Some(leader),
+            leader_epoch: 1,
+            isr: isr.to_vec(),
+            partition_epoch: 1,
+        }
+    }
+
+    /// Two partitions led by broker 0, each with 10 records and HW `hw`.
+    fn broker(hw: [u64; 2], isr: &[u32]) -> (Vec<Option<Replica>>, Vec<Option<PartitionState>>) {
+        let mut replicas = Vec::new();
+        for h in hw {
+            let mut r = Replica::default();
+            r.make_leader(0, &state(0, isr), 0);
+            let e = LogEntry {
+                base_offset: 0,
+                count: 10,
+                rec_start: 0,
+                leader_epoch: 1,
+                producer: ProducerInfo::default(),
+                bytes: 1000,
+                append_time: 0,
+            };
+            r.log.append(e, ms(5000), 0);
+            r.hw = h;
+            replicas.push(Some(r));
+        }
+        (replicas, vec![Some(state(0, isr)), Some(state(0, isr))])
+    }
+
+    fn request(required: [u64; 2]) -> DelayedProduce {
+        let part = |p: u32, req: u64| {
+            (
+                PartitionResponse {
+                    batch: p,
+                    partition: p,
+                    error: ErrorCode::None,
+                    base_offset: 0,
+                    leader_hint: None,
+                },
+                req,
+                true,
+            )
+        };
+        DelayedProduce {
+            id: 1,
+            gen: 1,
+            request: 1,
+            parts: vec![part(0, required[0]), part(1, required[1])],
+            deadline: ms(30_000),
+        }
+    }
+
+    /// acks=all waits until every partition's HW reached its batch end.
+    #[test]
+    fn completes_when_every_partition_is_committed() {
+        let mut d = request([10, 10]);
+        let (replicas, meta) = broker([10, 4], &[0, 1, 2]);
+        assert!(!d.try_complete(&replicas, &meta, 2), "partition 1 not committed yet");
+        assert!(!d.parts[0].2 && d.parts[1].2, "partition 0 is done, 1 still waits");
+        let (replicas, meta) = broker([10, 10], &[0, 1, 2]);
+        assert!(d.try_complete(&replicas, &meta, 2));
+        assert!(d.parts.iter().all(|p| p.0.error == ErrorCode::None));
+    }
+
+    /// `NOT_ENOUGH_REPLICAS_AFTER_APPEND`: committed, but the ISR shrank below min.insync.replicas
+    /// meanwhile (the records stay in the log).
+    #[test]
+    fn committed_with_a_shrunken_isr_is_not_enough_replicas_after_append() {
+        let mut d = request([10, 10]);
+        let (replicas, meta) = broker([10, 10], &[0]);
+        assert!(d.try_complete(&replicas, &meta, 2));
+        assert!(d
+            .parts
+            .iter()
+            .all(|p| p.0.error == ErrorCode::NotEnoughReplicasAfterAppend));
+        // With min.insync.replicas = 1 the same request succeeds.
+        let mut d = request([10, 10]);
+        assert!(d.try_complete(&replicas, &meta, 1));
+        assert!(d.parts.iter().all(|p| p.0.error == ErrorCode::None));
+    }
+
+    /// Leadership lost while waiting: `NOT_LEADER_OR_FOLLOWER`, with the new leader (KIP-951).
+    #[test]
+    fn leadership_lost_answers_not_leader_with_a_hint() {
+        let mut d = request([10, 10]);
+        let (mut replicas, mut meta) = broker([2, 10], &[0, 1, 2]);
+        replicas[0].as_mut().unwrap().make_follower(&state(1, &[1, 2])).unwrap();
+        let mut moved = state(1, &[1, 2]);
+        moved.leader_epoch = 2;
+        meta[0] = Some(moved);
+        assert!(d.try_complete(&replicas, &meta, 2));
+        assert_eq!(d.parts[0].0.error, ErrorCode::NotLeaderOrFollower);
+        assert_eq!(d.parts[0].0.leader_hint, Some((1, 2)));
+        assert_eq!(d.parts[1].0.error, ErrorCode::None);
+    }
+
+    /// A partition already answered keeps its answer when the request is checked again.
+    #[test]
+    fn an_answered_partition_is_not_reconsidered() {
+        let mut d = request([10, 10]);
+        let (replicas, meta) = broker([10, 0], &[0, 1, 2]);
+        assert!(!d.try_complete(&replicas, &meta, 2));
+        let (replicas, meta) = broker([10, 10], &[0]);
+        assert!(d.try_complete(&replicas, &meta, 2));
+        assert_eq!(d.parts[0].0.error, ErrorCode::None, "answered before the ISR shrank");
+        assert_eq!(d.parts[1].0.error, ErrorCode::NotEnoughReplicasAfterAppend);
     }
 }

@@ -6,22 +6,11 @@
 //! fetch-based truncation (KIP-101/279/320). Reference section 7.
 
 use crate::config::{Acks, RunSpec};
-use crate::model::{
-    Envelope, Event, FetchPartition, Message, PartitionResponse, PartitionState, ProduceRequest, World,
-};
+use crate::model::{Envelope, Event, FetchPartition, Message, PartitionState, ProduceRequest, World};
 use crate::sim::{ms, ms_f, SimTime, Timer};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
-
-struct DelayedProduce {
-    id: u64,
-    gen: u64,
-    request: u64,
-    parts: Vec<(PartitionResponse, u64, bool)>,
-    /// The request's timeout (`request.timeout.ms` sent by the producer) from now.
-    deadline: SimTime,
-}
 
 struct ParkedFetch {
     id: u64,
@@ -143,6 +132,7 @@ impl Broker {
 
 mod delayed_fetch;
 mod delayed_produce;
+use delayed_produce::DelayedProduce;
 mod partition;
 pub use partition::Replica;
 mod replica_fetcher;

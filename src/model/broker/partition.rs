@@ -50,6 +50,17 @@ pub struct Replica {
     pub(in crate::model) pending_until: SimTime,
 }
 
+/// What a follower does with one fetched entry ([`Replica::fetched_entry`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fetched {
+    /// Already in the log.
+    Held,
+    /// Starts past the log end: wait for the next fetch.
+    Gap,
+    /// Append this (the part past the log end).
+    Append(LogEntry),
+}
+
 /// How long a leader waits for the controller's answer to an AlterPartition before it forgets
 /// the proposal (and may propose again).
 const ALTER_PARTITION_WAIT: SimTime = 5_000_000_000;
@@ -185,6 +196,56 @@ impl Replica {
             })
             .collect();
         self.pending_isr = None;
+    }
+
+    /// `AbstractFetcherThread.truncateOnFetchResponse` / `getOffsetTruncationState` (KIP-279):
+    /// the leader says this follower's log diverges at `epoch`, which ends at `leader_end` on the
+    /// leader. Truncate to the smaller of that and this log's own end offset for the epoch (0
+    /// when this log has no epoch at or below it).
+    pub fn divergence_truncation_offset(&self, epoch: u32, leader_end: u64) -> u64 {
+        match self.log.end_offset_for_epoch(epoch) {
+            Some((_, own_end)) => own_end.min(leader_end),
+            None => 0,
+        }
+    }
+
+    /// Truncates the log to `offset` (the high watermark follows it down), also forgetting an
+    /// epoch that no longer matches when nothing is removed.
+    pub fn truncate_to(&mut self, offset: u64) {
+        self.log.truncate_to(offset);
+        self.hw = self.hw.min(offset);
+    }
+
+    /// What a follower does with an entry the leader sent: skip what it holds, wait on a gap
+    /// (the next fetch starts at its log end), or append the part past its log end.
+    pub fn fetched_entry(&self, e: LogEntry) -> Fetched {
+        let leo = self.log.log_end_offset();
+        if e.end_offset() <= leo {
+            return Fetched::Held;
+        }
+        if e.base_offset > leo {
+            return Fetched::Gap;
+        }
+        let mut e = e;
+        if e.base_offset < leo {
+            let skip = (leo - e.base_offset) as u32;
+            e.base_offset += skip as u64;
+            e.rec_start += skip as u64;
+            e.count -= skip;
+            if e.producer.base_seq >= 0 {
+                e.producer.base_seq += skip as i32;
+            }
+        }
+        Fetched::Append(e)
+    }
+
+    /// A follower's high watermark after a fetch: the leader's, capped at its own log end;
+    /// it does not move back here (only truncation lowers it).
+    pub fn follower_update_hw(&mut self, leader_hw: u64) {
+        let new_hw = leader_hw.min(self.log.log_end_offset());
+        if new_hw > self.hw {
+            self.hw = new_hw;
+        }
     }
 
     /// `Partition.makeFollower`: stop leading. `None` (no change) for a stale leader epoch,
@@ -420,8 +481,8 @@ impl World {
 }
 
 /// `Partition` alone, without a `World`: the HW rule, follower fetch state, ISR shrink and
-/// expand, the leader / follower switch. Cases follow Kafka's `PartitionTest` and `ReplicaTest`
-/// (named per test).
+/// expand, the leader / follower switch, each case named by the Kafka method whose rule it
+/// checks (the conformance suite ports `PartitionTest` itself).
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -472,7 +533,7 @@ mod tests {
         }
     }
 
-    /// `PartitionTest.testHighWatermarkIncreasesOnFollowerFetch`-like: the HW is the minimum
+    /// `Partition.maybeIncrementLeaderHW`: the HW is the minimum
     /// LEO over the leader and the ISR followers.
     #[test]
     fn hw_is_the_minimum_leo_of_the_isr() {
@@ -515,8 +576,7 @@ mod tests {
         r.advance_hw(5, &[0, 1]);
     }
 
-    /// `ReplicaTest.testUpdateFetchStateWithCaughtUpFollower` and
-    /// `...WithLaggingFollower`: caught up when fetching at the log end; otherwise caught up as
+    /// `Replica.updateFetchStateOrThrow` (as in `ReplicaTest.testUpdateFetchState`): caught up when fetching at the log end; otherwise caught up as
     /// of the previous fetch, if that fetch reached the leader's LEO of its time.
     #[test]
     fn last_caught_up_time_follows_replica_update_fetch_state() {
@@ -541,7 +601,7 @@ mod tests {
     }
 
     /// Fetches of another leader epoch, of a diverging follower, or to a non-leader are not
-    /// credited (`PartitionTest.testFollowerFetchWithStaleLeaderEpoch`-like; KIP-320).
+    /// credited (KIP-320 fetch validation).
     #[test]
     fn stale_or_diverging_fetches_are_not_credited() {
         let mut r = leader_with(10, 0);
@@ -559,7 +619,7 @@ mod tests {
         assert_eq!(f.update_follower_fetch_state(1, &fetch(5, 2, Some(1)), ms(3)), None);
     }
 
-    /// `PartitionTest.testShouldShrinkIsr...`: an ISR follower behind the log end and not caught
+    /// `Partition.getOutOfSyncReplicas`: an ISR follower behind the log end and not caught
     /// up for more than replica.lag.time.max.ms is out of sync; one at the log end never is.
     #[test]
     fn out_of_sync_followers_are_lagging_isr_members() {
@@ -573,7 +633,7 @@ mod tests {
         assert!(r.out_of_sync_followers(&[0, 1], ms(60_000), lag).is_empty());
     }
 
-    /// `PartitionTest.testMaybeExpandIsr...`: a follower rejoins once its LEO reached both the
+    /// `Partition.maybeExpandIsr`: a follower rejoins once its LEO reached both the
     /// HW and the leader epoch's start offset.
     #[test]
     fn a_follower_joins_at_the_hw_and_the_epoch_start() {

@@ -2,6 +2,7 @@
 //! (`num.replica.fetchers = 1`), its fetch timeout and backoff, appending what the leader sends,
 //! and truncation by leader epoch (`AbstractFetcherThread`, KIP-101/279/320).
 
+use crate::model::broker::partition::Fetched;
 use crate::model::{ErrorCode, Event, FetchPartition, FetchPartitionData, Message, World};
 use crate::sim::{ms, SimTime};
 
@@ -138,48 +139,26 @@ impl World {
             all_errors = false;
             if let Some((e, end)) = d.diverging {
                 let r = self.brokers[b as usize].replicas[p].as_mut().unwrap();
-                // AbstractFetcherThread.truncateOnFetchResponse / getOffsetTruncationState
-                let target = match r.log.end_offset_for_epoch(e) {
-                    Some((_, fend)) => fend.min(end),
-                    None => 0,
-                };
+                let target = r.divergence_truncation_offset(e, end);
                 let old = r.log.log_end_offset();
-                if target < old {
-                    if self.trace.is_some() {
-                        self.trace_offsets(b, p, target, old, &format!("TRUNCATED on this follower: log end {old} -> {target} (diverged from the leader's log, KIP-101/279)"));
-                    }
-                    let r = self.brokers[b as usize].replicas[p].as_mut().unwrap();
-                    r.log.truncate_to(target);
-                    r.hw = r.hw.min(target);
-                } else {
-                    // Nothing to remove, but the epoch no longer matches: forget it so the next
-                    // fetch carries the right epoch.
-                    r.log.truncate_to(target);
+                if target < old && self.trace.is_some() {
+                    self.trace_offsets(b, p, target, old, &format!("TRUNCATED on this follower: log end {old} -> {target} (diverged from the leader's log, KIP-101/279)"));
                 }
+                // Also when nothing is removed: the epoch no longer matches; forget it so the
+                // next fetch carries the right epoch.
+                self.brokers[b as usize].replicas[p]
+                    .as_mut()
+                    .unwrap()
+                    .truncate_to(target);
                 continue;
             }
             for e in d.entries {
-                let leo = self.brokers[b as usize].replicas[p]
-                    .as_ref()
-                    .unwrap()
-                    .log
-                    .log_end_offset();
-                if e.end_offset() <= leo {
-                    continue;
-                }
-                if e.base_offset > leo {
-                    break; // a gap: wait for the next fetch from our LEO
-                }
-                let mut e = e;
-                if e.base_offset < leo {
-                    let skip = (leo - e.base_offset) as u32;
-                    e.base_offset += skip as u64;
-                    e.rec_start += skip as u64;
-                    e.count -= skip;
-                    if e.producer.base_seq >= 0 {
-                        e.producer.base_seq += skip as i32;
-                    }
-                }
+                let fetched = self.brokers[b as usize].replicas[p].as_ref().unwrap().fetched_entry(e);
+                let mut e = match fetched {
+                    Fetched::Held => continue,
+                    Fetched::Gap => break,
+                    Fetched::Append(e) => e,
+                };
                 bytes += e.bytes;
                 e.append_time = self.now;
                 if self.trace.is_some() && self.traced(d.partition, e.rec_start, e.count as u64) {
@@ -193,10 +172,7 @@ impl World {
                 self.replica_append(b, p, e);
             }
             let r = self.brokers[b as usize].replicas[p].as_mut().unwrap();
-            let new_hw = d.high_watermark.min(r.log.log_end_offset());
-            if new_hw > r.hw {
-                r.hw = new_hw;
-            }
+            r.follower_update_hw(d.high_watermark);
         }
         let inc = self.brokers[b as usize].incarnation;
         if all_errors {
@@ -219,5 +195,104 @@ impl World {
             self.send_fetch(b, inc, leader);
             self.now = saved;
         }
+    }
+}
+
+/// The follower side alone (a `Replica` without a `World`): the rules of
+/// `AbstractFetcherThread` (the conformance suite ports `AbstractFetcherThreadTest` itself).
+#[cfg(test)]
+mod tests {
+    use super::Fetched;
+    use crate::model::broker::Replica;
+    use crate::model::partition_log::{LogEntry, ProducerInfo};
+    use crate::sim::ms;
+
+    fn entry(base: u64, count: u32, epoch: u32) -> LogEntry {
+        LogEntry {
+            base_offset: base,
+            count,
+            rec_start: base,
+            leader_epoch: epoch,
+            producer: ProducerInfo {
+                pid: 7,
+                epoch: 0,
+                base_seq: base as i32,
+            },
+            bytes: 100 * count as u64,
+            append_time: 0,
+        }
+    }
+
+    /// A follower whose log holds `(count, epoch)` runs in order.
+    fn follower(runs: &[(u32, u32)]) -> Replica {
+        let mut r = Replica::default();
+        for &(count, epoch) in runs {
+            let base = r.log.log_end_offset();
+            r.log.assign_epoch_start(epoch);
+            r.log.append(entry(base, count, epoch), ms(5000), 0);
+        }
+        r
+    }
+
+    /// KIP-101/279: a follower that
+    /// wrote past the leader in epoch 1 truncates to the leader's end of epoch 1.
+    #[test]
+    fn truncates_to_the_leaders_end_of_the_diverging_epoch() {
+        let mut r = follower(&[(10, 0), (10, 1)]);
+        r.hw = 15;
+        let target = r.divergence_truncation_offset(1, 15);
+        assert_eq!(target, 15);
+        r.truncate_to(target);
+        assert_eq!(r.log.log_end_offset(), 15);
+        assert_eq!(r.hw, 15);
+    }
+
+    /// The follower's own end of the epoch
+    /// bounds the truncation when it is shorter than the leader's (multi-round lookup, KIP-279).
+    #[test]
+    fn the_followers_own_epoch_end_bounds_the_truncation() {
+        let r = follower(&[(10, 0), (5, 2)]);
+        // The leader says epoch 1 ends at 30; this log's epochs <= 1 end at 10.
+        assert_eq!(r.divergence_truncation_offset(1, 30), 10);
+        // An epoch this log never had and nothing below it: truncate everything.
+        let r = follower(&[(10, 3)]);
+        assert_eq!(r.divergence_truncation_offset(1, 30), 0);
+    }
+
+    /// Truncation takes the high watermark down with the log (a follower's HW may fall only by
+    /// truncation).
+    #[test]
+    fn truncation_lowers_the_high_watermark() {
+        let mut r = follower(&[(20, 0)]);
+        r.hw = 18;
+        r.truncate_to(12);
+        assert_eq!((r.log.log_end_offset(), r.hw), (12, 12));
+    }
+
+    /// Entries are appended from the log end: held ones
+    /// are skipped, an overlapping one is cut (its producer sequence too), a gap waits.
+    #[test]
+    fn fetched_entries_append_from_the_log_end() {
+        let r = follower(&[(10, 0)]);
+        assert_eq!(r.fetched_entry(entry(0, 10, 0)), Fetched::Held);
+        assert_eq!(r.fetched_entry(entry(12, 5, 0)), Fetched::Gap);
+        match r.fetched_entry(entry(8, 5, 0)) {
+            Fetched::Append(e) => {
+                assert_eq!((e.base_offset, e.count, e.rec_start), (10, 3, 10));
+                assert_eq!(e.producer.base_seq, 10, "the sequence moves with the cut");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(r.fetched_entry(entry(10, 2, 0)), Fetched::Append(entry(10, 2, 0)));
+    }
+
+    /// The follower's HW is the leader's, capped at its own log end, and does not go back.
+    #[test]
+    fn follower_hw_follows_the_leader_capped_at_its_log_end() {
+        let mut r = follower(&[(10, 0)]);
+        r.follower_update_hw(25);
+        assert_eq!(r.hw, 10);
+        r.follower_update_hw(4);
+        assert_eq!(r.hw, 10);
     }
 }

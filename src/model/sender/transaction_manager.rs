@@ -174,7 +174,7 @@ impl TransactionManager {
     }
 }
 
-/// The sequence logic alone, after Kafka's `TransactionManagerTest` (named per test).
+/// The sequence logic alone (the conformance suite ports `TransactionManagerTest` itself).
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,7 +183,7 @@ mod tests {
         TransactionManager::new(2, true)
     }
 
-    /// `testDefaultSequenceNumber` / `testSequenceNumberIncrement`: sequences start at 0 and
+    /// Sequences start at 0 and
     /// advance by the batch's record count, per partition.
     #[test]
     fn sequences_advance_by_record_count_per_partition() {
@@ -194,7 +194,7 @@ mod tests {
         assert_eq!((t.next_sequence(0), t.next_sequence(1)), (15, 7));
     }
 
-    /// `testBatchCompletedAfterProducerReset`-like: acknowledgements move the last acknowledged
+    /// Acknowledgements move the last acknowledged
     /// sequence forward; a duplicate (older) acknowledgement does not move it back.
     #[test]
     fn acknowledgements_move_the_last_acked_sequence() {
@@ -235,7 +235,7 @@ mod tests {
         assert!(!t.is_unresolved(0));
     }
 
-    /// `testResetSequenceNumbersAfterUnknownProducerId`-like / KIP-360: a failed batch whose
+    /// KIP-360: a failed batch whose
     /// sequences were never acknowledged resolves, once nothing is in flight, to an epoch bump;
     /// the partition's unfinished batches are renumbered from 0 in the new epoch.
     #[test]
@@ -278,8 +278,7 @@ mod tests {
         assert_eq!(t.assign_sequence(1, 0, 3), (0, 1));
     }
 
-    /// `RecordAccumulatorTest.testIdempotenceWithOldMagic...` aside, the drain rule
-    /// (`shouldStopDrainBatchesForPartition`): a retried batch goes only first in line; a new
+    /// The drain rule (`RecordAccumulator.shouldStopDrainBatchesForPartition`): a retried batch goes only first in line; a new
     /// batch waits while the partition is unresolved or old-epoch batches are in flight.
     #[test]
     fn drain_stops_for_out_of_turn_retries_and_unresolved_partitions() {
