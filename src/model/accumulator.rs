@@ -13,6 +13,15 @@ use std::collections::VecDeque;
 
 pub type BatchId = u32;
 
+/// Whether a partition's head batch may be drained ([`Accumulator::head_readiness`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Readiness {
+    /// Drain it now.
+    Ready,
+    /// Not before this time (its `linger.ms` ends).
+    LingerUntil(SimTime),
+}
+
 /// `ProducerBatch`: a range of records of one partition.
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
@@ -146,6 +155,23 @@ impl Accumulator {
 
     pub fn is_empty(&self) -> bool {
         self.live == 0
+    }
+
+    /// `RecordAccumulator.ready` for partition `p`'s head batch (`None`: no batch): ready when
+    /// the deque holds more than one batch or the head is full (`batch.size`), when it is a retry
+    /// or has lingered `linger.ms` since it was created, or when memory is exhausted or a
+    /// `flush()` is in progress (`exhausted`); otherwise ready at creation + `linger.ms`.
+    #[inline]
+    pub fn head_readiness(&self, p: usize, now: SimTime, linger: SimTime, exhausted: bool) -> Option<Readiness> {
+        let &head = self.deques[p].front()?;
+        let b = &self.batches[head as usize];
+        let full = self.deques[p].len() > 1 || b.is_full();
+        let lingered = b.retrying || now >= b.created + linger;
+        Some(if full || lingered || exhausted {
+            Readiness::Ready
+        } else {
+            Readiness::LingerUntil(b.created + linger)
+        })
     }
 
     /// Try to append one record sent at `sent_at` to `partition` (`RecordAccumulator.append`).
@@ -385,7 +411,7 @@ impl Accumulator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::{rng_stream, Stream};
+    use crate::sim::{ms, rng_stream, Stream};
 
     fn acc(batch_size: u32, buffer: u64) -> Accumulator {
         let mut spec = RunSpec::default();
@@ -476,5 +502,61 @@ mod tests {
             (16_384..=2 * 16_384 + 110).contains(&bytes),
             "switched after {bytes} bytes"
         );
+    }
+
+    /// `RecordAccumulator.ready`: a partial batch waits for linger.ms from its creation.
+    #[test]
+    fn a_partial_batch_lingers_from_its_creation() {
+        let mut a = acc(16_384, 1 << 25);
+        a.append(0, ms(3), ms(3), 0);
+        let linger = ms(5);
+        assert_eq!(
+            a.head_readiness(0, ms(3), linger, false),
+            Some(Readiness::LingerUntil(ms(8)))
+        );
+        assert_eq!(
+            a.head_readiness(0, ms(7), linger, false),
+            Some(Readiness::LingerUntil(ms(8)))
+        );
+        assert_eq!(a.head_readiness(0, ms(8), linger, false), Some(Readiness::Ready));
+        assert_eq!(a.head_readiness(1, ms(8), linger, false), None, "an empty partition");
+    }
+
+    /// A full batch, or a second batch behind the head, makes the partition ready at once.
+    #[test]
+    fn a_full_batch_is_ready_without_linger() {
+        let append = |a: &mut Accumulator, from: u64, n: u64| {
+            for i in from..from + n {
+                assert!(matches!(a.append(0, 0, 0, i), Append::Done { .. }));
+            }
+        };
+        let linger = ms(1000);
+        let mut a = acc(16_384, 1 << 25);
+        append(&mut a, 0, 148);
+        assert_eq!(
+            a.head_readiness(0, 0, linger, false),
+            Some(Readiness::LingerUntil(linger)),
+            "148 records fit in 16 KiB with room left: not full (isFull compares with writeLimit)"
+        );
+        append(&mut a, 148, 1);
+        assert_eq!(
+            a.head_readiness(0, 0, linger, false),
+            Some(Readiness::Ready),
+            "the 149th record opened a second batch behind the head"
+        );
+    }
+
+    /// Exhausted memory (a send() waiting) or flush() drains partial batches immediately, and
+    /// a retried batch does not linger again.
+    #[test]
+    fn exhaustion_flush_and_retries_skip_linger() {
+        let mut a = acc(16_384, 1 << 25);
+        let linger = ms(1000);
+        let id = fill(&mut a, 0, 1)[0].0;
+        assert_eq!(a.head_readiness(0, 0, linger, true), Some(Readiness::Ready));
+        a.pop_head(0);
+        a.batches[id as usize].retrying = true;
+        a.reenqueue(id);
+        assert_eq!(a.head_readiness(0, 0, linger, false), Some(Readiness::Ready));
     }
 }

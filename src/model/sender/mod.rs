@@ -3,7 +3,7 @@
 //! drains one batch per partition into one `ProduceRequest` per node, and sends it
 //! (reference sections 4.2-4.6, 5, 6).
 
-use super::accumulator::BatchId;
+use super::accumulator::{BatchId, Readiness};
 use super::partition_log::ProducerInfo;
 use super::{Event, Message, PartitionState, ProduceBatch, ProduceRequest, World};
 use crate::config::{Acks, RunSpec};
@@ -238,17 +238,14 @@ impl World {
             if self.sender.muted[p] {
                 continue;
             }
-            let b = &self.acc.batches[head as usize];
             if self.backing_off(head) {
-                next_wake = next_wake.min(b.backoff_until);
+                next_wake = next_wake.min(self.acc.batches[head as usize].backoff_until);
                 continue;
             }
-            let full = self.acc.deques[p].len() > 1 || b.is_full();
-            let lingered = b.retrying || now >= b.created + linger;
-            if full || lingered || exhausted {
-                ready[leader as usize] = true;
-            } else {
-                next_wake = next_wake.min(b.created + linger);
+            match self.acc.head_readiness(p, now, linger, exhausted) {
+                Some(Readiness::Ready) => ready[leader as usize] = true,
+                Some(Readiness::LingerUntil(at)) => next_wake = next_wake.min(at),
+                None => {}
             }
         }
         let mut sent_any = false;
