@@ -374,6 +374,24 @@ impl Accumulator {
         self.live -= 1;
     }
 
+    /// `BufferPool` conservation: the free memory plus what the unfinished batches hold is
+    /// `buffer.memory`, and `live` counts the unfinished batches. O(batches): checked every few
+    /// thousand events and at the end of a run, not per event.
+    pub fn assert_memory_conserved(&self, buffer_memory: u64) {
+        let (held, live) = self
+            .batches
+            .iter()
+            .filter(|b| !b.done)
+            .fold((0u64, 0u64), |(h, n), b| (h + b.reserved, n + 1));
+        assert_eq!(
+            self.free_memory + held,
+            buffer_memory,
+            "buffer pool not conserved: free {} + held by batches {held} != buffer.memory",
+            self.free_memory
+        );
+        assert_eq!(live, self.live, "live batch count drifted");
+    }
+
     /// Recycle the slot of a completed batch once nothing refers to it any more.
     pub fn recycle(&mut self, id: BatchId) {
         debug_assert!(self.batches[id as usize].done);
@@ -558,5 +576,20 @@ mod tests {
         a.batches[id as usize].retrying = true;
         a.reenqueue(id);
         assert_eq!(a.head_readiness(0, 0, linger, false), Some(Readiness::Ready));
+    }
+
+    /// The buffer pool is conserved through appends, completion and recycling; a leak is caught.
+    #[test]
+    fn buffer_memory_is_conserved_and_a_leak_is_caught() {
+        let mut a = acc(1000, 3000);
+        let ids: Vec<BatchId> = fill(&mut a, 0, 20).iter().map(|x| x.0).collect();
+        a.assert_memory_conserved(3000);
+        a.pop_head(0);
+        a.release(ids[0]);
+        a.recycle(ids[0]);
+        a.assert_memory_conserved(3000);
+        a.free_memory += 1;
+        let leak = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| a.assert_memory_conserved(3000)));
+        assert!(leak.is_err(), "the check notices one byte too many");
     }
 }

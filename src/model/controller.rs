@@ -124,6 +124,17 @@ impl World {
             .iter()
             .map(|&p| (p, self.controller.parts[p as usize].clone()))
             .collect();
+        for (p, st) in &partitions {
+            // KRaft's PartitionChangeBuilder keeps the leader in the ISR (an unclean leader
+            // becomes the whole ISR).
+            if let Some(l) = st.leader {
+                assert!(
+                    st.isr.contains(&l),
+                    "partition {p}: leader b{l} published outside its ISR {:?}",
+                    st.isr
+                );
+            }
+        }
         if let Some(t) = self.trace.as_ref() {
             let tp = t.partition;
             if let Some((_, st)) = partitions.iter().find(|(p, _)| *p == tp) {

@@ -574,6 +574,7 @@ impl World {
         if let Some(p) = &self.progress {
             p.store(self.now, std::sync::atomic::Ordering::Relaxed);
         }
+        self.acc.assert_memory_conserved(self.spec.producer.buffer_memory);
         let at = format!(
             "seed {}, at {:.3} ms, event #{} ({what})",
             self.spec.seed,
@@ -706,6 +707,7 @@ impl World {
     }
 
     fn finish(mut self) -> RunOutput {
+        self.acc.assert_memory_conserved(self.spec.producer.buffer_memory);
         let end = self.now;
         let logs = self.final_logs();
         let mut r = self.ledger.result(&self.spec, end);

@@ -423,6 +423,12 @@ impl World {
         let written = self.send_message(from, World::broker_node(node), gen, msg);
         let deadline = self.now + ms(self.spec.producer.request_timeout_ms);
         self.sender.in_flight[node as usize].push_back(InFlightRequest { id, batches, deadline });
+        // NetworkClient.canSendRequest: never more than max.in.flight.requests.per.connection.
+        assert!(
+            self.sender.in_flight[node as usize].len()
+                <= self.spec.producer.max_in_flight_requests_per_connection as usize,
+            "more requests in flight to b{node} than max.in.flight.requests.per.connection"
+        );
         if acks == Acks::Zero {
             // acks=0 completes when the bytes are written to the socket
             // (NetworkClient.handleCompletedSends): at once while the socket buffers have room,
