@@ -1,0 +1,203 @@
+//! What travels between nodes: error codes, the produce and fetch requests and responses,
+//! metadata (partition state) and the controller's messages, with their sizes on the wire.
+
+use super::partition_log::LogEntry;
+use crate::config::Acks;
+use crate::sim::SimTime;
+
+/// Error codes of the produce path ([ERR], `Errors.java`), plus the client-local failures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    None,
+    NotLeaderOrFollower,
+    NotEnoughReplicas,
+    NotEnoughReplicasAfterAppend,
+    RequestTimedOut,
+    NetworkException,
+    OutOfOrderSequenceNumber,
+    InvalidProducerEpoch,
+    MessageTooLarge,
+    /// Client side: `delivery.timeout.ms` expired (`TimeoutException`).
+    DeliveryTimeout,
+    /// Client side: `send()` could not allocate `buffer.memory` within `max.block.ms`.
+    BufferExhausted,
+    /// Client side: record larger than `max.request.size` / `buffer.memory`.
+    RecordTooLarge,
+}
+
+impl ErrorCode {
+    /// `extends RetriableException` (reference 5.5).
+    pub fn retriable(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::NotLeaderOrFollower
+                | ErrorCode::NotEnoughReplicas
+                | ErrorCode::NotEnoughReplicasAfterAppend
+                | ErrorCode::RequestTimedOut
+                | ErrorCode::NetworkException
+        )
+    }
+
+    /// `InvalidMetadataException` family: the client refreshes metadata.
+    pub fn invalid_metadata(self) -> bool {
+        matches!(self, ErrorCode::NotLeaderOrFollower | ErrorCode::NetworkException)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCode::None => "NONE",
+            ErrorCode::NotLeaderOrFollower => "NOT_LEADER_OR_FOLLOWER",
+            ErrorCode::NotEnoughReplicas => "NOT_ENOUGH_REPLICAS",
+            ErrorCode::NotEnoughReplicasAfterAppend => "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+            ErrorCode::RequestTimedOut => "REQUEST_TIMED_OUT",
+            ErrorCode::NetworkException => "NETWORK_EXCEPTION",
+            ErrorCode::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
+            ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
+            ErrorCode::MessageTooLarge => "MESSAGE_TOO_LARGE",
+            ErrorCode::DeliveryTimeout => "TimeoutException (delivery.timeout.ms)",
+            ErrorCode::BufferExhausted => "BufferExhaustedException (max.block.ms)",
+            ErrorCode::RecordTooLarge => "RecordTooLargeException",
+        }
+    }
+}
+
+/// A partition's metadata as the controller publishes it (KRaft `PartitionRecord` /
+/// `PartitionChangeRecord`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionState {
+    pub replicas: Vec<u32>,
+    pub leader: Option<u32>,
+    pub leader_epoch: u32,
+    pub isr: Vec<u32>,
+    pub partition_epoch: u32,
+}
+
+/// One batch inside a ProduceRequest.
+#[derive(Clone, Copy, Debug)]
+pub struct ProduceBatch {
+    pub batch: u32,
+    pub partition: u32,
+    pub rec_start: u64,
+    pub count: u32,
+    pub bytes: u32,
+    pub producer: super::partition_log::ProducerInfo,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProduceRequest {
+    pub id: u64,
+    pub acks: Acks,
+    pub timeout: SimTime,
+    pub batches: Vec<ProduceBatch>,
+}
+
+impl ProduceRequest {
+    /// Approximate size on the wire: header plus per-partition framing and the batches.
+    pub fn wire_bytes(&self) -> u64 {
+        60 + self.batches.iter().map(|b| 30 + b.bytes as u64).sum::<u64>()
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct PartitionResponse {
+    pub batch: u32,
+    pub partition: u32,
+    pub error: ErrorCode,
+    pub base_offset: u64,
+    /// KIP-951: on NOT_LEADER_OR_FOLLOWER the broker's view of the current leader.
+    pub leader_hint: Option<(u32, u32)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FetchPartition {
+    pub partition: u32,
+    pub fetch_offset: u64,
+    pub current_leader_epoch: u32,
+    pub last_fetched_epoch: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FetchPartitionData {
+    pub partition: u32,
+    pub error: ErrorCode,
+    pub high_watermark: u64,
+    pub entries: Vec<LogEntry>,
+    /// KIP-320 / fetch-based truncation: (epoch, end offset) when the follower diverged.
+    pub diverging: Option<(u32, u64)>,
+}
+
+/// Messages on the wire. Sizes approximate the real request schemas (reference 3.5).
+#[derive(Clone, Debug)]
+pub enum Message {
+    Produce(ProduceRequest),
+    ProduceResponse {
+        request: u64,
+        responses: Vec<PartitionResponse>,
+    },
+    MetadataRequest {
+        id: u64,
+    },
+    MetadataResponse {
+        id: u64,
+        partitions: Vec<(Option<u32>, u32)>,
+    },
+    Fetch {
+        id: u64,
+        follower: u32,
+        partitions: Vec<FetchPartition>,
+    },
+    FetchResponse {
+        id: u64,
+        partitions: Vec<FetchPartitionData>,
+    },
+    Heartbeat {
+        broker: u32,
+        incarnation: u64,
+        metadata_version: u64,
+    },
+    AlterPartition {
+        broker: u32,
+        partition: u32,
+        leader_epoch: u32,
+        partition_epoch: u32,
+        new_isr: Vec<u32>,
+    },
+    /// Controller -> broker: changed partition states (the metadata log, pushed).
+    MetadataUpdate {
+        version: u64,
+        partitions: Vec<(u32, PartitionState)>,
+        /// Set on the answer to a (re-)registration: the broker incarnation it registers.
+        registered: Option<u64>,
+    },
+}
+
+impl Message {
+    /// Approximate size on the wire in bytes.
+    pub fn wire_bytes(&self) -> u64 {
+        match self {
+            Message::Produce(r) => r.wire_bytes(),
+            Message::ProduceResponse { responses, .. } => 20 + 40 * responses.len() as u64,
+            Message::MetadataRequest { .. } => 40,
+            Message::MetadataResponse { partitions, .. } => 60 + 30 * partitions.len() as u64,
+            Message::Fetch { partitions, .. } => 60 + 30 * partitions.len() as u64,
+            Message::FetchResponse { partitions, .. } => {
+                30 + partitions
+                    .iter()
+                    .map(|p| 40 + p.entries.iter().map(|e| e.bytes).sum::<u64>())
+                    .sum::<u64>()
+            }
+            Message::Heartbeat { .. } => 50,
+            Message::AlterPartition { .. } => 60,
+            Message::MetadataUpdate { partitions, .. } => 40 + 40 * partitions.len() as u64,
+        }
+    }
+}
+
+/// A message in flight.
+pub struct Envelope {
+    pub from: usize,
+    pub to: usize,
+    /// Connection generation (producer <-> broker connections); 0 for others.
+    pub gen: u64,
+    pub msg: Message,
+}
