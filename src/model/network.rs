@@ -7,8 +7,33 @@ use crate::sim::{SimTime, NS_PER_MS};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+/// How a node's TCP stack answers a connect ([`Network::connect`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// A process listens.
+    Listening,
+    /// The machine is up, no process listens: connects get a reset.
+    Refusing,
+    /// The machine is off: SYNs go unanswered.
+    Down,
+}
+
+/// The outcome of a TCP connect ([`Network::connect`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Connect {
+    /// The handshake completes after a round trip.
+    Accepted,
+    /// A reset after a round trip ("connection refused").
+    Refused,
+    /// No answer: the client gives up at its connection-setup timeout.
+    Unanswered,
+}
+
 pub struct Network {
     nodes: usize,
+    /// Each node's TCP stack as peers meet it (the network's own view, set by crashes and
+    /// restarts): a component asks the network, never the peer, how a connect goes.
+    hosts: Vec<Host>,
     latency_ns: f64,
     jitter: f64,
     ns_per_byte: f64,
@@ -30,6 +55,7 @@ impl Network {
             jitter: cfg.latency_jitter.clamp(0.0, 1.0),
             // bandwidth in megabits per second -> nanoseconds per byte
             ns_per_byte: 8_000.0 / cfg.bandwidth_mbps,
+            hosts: vec![Host::Listening; nodes],
             tx_free: vec![0; nodes],
             last_arrival: vec![0; nodes * nodes],
             cuts: vec![0; nodes * nodes],
@@ -48,6 +74,26 @@ impl Network {
     #[inline]
     pub fn reachable(&self, from: usize, to: usize) -> bool {
         self.cuts[self.pair(from, to)] == 0
+    }
+
+    /// Sets how `node`'s TCP stack answers (a broker process crash: `Refusing`; its machine
+    /// off: `Down`; a restart: `Listening`).
+    pub fn set_host(&mut self, node: usize, host: Host) {
+        self.hosts[node] = host;
+    }
+
+    /// How a TCP connect from `from` to `to` goes now: unanswered SYNs when the path is cut
+    /// either way or the machine is down (the client waits for
+    /// `socket.connection.setup.timeout.ms`), a reset when the machine is up but no process
+    /// listens (connection refused, one round trip), otherwise accepted.
+    pub fn connect(&self, from: usize, to: usize) -> Connect {
+        if !self.reachable(from, to) || !self.reachable(to, from) || self.hosts[to] == Host::Down {
+            Connect::Unanswered
+        } else if self.hosts[to] == Host::Refusing {
+            Connect::Refused
+        } else {
+            Connect::Accepted
+        }
     }
 
     pub fn cut(&mut self, from: usize, to: usize, on: bool) {
@@ -155,5 +201,22 @@ mod tests {
         assert!(n.reachable(1, 0));
         n.cut(0, 1, false);
         assert!(n.reachable(0, 1));
+    }
+
+    /// A connect asks the network's view of the peer: a process crash refuses (a reset after a
+    /// round trip), a machine off or a cut path leaves SYNs unanswered, a restart listens again.
+    #[test]
+    fn connects_follow_the_hosts_state_and_the_cuts() {
+        let mut n = net(1.0, 1000.0);
+        assert_eq!(n.connect(0, 1), Connect::Accepted);
+        n.set_host(1, Host::Refusing);
+        assert_eq!(n.connect(0, 1), Connect::Refused);
+        n.set_host(1, Host::Down);
+        assert_eq!(n.connect(0, 1), Connect::Unanswered);
+        n.set_host(1, Host::Listening);
+        n.cut(1, 0, true);
+        assert_eq!(n.connect(0, 1), Connect::Unanswered, "the SYN-ACK cannot come back");
+        n.cut(1, 0, false);
+        assert_eq!(n.connect(0, 1), Connect::Accepted);
     }
 }

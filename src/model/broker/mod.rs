@@ -6,6 +6,7 @@
 //! fetch-based truncation (KIP-101/279/320). Reference section 7.
 
 use crate::config::{Acks, RunSpec};
+use crate::model::network::Host;
 use crate::model::{Envelope, Event, FetchPartition, Message, PartitionState, ProduceRequest, World};
 use crate::sim::{ms, ms_f, SimTime, Timer};
 use rand::Rng;
@@ -48,7 +49,6 @@ impl Default for Fetcher {
 pub struct Broker {
     pub id: u32,
     pub alive: bool,
-    pub machine_up: bool,
     pub incarnation: u64,
     cpu_free: SimTime,
     pub replicas: Vec<Option<Replica>>,
@@ -84,7 +84,6 @@ impl Broker {
         Broker {
             id,
             alive: true,
-            machine_up: true,
             incarnation: 1,
             cpu_free: 0,
             replicas,
@@ -367,8 +366,10 @@ impl World {
             r.followers.clear();
             r.pending_isr = None;
         }
+        let node = World::broker_node(b);
+        self.net.set_host(node, if power { Host::Down } else { Host::Refusing });
+        let br = &mut self.brokers[b as usize];
         if power {
-            br.machine_up = false;
             for r in br.replicas.iter_mut().flatten() {
                 r.log.lose_unflushed(durable);
                 r.hw = r.hw.min(r.log.log_end_offset());
@@ -411,8 +412,8 @@ impl World {
             return;
         }
         br.alive = true;
-        br.machine_up = true;
         br.cpu_free = now;
+        self.net.set_host(World::broker_node(b), Host::Listening);
         if self.trace.is_some() {
             self.trace_line(format!("b{b}: restarted"));
         }

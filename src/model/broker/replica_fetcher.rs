@@ -3,6 +3,7 @@
 //! and truncation by leader epoch (`AbstractFetcherThread`, KIP-101/279/320).
 
 use crate::model::broker::partition::Fetched;
+use crate::model::network::Connect;
 use crate::model::{ErrorCode, Event, FetchPartition, FetchPartitionData, Message, World};
 use crate::sim::{ms, SimTime};
 
@@ -33,9 +34,8 @@ impl World {
         let id = br.id();
         br.fetchers[leader as usize].in_flight = Some(id);
         br.fetchers[leader as usize].deadline = SimTime::MAX;
-        let target = &self.brokers[leader as usize];
         let (from, to) = (World::broker_node(b), World::broker_node(leader));
-        if !target.alive && target.machine_up && self.net.reachable(from, to) && self.net.reachable(to, from) {
+        if self.net.connect(from, to) == Connect::Refused {
             // connection refused: fail fast, back off replica.fetch.backoff.ms
             let at = self.now + self.net.rtt(from, to);
             self.set_fetch_deadline(b, leader, at);

@@ -4,6 +4,7 @@
 //! for acks=0, and connection resets.
 
 use super::*;
+use crate::model::network::Connect;
 use crate::model::{ErrorCode, Event, World};
 use crate::sim::ms;
 
@@ -114,18 +115,15 @@ impl World {
         let p = self.producer_node();
         let b = World::broker_node(node);
         let rtt = self.net.rtt(p, b);
-        let broker = &self.brokers[node as usize];
-        let reachable = self.net.reachable(p, b) && self.net.reachable(b, p) && broker.machine_up;
-        let (at, ok) = if !reachable {
+        // The network's own view of the peer, never the broker's state.
+        let (at, ok) = match self.net.connect(p, b) {
             // SYNs unanswered: socket.connection.setup.timeout.ms
-            (
+            Connect::Unanswered => (
                 self.now + ms(self.spec.producer.socket_connection_setup_timeout_ms),
                 false,
-            )
-        } else if !broker.alive {
-            (self.now + rtt, false) // connection refused (RST)
-        } else {
-            (self.now + rtt, true)
+            ),
+            Connect::Refused => (self.now + rtt, false), // connection refused (RST)
+            Connect::Accepted => (self.now + rtt, true),
         };
         self.schedule(at, Event::ConnectDone { node, gen, ok });
     }
