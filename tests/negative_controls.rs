@@ -7,7 +7,7 @@
 //!    and its `[[expect]]` gate fails on that run;
 //! 3. `prodsim search` on the command line finds it too (exit code 3, file written).
 
-use prodsim::config::{Acks, RunSpec};
+use prodsim::config::{Acks, FaultType, RunSpec};
 use prodsim::result::Measure;
 use prodsim::scenario::Scenario;
 use prodsim::search::{self, Counterexample, Outcome, Space};
@@ -92,7 +92,7 @@ fn acks_all_with_min_isr_1_loses_acknowledged_writes_after_an_isr_shrink() {
     let mut spec = base();
     spec.cluster.min_insync_replicas = 1;
     let mut space = Space::from_spec("min-isr-1", &spec);
-    space.fault_kinds = Some(vec!["partition", "crash-leader", "power-loss"]);
+    space.fault_kinds = Some(vec![FaultType::Partition, FaultType::CrashLeader, FaultType::PowerLoss]);
     let cx = must_find(&space, "no_acked_write_lost");
     assert!(cx.result.as_ref().is_some_and(|r| r.delivery.lost_acked > 0));
 }
@@ -117,7 +117,7 @@ fn retries_without_idempotence_duplicate() {
     let mut spec = base();
     spec.producer.enable_idempotence = Some(false);
     let mut space = Space::from_spec("duplicates", &spec);
-    space.fault_kinds = Some(vec!["lose-responses"]);
+    space.fault_kinds = Some(vec![FaultType::LoseResponses]);
     let cx = must_find(&space, "idempotent_no_duplicates_in_order");
     assert!(cx.result.as_ref().is_some_and(|r| r.delivery.duplicates > 0));
 }

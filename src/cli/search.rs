@@ -2,6 +2,7 @@
 
 use super::{io_failure, load, print_notes, Failure};
 use clap::Args;
+use prodsim::config::FaultType;
 use prodsim::outdir::{sanitize_for_terminal, OutDir};
 use prodsim::{errln, out, outln};
 use std::path::PathBuf;
@@ -83,14 +84,14 @@ pub(crate) fn cmd_search(args: &SearchArgs) -> Result<u8, Failure> {
     if let Some(kinds) = faults {
         let mut chosen = Vec::new();
         for k in kinds.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
-            let known = search::ALL_FAULT_KINDS.iter().find(|x| **x == k).ok_or_else(|| {
+            let known = FaultType::parse(k).ok_or_else(|| {
                 bad(format!(
                     "unknown fault kind `{k}` in --faults; the kinds are: {}",
-                    search::ALL_FAULT_KINDS.join(", ")
+                    FaultType::list(search::ALL_FAULT_KINDS)
                 ))
             })?;
-            if !chosen.contains(known) {
-                chosen.push(*known);
+            if !chosen.contains(&known) {
+                chosen.push(known);
             }
         }
         if chosen.is_empty() && max_faults > 0 {
@@ -100,7 +101,7 @@ pub(crate) fn cmd_search(args: &SearchArgs) -> Result<u8, Failure> {
             errln!(
                 "note: `{k}` is outside the fault model of `{}` ({}): a violation it causes is not a broken promise",
                 prop.name,
-                prop.fault_kinds.join(", ")
+                FaultType::list(prop.fault_kinds)
             );
         }
         space.fault_kinds = Some(chosen);
@@ -109,7 +110,7 @@ pub(crate) fn cmd_search(args: &SearchArgs) -> Result<u8, Failure> {
         .base
         .faults
         .iter()
-        .find(|f| !space.kinds(prop).contains(&f.kind.name()))
+        .find(|f| !space.kinds(prop).contains(&f.kind.fault_type()))
     {
         errln!(
             "note: the scenario's fault `{}` (at_ms = {}) is outside the fault model of `{}`; cases keep subsets of the scenario's faults",

@@ -3,7 +3,7 @@
 //! window closes, so the settle phase sees a healthy cluster.
 
 use super::{Event, World};
-use crate::config::{Fault, FaultKind, Node, RunSpec};
+use crate::config::{Fault, FaultKind, FaultType, Node, RunSpec};
 use crate::result::FaultInterval;
 use crate::sim::{ms, ms_f, SimTime};
 use rand::Rng;
@@ -29,16 +29,9 @@ fn draw_random(spec: &RunSpec, rng: &mut ChaCha8Rng) -> Vec<Fault> {
     let brokers = spec.cluster.brokers;
     let partitions = spec.cluster.partitions;
     let mut out = Vec::new();
-    let kinds: [(f64, f64, u8); 7] = [
-        (rf.crash_per_min, rf.crash_mean_ms, 0),
-        (rf.power_loss_per_min, rf.power_loss_mean_ms, 1),
-        (rf.crash_leader_per_min, rf.crash_leader_mean_ms, 2),
-        (rf.isolate_leader_per_min, rf.isolate_leader_mean_ms, 3),
-        (rf.partition_per_min, rf.partition_mean_ms, 4),
-        (rf.slow_link_per_min, rf.slow_link_mean_ms, 5),
-        (rf.lose_responses_per_min, rf.lose_responses_mean_ms, 6),
-    ];
-    for (rate, mean, kind) in kinds {
+    // In the order of `FaultType::ALL`: it fixes which random numbers each kind draws.
+    for &ty in FaultType::ALL {
+        let (rate, mean) = (rf.rate_per_min(ty), rf.mean_ms(ty));
         if rate <= 0.0 {
             continue;
         }
@@ -54,12 +47,12 @@ fn draw_random(spec: &RunSpec, rng: &mut ChaCha8Rng) -> Vec<Fault> {
             let duration = (-(1.0 - u).ln() * mean).max(1.0) as u64;
             let b = rng.gen_range(0..brokers);
             let p = rng.gen_range(0..partitions);
-            let kind = match kind {
-                0 => FaultKind::Crash { broker: b },
-                1 => FaultKind::PowerLoss { brokers: vec![b] },
-                2 => FaultKind::CrashLeader { partition: p },
-                3 => FaultKind::IsolateLeader { partition: p },
-                4 => {
+            let kind = match ty {
+                FaultType::Crash => FaultKind::Crash { broker: b },
+                FaultType::PowerLoss => FaultKind::PowerLoss { brokers: vec![b] },
+                FaultType::CrashLeader => FaultKind::CrashLeader { partition: p },
+                FaultType::IsolateLeader => FaultKind::IsolateLeader { partition: p },
+                FaultType::Partition => {
                     let rest: Vec<Node> = (0..brokers)
                         .filter(|&x| x != b)
                         .map(Node::Broker)
@@ -70,13 +63,13 @@ fn draw_random(spec: &RunSpec, rng: &mut ChaCha8Rng) -> Vec<Fault> {
                         one_way: false,
                     }
                 }
-                5 => FaultKind::SlowLink {
+                FaultType::SlowLink => FaultKind::SlowLink {
                     from: Node::Producer,
                     to: Node::Broker(b),
                     extra_latency_ms: 50.0,
                     bandwidth_factor: 0.1,
                 },
-                _ => FaultKind::LoseResponses { probability: 0.2 },
+                FaultType::LoseResponses => FaultKind::LoseResponses { probability: 0.2 },
             };
             out.push(Fault {
                 at_ms: t as u64,

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use toml::Value;
 
 use super::kafka::{SerializerRole, PRODUCER_CONFIGS};
-use crate::config::{Acks, Arrival, RunSpec, SendMode};
+use crate::config::{fault_type_table, Acks, Arrival, FaultType, RunSpec, SendMode};
 
 /// Sections of a scenario file that hold `RunSpec` keys, in file order. The empty name is the
 /// top level (`duration_ms`, `settle_ms`, `timeline_bucket_ms`).
@@ -209,7 +209,7 @@ macro_rules! int_key {
 }
 
 macro_rules! float_key {
-    ($key:literal, $kafka:literal, $min:expr, $max:expr, $open:expr, $($f:ident).+, $doc:expr) => {
+    ($key:expr, $kafka:literal, $min:expr, $max:expr, $open:expr, $($f:ident).+, $doc:expr) => {
         KeyInfo {
             key: $key,
             kafka: $kafka,
@@ -767,82 +767,39 @@ fn build() -> Vec<KeyInfo> {
             },
         },
     ];
-    // ---- random_faults ----
-    macro_rules! rf {
-        ($rate:literal, $mean:literal, $rf:ident, $mf:ident, $what:literal) => {
-            v.push(float_key!(
-                $rate,
-                "",
-                0.0,
-                1e6,
-                false,
-                random_faults.$rf,
-                concat!(
-                    "Random ",
-                    $what,
-                    " faults per minute of simulated time (0 = none)."
-                )
-            ));
-            v.push(float_key!(
-                $mean,
-                "",
-                0.0,
-                1e9,
-                true,
-                random_faults.$mf,
-                concat!("Mean duration of a random ", $what, " fault, milliseconds.")
-            ));
+    // ---- random_faults: a rate and a mean duration per fault kind ----
+    macro_rules! random_fault_keys {
+        ($(
+            $variant:ident = $name:literal {
+                keys: [$($key:literal),*],
+                example: $example:literal,
+                meaning: $meaning:literal,
+                random: $rate:ident, $mean:ident = $mean_default:literal $(,)?
+            }
+        )*) => {
+            $(
+                v.push(float_key!(
+                    concat!("random_faults.", stringify!($rate)),
+                    "",
+                    0.0,
+                    1e6,
+                    false,
+                    random_faults.$rate,
+                    concat!("Random ", $name, " faults per minute of simulated time (0 = none).")
+                ));
+                v.push(float_key!(
+                    concat!("random_faults.", stringify!($mean)),
+                    "",
+                    0.0,
+                    1e9,
+                    true,
+                    random_faults.$mean,
+                    concat!("Mean duration of a random ", $name, " fault, milliseconds.")
+                ));
+            )*
         };
     }
-    rf!(
-        "random_faults.crash_per_min",
-        "random_faults.crash_mean_ms",
-        crash_per_min,
-        crash_mean_ms,
-        "crash"
-    );
-    rf!(
-        "random_faults.power_loss_per_min",
-        "random_faults.power_loss_mean_ms",
-        power_loss_per_min,
-        power_loss_mean_ms,
-        "power-loss"
-    );
-    rf!(
-        "random_faults.crash_leader_per_min",
-        "random_faults.crash_leader_mean_ms",
-        crash_leader_per_min,
-        crash_leader_mean_ms,
-        "crash-leader"
-    );
-    rf!(
-        "random_faults.isolate_leader_per_min",
-        "random_faults.isolate_leader_mean_ms",
-        isolate_leader_per_min,
-        isolate_leader_mean_ms,
-        "isolate-leader"
-    );
-    rf!(
-        "random_faults.partition_per_min",
-        "random_faults.partition_mean_ms",
-        partition_per_min,
-        partition_mean_ms,
-        "partition"
-    );
-    rf!(
-        "random_faults.slow_link_per_min",
-        "random_faults.slow_link_mean_ms",
-        slow_link_per_min,
-        slow_link_mean_ms,
-        "slow-link"
-    );
-    rf!(
-        "random_faults.lose_responses_per_min",
-        "random_faults.lose_responses_mean_ms",
-        lose_responses_per_min,
-        lose_responses_mean_ms,
-        "lose-responses"
-    );
+    fault_type_table!(random_fault_keys);
 
     let d = RunSpec::default();
     for k in &mut v {
@@ -1245,15 +1202,11 @@ pub fn reference_markdown() -> String {
          Every fault has `at_ms` (start, within the production window), `kind`, and optional \
          `duration_ms` (heals after; absent = lasts to the end of the production window). \
          Nodes are `producer`, `controller`, `b0`, `b1`, ...\n\n\
-         | kind | keys | meaning |\n|---|---|---|\n\
-         | `crash` | `broker = \"b1\"` | Process crash; restarts after the duration; page cache survives. |\n\
-         | `power-loss` | `brokers = [\"b0\", \"b1\"]` | Machine crash: unflushed page cache is lost. |\n\
-         | `crash-leader` | `partition = 0` | Crash the broker leading the partition when the fault starts. |\n\
-         | `isolate-leader` | `partition = 0` | Cut the partition's leader off from the other brokers and the controller (the producer still reaches it). |\n\
-         | `partition` | `groups = [[\"b0\"], [\"b1\", \"b2\", \"producer\"]]`, `one_way = false` | Network partition between groups; `one_way` cuts only first group -> others. |\n\
-         | `slow-link` | `from = \"producer\"`, `to = \"b0\"`, `extra_latency_ms = 50.0`, `bandwidth_factor = 0.1` | Slower link, both directions. |\n\
-         | `lose-responses` | `probability = 0.5` | Drop produce responses (the request was processed). |\n",
+         | kind | keys | meaning |\n|---|---|---|\n",
     );
+    for t in FaultType::ALL {
+        out.push_str(&format!("| `{}` | {} | {} |\n", t.name(), t.example(), t.meaning()));
+    }
     out.push_str(
         "\n## [[expect]]\n\n\
          `name` (optional), `where = { column = value, ... }` (optional), `over = \"each\" | \"sum\"` \
@@ -1266,6 +1219,44 @@ pub fn reference_markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `[random_faults]` keys come from the fault-kind table: two per kind, named after the
+    /// kind, each setting that kind's field and no other.
+    #[test]
+    fn random_fault_keys_follow_the_fault_types() {
+        for &t in FaultType::ALL {
+            let stem = t.name().replace('-', "_");
+            let mut s = RunSpec::default();
+            set_key(&mut s, &format!("random_faults.{stem}_per_min"), &Value::Float(7.0)).unwrap();
+            set_key(&mut s, &format!("random_faults.{stem}_mean_ms"), &Value::Float(123.0)).unwrap();
+            for &u in FaultType::ALL {
+                let want = if u == t { 7.0 } else { 0.0 };
+                assert_eq!(s.random_faults.rate_per_min(u), want, "{t} set, {u} read");
+            }
+            assert_eq!(s.random_faults.mean_ms(t), 123.0, "{t}");
+            let doc = find_key(&format!("random_faults.{stem}_per_min")).unwrap().doc;
+            assert_eq!(
+                doc,
+                format!("Random {t} faults per minute of simulated time (0 = none).")
+            );
+        }
+        let section = keys().iter().filter(|k| k.section() == "random_faults").count();
+        assert_eq!(section, 2 * FaultType::ALL.len());
+    }
+
+    /// The key reference lists every fault kind, in table order.
+    #[test]
+    fn reference_lists_every_fault_kind() {
+        let md = reference_markdown();
+        let mut at = 0;
+        for &t in FaultType::ALL {
+            let row = format!("| `{}` | {} | {} |\n", t.name(), t.example(), t.meaning());
+            let i = md[at..]
+                .find(&row)
+                .unwrap_or_else(|| panic!("no row for {t} after byte {at}"));
+            at += i + row.len();
+        }
+    }
 
     #[test]
     fn defaults_render() {

@@ -26,7 +26,7 @@
 //! lowest failing shard. Shards run in parallel, yet the outcome does not depend on the number
 //! of jobs.
 
-use crate::config::{Acks, Arrival, Fault, FaultKind, Node, RandomFaults, RunSpec, SendMode};
+use crate::config::{Acks, Arrival, Fault, FaultKind, FaultType, Node, RandomFaults, RunSpec, SendMode};
 use crate::result::RunResult;
 use crate::scenario::{render_value, set_key, Scenario, Value};
 use proptest::prelude::*;
@@ -45,28 +45,64 @@ pub const SHARD_CASES: u32 = 64;
 /// Most shrinking steps (one simulation each) spent on one counterexample.
 pub const MAX_SHRINK_ITERS: u32 = 4096;
 
-/// Fault kinds, simplest first: shrinking a fault's kind moves it towards the front.
-pub const ALL_FAULT_KINDS: &[&str] = &[
-    "crash",
-    "crash-leader",
-    "partition",
-    "isolate-leader",
-    "slow-link",
-    "lose-responses",
-    "power-loss",
+/// Every fault kind ([`FaultType::ALL`]), simplest first: shrinking a fault's kind moves it
+/// towards the front.
+pub const ALL_FAULT_KINDS: &[FaultType] = &[
+    FaultType::Crash,
+    FaultType::CrashLeader,
+    FaultType::Partition,
+    FaultType::IsolateLeader,
+    FaultType::SlowLink,
+    FaultType::LoseResponses,
+    FaultType::PowerLoss,
 ];
 
+// `ALL_FAULT_KINDS` orders `FaultType::ALL` (a kind added there and forgotten here, or listed
+// twice, stops the build).
+const _: () = assert!(
+    is_permutation(ALL_FAULT_KINDS, FaultType::ALL),
+    "ALL_FAULT_KINDS must list every FaultType once"
+);
+
+/// Whether `a` holds each kind of `b` exactly once, and nothing else.
+const fn is_permutation(a: &[FaultType], b: &[FaultType]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        let mut n = 0;
+        let mut j = 0;
+        while j < a.len() {
+            if a[j] as u8 == b[i] as u8 {
+                n += 1;
+            }
+            j += 1;
+        }
+        if n != 1 {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Crashes and partitions: the fault model of `no_acked_write_lost`.
-const CRASHES_AND_PARTITIONS: &[&str] = &["crash", "crash-leader", "partition", "isolate-leader"];
+const CRASHES_AND_PARTITIONS: &[FaultType] = &[
+    FaultType::Crash,
+    FaultType::CrashLeader,
+    FaultType::Partition,
+    FaultType::IsolateLeader,
+];
 
 /// Every kind but power loss (a process crash keeps the page cache; power loss does not).
-const NO_POWER_LOSS: &[&str] = &[
-    "crash",
-    "crash-leader",
-    "partition",
-    "isolate-leader",
-    "slow-link",
-    "lose-responses",
+const NO_POWER_LOSS: &[FaultType] = &[
+    FaultType::Crash,
+    FaultType::CrashLeader,
+    FaultType::Partition,
+    FaultType::IsolateLeader,
+    FaultType::SlowLink,
+    FaultType::LoseResponses,
 ];
 
 /// Largest broker index a generated fault names before it is folded onto the cluster's brokers.
@@ -85,3 +121,50 @@ pub use render::*;
 pub use run::*;
 pub use space::*;
 pub use strategy::*;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Shrinking moves a fault's kind towards the front: the order is part of every search's
+    /// outcome.
+    #[test]
+    fn search_order_is_simplest_first() {
+        assert_eq!(
+            FaultType::list(ALL_FAULT_KINDS),
+            "crash, crash-leader, partition, isolate-leader, slow-link, lose-responses, power-loss"
+        );
+    }
+
+    /// The build-time check on `ALL_FAULT_KINDS` rejects a missing, a doubled and an extra kind.
+    #[test]
+    fn permutation_check_rejects_a_missing_a_doubled_and_an_extra_kind() {
+        assert!(is_permutation(ALL_FAULT_KINDS, FaultType::ALL));
+        assert!(!is_permutation(&ALL_FAULT_KINDS[1..], FaultType::ALL));
+        let mut doubled = ALL_FAULT_KINDS.to_vec();
+        doubled[6] = FaultType::Crash;
+        assert!(!is_permutation(&doubled, FaultType::ALL));
+        let mut extra = ALL_FAULT_KINDS.to_vec();
+        extra.push(FaultType::Crash);
+        assert!(!is_permutation(&extra, FaultType::ALL));
+    }
+
+    /// Power loss loses unflushed page cache: the properties that need durable replicas leave it
+    /// out of their fault model, and every fault model is a subset of the search order.
+    #[test]
+    fn fault_models_are_ordered_subsets() {
+        for p in PROPERTIES {
+            let positions: Vec<usize> = p
+                .fault_kinds
+                .iter()
+                .map(|k| ALL_FAULT_KINDS.iter().position(|a| a == k).expect("a known kind"))
+                .collect();
+            assert!(positions.windows(2).all(|w| w[0] < w[1]), "{}", p.name);
+        }
+        for name in ["no_acked_write_lost", "leader_completeness", "hw_monotonic"] {
+            let p = property(name).unwrap();
+            assert!(!p.fault_kinds.contains(&FaultType::PowerLoss), "{name}");
+        }
+        assert_eq!(property("deterministic").unwrap().fault_kinds, ALL_FAULT_KINDS);
+    }
+}

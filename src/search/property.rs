@@ -11,8 +11,8 @@ pub struct Property {
     pub claim: &'static str,
     /// Where the property comes from (reference sections, TLA+ names).
     pub reference: &'static str,
-    /// Fault kinds the property tolerates ([`ALL_FAULT_KINDS`] names); a search draws only these.
-    pub fault_kinds: &'static [&'static str],
+    /// Fault kinds the property tolerates (in [`ALL_FAULT_KINDS`] order); a search draws only these.
+    pub fault_kinds: &'static [FaultType],
     /// At most `replication_factor - min_insync_replicas` brokers down at once (see
     /// [`brokers_down`]).
     pub down_budget: bool,
@@ -37,12 +37,16 @@ impl Property {
 
     /// Whether the fault schedule stays within the property's fault model.
     pub fn admits_faults(&self, spec: &RunSpec) -> Result<(), String> {
-        if let Some(f) = spec.faults.iter().find(|f| !self.fault_kinds.contains(&f.kind.name())) {
+        if let Some(f) = spec
+            .faults
+            .iter()
+            .find(|f| !self.fault_kinds.contains(&f.kind.fault_type()))
+        {
             return Err(format!(
                 "fault `{}` at_ms = {} is outside the fault model ({})",
                 f.kind.name(),
                 f.at_ms,
-                self.fault_kinds.join(", ")
+                FaultType::list(self.fault_kinds)
             ));
         }
         if random_faults_on(&spec.random_faults) {
@@ -85,17 +89,7 @@ fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
 }
 
 fn random_faults_on(r: &RandomFaults) -> bool {
-    [
-        r.crash_per_min,
-        r.power_loss_per_min,
-        r.crash_leader_per_min,
-        r.isolate_leader_per_min,
-        r.partition_per_min,
-        r.slow_link_per_min,
-        r.lose_responses_per_min,
-    ]
-    .iter()
-    .any(|&x| x > 0.0)
+    FaultType::ALL.iter().any(|&t| r.rate_per_min(t) > 0.0)
 }
 
 fn nonzero(what: &str, v: u64) -> Result<(), String> {

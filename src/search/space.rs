@@ -24,7 +24,7 @@ pub struct Space {
     /// Faults of the scenario's own schedule: each case keeps a subset of them.
     pub scripted: Vec<Fault>,
     /// Fault kinds drawn; `None`: the property's fault model.
-    pub fault_kinds: Option<Vec<&'static str>>,
+    pub fault_kinds: Option<Vec<FaultType>>,
     /// Most faults drawn per case (scripted ones aside).
     pub max_faults: usize,
     /// Apply the property's down budget ([`Property::down_budget`]) when it has one.
@@ -96,7 +96,7 @@ impl Space {
     }
 
     /// The fault kinds a search of `property` draws.
-    pub fn kinds(&self, property: &Property) -> Vec<&'static str> {
+    pub fn kinds(&self, property: &Property) -> Vec<FaultType> {
         match &self.fault_kinds {
             Some(k) => k.clone(),
             None => property.fault_kinds.to_vec(),

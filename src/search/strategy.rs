@@ -15,25 +15,25 @@ enum PartitionShape {
 
 /// One fault kind, targets drawn over [`RAW_BROKERS`] brokers and any partition index
 /// (folded later by [`normalize_faults`]).
-pub fn arb_fault_kind(kind: &str) -> BoxedStrategy<FaultKind> {
+pub fn arb_fault_kind(kind: FaultType) -> BoxedStrategy<FaultKind> {
     let broker = 0..RAW_BROKERS;
     let partition = 0u32..16;
     match kind {
-        "crash" => broker.prop_map(|broker| FaultKind::Crash { broker }).boxed(),
-        "power-loss" => proptest::collection::vec(broker, 1..=2)
+        FaultType::Crash => broker.prop_map(|broker| FaultKind::Crash { broker }).boxed(),
+        FaultType::PowerLoss => proptest::collection::vec(broker, 1..=2)
             .prop_map(|brokers| FaultKind::PowerLoss { brokers })
             .boxed(),
-        "crash-leader" => partition
+        FaultType::CrashLeader => partition
             .prop_map(|partition| FaultKind::CrashLeader { partition })
             .boxed(),
-        "isolate-leader" => partition
+        FaultType::IsolateLeader => partition
             .prop_map(|partition| FaultKind::IsolateLeader { partition })
             .boxed(),
         // A set of brokers cut off from the rest of the cluster: with the controller and the
         // producer on the other side, with the producer on the isolated side (a zombie leader
         // keeps its clients), or between brokers only (replication is cut, the controller
         // still sees everyone). Both ways, or only from the isolated side.
-        "partition" => (
+        FaultType::Partition => (
             proptest::collection::vec(broker, 1..=2),
             prop_oneof![
                 Just(PartitionShape::Everyone),
@@ -62,7 +62,7 @@ pub fn arb_fault_kind(kind: &str) -> BoxedStrategy<FaultKind> {
                 }
             })
             .boxed(),
-        "slow-link" => (broker, 1u32..=50, prop_oneof![Just(1.0), Just(0.1), Just(0.01)])
+        FaultType::SlowLink => (broker, 1u32..=50, prop_oneof![Just(1.0), Just(0.1), Just(0.01)])
             .prop_map(|(b, extra_100ms, bandwidth_factor)| FaultKind::SlowLink {
                 from: Node::Producer,
                 to: Node::Broker(b),
@@ -70,20 +70,19 @@ pub fn arb_fault_kind(kind: &str) -> BoxedStrategy<FaultKind> {
                 bandwidth_factor,
             })
             .boxed(),
-        "lose-responses" => (1u32..=50)
+        FaultType::LoseResponses => (1u32..=50)
             .prop_map(|pct| FaultKind::LoseResponses {
                 probability: pct as f64 / 100.0,
             })
             .boxed(),
-        other => panic!("unknown fault kind `{other}` (known: {})", ALL_FAULT_KINDS.join(", ")),
     }
 }
 
 /// One scheduled fault of one of `kinds`, starting within `window_ms`, lasting 100 ms to the
 /// whole window. Shrinks towards earlier, shorter faults of simpler kinds.
-pub fn arb_fault(kinds: &[&str], window_ms: u64) -> BoxedStrategy<Fault> {
+pub fn arb_fault(kinds: &[FaultType], window_ms: u64) -> BoxedStrategy<Fault> {
     assert!(!kinds.is_empty(), "a fault schedule needs at least one fault kind");
-    let kind = proptest::strategy::Union::new(kinds.iter().map(|k| arb_fault_kind(k)));
+    let kind = proptest::strategy::Union::new(kinds.iter().map(|&k| arb_fault_kind(k)));
     let window_ms = window_ms.max(1);
     (0..window_ms, 100..=window_ms.max(100), kind)
         .prop_map(|(at_ms, duration_ms, kind)| Fault {
@@ -96,7 +95,7 @@ pub fn arb_fault(kinds: &[&str], window_ms: u64) -> BoxedStrategy<Fault> {
 
 /// A fault schedule as data: up to `max_faults` faults of `kinds`. Shrinking drops faults,
 /// shortens them and moves them earlier.
-pub fn arb_faults(kinds: &[&str], window_ms: u64, max_faults: usize) -> BoxedStrategy<Vec<Fault>> {
+pub fn arb_faults(kinds: &[FaultType], window_ms: u64, max_faults: usize) -> BoxedStrategy<Vec<Fault>> {
     if kinds.is_empty() || max_faults == 0 {
         return Just(Vec::new()).boxed();
     }

@@ -2,10 +2,16 @@
 //!
 //! Field names are Kafka's config keys with dots as underscores (`linger.ms` -> `linger_ms`).
 //! Defaults are those of Kafka 4.x (reference `kafka-semantics.md` section 1); each `Default`
-//! impl below is the single place a default is stated. The scenario layer (`scenario`) sets these
-//! fields from TOML, `[sweep]` and `--set`; the model (`model`) only reads them.
+//! impl below is the single place a default is stated (for random faults, the fault-kind table
+//! of `faults.rs`). The scenario layer (`scenario`) sets these fields from TOML, `[sweep]` and
+//! `--set`; the model (`model`) only reads them.
 
 use std::fmt;
+
+mod faults;
+
+pub(crate) use faults::fault_type_table;
+pub use faults::{Fault, FaultKind, FaultType, Node, RandomFaults};
 
 /// `acks` ([PC] `ACKS_CONFIG`): "0", "1" or "all" (-1 on the wire).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -287,127 +293,6 @@ impl Default for WorkloadConfig {
             key_bytes: 16,
             threads: 1,
             partition: None,
-        }
-    }
-}
-
-/// Kinds of fault a schedule can inject.
-#[derive(Clone, Debug, PartialEq)]
-pub enum FaultKind {
-    /// Process crash of a broker; restarts after the duration; page cache survives.
-    Crash { broker: u32 },
-    /// Machine crash of brokers: unflushed page cache is lost; restart after the duration.
-    PowerLoss { brokers: Vec<u32> },
-    /// Crash whichever broker leads `partition` when the fault starts.
-    CrashLeader { partition: u32 },
-    /// Cut the current leader of `partition` off from the other brokers and the controller;
-    /// the producer still reaches it.
-    IsolateLeader { partition: u32 },
-    /// Network partition between groups of nodes; `one_way` cuts only the direction from the
-    /// first group to the others.
-    Partition { groups: Vec<Vec<Node>>, one_way: bool },
-    /// Slow link from `from` to `to` (both directions unless `one_way`).
-    SlowLink {
-        from: Node,
-        to: Node,
-        extra_latency_ms: f64,
-        bandwidth_factor: f64,
-    },
-    /// Drop produce responses from brokers to the producer (the request was processed).
-    LoseResponses { probability: f64 },
-}
-
-impl FaultKind {
-    pub fn name(&self) -> &'static str {
-        match self {
-            FaultKind::Crash { .. } => "crash",
-            FaultKind::PowerLoss { .. } => "power-loss",
-            FaultKind::CrashLeader { .. } => "crash-leader",
-            FaultKind::IsolateLeader { .. } => "isolate-leader",
-            FaultKind::Partition { .. } => "partition",
-            FaultKind::SlowLink { .. } => "slow-link",
-            FaultKind::LoseResponses { .. } => "lose-responses",
-        }
-    }
-}
-
-/// A node of the simulated system, as named in scenario files.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Node {
-    Producer,
-    Controller,
-    Broker(u32),
-}
-
-impl Node {
-    pub fn parse(s: &str) -> Option<Node> {
-        match s {
-            "producer" => Some(Node::Producer),
-            "controller" => Some(Node::Controller),
-            _ => s
-                .strip_prefix('b')
-                .and_then(|n| n.parse::<u32>().ok())
-                .map(Node::Broker),
-        }
-    }
-}
-
-impl fmt::Display for Node {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Node::Producer => f.write_str("producer"),
-            Node::Controller => f.write_str("controller"),
-            Node::Broker(b) => write!(f, "b{b}"),
-        }
-    }
-}
-
-/// One scheduled fault: starts at `at_ms`, heals after `duration_ms` (or at the end of the
-/// production window when `None`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Fault {
-    pub at_ms: u64,
-    pub duration_ms: Option<u64>,
-    pub kind: FaultKind,
-}
-
-/// Random faults drawn from the run's seed: rates per minute of simulated time and mean
-/// durations. A rate of 0 disables the kind.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RandomFaults {
-    pub crash_per_min: f64,
-    pub crash_mean_ms: f64,
-    pub power_loss_per_min: f64,
-    pub power_loss_mean_ms: f64,
-    pub crash_leader_per_min: f64,
-    pub crash_leader_mean_ms: f64,
-    pub isolate_leader_per_min: f64,
-    pub isolate_leader_mean_ms: f64,
-    pub partition_per_min: f64,
-    pub partition_mean_ms: f64,
-    pub slow_link_per_min: f64,
-    pub slow_link_mean_ms: f64,
-    pub lose_responses_per_min: f64,
-    pub lose_responses_mean_ms: f64,
-}
-
-impl Default for RandomFaults {
-    fn default() -> Self {
-        RandomFaults {
-            crash_per_min: 0.0,
-            crash_mean_ms: 15_000.0,
-            power_loss_per_min: 0.0,
-            power_loss_mean_ms: 15_000.0,
-            crash_leader_per_min: 0.0,
-            crash_leader_mean_ms: 15_000.0,
-            isolate_leader_per_min: 0.0,
-            isolate_leader_mean_ms: 15_000.0,
-            partition_per_min: 0.0,
-            partition_mean_ms: 15_000.0,
-            slow_link_per_min: 0.0,
-            slow_link_mean_ms: 10_000.0,
-            lose_responses_per_min: 0.0,
-            lose_responses_mean_ms: 5_000.0,
         }
     }
 }

@@ -1,0 +1,144 @@
+//! `[[plots]]` entries: charts of results columns.
+
+use toml::Value;
+use toml_edit::TableLike;
+
+use super::{check_keys, did_you_mean, Parser};
+use crate::scenario::keys::{find_key, get_key, Kind};
+use crate::scenario::{measure_names, PlotKind, PlotSpec, Scenario, ScenarioError};
+
+/// Whether `name` can be charted or filtered on: a parameter column, `seed` or a measure.
+fn known_column(sc: &Scenario, name: &str, measures: &[&str]) -> bool {
+    name == "seed" || measures.contains(&name) || sc.columns().iter().any(|c| c == name)
+}
+
+/// Whether a results column holds numbers in every run: measures, `seed`, and parameter columns
+/// of integer or float keys (an optional key only when no value is `"default"`).
+fn column_is_numeric(sc: &Scenario, name: &str) -> bool {
+    if name == "seed" || measure_names().contains(&name) {
+        return true;
+    }
+    let Some((_, key)) = sc.column_keys().into_iter().find(|(c, _)| c == name) else {
+        return false;
+    };
+    let Some(info) = find_key(&key) else {
+        return false;
+    };
+    match info.kind {
+        Kind::Int { .. } | Kind::Float { .. } => true,
+        Kind::OptInt { .. } => {
+            let numeric = |v: &Value| matches!(v, Value::Integer(_) | Value::Float(_));
+            match sc.sweep.iter().find(|a| a.key == key) {
+                Some(axis) => axis.values.iter().all(numeric),
+                None => get_key(&sc.base, &key).is_some_and(|v| numeric(&v)),
+            }
+        }
+        _ => false,
+    }
+}
+
+fn column_error(p: &Parser<'_>, sc: &Scenario, line: Option<usize>, key: &str, name: &str) -> ScenarioError {
+    let cols = sc.columns();
+    let measures = measure_names();
+    let mut all: Vec<&str> = cols.iter().map(String::as_str).collect();
+    all.push("seed");
+    all.extend(measures.iter().copied());
+    p.err(
+        line,
+        Some(key),
+        format!(
+            "unknown column `{name}`: expected a parameter column ({}, seed) or a measure ({}){}",
+            cols.join(", "),
+            measures.join(", "),
+            did_you_mean(name, &all)
+        ),
+    )
+}
+
+/// Parses one `[[plots]]` entry; its columns must exist, `y` (and a line chart's `x`) numeric.
+pub(super) fn parse_plot(
+    p: &Parser<'_>,
+    sc: &Scenario,
+    t: &dyn TableLike,
+    line: Option<usize>,
+) -> Result<PlotSpec, ScenarioError> {
+    check_keys(
+        p,
+        t,
+        "plots",
+        &["x", "y", "series", "per", "log_x", "log_y", "title", "kind"],
+        "a plot",
+    )?;
+    let measures = measure_names();
+    let col = |k: &str, required: bool| -> Result<Option<String>, ScenarioError> {
+        let key = format!("plots.{k}");
+        if !t.contains_key(k) {
+            if required {
+                return Err(p.err(line, Some(&key), format!("missing: `{k}` (a column name)")));
+            }
+            return Ok(None);
+        }
+        let name = p.string_of(t, k, &key)?;
+        if !known_column(sc, &name, &measures) {
+            return Err(column_error(p, sc, p.value_line(t, k), &key, &name));
+        }
+        Ok(Some(name))
+    };
+    let x = col("x", true)?.unwrap_or_default();
+    let y = col("y", true)?.unwrap_or_default();
+    let series = col("series", false)?;
+    let per = col("per", false)?;
+    let flag = |k: &str| -> Result<bool, ScenarioError> {
+        if t.contains_key(k) {
+            p.bool_of(t, k, &format!("plots.{k}"))
+        } else {
+            Ok(false)
+        }
+    };
+    let log_x = flag("log_x")?;
+    let log_y = flag("log_y")?;
+    let title = if t.contains_key("title") {
+        Some(p.string_of(t, "title", "plots.title")?)
+    } else {
+        None
+    };
+    let kind = if t.contains_key("kind") {
+        let s = p.string_of(t, "kind", "plots.kind")?;
+        PlotKind::parse(&s).ok_or_else(|| {
+            p.err(
+                p.value_line(t, "kind"),
+                Some("plots.kind"),
+                format!("expected one of \"line\", \"bar\"; got \"{s}\""),
+            )
+        })?
+    } else {
+        PlotKind::Line
+    };
+    let numeric_error = |k: &str, name: &str, why: &str| {
+        p.err(
+            p.value_line(t, k),
+            Some(&format!("plots.{k}")),
+            format!("column `{name}` is not numeric; {why}"),
+        )
+    };
+    if !column_is_numeric(sc, &y) {
+        return Err(numeric_error("y", &y, "`y` must be a measure or a numeric parameter"));
+    }
+    if kind == PlotKind::Line && !column_is_numeric(sc, &x) {
+        return Err(numeric_error(
+            "x",
+            &x,
+            "a line chart's `x` must be numeric (use kind = \"bar\" for a parameter such as `acks`)",
+        ));
+    }
+    Ok(PlotSpec {
+        x,
+        y,
+        series,
+        per,
+        log_x,
+        log_y,
+        title,
+        kind,
+    })
+}

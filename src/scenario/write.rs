@@ -1,0 +1,82 @@
+//! A [`RunSpec`] written back as a ready-to-run scenario file ([`Scenario::to_toml`]): how
+//! `prodsim search` hands over a counterexample.
+
+use super::keys::{keys, render_value, SECTIONS};
+use super::Scenario;
+use crate::config::{FaultKind, RunSpec};
+use toml::Value;
+
+impl Scenario {
+    /// A ready-to-run scenario file for one spec: every non-default key, the faults, and
+    /// `seeds = [spec.seed]`. Loading it gives back one run whose spec equals `spec`.
+    pub fn to_toml(name: &str, spec: &RunSpec) -> String {
+        let default = RunSpec::default();
+        let mut out = String::new();
+        out.push_str(&format!("name = {}\n", render_value(&Value::String(name.to_string()))));
+        for &section in SECTIONS {
+            let mut lines = String::new();
+            for k in keys().iter().filter(|k| k.section() == section) {
+                let v = k.get(spec);
+                if v != k.get(&default) {
+                    lines.push_str(&format!("{} = {}\n", k.short(), render_value(&v)));
+                }
+            }
+            if section.is_empty() {
+                out.push_str(&lines);
+                out.push_str(&format!("seeds = [{}]\n", spec.seed));
+            } else if !lines.is_empty() {
+                out.push_str(&format!("\n[{section}]\n{lines}"));
+            }
+        }
+        for f in &spec.faults {
+            out.push_str("\n[[faults]]\n");
+            out.push_str(&format!("at_ms = {}\n", f.at_ms));
+            out.push_str(&format!("kind = \"{}\"\n", f.kind.name()));
+            if let Some(d) = f.duration_ms {
+                out.push_str(&format!("duration_ms = {d}\n"));
+            }
+            let node = |n: &crate::config::Node| render_value(&Value::String(n.to_string()));
+            match &f.kind {
+                FaultKind::Crash { broker } => out.push_str(&format!("broker = \"b{broker}\"\n")),
+                FaultKind::PowerLoss { brokers } => {
+                    let b: Vec<String> = brokers.iter().map(|b| format!("\"b{b}\"")).collect();
+                    out.push_str(&format!("brokers = [{}]\n", b.join(", ")));
+                }
+                FaultKind::CrashLeader { partition } | FaultKind::IsolateLeader { partition } => {
+                    out.push_str(&format!("partition = {partition}\n"))
+                }
+                FaultKind::Partition { groups, one_way } => {
+                    let g: Vec<String> = groups
+                        .iter()
+                        .map(|g| {
+                            let n: Vec<String> = g.iter().map(node).collect();
+                            format!("[{}]", n.join(", "))
+                        })
+                        .collect();
+                    out.push_str(&format!("groups = [{}]\n", g.join(", ")));
+                    if *one_way {
+                        out.push_str("one_way = true\n");
+                    }
+                }
+                FaultKind::SlowLink {
+                    from,
+                    to,
+                    extra_latency_ms,
+                    bandwidth_factor,
+                } => {
+                    out.push_str(&format!("from = {}\nto = {}\n", node(from), node(to)));
+                    out.push_str(&format!(
+                        "extra_latency_ms = {}\nbandwidth_factor = {}\n",
+                        render_value(&Value::Float(*extra_latency_ms)),
+                        render_value(&Value::Float(*bandwidth_factor))
+                    ));
+                }
+                FaultKind::LoseResponses { probability } => out.push_str(&format!(
+                    "probability = {}\n",
+                    render_value(&Value::Float(*probability))
+                )),
+            }
+        }
+        out
+    }
+}
