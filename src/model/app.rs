@@ -7,6 +7,7 @@
 use super::accumulator::{Append, Arrivals};
 use super::{ErrorCode, Event, World};
 use crate::config::{Arrival, RunSpec, SendMode};
+use crate::model::observe::Observation;
 use crate::sim::{ms, SimTime, NS_PER_S};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -271,15 +272,17 @@ impl World {
                     self.app.threads[t as usize].waiting = Some((partition, rec));
                     self.acc.batches[batch as usize].sync_waiters += 1;
                 }
-                if self.trace.is_some() && self.traced(partition, rec, 1) {
+                if self.tracing() {
                     let b = &self.acc.batches[batch as usize];
-                    let line = format!(
-                        "send(): record {partition}:{rec} appended to batch #{batch} (partition {partition}, records {}..{}, {})",
-                        b.rec_start,
-                        b.rec_start + b.count as u64 - 1,
-                        if new_batch { "new batch" } else { "open batch" }
-                    );
-                    self.trace_line(line);
+                    let (first, last) = (b.rec_start, b.rec_start + b.count as u64 - 1);
+                    self.observe(Observation::Appended {
+                        partition,
+                        rec,
+                        batch,
+                        first,
+                        last,
+                        new_batch,
+                    });
                 }
                 if full || new_batch {
                     // sender.wakeup(): a full batch is ready now; a new one may be (linger 0)

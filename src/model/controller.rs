@@ -5,6 +5,7 @@
 
 use super::{Envelope, Event, Message, PartitionState, World};
 use crate::config::{ClusterConfig, RunSpec};
+use crate::model::observe::{observe, Observation};
 use crate::sim::{ms, SimTime};
 
 /// Replica assignment as `AdminUtils.assignReplicasToBrokersRackUnaware` with start index 0:
@@ -135,18 +136,9 @@ impl World {
                 );
             }
         }
-        if let Some(t) = self.trace.as_ref() {
-            let tp = t.partition;
-            if let Some((_, st)) = partitions.iter().find(|(p, _)| *p == tp) {
-                let line = format!(
-                    "controller: partition {tp} now leader {} (epoch {}), ISR {:?}",
-                    st.leader.map_or("none".to_string(), |l| format!("b{l}")),
-                    st.leader_epoch,
-                    st.isr
-                );
-                self.trace_line(line);
-            }
-        }
+        self.observe(Observation::Published {
+            partitions: &partitions,
+        });
         let from = self.controller_node();
         let at = self.now + ms(self.spec.cluster.metadata_propagation_ms);
         for b in 0..self.brokers.len() {
@@ -169,11 +161,7 @@ impl World {
             return;
         }
         self.controller.fenced[b as usize] = true;
-        if self.trace.is_some() {
-            self.trace_line(format!(
-                "controller: fenced b{b} (no heartbeat within broker.session.timeout.ms)"
-            ));
-        }
+        self.observe(Observation::Fenced { broker: b });
         let mut changed = Vec::new();
         for p in 0..self.controller.parts.len() {
             let st = &self.controller.parts[p];
@@ -270,13 +258,17 @@ impl World {
                 if valid {
                     let mut isr: Vec<u32> = st.replicas.iter().copied().filter(|b| new_isr.contains(b)).collect();
                     isr.dedup();
-                    if self.trace.as_ref().is_some_and(|t| t.partition == partition) {
-                        let line = format!(
-                            "controller: AlterPartition from b{broker}: ISR {:?} -> {:?}",
-                            self.controller.parts[p].isr, isr
-                        );
-                        self.trace_line(line);
-                    }
+                    observe(
+                        &mut self.monitor,
+                        &mut self.trace,
+                        self.now,
+                        Observation::IsrChanged {
+                            broker,
+                            partition,
+                            from: &self.controller.parts[p].isr,
+                            to: &isr,
+                        },
+                    );
                     self.controller.parts[p].isr = isr;
                     self.controller.parts[p].partition_epoch += 1;
                     self.publish(vec![partition]);

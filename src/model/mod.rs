@@ -16,8 +16,14 @@ mod broker;
 mod controller;
 mod faults;
 pub mod ledger;
+mod monitor;
+mod observe;
 mod sender;
+mod tracer;
 mod wire;
+
+use monitor::Monitor;
+use tracer::Tracer;
 
 pub use wire::*;
 
@@ -93,27 +99,6 @@ pub enum Phase {
     /// Faults healed; the producer flushes; the cluster converges.
     Settle,
     Done,
-}
-
-/// Ghost state watching the replication invariants of the TLA+ specs (reference 10): never
-/// read by the model.
-#[derive(Default)]
-pub struct Monitor {
-    /// Per partition: the highest high watermark any leader reached ("true HW") and the
-    /// identity of the record just below it.
-    pub max_committed: Vec<u64>,
-    pub committed_rec: Vec<Option<u64>>,
-    /// Leaders elected without every committed record (`LeaderCompletenessProperty`).
-    pub leader_completeness_violations: u64,
-    /// Committed records such leaders lacked (`NoCommittedRecordLostGlobally`).
-    pub committed_lost: u64,
-}
-
-/// Optional record-level trace for `prodsim explain`.
-pub struct Tracer {
-    pub partition: u32,
-    pub rec: u64,
-    pub lines: Vec<String>,
 }
 
 /// How often (in events) the run checks its bounds and publishes progress.
@@ -202,12 +187,7 @@ impl World {
             controller: controller::Controller::new(&spec, &assignment),
             faults: faults::FaultState::new(&spec, rng_stream(seed, Stream::Faults)),
             ledger: ledger::Ledger::new(&spec),
-            monitor: Monitor {
-                max_committed: vec![0; spec.cluster.partitions as usize],
-                committed_rec: vec![None; spec.cluster.partitions as usize],
-                leader_completeness_violations: 0,
-                committed_lost: 0,
-            },
+            monitor: Monitor::new(spec.cluster.partitions as usize),
             digest: Digest::default(),
             events: 0,
             progress: None,
@@ -426,19 +406,11 @@ impl World {
         self.schedule(self.now + ms(100), Event::SettleCheck);
     }
 
+    /// A free-text trace line (faults); facts go through [`World::observe`].
     pub fn trace_line(&mut self, line: String) {
         let now = self.now;
         if let Some(t) = self.trace.as_mut() {
-            t.lines.push(format!("{:>12.3} ms  {}", crate::sim::to_ms(now), line));
-        }
-    }
-
-    /// Whether the traced record is in `[rec_start, rec_start + count)` of `partition`.
-    #[inline]
-    pub fn traced(&self, partition: u32, rec_start: u64, count: u64) -> bool {
-        match &self.trace {
-            Some(t) => t.partition == partition && t.rec >= rec_start && t.rec < rec_start + count,
-            None => false,
+            t.line(now, line);
         }
     }
 

@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::config::Acks;
+use crate::model::observe::{observe, Observation};
 use crate::model::partition_log::{LogEntry, SequenceCheck};
 use crate::model::{ErrorCode, Event, Message, PartitionResponse, ProduceRequest, World};
 use crate::sim::SimTime;
@@ -94,9 +95,15 @@ impl World {
                 match r.log.check_sequence(pb.producer, pb.count) {
                     SequenceCheck::Duplicate { base_offset } => {
                         resp.base_offset = base_offset;
-                        if self.trace.is_some() && self.traced(pb.partition, pb.rec_start, pb.count as u64) {
-                            let line = format!("b{b}: duplicate of an appended batch (seq {}), not appended again; original offset {base_offset}", pb.producer.base_seq);
-                            self.trace_line(line);
+                        if self.tracing() {
+                            self.observe(Observation::Duplicate {
+                                broker: b,
+                                partition: pb.partition,
+                                rec_start: pb.rec_start,
+                                count: pb.count,
+                                seq: pb.producer.base_seq,
+                                base_offset,
+                            });
                         }
                     }
                     SequenceCheck::OutOfOrder => resp.error = ErrorCode::OutOfOrderSequenceNumber,
@@ -112,20 +119,25 @@ impl World {
                             append_time: self.now,
                         };
                         resp.base_offset = self.replica_append(b, p, entry);
-                        if self.trace.is_some() && self.traced(pb.partition, pb.rec_start, pb.count as u64) {
-                            let r = self.brokers[b as usize].replicas[p].as_ref().unwrap();
-                            let line = format!(
-                                "b{b} (leader, epoch {}): appended at offsets {}..{} (HW {}, ISR {:?})",
-                                r.leader_epoch,
-                                resp.base_offset,
-                                resp.base_offset + pb.count as u64 - 1,
-                                r.hw,
-                                self.brokers[b as usize].meta[p]
-                                    .as_ref()
-                                    .map(|s| s.isr.clone())
-                                    .unwrap_or_default()
+                        if self.tracing() {
+                            let br = &self.brokers[b as usize];
+                            let r = br.replicas[p].as_ref().unwrap();
+                            let isr = br.meta[p].as_ref().map_or(&[][..], |s| &s.isr[..]);
+                            observe(
+                                &mut self.monitor,
+                                &mut self.trace,
+                                self.now,
+                                Observation::LeaderAppended {
+                                    broker: b,
+                                    partition: pb.partition,
+                                    rec_start: pb.rec_start,
+                                    count: pb.count,
+                                    leader_epoch: r.leader_epoch,
+                                    base_offset: resp.base_offset,
+                                    hw: r.hw,
+                                    isr,
+                                },
                             );
-                            self.trace_line(line);
                         }
                         self.wake_parked_fetches(b, p as u32);
                         self.maybe_advance_hw(b, p);

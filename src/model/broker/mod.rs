@@ -7,6 +7,7 @@
 
 use crate::config::{Acks, RunSpec};
 use crate::model::network::Host;
+use crate::model::observe::Observation;
 use crate::model::{Envelope, Event, FetchPartition, Message, PartitionState, ProduceRequest, World};
 use crate::sim::{ms, ms_f, SimTime, Timer};
 use rand::Rng;
@@ -391,17 +392,7 @@ impl World {
                 }
             }
         }
-        if self.trace.is_some() {
-            let line = format!(
-                "b{b}: {}",
-                if power {
-                    "POWER LOSS (unflushed page cache lost)"
-                } else {
-                    "process crash"
-                }
-            );
-            self.trace_line(line);
-        }
+        self.observe(Observation::Crashed { broker: b, power });
     }
 
     /// Restart after a crash: log recovery, then register with the controller.
@@ -414,9 +405,7 @@ impl World {
         br.alive = true;
         br.cpu_free = now;
         self.net.set_host(World::broker_node(b), Host::Listening);
-        if self.trace.is_some() {
-            self.trace_line(format!("b{b}: restarted"));
-        }
+        self.observe(Observation::Restarted { broker: b });
         self.broker_start_timers(b);
     }
 }

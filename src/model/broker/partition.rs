@@ -11,6 +11,7 @@
 //! state changes: leader epochs only grow, a leader's HW only grows and never passes its log end
 //! nor the LEO of any ISR member it knows.
 
+use crate::model::observe::{observe, Observation};
 use crate::model::partition_log::{LogEntry, PartitionLog};
 use crate::model::{Event, FetchPartition, Message, PartitionState, World};
 use crate::sim::{ms, SimTime};
@@ -293,40 +294,19 @@ impl World {
         let old = r.hw;
         let r = self.brokers[b as usize].replicas[p].as_mut().unwrap();
         r.advance_hw(candidate, &isr);
-        if candidate > self.monitor.max_committed[p] {
-            self.monitor.max_committed[p] = candidate;
-            self.monitor.committed_rec[p] = r.log.record_at(candidate - 1).map(|x| x.0);
-        }
-        if self.trace.is_some() {
-            self.trace_offsets(
-                b,
-                p,
-                old,
-                candidate,
-                &format!("committed: high watermark {old} -> {candidate}"),
-            );
-        }
+        observe(
+            &mut self.monitor,
+            &mut self.trace,
+            self.now,
+            Observation::HwAdvanced {
+                broker: b,
+                partition: p,
+                from: old,
+                to: candidate,
+                log: &r.log,
+            },
+        );
         self.complete_delayed_for(b);
-    }
-
-    /// Trace an event about offsets `[from, to)` if the traced record is among them.
-    pub(in crate::model) fn trace_offsets(&mut self, b: u32, p: usize, from: u64, to: u64, what: &str) {
-        let Some(t) = self.trace.as_ref() else { return };
-        if t.partition as usize != p {
-            return;
-        }
-        let rec = t.rec;
-        let r = self.brokers[b as usize].replicas[p].as_ref().unwrap();
-        let hit = r
-            .log
-            .entries_below(to)
-            .filter(|e| e.end_offset() > from)
-            .find(|e| rec >= e.rec_start && rec < e.rec_start + e.count as u64);
-        if let Some(e) = hit {
-            let off = e.base_offset + (rec - e.rec_start);
-            let line = format!("b{b}: offset {off}: {what}");
-            self.trace_line(line);
-        }
     }
 
     /// A follower's fetch reached leader `b`: credit it, maybe expand the ISR, maybe advance
@@ -409,31 +389,17 @@ impl World {
         }
         let r = br.replicas[p].as_mut().unwrap();
         r.make_leader(b, st, now);
-        // Ghost check of LeaderCompletenessProperty: the new leader holds every committed record.
-        let committed = self.monitor.max_committed[p];
-        let leo = r.epoch_start;
-        let complete = committed == 0
-            || (leo >= committed && r.log.record_at(committed - 1).map(|x| x.0) == self.monitor.committed_rec[p]);
-        if !complete {
-            self.monitor.leader_completeness_violations += 1;
-            self.monitor.committed_lost += committed.saturating_sub(leo).max(1);
-            // From here on the new leader's log is the truth the monitor tracks.
-            let keep = leo.min(committed);
-            self.monitor.max_committed[p] = keep;
-            self.monitor.committed_rec[p] = keep.checked_sub(1).and_then(|o| r.log.record_at(o)).map(|x| x.0);
-        }
-        if self.trace.as_ref().is_some_and(|t| t.partition as usize == p) {
-            let leo = self.brokers[b as usize].replicas[p]
-                .as_ref()
-                .unwrap()
-                .log
-                .log_end_offset();
-            let line = format!(
-                "b{b}: becomes leader of partition {p} (epoch {}, log end {leo}, ISR {:?})",
-                st.leader_epoch, st.isr
-            );
-            self.trace_line(line);
-        }
+        observe(
+            &mut self.monitor,
+            &mut self.trace,
+            now,
+            Observation::BecameLeader {
+                broker: b,
+                partition: p,
+                state: st,
+                log: &r.log,
+            },
+        );
     }
 
     /// `Partition.makeFollower`: stop leading, fetch from the new leader (truncation happens

@@ -4,6 +4,7 @@
 
 use crate::model::broker::partition::Fetched;
 use crate::model::network::Connect;
+use crate::model::observe::{observe, Observation};
 use crate::model::{ErrorCode, Event, FetchPartition, FetchPartitionData, Message, World};
 use crate::sim::{ms, SimTime};
 
@@ -141,8 +142,19 @@ impl World {
                 let r = self.brokers[b as usize].replicas[p].as_mut().unwrap();
                 let target = r.divergence_truncation_offset(e, end);
                 let old = r.log.log_end_offset();
-                if target < old && self.trace.is_some() {
-                    self.trace_offsets(b, p, target, old, &format!("TRUNCATED on this follower: log end {old} -> {target} (diverged from the leader's log, KIP-101/279)"));
+                if target < old {
+                    observe(
+                        &mut self.monitor,
+                        &mut self.trace,
+                        self.now,
+                        Observation::Truncated {
+                            broker: b,
+                            partition: p,
+                            from: old,
+                            to: target,
+                            log: &r.log,
+                        },
+                    );
                 }
                 // Also when nothing is removed: the epoch no longer matches; forget it so the
                 // next fetch carries the right epoch.
@@ -161,13 +173,16 @@ impl World {
                 };
                 bytes += e.bytes;
                 e.append_time = self.now;
-                if self.trace.is_some() && self.traced(d.partition, e.rec_start, e.count as u64) {
-                    let line = format!(
-                        "b{b} (follower): fetched and appended offsets {}..{} from b{leader}",
-                        e.base_offset,
-                        e.end_offset() - 1
-                    );
-                    self.trace_line(line);
+                if self.tracing() {
+                    self.observe(Observation::FollowerAppended {
+                        broker: b,
+                        leader,
+                        partition: d.partition,
+                        rec_start: e.rec_start,
+                        count: e.count,
+                        first_offset: e.base_offset,
+                        last_offset: e.end_offset() - 1,
+                    });
                 }
                 self.replica_append(b, p, e);
             }

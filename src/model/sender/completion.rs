@@ -4,6 +4,7 @@
 
 use crate::model::accumulator::BatchId;
 use crate::model::ledger::Outcome;
+use crate::model::observe::Observation;
 use crate::model::{Envelope, ErrorCode, Message, PartitionResponse, World};
 use crate::sim::{ms, SimTime};
 
@@ -59,19 +60,17 @@ impl World {
                 self.sender.rebuild_node_partitions();
             }
         }
-        let b = &self.acc.batches[r.batch as usize];
-        if self.trace.is_some() && self.traced(b.partition, b.rec_start, b.count as u64) {
-            let line = format!(
-                "sender: response for batch #{}: {}{}",
-                r.batch,
-                r.error.name(),
-                if r.error == ErrorCode::None {
-                    format!(" (base offset {})", r.base_offset)
-                } else {
-                    String::new()
-                }
-            );
-            self.trace_line(line);
+        if self.tracing() {
+            let b = &self.acc.batches[r.batch as usize];
+            let (partition, rec_start, count) = (b.partition, b.rec_start, b.count);
+            self.observe(Observation::Response {
+                partition,
+                rec_start,
+                count,
+                batch: r.batch,
+                error: r.error,
+                base_offset: r.base_offset,
+            });
         }
         self.complete_batch(r.batch, r.error);
     }
@@ -89,15 +88,16 @@ impl World {
         }
         if self.acc.batches[id as usize].done {
             // Already failed by delivery timeout; a late answer is only logged (ProducerBatch.done).
-            if self.trace.is_some() {
+            if self.tracing() {
                 let b = &self.acc.batches[id as usize];
-                if self.traced(b.partition, b.rec_start, b.count as u64) {
-                    let line = format!(
-                        "sender: late {} for expired batch #{id} ignored (outcome stays failed)",
-                        error.name()
-                    );
-                    self.trace_line(line);
-                }
+                let (partition, rec_start, count) = (b.partition, b.rec_start, b.count);
+                self.observe(Observation::LateResponse {
+                    partition,
+                    rec_start,
+                    count,
+                    batch: id,
+                    error,
+                });
             }
             self.acc.recycle(id);
             self.maybe_resolve(p);
@@ -166,12 +166,15 @@ impl World {
         self.sender
             .tm
             .batch_finished(pu, id, seq, count, pepoch, outcome == Outcome::Acked);
-        if self.trace.is_some() && self.traced(p, rec_start, count as u64) {
-            let line = match outcome {
-                Outcome::Acked => format!("application: batch #{id} acknowledged (future completed, callbacks run)"),
-                Outcome::Failed => format!("application: batch #{id} FAILED with {}", error.name()),
-            };
-            self.trace_line(line);
+        if self.tracing() {
+            self.observe(Observation::Completed {
+                partition: p,
+                rec_start,
+                count,
+                batch: id,
+                outcome,
+                error,
+            });
         }
         self.ledger
             .complete(self.now, p, rec_start, count, outcome, (first, last));

@@ -7,6 +7,7 @@ use super::accumulator::{BatchId, Readiness};
 use super::partition_log::ProducerInfo;
 use super::{Event, Message, PartitionState, ProduceBatch, ProduceRequest, World};
 use crate::config::{Acks, RunSpec};
+use crate::model::observe::{observe, Observation};
 use crate::sim::{ms, SimTime, Timer};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -392,27 +393,26 @@ impl World {
                 })
                 .collect(),
         };
-        if self.trace.is_some() {
+        if self.tracing() {
             for pb in &req.batches {
-                if self.traced(pb.partition, pb.rec_start, pb.count as u64) {
-                    let b = &self.acc.batches[pb.batch as usize];
-                    let line = format!(
-                        "sender: batch #{} ({} records, {} bytes) sent to b{} in request {} (attempt {}{}, acks={})",
-                        pb.batch,
-                        pb.count,
-                        pb.bytes,
+                let attempt = self.acc.batches[pb.batch as usize].attempts + 1;
+                observe(
+                    &mut self.monitor,
+                    &mut self.trace,
+                    self.now,
+                    Observation::BatchSent {
+                        partition: pb.partition,
+                        rec_start: pb.rec_start,
+                        count: pb.count,
+                        batch: pb.batch,
+                        bytes: pb.bytes,
                         node,
-                        id,
-                        b.attempts + 1,
-                        if pb.producer.pid != 0 {
-                            format!(", producer epoch {} seq {}", pb.producer.epoch, pb.producer.base_seq)
-                        } else {
-                            String::new()
-                        },
-                        acks
-                    );
-                    self.trace_line(line);
-                }
+                        request: id,
+                        attempt,
+                        producer: pb.producer,
+                        acks,
+                    },
+                );
             }
         }
         self.sender.requests += 1;

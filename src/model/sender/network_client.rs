@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::model::network::Connect;
+use crate::model::observe::Observation;
 use crate::model::{ErrorCode, Event, World};
 use crate::sim::ms;
 
@@ -90,16 +91,17 @@ impl World {
         let reqs: Vec<InFlightRequest> = self.sender.in_flight[node as usize].drain(..).collect();
         for r in reqs {
             for b in r.batches {
-                if self.trace.is_some() {
+                if self.tracing() {
                     let x = &self.acc.batches[b as usize];
-                    if self.traced(x.partition, x.rec_start, x.count as u64) {
-                        let line = format!(
-                            "sender: connection to b{node} closed ({}): request {} fails",
-                            error.name(),
-                            r.id
-                        );
-                        self.trace_line(line);
-                    }
+                    let (partition, rec_start, count) = (x.partition, x.rec_start, x.count);
+                    self.observe(Observation::RequestFailed {
+                        partition,
+                        rec_start,
+                        count,
+                        node,
+                        request: r.id,
+                        error,
+                    });
                 }
                 self.complete_batch(b, error);
             }

@@ -1,0 +1,277 @@
+//! The record tracer behind `prodsim explain`: follows one record (partition, per-partition
+//! send sequence) through the [`Observation`]s that concern it, as timestamped lines.
+
+use super::ledger::Outcome;
+use super::observe::Observation;
+use super::partition_log::PartitionLog;
+use super::ErrorCode;
+use crate::sim::SimTime;
+
+/// Optional record-level trace for `prodsim explain`.
+pub struct Tracer {
+    /// The traced record's partition.
+    pub partition: u32,
+    /// Its per-partition send sequence.
+    pub rec: u64,
+    /// The story so far.
+    pub lines: Vec<String>,
+}
+
+impl Tracer {
+    /// A tracer of record `partition:rec`.
+    pub fn new(partition: u32, rec: u64) -> Tracer {
+        Tracer {
+            partition,
+            rec,
+            lines: Vec::new(),
+        }
+    }
+
+    /// Whether the traced record is in `[rec_start, rec_start + count)` of `partition`.
+    #[inline]
+    pub fn covers(&self, partition: u32, rec_start: u64, count: u64) -> bool {
+        self.partition == partition && self.rec >= rec_start && self.rec < rec_start + count
+    }
+
+    /// Adds a line at `now`.
+    pub fn line(&mut self, now: SimTime, line: String) {
+        self.lines
+            .push(format!("{:>12.3} ms  {}", crate::sim::to_ms(now), line));
+    }
+
+    /// A line about offsets `[from, to)` of broker `b`'s log, if the traced record is among them.
+    fn offsets(&mut self, now: SimTime, (b, p): (u32, usize), log: &PartitionLog, (from, to): (u64, u64), what: &str) {
+        if self.partition as usize != p {
+            return;
+        }
+        let rec = self.rec;
+        let hit = log
+            .entries_below(to)
+            .filter(|e| e.end_offset() > from)
+            .find(|e| rec >= e.rec_start && rec < e.rec_start + e.count as u64);
+        if let Some(e) = hit {
+            let off = e.base_offset + (rec - e.rec_start);
+            self.line(now, format!("b{b}: offset {off}: {what}"));
+        }
+    }
+
+    /// Consumes one observation: a line when it concerns the traced record.
+    pub(crate) fn on(&mut self, now: SimTime, o: &Observation<'_>) {
+        match *o {
+            Observation::Appended {
+                partition,
+                rec,
+                batch,
+                first,
+                last,
+                new_batch,
+            } if self.covers(partition, rec, 1) => self.line(
+                now,
+                format!(
+                    "send(): record {partition}:{rec} appended to batch #{batch} (partition {partition}, records {first}..{last}, {})",
+                    if new_batch { "new batch" } else { "open batch" }
+                ),
+            ),
+            Observation::BatchSent {
+                partition,
+                rec_start,
+                count,
+                batch,
+                bytes,
+                node,
+                request,
+                attempt,
+                producer,
+                acks,
+            } if self.covers(partition, rec_start, count as u64) => self.line(
+                now,
+                format!(
+                    "sender: batch #{batch} ({count} records, {bytes} bytes) sent to b{node} in request {request} (attempt {attempt}{}, acks={acks})",
+                    if producer.pid != 0 {
+                        format!(", producer epoch {} seq {}", producer.epoch, producer.base_seq)
+                    } else {
+                        String::new()
+                    },
+                ),
+            ),
+            Observation::RequestFailed {
+                partition,
+                rec_start,
+                count,
+                node,
+                request,
+                error,
+            } if self.covers(partition, rec_start, count as u64) => self.line(
+                now,
+                format!("sender: connection to b{node} closed ({}): request {request} fails", error.name()),
+            ),
+            Observation::Response {
+                partition,
+                rec_start,
+                count,
+                batch,
+                error,
+                base_offset,
+            } if self.covers(partition, rec_start, count as u64) => self.line(
+                now,
+                format!(
+                    "sender: response for batch #{batch}: {}{}",
+                    error.name(),
+                    if error == ErrorCode::None {
+                        format!(" (base offset {base_offset})")
+                    } else {
+                        String::new()
+                    }
+                ),
+            ),
+            Observation::LateResponse {
+                partition,
+                rec_start,
+                count,
+                batch,
+                error,
+            } if self.covers(partition, rec_start, count as u64) => self.line(
+                now,
+                format!(
+                    "sender: late {} for expired batch #{batch} ignored (outcome stays failed)",
+                    error.name()
+                ),
+            ),
+            Observation::Completed {
+                partition,
+                rec_start,
+                count,
+                batch,
+                outcome,
+                error,
+            } if self.covers(partition, rec_start, count as u64) => self.line(
+                now,
+                match outcome {
+                    Outcome::Acked => format!("application: batch #{batch} acknowledged (future completed, callbacks run)"),
+                    Outcome::Failed => format!("application: batch #{batch} FAILED with {}", error.name()),
+                },
+            ),
+            Observation::LeaderAppended {
+                broker,
+                partition,
+                rec_start,
+                count,
+                leader_epoch,
+                base_offset,
+                hw,
+                isr,
+            } if self.covers(partition, rec_start, count as u64) => self.line(
+                now,
+                format!(
+                    "b{broker} (leader, epoch {leader_epoch}): appended at offsets {base_offset}..{} (HW {hw}, ISR {isr:?})",
+                    base_offset + count as u64 - 1,
+                ),
+            ),
+            Observation::Duplicate {
+                broker,
+                partition,
+                rec_start,
+                count,
+                seq,
+                base_offset,
+            } if self.covers(partition, rec_start, count as u64) => self.line(
+                now,
+                format!(
+                    "b{broker}: duplicate of an appended batch (seq {seq}), not appended again; original offset {base_offset}"
+                ),
+            ),
+            Observation::HwAdvanced {
+                broker,
+                partition,
+                from,
+                to,
+                log,
+            } => self.offsets(
+                now,
+                (broker, partition),
+                log,
+                (from, to),
+                &format!("committed: high watermark {from} -> {to}"),
+            ),
+            Observation::BecameLeader {
+                broker,
+                partition,
+                state,
+                log,
+            } if self.partition as usize == partition => self.line(
+                now,
+                format!(
+                    "b{broker}: becomes leader of partition {partition} (epoch {}, log end {}, ISR {:?})",
+                    state.leader_epoch,
+                    log.log_end_offset(),
+                    state.isr
+                ),
+            ),
+            Observation::Truncated {
+                broker,
+                partition,
+                from,
+                to,
+                log,
+            } => self.offsets(
+                now,
+                (broker, partition),
+                log,
+                (to, from),
+                &format!(
+                    "TRUNCATED on this follower: log end {from} -> {to} (diverged from the leader's log, KIP-101/279)"
+                ),
+            ),
+            Observation::FollowerAppended {
+                broker,
+                leader,
+                partition,
+                rec_start,
+                count,
+                first_offset,
+                last_offset,
+            } if self.covers(partition, rec_start, count as u64) => self.line(
+                now,
+                format!("b{broker} (follower): fetched and appended offsets {first_offset}..{last_offset} from b{leader}"),
+            ),
+            Observation::Crashed { broker, power } => self.line(
+                now,
+                format!(
+                    "b{broker}: {}",
+                    if power {
+                        "POWER LOSS (unflushed page cache lost)"
+                    } else {
+                        "process crash"
+                    }
+                ),
+            ),
+            Observation::Restarted { broker } => self.line(now, format!("b{broker}: restarted")),
+            Observation::Published { partitions } => {
+                let tp = self.partition;
+                if let Some((_, st)) = partitions.iter().find(|(p, _)| *p == tp) {
+                    let line = format!(
+                        "controller: partition {tp} now leader {} (epoch {}), ISR {:?}",
+                        st.leader.map_or("none".to_string(), |l| format!("b{l}")),
+                        st.leader_epoch,
+                        st.isr
+                    );
+                    self.line(now, line);
+                }
+            }
+            Observation::Fenced { broker } => self.line(
+                now,
+                format!("controller: fenced b{broker} (no heartbeat within broker.session.timeout.ms)"),
+            ),
+            Observation::IsrChanged {
+                broker,
+                partition,
+                from,
+                to,
+            } if self.partition == partition => self.line(
+                now,
+                format!("controller: AlterPartition from b{broker}: ISR {from:?} -> {to:?}"),
+            ),
+            _ => {}
+        }
+    }
+}
