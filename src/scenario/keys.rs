@@ -1208,6 +1208,21 @@ pub fn reference_markdown() -> String {
         out.push_str(&format!("| `{}` | {} | {} |\n", t.name(), t.example(), t.meaning()));
     }
     out.push_str(
+        "\n## [[plots]]\n\n\
+         One chart per entry (SVG and PNG, in the report directory); without `[[plots]]`, \
+         throughput and p99 latency against `linger_ms`. Columns are results.csv's: a parameter \
+         column (`acks`, `linger_ms`, `batch_size`, `send_mode`, each swept key without its \
+         section), `seed`, or a measure. Checked when the scenario loads.\n\n\
+         | key | meaning |\n|---|---|\n\
+         | `x` | column on the x axis (required; numeric for a line chart) |\n\
+         | `y` | column on the y axis (required; numeric) |\n\
+         | `series` | column whose values make one line (or bar) each |\n\
+         | `per` | column whose values make one chart each |\n\
+         | `kind` | `\"line\"` (default) or `\"bar\"` (a categorical x such as `acks`) |\n\
+         | `log_x`, `log_y` | logarithmic axes (default false) |\n\
+         | `title` | chart title (default: derived from the columns) |\n",
+    );
+    out.push_str(
         "\n## [[expect]]\n\n\
          `name` (optional), `where = { column = value, ... }` (optional), `over = \"each\" | \"sum\"` \
          (default each), then measures: `measure = 0` (exact) or `measure = { min = .., max = .. }`. \
