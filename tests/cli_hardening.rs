@@ -559,3 +559,27 @@ fn control_characters_never_reach_the_terminal() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("wiped"));
     assert!(!o.stdout.contains(&0x1b), "{}", String::from_utf8_lossy(&o.stdout));
 }
+
+#[test]
+fn a_long_single_run_reports_its_simulated_time_on_stderr() {
+    let cwd = tempfile::tempdir().unwrap();
+    fs::write(
+        cwd.path().join("long.toml"),
+        "name = \"long\"\nduration_ms = 120000\n[workload]\nrate = 200000\n",
+    )
+    .unwrap();
+    // stderr is a pipe here: plain lines, every PRODSIM_PROGRESS_MS (5 s by default).
+    let o = Command::new(bin())
+        .current_dir(cwd.path())
+        .env("PRODSIM_PROGRESS_MS", "50")
+        .args(["run", "long.toml", "--out", "out", "--no-charts"])
+        .output()
+        .unwrap();
+    expect_code(&o, 0, "long run");
+    let err = stderr(&o);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("long: simulated ") && l.contains("s of a 120.0 s window")),
+        "no progress line: {err}"
+    );
+}

@@ -248,13 +248,18 @@ fn run_with_progress_display(sc: &Scenario, points: &[RunPoint], jobs: usize) ->
             };
             let started = Instant::now();
             let mut last_line = Instant::now();
+            // A line every 5 s when stderr is not a terminal (PRODSIM_PROGRESS_MS overrides the
+            // period, for tests).
+            let every = std::env::var("PRODSIM_PROGRESS_MS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .map_or(Duration::from_secs(5), Duration::from_millis);
             while !done.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(100));
                 match &bar {
                     Some(b) => b.set_message(format!("{}: {}", sc.name, status(&progress))),
                     None => {
-                        if started.elapsed() >= Duration::from_secs(5) && last_line.elapsed() >= Duration::from_secs(5)
-                        {
+                        if started.elapsed() >= every && last_line.elapsed() >= every {
                             last_line = Instant::now();
                             errln!(
                                 "{}: {} ({:.0} s)",
