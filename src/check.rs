@@ -149,7 +149,12 @@ fn classify_partition(
 
 /// Classify every record of the run. `rejected` records failed inside `send()` and never got
 /// an identity: they count as failed and absent.
-pub fn classify(outcomes: &[OutcomeRanges], sent: &[u64], rejected: u64, logs: &[Vec<LogEntry>]) -> DeliveryReport {
+pub(crate) fn classify(
+    outcomes: &[OutcomeRanges],
+    sent: &[u64],
+    rejected: u64,
+    logs: &[Vec<LogEntry>],
+) -> DeliveryReport {
     let mut r = DeliveryReport {
         lost_failed: rejected,
         ..DeliveryReport::default()
@@ -162,7 +167,7 @@ pub fn classify(outcomes: &[OutcomeRanges], sent: &[u64], rejected: u64, logs: &
 
 /// The first record flagged by the checker, in order of gravity: lost acknowledged,
 /// duplicated, reordered, failed-but-present, lost failed. Returns (partition, record, class).
-pub fn first_anomaly(
+pub(crate) fn first_anomaly(
     outcomes: &[OutcomeRanges],
     sent: &[u64],
     logs: &[Vec<LogEntry>],
@@ -190,7 +195,7 @@ pub fn first_anomaly(
 }
 
 /// One record's fate in words: what the application was told and where the final log holds it.
-pub fn record_fate(
+pub(crate) fn record_fate(
     outcomes: &[OutcomeRanges],
     sent: &[u64],
     logs: &[Vec<LogEntry>],

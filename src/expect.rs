@@ -12,18 +12,15 @@ use crate::result::Measure;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Over {
     #[default]
+    /// Every matching run must be within the bounds (`over = "each"`).
     Each,
+    /// The total over the matching runs must be (`over = "sum"`).
     Sum,
 }
 
 impl Over {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Over::Each => "each",
-            Over::Sum => "sum",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Over> {
+    /// Parses a scenario value.
+    pub(crate) fn parse(s: &str) -> Option<Over> {
         match s {
             "each" => Some(Over::Each),
             "sum" => Some(Over::Sum),
@@ -35,9 +32,12 @@ impl Over {
 /// Bounds on one measure; `min == max` is an exact value.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bound {
-    pub measure: String,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
+    /// The measure (a results.csv column, `lost_acked`).
+    pub(crate) measure: String,
+    /// Lowest allowed value, if bounded below.
+    pub(crate) min: Option<f64>,
+    /// Highest allowed value, if bounded above.
+    pub(crate) max: Option<f64>,
 }
 
 impl Bound {
@@ -92,18 +92,20 @@ impl fmt::Display for Bound {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expect {
     /// Given in the file, or derived from `where` and the bounds.
-    pub name: String,
+    pub(crate) name: String,
     /// Line of the `[[expect]]` entry in the scenario file (0 if unknown).
-    pub line: usize,
+    pub(crate) line: usize,
     /// `(column, display value)`: a run matches when all of these equal its parameters.
-    pub filter: Vec<(String, String)>,
-    pub over: Over,
-    pub bounds: Vec<Bound>,
+    pub(crate) filter: Vec<(String, String)>,
+    /// Each run or the sum over runs.
+    pub(crate) over: Over,
+    /// The bounds, one per measure.
+    pub(crate) bounds: Vec<Bound>,
 }
 
 impl Expect {
     /// The name an unnamed expectation gets: `acks=all min_insync_replicas=2: lost_acked = 0`.
-    pub fn derive_name(filter: &[(String, String)], over: Over, bounds: &[Bound]) -> String {
+    pub(crate) fn derive_name(filter: &[(String, String)], over: Over, bounds: &[Bound]) -> String {
         let b: Vec<String> = bounds
             .iter()
             .map(|b| match over {
@@ -120,7 +122,7 @@ impl Expect {
     }
 
     /// Whether a run with these parameters is selected.
-    pub fn matches(&self, params: &[(String, String)]) -> bool {
+    pub(crate) fn matches(&self, params: &[(String, String)]) -> bool {
         self.filter.iter().all(|(col, want)| {
             params
                 .iter()
@@ -133,14 +135,18 @@ impl Expect {
 /// The outcome of one expectation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verdict {
+    /// The expectation's name.
     pub expect_name: String,
+    /// Whether every bound held.
     pub passed: bool,
+    /// How many runs matched its filter.
     pub matched_runs: usize,
+    /// What held or failed, as text.
     pub detail: String,
 }
 
 /// Display strings compare equal, or numerically when both parse as numbers ("2" == "2.0").
-pub fn values_match(a: &str, b: &str) -> bool {
+pub(crate) fn values_match(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
@@ -151,13 +157,13 @@ pub fn values_match(a: &str, b: &str) -> bool {
 }
 
 /// `acks=1 linger_ms=5 seed=3`.
-pub fn params_text(params: &[(String, String)]) -> String {
+pub(crate) fn params_text(params: &[(String, String)]) -> String {
     let parts: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
     parts.join(" ")
 }
 
 /// Integers print without decimals, other numbers with at most 3 decimals.
-pub fn fmt_num(v: f64) -> String {
+pub(crate) fn fmt_num(v: f64) -> String {
     if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{v:.0}")
     } else if v.is_finite() {

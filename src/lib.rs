@@ -1,9 +1,11 @@
+#![warn(unreachable_pub, missing_docs)]
+
 //! prodsim: a deterministic discrete-event simulator of Apache Kafka producer semantics.
 //!
 //! Layers (dependencies point down only): `cli` (binary) -> `report` -> `scenario` -> `check`
 //! -> `model` -> `sim`. The one entry point of the model is [`run`].
 
-pub mod check;
+mod check;
 pub mod config;
 pub mod expect;
 pub mod model;
@@ -14,7 +16,7 @@ pub mod runner;
 pub mod scenario;
 pub mod search;
 pub mod shard;
-pub mod sim;
+mod sim;
 pub mod term;
 
 pub use config::RunSpec;
@@ -26,7 +28,10 @@ pub fn run(spec: &RunSpec) -> RunResult {
 }
 
 /// [`run`], publishing the simulated time (ns) to `progress` as the run goes.
-pub fn run_with_progress(spec: &RunSpec, progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>) -> RunResult {
+pub(crate) fn run_with_progress(
+    spec: &RunSpec,
+    progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+) -> RunResult {
     let out = model::simulate_with_progress(spec, None, progress);
     let mut result = out.result;
     result.delivery = check::classify(&out.outcomes, &out.sent, out.rejected, &out.logs);

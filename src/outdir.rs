@@ -4,7 +4,7 @@
 //! A scenario file may come from someone else's pull request, so its `name` never becomes a path
 //! by itself:
 //! - [`check_name`]: a name is a plain file name (letters, digits, `._-`, starting with a letter
-//!   or digit, at most [`MAX_NAME_BYTES`] bytes). The scenario loader, `--set name=...` and
+//!   or digit, at most `MAX_NAME_BYTES` bytes). The scenario loader, `--set name=...` and
 //!   `merge` (for `shard.txt`) all call it.
 //! - Independently, every write and every removal goes through [`OutDir`], which re-checks that
 //!   the path it touches is a direct child of `--out` after joining, and never follows a
@@ -16,7 +16,7 @@
 //!   (`.prodsim.lock`, an OS advisory lock released when the process dies), so two runs into
 //!   the same output directory take turns instead of failing late with "Directory not empty".
 //! - A directory at `OUT/NAME` is replaced only when prodsim made it (it holds the
-//!   [`REPORT_MARKER`] file, or looks exactly like a report of an older prodsim: `results.csv`
+//!   `REPORT_MARKER` file, or looks exactly like a report of an older prodsim: `results.csv`
 //!   and only report files). Anything else is refused: prodsim deletes nothing it did not create.
 //! - Staging and set-aside directories left by a process that died (`.prodsim-tmp-PID-…`,
 //!   `.prodsim-old-PID-…`) are removed when their process is gone, and reported otherwise.
@@ -26,11 +26,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// Longest scenario name, in bytes.
-pub const MAX_NAME_BYTES: usize = 100;
+pub(crate) const MAX_NAME_BYTES: usize = 100;
 /// File that marks a directory as a prodsim report (so it may be replaced).
-pub const REPORT_MARKER: &str = ".prodsim-report";
+pub(crate) const REPORT_MARKER: &str = ".prodsim-report";
 /// The lock file in `--out`.
-pub const LOCK_FILE: &str = ".prodsim.lock";
+pub(crate) const LOCK_FILE: &str = ".prodsim.lock";
 const STAGING_MARKER: &str = ".prodsim-staging";
 const TMP_PREFIX: &str = ".prodsim-tmp-";
 const OLD_PREFIX: &str = ".prodsim-old-";
@@ -38,10 +38,10 @@ const OLD_PREFIX: &str = ".prodsim-old-";
 const REPORT_EXTENSIONS: &[&str] = &["csv", "svg", "png", "html", "txt", "toml", "json"];
 
 /// What a scenario name may be, for error messages.
-pub const NAME_RULE: &str = "a plain file name: letters, digits and `._-`, starting with a letter or digit, \
+pub(crate) const NAME_RULE: &str = "a plain file name: letters, digits and `._-`, starting with a letter or digit, \
                              at most 100 bytes";
 
-/// Checks that `name` is a plain file name (see [`NAME_RULE`]). The error says what is allowed
+/// Checks that `name` is a plain file name (see `NAME_RULE`). The error says what is allowed
 /// and shows the name with control characters escaped.
 pub fn check_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
@@ -59,7 +59,7 @@ pub fn check_name(name: &str) -> Result<(), String> {
 
 /// `"text"` with control characters, quotes and backslashes escaped (Rust's `{:?}`), cut at
 /// 120 characters: safe to print on a terminal whatever the input.
-pub fn quote_for_terminal(s: &str) -> String {
+pub(crate) fn quote_for_terminal(s: &str) -> String {
     let cut: String = s.chars().take(120).collect();
     let mut q = format!("{cut:?}");
     if cut.len() < s.len() {
@@ -104,13 +104,8 @@ impl OutDir {
         Ok(out)
     }
 
-    /// The output directory.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// `OUT/name`, after checking `name` and that the joined path is a direct child of `OUT`.
-    pub fn child(&self, name: &str) -> Result<PathBuf, String> {
+    pub(crate) fn child(&self, name: &str) -> Result<PathBuf, String> {
         check_name(name).map_err(|m| format!("scenario name: {m}"))?;
         let p = self.root.join(name);
         let direct = p.parent() == Some(self.root.as_path()) && p.file_name().and_then(|f| f.to_str()) == Some(name);

@@ -34,30 +34,50 @@ pub struct TimelinePoint {
 /// A fault interval as it happened (for shading charts).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FaultInterval {
+    /// The fault kind (`crash-leader`).
     pub kind: &'static str,
+    /// What it hit (`b1`, `b0 | b1 b2`).
     pub target: String,
+    /// Start, milliseconds of simulated time.
     pub start_ms: u64,
+    /// End (healed), milliseconds of simulated time.
     pub end_ms: u64,
 }
 
 /// Everything one run produces. No wall-clock figure is in here.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunResult {
+    /// `send()` calls.
     pub records_sent: u64,
+    /// Records whose outcome was success.
     pub records_acked: u64,
+    /// Records whose outcome was an error.
     pub records_failed: u64,
+    /// The fate of every record (filled by the checker).
     pub delivery: DeliveryReport,
+    /// Acknowledged records per second over the production window.
     pub throughput_rps: f64,
+    /// Their payload (key + value), Mbit/s.
     pub throughput_mbps: f64,
+    /// Median `send()`-to-acknowledgement latency, milliseconds.
     pub latency_p50_ms: f64,
+    /// 99th percentile latency, milliseconds.
     pub latency_p99_ms: f64,
+    /// 99.9th percentile latency, milliseconds.
     pub latency_p999_ms: f64,
+    /// Largest latency, milliseconds.
     pub latency_max_ms: f64,
+    /// Mean latency, milliseconds.
     pub latency_mean_ms: f64,
+    /// Batches created.
     pub batches: u64,
+    /// Mean records per batch.
     pub mean_batch_records: f64,
+    /// Mean batch size, bytes (`batch-size-avg`).
     pub mean_batch_bytes: f64,
+    /// Produce requests sent.
     pub requests: u64,
+    /// Batches re-enqueued after a retriable error.
     pub retries: u64,
     /// Records rejected in `send()` (buffer exhausted after `max.block.ms`, too large).
     pub send_errors: u64,
@@ -80,7 +100,9 @@ pub struct RunResult {
     pub events: u64,
     /// Digest of the event stream: equal digests mean identical runs.
     pub digest: u64,
+    /// Throughput and latency over simulated time.
     pub timeline: Vec<TimelinePoint>,
+    /// The faults as they happened.
     pub faults: Vec<FaultInterval>,
     /// Set when the run was stopped early (a resource bound, or simulated time standing still):
     /// the measures are incomplete and must not be reported as a result.
@@ -130,12 +152,14 @@ impl RunResult {
 /// A measure's value: integer counts print exactly, rates with fixed precision.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Measure {
+    /// An integer count.
     I(u64),
+    /// A rate, a mean or a time.
     F(f64),
 }
 
 impl Measure {
-    pub fn as_f64(self) -> f64 {
+    pub(crate) fn as_f64(self) -> f64 {
         match self {
             Measure::I(v) => v as f64,
             Measure::F(v) => v,
@@ -143,7 +167,7 @@ impl Measure {
     }
     /// The value as results.csv holds it (floats to 3 decimals): summaries are computed from
     /// these, so merging shards read back from CSV gives exactly the same summary.
-    pub fn rounded(self) -> Measure {
+    pub(crate) fn rounded(self) -> Measure {
         match self {
             Measure::I(v) => Measure::I(v),
             Measure::F(v) => Measure::F((v * 1000.0).round() / 1000.0),
@@ -151,7 +175,7 @@ impl Measure {
     }
 
     /// Parse a rendered value back (an integer or a decimal).
-    pub fn parse(s: &str) -> Option<Measure> {
+    pub(crate) fn parse(s: &str) -> Option<Measure> {
         if s.contains('.') || s.contains('e') || s.contains("inf") || s.contains("NaN") {
             s.parse::<f64>().ok().map(Measure::F)
         } else {
@@ -160,7 +184,7 @@ impl Measure {
     }
 
     /// Deterministic text form (fixed 3 decimals for floats).
-    pub fn render(self) -> String {
+    pub(crate) fn render(self) -> String {
         match self {
             Measure::I(v) => v.to_string(),
             Measure::F(v) => format!("{v:.3}"),

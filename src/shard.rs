@@ -11,13 +11,15 @@ use std::path::{Path, PathBuf};
 /// A shard selector `I/N` (0 <= I < N).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
+    /// This shard, `I` (0-based).
     pub index: usize,
+    /// How many shards, `N`.
     pub count: usize,
 }
 
 /// Most shards a sweep may be cut into (more than [`crate::scenario::MAX_RUNS`] would leave
 /// shards empty).
-pub const MAX_SHARDS: usize = 1_000_000;
+pub(crate) const MAX_SHARDS: usize = 1_000_000;
 
 impl Shard {
     /// Parse `I/N`.
@@ -77,7 +79,7 @@ pub fn sweep_digest(name: &str, points: &[crate::scenario::RunPoint]) -> String 
 
 /// A parsed `shard.txt`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Marker {
+pub(crate) struct Marker {
     pub name: String,
     pub shard: Shard,
     pub rows: Range<usize>,
@@ -88,7 +90,7 @@ pub struct Marker {
 impl Marker {
     /// Parses `NAME I/N A..B of LEN sweep=HEX`, checking the name and that `A..B` is the slice
     /// `I/N` of `LEN`.
-    pub fn parse(text: &str) -> Result<Marker, String> {
+    pub(crate) fn parse(text: &str) -> Result<Marker, String> {
         let words: Vec<&str> = text.split_whitespace().collect();
         let bad = || {
             format!(
@@ -144,11 +146,6 @@ fn check_cell(path: &Path, what: &str, text: &str) -> Result<(), String> {
             crate::outdir::quote_for_terminal(text)
         ))
     }
-}
-
-/// Rows of a results.csv: parameter columns are those before `seed`, measures after.
-pub fn rows_from_results_csv(path: &Path) -> Result<Vec<Row>, String> {
-    Ok(read_results_csv(path)?.1)
 }
 
 /// The header and rows of a results.csv, every cell checked ([`check_cell`]) and measures

@@ -9,9 +9,9 @@ use std::collections::BinaryHeap;
 /// Virtual time in integer nanoseconds since the start of the run.
 pub type SimTime = u64;
 
-pub const NS_PER_US: u64 = 1_000;
-pub const NS_PER_MS: u64 = 1_000_000;
-pub const NS_PER_S: u64 = 1_000_000_000;
+pub(crate) const NS_PER_US: u64 = 1_000;
+pub(crate) const NS_PER_MS: u64 = 1_000_000;
+pub(crate) const NS_PER_S: u64 = 1_000_000_000;
 
 /// Milliseconds to `SimTime`.
 pub const fn ms(v: u64) -> SimTime {
@@ -19,12 +19,12 @@ pub const fn ms(v: u64) -> SimTime {
 }
 
 /// Fractional milliseconds to `SimTime`, rounded to the nearest nanosecond.
-pub fn ms_f(v: f64) -> SimTime {
+pub(crate) fn ms_f(v: f64) -> SimTime {
     (v * NS_PER_MS as f64).round().max(0.0) as SimTime
 }
 
 /// `SimTime` to fractional milliseconds (for reports only; never fed back into the model).
-pub fn to_ms(t: SimTime) -> f64 {
+pub(crate) fn to_ms(t: SimTime) -> f64 {
     t as f64 / NS_PER_MS as f64
 }
 
@@ -54,7 +54,7 @@ impl<E> Ord for Entry<E> {
 
 /// Future events, popped in (time, insertion sequence) order: FIFO among equal times, so the
 /// order never depends on anything but the order of `push` calls.
-pub struct EventQueue<E> {
+pub(crate) struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     seq: u64,
 }
@@ -69,7 +69,7 @@ impl<E> Default for EventQueue<E> {
 }
 
 impl<E> EventQueue<E> {
-    pub fn push(&mut self, time: SimTime, event: E) {
+    pub(crate) fn push(&mut self, time: SimTime, event: E) {
         self.seq += 1;
         self.heap.push(Entry {
             time,
@@ -78,22 +78,18 @@ impl<E> EventQueue<E> {
         });
     }
 
-    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+    pub(crate) fn pop(&mut self) -> Option<(SimTime, E)> {
         self.heap.pop().map(|e| (e.time, e.event))
     }
 
     /// Time of the next event, `SimTime::MAX` when empty.
     #[inline]
-    pub fn peek_time(&self) -> SimTime {
+    pub(crate) fn peek_time(&self) -> SimTime {
         self.heap.peek().map_or(SimTime::MAX, |e| e.time)
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.heap.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
     }
 }
 
@@ -101,7 +97,7 @@ impl<E> EventQueue<E> {
 /// fetch timeouts): at most one live queued event per timer, re-armed for the next deadline
 /// when it fires, instead of one far-future event per request left to go stale in the queue.
 #[derive(Clone, Copy, Debug)]
-pub struct Timer {
+pub(crate) struct Timer {
     armed_at: SimTime,
 }
 
@@ -114,7 +110,7 @@ impl Default for Timer {
 impl Timer {
     /// Arm for `at`. True when the caller must queue an event at `at` (none pending earlier).
     #[inline]
-    pub fn arm(&mut self, at: SimTime) -> bool {
+    pub(crate) fn arm(&mut self, at: SimTime) -> bool {
         if at < self.armed_at {
             self.armed_at = at;
             true
@@ -125,7 +121,7 @@ impl Timer {
 
     /// An event of this timer fired at `now`: true if it is the live one (else it is stale).
     #[inline]
-    pub fn fire(&mut self, now: SimTime) -> bool {
+    pub(crate) fn fire(&mut self, now: SimTime) -> bool {
         if now == self.armed_at {
             self.armed_at = SimTime::MAX;
             true
@@ -140,11 +136,17 @@ impl Timer {
 #[derive(Clone, Copy, Debug)]
 #[repr(u64)]
 pub enum Stream {
+    /// The application's arrivals.
     App = 1,
+    /// The built-in partitioner's sticky choices.
     Partitioner = 2,
+    /// Latency jitter.
     Network = 3,
+    /// Retry and reconnect backoff jitter.
     Sender = 4,
+    /// Random faults.
     Faults = 5,
+    /// A broker (seeded per broker id).
     Broker = 6,
 }
 
@@ -157,7 +159,7 @@ pub fn rng_stream(seed: u64, stream: Stream) -> ChaCha8Rng {
 
 /// FNV-1a over 64-bit words: a cheap digest of the event stream (determinism check).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Digest(pub u64);
+pub(crate) struct Digest(pub u64);
 
 impl Default for Digest {
     fn default() -> Self {
@@ -167,7 +169,7 @@ impl Default for Digest {
 
 impl Digest {
     #[inline]
-    pub fn mix(&mut self, word: u64) {
+    pub(crate) fn mix(&mut self, word: u64) {
         self.0 = (self.0 ^ word).wrapping_mul(0x0000_0100_0000_01b3);
     }
 }

@@ -80,7 +80,7 @@ fn assert_replays(cx: &Counterexample, p: &search::Property) {
 fn acks_1_loses_acknowledged_writes() {
     let mut spec = base();
     spec.producer.acks = Acks::One;
-    let cx = must_find(&Space::from_spec("acks-1", &spec), "no_acked_write_lost");
+    let cx = must_find(&Space::from_spec(&spec), "no_acked_write_lost");
     assert!(cx.result.as_ref().is_some_and(|r| r.delivery.lost_acked > 0));
 }
 
@@ -91,7 +91,7 @@ fn acks_1_loses_acknowledged_writes() {
 fn acks_all_with_min_isr_1_loses_acknowledged_writes_after_an_isr_shrink() {
     let mut spec = base();
     spec.cluster.min_insync_replicas = 1;
-    let mut space = Space::from_spec("min-isr-1", &spec);
+    let mut space = Space::from_spec(&spec);
     space.fault_kinds = Some(vec![FaultType::Partition, FaultType::CrashLeader, FaultType::PowerLoss]);
     let cx = must_find(&space, "no_acked_write_lost");
     assert!(cx.result.as_ref().is_some_and(|r| r.delivery.lost_acked > 0));
@@ -104,7 +104,7 @@ fn unclean_election_loses_acknowledged_writes() {
     let mut spec = base();
     spec.cluster.min_insync_replicas = 1;
     spec.cluster.unclean_leader_election_enable = true;
-    let cx = must_find(&Space::from_spec("unclean", &spec), "no_acked_write_lost");
+    let cx = must_find(&Space::from_spec(&spec), "no_acked_write_lost");
     assert!(cx
         .result
         .as_ref()
@@ -116,7 +116,7 @@ fn unclean_election_loses_acknowledged_writes() {
 fn retries_without_idempotence_duplicate() {
     let mut spec = base();
     spec.producer.enable_idempotence = Some(false);
-    let mut space = Space::from_spec("duplicates", &spec);
+    let mut space = Space::from_spec(&spec);
     space.fault_kinds = Some(vec![FaultType::LoseResponses]);
     let cx = must_find(&space, "idempotent_no_duplicates_in_order");
     assert!(cx.result.as_ref().is_some_and(|r| r.delivery.duplicates > 0));
@@ -129,7 +129,7 @@ fn five_in_flight_without_idempotence_reorders() {
     let mut spec = base();
     spec.producer.enable_idempotence = Some(false);
     spec.producer.max_in_flight_requests_per_connection = 5;
-    let cx = must_find(&Space::from_spec("reordering", &spec), "single_in_flight_keeps_order");
+    let cx = must_find(&Space::from_spec(&spec), "single_in_flight_keeps_order");
     assert!(cx.result.as_ref().is_some_and(|r| r.delivery.reordered > 0));
 }
 

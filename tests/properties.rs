@@ -57,7 +57,7 @@ macro_rules! regressions {
 /// the minimal counterexample.
 fn holds(name: &'static str, regressions: &'static str, cases: u32) {
     let property = search::property(name).expect("known property");
-    let space = Space::random(name, &base());
+    let space = Space::random(&base());
     let options = SearchOptions {
         cases,
         seed: search_seed(),
@@ -160,7 +160,7 @@ proptest! {
         case_seed in any::<u64>(),
     ) {
         let property = &search::PROPERTIES[index];
-        let space = Space::random(property.name, &base());
+        let space = Space::random(&base());
         let strategy = space.strategy(property);
         let mut runner = proptest::test_runner::TestRunner::new_with_rng(
             proptest::test_runner::Config::default(),

@@ -87,7 +87,11 @@ fn options_exist(args: &[String]) {
     let command = &args[0];
     let help = help_options(command);
     for a in args.iter().filter(|a| a.starts_with("--")) {
-        let opt = a.split('=').next().unwrap().trim_end_matches(|c: char| !c.is_alphanumeric());
+        let opt = a
+            .split('=')
+            .next()
+            .unwrap()
+            .trim_end_matches(|c: char| !c.is_alphanumeric());
         assert!(
             help.contains(&format!("{opt} ")) || help.contains(&format!("{opt}\n")),
             "`{opt}` of `prodsim {}` is not in `prodsim {command} --help`:\n{help}",
@@ -129,7 +133,9 @@ fn run_shortened(args: &[String], out: &Path) -> Output {
 fn is_synopsis(args: &[String]) -> bool {
     args.iter().any(|a| {
         let a = a.trim_start_matches('[').trim_end_matches("...]").trim_end_matches(']');
-        a.len() > 1 && a.chars().all(|c| c.is_ascii_uppercase() || c == '.' || c == '_' || c == '/' || c == '$')
+        a.len() > 1
+            && a.chars()
+                .all(|c| c.is_ascii_uppercase() || c == '.' || c == '_' || c == '/' || c == '$')
     })
 }
 
@@ -157,7 +163,11 @@ fn the_two_commands_are_a_shipped_sweep_and_cargo_test() {
 fn every_synopsis_option_is_in_help() {
     let synopses = &blocks("sh")[1];
     let mut seen = 0;
-    for line in synopses.lines().map(strip_comment).filter(|l| l.starts_with("prodsim ")) {
+    for line in synopses
+        .lines()
+        .map(strip_comment)
+        .filter(|l| l.starts_with("prodsim "))
+    {
         let args = words(&line["prodsim ".len()..]);
         options_exist(&args);
         seen += 1;
@@ -243,11 +253,16 @@ fn inline_commands_run_or_name_real_options() {
         found += 1;
         options_exist(&args);
         let placeholder = |a: &str| {
-            let stem = Path::new(a).file_stem().map_or(String::new(), |s| s.to_string_lossy().into_owned());
+            let stem = Path::new(a)
+                .file_stem()
+                .map_or(String::new(), |s| s.to_string_lossy().into_owned());
             stem.chars().all(|c| c.is_ascii_uppercase())
         };
         for a in args.iter().filter(|a| a.starts_with("scenarios/") && !placeholder(a)) {
-            assert!(Path::new(ROOT).join(a).is_file(), "`{code}` names {a}, which is not shipped");
+            assert!(
+                Path::new(ROOT).join(a).is_file(),
+                "`{code}` names {a}, which is not shipped"
+            );
         }
         let benchmark = args.iter().any(|a| a.contains("bench-") || a == "--stats");
         // A bare command name in the prose (`prodsim search`) is a mention, not an example.

@@ -8,26 +8,50 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultKind {
     /// Process crash of a broker; restarts after the duration; page cache survives.
-    Crash { broker: u32 },
+    Crash {
+        /// The broker.
+        broker: u32,
+    },
     /// Machine crash of brokers: unflushed page cache is lost; restart after the duration.
-    PowerLoss { brokers: Vec<u32> },
+    PowerLoss {
+        /// The brokers (a rack).
+        brokers: Vec<u32>,
+    },
     /// Crash whichever broker leads `partition` when the fault starts.
-    CrashLeader { partition: u32 },
+    CrashLeader {
+        /// The partition.
+        partition: u32,
+    },
     /// Cut the current leader of `partition` off from the other brokers and the controller;
     /// the producer still reaches it.
-    IsolateLeader { partition: u32 },
+    IsolateLeader {
+        /// The partition.
+        partition: u32,
+    },
     /// Network partition between groups of nodes; `one_way` cuts only the direction from the
     /// first group to the others.
-    Partition { groups: Vec<Vec<Node>>, one_way: bool },
+    Partition {
+        /// The groups: nodes of different groups cannot reach each other.
+        groups: Vec<Vec<Node>>,
+        /// Cut only from the first group to the others.
+        one_way: bool,
+    },
     /// Slow link from `from` to `to` (both directions unless `one_way`).
     SlowLink {
+        /// One end.
         from: Node,
+        /// The other end.
         to: Node,
+        /// Latency added to the link, milliseconds.
         extra_latency_ms: f64,
+        /// Factor applied to the link's bandwidth (0.1 = ten times slower).
         bandwidth_factor: f64,
     },
     /// Drop produce responses from brokers to the producer (the request was processed).
-    LoseResponses { probability: f64 },
+    LoseResponses {
+        /// Probability that a produce response is lost.
+        probability: f64,
+    },
 }
 
 impl FaultKind {
@@ -122,13 +146,13 @@ macro_rules! define_fault_types {
         impl FaultType {
             /// Every kind, in the order of [`fault_type_table!`] (scenario files, error messages,
             /// the key reference, the random-fault draw).
-            pub const ALL: &'static [FaultType] = &[$(FaultType::$variant),*];
+            pub(crate) const ALL: &'static [FaultType] = &[$(FaultType::$variant),*];
 
             /// The names of [`FaultType::ALL`], in its order.
-            pub const NAMES: &'static [&'static str] = &[$($name),*];
+            pub(crate) const NAMES: &'static [&'static str] = &[$($name),*];
 
             /// The kind's name in scenario files (`crash-leader`).
-            pub const fn name(self) -> &'static str {
+            pub(crate) const fn name(self) -> &'static str {
                 match self {
                     $(FaultType::$variant => $name,)*
                 }
@@ -136,21 +160,21 @@ macro_rules! define_fault_types {
 
             /// The keys a `[[faults]]` entry of this kind may have besides `at_ms`, `kind` and
             /// `duration_ms`.
-            pub const fn keys(self) -> &'static [&'static str] {
+            pub(crate) const fn keys(self) -> &'static [&'static str] {
                 match self {
                     $(FaultType::$variant => &[$($key),*],)*
                 }
             }
 
             /// The kind's keys as the key reference shows them (Markdown).
-            pub const fn example(self) -> &'static str {
+            pub(crate) const fn example(self) -> &'static str {
                 match self {
                     $(FaultType::$variant => $example,)*
                 }
             }
 
             /// What the kind does, one line (Markdown).
-            pub const fn meaning(self) -> &'static str {
+            pub(crate) const fn meaning(self) -> &'static str {
                 match self {
                     $(FaultType::$variant => $meaning,)*
                 }
@@ -191,14 +215,14 @@ macro_rules! define_fault_types {
 
         impl RandomFaults {
             /// Random faults of kind `t` per minute of simulated time (0 = none).
-            pub fn rate_per_min(&self, t: FaultType) -> f64 {
+            pub(crate) fn rate_per_min(&self, t: FaultType) -> f64 {
                 match t {
                     $(FaultType::$variant => self.$rate,)*
                 }
             }
 
             /// Mean duration of a random fault of kind `t`, milliseconds.
-            pub fn mean_ms(&self, t: FaultType) -> f64 {
+            pub(crate) fn mean_ms(&self, t: FaultType) -> f64 {
                 match t {
                     $(FaultType::$variant => self.$mean,)*
                 }
@@ -230,13 +254,17 @@ impl fmt::Display for FaultType {
 /// A node of the simulated system, as named in scenario files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Node {
+    /// The producer's machine (`producer`).
     Producer,
+    /// The KRaft controller (`controller`).
     Controller,
+    /// Broker `n` (`bn`).
     Broker(u32),
 }
 
 impl Node {
-    pub fn parse(s: &str) -> Option<Node> {
+    /// Parses a node's name: `producer`, `controller` or `b0`, `b1`, ...
+    pub(crate) fn parse(s: &str) -> Option<Node> {
         match s {
             "producer" => Some(Node::Producer),
             "controller" => Some(Node::Controller),
@@ -262,8 +290,11 @@ impl fmt::Display for Node {
 /// production window when `None`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fault {
+    /// Start, milliseconds of simulated time.
     pub at_ms: u64,
+    /// How long it lasts, milliseconds (`None`: to the end of the production window).
     pub duration_ms: Option<u64>,
+    /// What it does, to whom.
     pub kind: FaultKind,
 }
 

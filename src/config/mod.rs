@@ -16,20 +16,25 @@ pub use faults::{Fault, FaultKind, FaultType, Node, RandomFaults};
 /// `acks` ([PC] `ACKS_CONFIG`): "0", "1" or "all" (-1 on the wire).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Acks {
+    /// `acks=0`: no response; the record counts as sent once written to the socket.
     Zero,
+    /// `acks=1`: the leader answers once it appended.
     One,
+    /// `acks=all`: the leader answers once the ISR has it (HW past it).
     All,
 }
 
 impl Acks {
-    pub fn as_str(self) -> &'static str {
+    /// The config value: "0", "1" or "all".
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Acks::Zero => "0",
             Acks::One => "1",
             Acks::All => "all",
         }
     }
-    pub fn parse(s: &str) -> Option<Acks> {
+    /// Parses a config value ("-1" is "all").
+    pub(crate) fn parse(s: &str) -> Option<Acks> {
         match s {
             "0" => Some(Acks::Zero),
             "1" => Some(Acks::One),
@@ -57,14 +62,16 @@ pub enum SendMode {
 }
 
 impl SendMode {
-    pub fn as_str(self) -> &'static str {
+    /// The scenario value: "fire-and-forget", "sync" or "async".
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             SendMode::FireAndForget => "fire-and-forget",
             SendMode::Sync => "sync",
             SendMode::Async => "async",
         }
     }
-    pub fn parse(s: &str) -> Option<SendMode> {
+    /// Parses a scenario value.
+    pub(crate) fn parse(s: &str) -> Option<SendMode> {
         match s {
             "fire-and-forget" => Some(SendMode::FireAndForget),
             "sync" => Some(SendMode::Sync),
@@ -90,13 +97,15 @@ pub enum Arrival {
 }
 
 impl Arrival {
-    pub fn as_str(self) -> &'static str {
+    /// The scenario value: "constant" or "poisson".
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Arrival::Constant => "constant",
             Arrival::Poisson => "poisson",
         }
     }
-    pub fn parse(s: &str) -> Option<Arrival> {
+    /// Parses a scenario value.
+    pub(crate) fn parse(s: &str) -> Option<Arrival> {
         match s {
             "constant" => Some(Arrival::Constant),
             "poisson" => Some(Arrival::Poisson),
@@ -108,30 +117,45 @@ impl Arrival {
 /// Producer configuration ([PC], [CCC]); Kafka 4.x defaults.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProducerConfig {
+    /// `acks`.
     pub acks: Acks,
     /// 5 ms since Kafka 4.0 (KIP-1030); 0 before.
     pub linger_ms: u64,
     /// Bytes per batch, including the 61-byte v2 batch header.
     pub batch_size: u32,
+    /// How the application calls `send()`.
     pub send_mode: SendMode,
     /// `None` = left at its default: on for `acks=all`, silently off otherwise (KAFKA-13673).
     pub enable_idempotence: Option<bool>,
+    /// `max.in.flight.requests.per.connection`.
     pub max_in_flight_requests_per_connection: u32,
+    /// `buffer.memory`, bytes.
     pub buffer_memory: u64,
+    /// `max.block.ms`.
     pub max_block_ms: u64,
+    /// `max.request.size`, bytes.
     pub max_request_size: u32,
+    /// `request.timeout.ms`.
     pub request_timeout_ms: u64,
     /// `None` = default 120000, silently raised to `linger.ms + request.timeout.ms` if lower.
     pub delivery_timeout_ms: Option<u64>,
+    /// `retries`.
     pub retries: u32,
+    /// `retry.backoff.ms`.
     pub retry_backoff_ms: u64,
+    /// `retry.backoff.max.ms`.
     pub retry_backoff_max_ms: u64,
+    /// `reconnect.backoff.ms`.
     pub reconnect_backoff_ms: u64,
+    /// `reconnect.backoff.max.ms`.
     pub reconnect_backoff_max_ms: u64,
+    /// `socket.connection.setup.timeout.ms`.
     pub socket_connection_setup_timeout_ms: u64,
+    /// `metadata.max.age.ms`.
     pub metadata_max_age_ms: u64,
     /// KIP-794 adaptive partitioning (weights by inverse queue length).
     pub partitioner_adaptive_partitioning_enable: bool,
+    /// `partitioner.ignore.keys`: keyed records go to the sticky partition too.
     pub partitioner_ignore_keys: bool,
 }
 
@@ -166,7 +190,7 @@ impl ProducerConfig {
     /// Effective idempotence, following `ProducerConfig.postProcessAndValidateIdempotenceConfigs`:
     /// explicit `true` is validated elsewhere; the default is silently off when `acks != all`
     /// or `retries == 0` (Kafka 3.2+, KAFKA-13673).
-    pub fn idempotence(&self) -> bool {
+    pub(crate) fn idempotence(&self) -> bool {
         match self.enable_idempotence {
             Some(v) => v,
             None => self.acks == Acks::All && self.retries > 0,
@@ -174,7 +198,7 @@ impl ProducerConfig {
     }
 
     /// Effective `delivery.timeout.ms` ([KP] `configureDeliveryTimeout`).
-    pub fn delivery_timeout_ms(&self) -> u64 {
+    pub(crate) fn delivery_timeout_ms(&self) -> u64 {
         match self.delivery_timeout_ms {
             Some(v) => v,
             None => 120_000u64.max(self.linger_ms + self.request_timeout_ms),
@@ -185,17 +209,29 @@ impl ProducerConfig {
 /// Cluster, broker and topic configuration ([RC], [SLC], [LC], [KRC]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClusterConfig {
+    /// Brokers in the cluster.
     pub brokers: u32,
+    /// Partitions of the topic.
     pub partitions: u32,
+    /// The topic's replication factor.
     pub replication_factor: u32,
+    /// `min.insync.replicas`.
     pub min_insync_replicas: u32,
+    /// `unclean.leader.election.enable`.
     pub unclean_leader_election_enable: bool,
+    /// `replica.lag.time.max.ms`.
     pub replica_lag_time_max_ms: u64,
+    /// `replica.fetch.wait.max.ms`.
     pub replica_fetch_wait_max_ms: u64,
+    /// `replica.fetch.min.bytes`.
     pub replica_fetch_min_bytes: u32,
+    /// `replica.fetch.max.bytes`.
     pub replica_fetch_max_bytes: u32,
+    /// `replica.fetch.backoff.ms`.
     pub replica_fetch_backoff_ms: u64,
+    /// `broker.heartbeat.interval.ms`.
     pub broker_heartbeat_interval_ms: u64,
+    /// `broker.session.timeout.ms`.
     pub broker_session_timeout_ms: u64,
     /// `message.max.bytes` (1 MiB + 12).
     pub message_max_bytes: u32,
@@ -268,6 +304,7 @@ impl Default for NetworkConfig {
 pub struct WorkloadConfig {
     /// Offered records per second, over all application threads.
     pub rate: f64,
+    /// The arrival process of `send()` calls (open loop).
     pub arrival: Arrival,
     /// Value size in bytes.
     pub record_bytes: u32,
@@ -300,11 +337,17 @@ impl Default for WorkloadConfig {
 /// Everything that fixes one run: configuration, fault schedule and seed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunSpec {
+    /// The producer's configuration.
     pub producer: ProducerConfig,
+    /// The cluster, brokers and topic.
     pub cluster: ClusterConfig,
+    /// The network.
     pub network: NetworkConfig,
+    /// The application.
     pub workload: WorkloadConfig,
+    /// Scripted faults (`[[faults]]`).
     pub faults: Vec<Fault>,
+    /// Random faults (`[random_faults]`).
     pub random_faults: RandomFaults,
     /// Simulated production window, milliseconds.
     pub duration_ms: u64,
@@ -312,6 +355,7 @@ pub struct RunSpec {
     pub settle_ms: u64,
     /// Width of the timeline buckets (throughput / latency over time), milliseconds.
     pub timeline_bucket_ms: u64,
+    /// The seed of every random stream of the run.
     pub seed: u64,
 }
 
@@ -333,7 +377,7 @@ impl Default for RunSpec {
 }
 
 /// Most key bytes a workload may define in all (`workload.keys` x `workload.key_bytes`).
-pub const MAX_KEY_BYTES_TOTAL: u64 = 1 << 30;
+pub(crate) const MAX_KEY_BYTES_TOTAL: u64 = 1 << 30;
 
 impl RunSpec {
     /// Cross-field checks, Kafka's own where Kafka has them. Returns `(key, message)`.

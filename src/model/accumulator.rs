@@ -11,6 +11,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
 
+/// Index of a batch in [`Accumulator::batches`] (the simulator's handle on a `ProducerBatch`).
 pub type BatchId = u32;
 
 /// Whether a partition's head batch may be drained ([`Accumulator::head_readiness`]).
@@ -25,38 +26,42 @@ pub enum Readiness {
 /// `ProducerBatch`: a range of records of one partition.
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
+    /// The partition it is for.
     pub partition: u32,
     /// Identity of the first record (per-partition application sequence).
     pub rec_start: u64,
+    /// Records in the batch (`recordCount`).
     pub count: u32,
     /// Exact v2 size so far, header included (`estimatedSizeInBytes`).
     pub bytes: u32,
     /// `writeLimit`: the buffer capacity, `max(batch.size, first record's upper bound)`.
     pub write_limit: u32,
     /// `buffer.memory` held from creation until the batch completes.
-    pub reserved: u64,
+    pub(crate) reserved: u64,
+    /// Creation time (`createdMs`): `linger.ms` and `delivery.timeout.ms` count from it.
     pub created: SimTime,
     /// Time of the first / last `send()` call of the records in the batch.
-    pub first_sent: SimTime,
-    pub last_sent: SimTime,
+    pub(crate) first_sent: SimTime,
+    pub(crate) last_sent: SimTime,
     pub(super) base_ts_ms: u64,
     /// Closed for appends (a record did not fit, or drained).
     pub closed: bool,
+    /// Produce attempts so far (`attempts`).
     pub attempts: u32,
-    pub last_attempt: SimTime,
     /// Re-enqueued after a retriable error at least once.
     pub retrying: bool,
     /// End of the retry backoff (`retry.backoff.ms` exponential with jitter, KIP-580).
-    pub backoff_until: SimTime,
-    /// Idempotence: base sequence (-1 until assigned at drain) and producer epoch.
+    pub(crate) backoff_until: SimTime,
+    /// Idempotence: base sequence (-1 until assigned at drain).
     pub seq: i32,
+    /// Idempotence: the producer epoch the sequence belongs to.
     pub producer_epoch: u16,
-    pub in_flight: bool,
-    pub done: bool,
+    pub(crate) in_flight: bool,
+    pub(crate) done: bool,
     /// Producer's metadata leader epoch at the last attempt (KIP-951 skip-backoff).
-    pub leader_epoch_at_attempt: u32,
+    pub(crate) leader_epoch_at_attempt: u32,
     /// Sync application threads waiting for records of this batch.
-    pub sync_waiters: u32,
+    pub(crate) sync_waiters: u32,
 }
 
 impl Batch {
@@ -67,7 +72,7 @@ impl Batch {
 }
 
 /// A source of arrival times for [`Accumulator::append_burst`].
-pub trait Arrivals {
+pub(crate) trait Arrivals {
     /// The next arrival, if it is due within the burst's limit.
     fn peek(&self) -> Option<SimTime>;
     /// Consume it.
@@ -75,37 +80,44 @@ pub trait Arrivals {
 }
 
 /// What a burst appended.
-pub struct Burst {
-    pub appended: u32,
+pub(crate) struct Burst {
+    pub(crate) appended: u32,
     /// The batch is full (or closed): the sender should look now.
-    pub full: bool,
+    pub(crate) full: bool,
 }
 
-/// Result of trying to append one record.
+/// Result of trying to append one record (`RecordAppendResult`).
 pub enum Append {
-    /// Appended to an existing or a new batch; `wake` when the sender should look now (a new
-    /// batch or a full one, `RecordAppendResult.batchIsFull || newBatchCreated`).
+    /// Appended to an existing or a new batch; the sender should look now when `new_batch ||
+    /// full` (`RecordAppendResult.batchIsFull || newBatchCreated`).
     Done {
+        /// The batch the record went to.
         batch: BatchId,
+        /// The record's identity (its per-partition send sequence).
         rec: u64,
+        /// The record opened a new batch (`newBatchCreated`).
         new_batch: bool,
+        /// The batch is full now (`batchIsFull`).
         full: bool,
     },
     /// No `buffer.memory` for a new batch: `send()` blocks.
     NoMemory,
 }
 
+/// `RecordAccumulator` with its `BufferPool` and the `BuiltInPartitioner`'s sticky state.
 pub struct Accumulator {
+    /// Every batch by [`BatchId`] (completed slots are recycled).
     pub batches: Vec<Batch>,
     free_ids: Vec<BatchId>,
     /// Per partition, batches not in flight: the open one at the back, retries at the front.
     pub deques: Vec<VecDeque<BatchId>>,
+    /// `BufferPool.availableMemory`: `buffer.memory` not held by a batch.
     pub free_memory: u64,
     /// Number of `send()` calls waiting for memory (`BufferPool.queued()`): makes every batch
     /// ready ("exhausted").
-    pub memory_waiters: usize,
+    pub(crate) memory_waiters: usize,
     /// Batches created and not yet completed.
-    pub live: u64,
+    pub(crate) live: u64,
     batch_size: u32,
     key: Option<u32>,
     value: Option<u32>,
@@ -117,12 +129,14 @@ pub struct Accumulator {
     sticky_bytes: u64,
     adaptive: bool,
     rng: ChaCha8Rng,
-    pub batches_created: u64,
-    pub records_batched: u64,
-    pub bytes_batched: u64,
+    pub(crate) batches_created: u64,
+    pub(crate) records_batched: u64,
+    pub(crate) bytes_batched: u64,
 }
 
 impl Accumulator {
+    /// An empty accumulator for `spec`'s producer, topic and workload; `rng` drives the sticky
+    /// partitioner's choices.
     pub fn new(spec: &RunSpec, rng: ChaCha8Rng) -> Accumulator {
         let key = (spec.workload.keys > 0).then_some(spec.workload.key_bytes);
         let value = Some(spec.workload.record_bytes);
@@ -153,6 +167,7 @@ impl Accumulator {
         self.estimate
     }
 
+    /// No batch is waiting or in flight (`RecordAccumulator.hasUndrained` and no incomplete).
     pub fn is_empty(&self) -> bool {
         self.live == 0
     }
@@ -221,7 +236,6 @@ impl Accumulator {
             base_ts_ms: now_ms,
             closed: false,
             attempts: 0,
-            last_attempt: now,
             retrying: false,
             backoff_until: 0,
             seq: -1,
@@ -261,7 +275,7 @@ impl Accumulator {
     /// batch; stops before a record that does not fit (the caller's one-record path closes the
     /// batch and opens the next), after the batch fills, or when the sticky partitioner moves
     /// on. Same byte accounting as [`Accumulator::append`], record by record.
-    pub fn append_burst(&mut self, partition: u32, arrivals: &mut impl Arrivals) -> Burst {
+    pub(crate) fn append_burst(&mut self, partition: u32, arrivals: &mut impl Arrivals) -> Burst {
         let mut out = Burst {
             appended: 0,
             full: false,

@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
 
 #[derive(Clone, Debug)]
-pub struct SyncThread {
+pub(crate) struct SyncThread {
     /// Next scheduled send (the offered rate caps a sync thread too).
     pub next_at: SimTime,
     /// Record this thread waits for: (partition, record identity).
@@ -29,7 +29,7 @@ struct Waiter {
     sent_at: SimTime,
 }
 
-pub struct App {
+pub(crate) struct App {
     mode: SendMode,
     arrival: Arrival,
     /// Mean time between sends of one arrival stream, nanoseconds (fractional).
@@ -47,7 +47,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(spec: &RunSpec, rng: ChaCha8Rng) -> App {
+    pub(crate) fn new(spec: &RunSpec, rng: ChaCha8Rng) -> App {
         let w = &spec.workload;
         let threads = if spec.producer.send_mode == SendMode::Sync {
             w.threads.max(1)
@@ -95,7 +95,7 @@ impl App {
 
     /// The next open-loop arrival, if the application is sending and not blocked.
     #[inline]
-    pub fn next_open_loop_arrival(&self) -> Option<SimTime> {
+    pub(crate) fn next_open_loop_arrival(&self) -> Option<SimTime> {
         if self.mode == SendMode::Sync || self.stopped || self.open_blocked {
             None
         } else {
@@ -103,7 +103,7 @@ impl App {
         }
     }
 
-    pub fn is_idle(&self) -> bool {
+    pub(crate) fn is_idle(&self) -> bool {
         self.waiters.is_empty() && self.threads.iter().all(|t| t.waiting.is_none())
     }
 }

@@ -30,19 +30,26 @@ pub fn assign_replicas(c: &ClusterConfig) -> Vec<Vec<u32>> {
         .collect()
 }
 
+/// The KRaft controller's state: partition states, fenced brokers, broker sessions.
 pub struct Controller {
+    /// Every partition's state, the metadata the controller publishes.
     pub parts: Vec<PartitionState>,
+    /// Per broker: fenced (session expired, not yet re-registered).
     pub fenced: Vec<bool>,
     incarnation: Vec<u64>,
     /// Heartbeats received per broker (a session check compares against it).
     hb_seen: Vec<u64>,
+    /// Metadata version: bumped at every publication.
     pub version: u64,
+    /// Leader elections made so far.
     pub elections: u64,
     unclean: bool,
     session_timeout: SimTime,
 }
 
 impl Controller {
+    /// The controller at the start of a run: every replica in the ISR, the first assigned
+    /// replica leading in epoch 0, no broker fenced.
     pub fn new(spec: &RunSpec, assignment: &[Vec<u32>]) -> Controller {
         Controller {
             parts: assignment
@@ -65,6 +72,7 @@ impl Controller {
         }
     }
 
+    /// Every partition's state, as published to a broker that (re-)registers.
     pub fn snapshot(&self) -> Vec<(u32, PartitionState)> {
         self.parts
             .iter()
@@ -73,6 +81,8 @@ impl Controller {
             .collect()
     }
 
+    /// A heartbeat of broker `b` arrived: returns how many it sent so far (a session check
+    /// later compares against it).
     pub fn note_heartbeat(&mut self, b: u32) -> u64 {
         self.hb_seen[b as usize] += 1;
         self.hb_seen[b as usize]
@@ -81,7 +91,7 @@ impl Controller {
     /// `PartitionChangeBuilder.electLeader`: the first replica in assignment order that is in
     /// the ISR and unfenced; else, with unclean election, the first unfenced replica.
     /// Returns (leader, unclean).
-    fn elect(&self, p: usize) -> Option<(u32, bool)> {
+    pub fn elect(&self, p: usize) -> Option<(u32, bool)> {
         let st = &self.parts[p];
         let ok = |b: &u32| !self.fenced[*b as usize];
         if let Some(&l) = st.replicas.iter().find(|b| st.isr.contains(b) && ok(b)) {

@@ -9,7 +9,7 @@ use crate::sim::{ms, ms_f, SimTime};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-pub struct FaultState {
+pub(crate) struct FaultState {
     pub faults: Vec<Fault>,
     active: Vec<bool>,
     /// Brokers / links a fault acted on, resolved when it started.
@@ -82,7 +82,7 @@ fn draw_random(spec: &RunSpec, rng: &mut ChaCha8Rng) -> Vec<Fault> {
 }
 
 impl FaultState {
-    pub fn new(spec: &RunSpec, mut rng: ChaCha8Rng) -> FaultState {
+    pub(crate) fn new(spec: &RunSpec, mut rng: ChaCha8Rng) -> FaultState {
         let mut faults = spec.faults.clone();
         faults.extend(draw_random(spec, &mut rng));
         let n = faults.len();
@@ -98,7 +98,7 @@ impl FaultState {
         }
     }
 
-    pub fn intervals(&self, end: SimTime) -> Vec<FaultInterval> {
+    pub(crate) fn intervals(&self, end: SimTime) -> Vec<FaultInterval> {
         (0..self.faults.len())
             .filter_map(|i| {
                 let s = self.started[i]?;

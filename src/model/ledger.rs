@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 /// The client's final word on a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Acked,
     Failed,
 }
@@ -18,12 +18,12 @@ pub enum Outcome {
 /// Outcomes of one partition's records: start -> (end, outcome), ranges disjoint, adjacent
 /// equal ranges merged.
 #[derive(Clone, Debug, Default)]
-pub struct OutcomeRanges {
+pub(crate) struct OutcomeRanges {
     pub ranges: BTreeMap<u64, (u64, Outcome)>,
 }
 
 impl OutcomeRanges {
-    pub fn insert(&mut self, start: u64, end: u64, outcome: Outcome) {
+    pub(crate) fn insert(&mut self, start: u64, end: u64, outcome: Outcome) {
         debug_assert!(start < end);
         debug_assert!(
             self.ranges
@@ -49,7 +49,8 @@ impl OutcomeRanges {
     }
 
     /// Records with an outcome.
-    pub fn count(&self, outcome: Outcome) -> u64 {
+    #[cfg(test)]
+    fn count(&self, outcome: Outcome) -> u64 {
         self.ranges
             .values()
             .filter(|r| r.1 == outcome)
@@ -123,7 +124,7 @@ struct Bucket {
     hist: SmallHist,
 }
 
-pub struct Ledger {
+pub(crate) struct Ledger {
     /// Per partition: outcomes by record range.
     pub outcomes: Vec<OutcomeRanges>,
     /// Per partition: records appended to the accumulator (identities 0..sent).
@@ -145,7 +146,7 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    pub fn new(spec: &RunSpec) -> Ledger {
+    pub(crate) fn new(spec: &RunSpec) -> Ledger {
         let p = spec.cluster.partitions as usize;
         let key = if spec.workload.keys > 0 {
             spec.workload.key_bytes
@@ -228,7 +229,7 @@ impl Ledger {
     }
 
     /// The application learns the outcome of records `[start, start+count)` of `partition`.
-    pub fn complete(
+    pub(crate) fn complete(
         &mut self,
         now: SimTime,
         partition: u32,
@@ -252,18 +253,18 @@ impl Ledger {
     }
 
     /// A `send()` that started at `sent_at` failed inside `send()`.
-    pub fn reject_at(&mut self, now: SimTime, sent_at: SimTime) {
+    pub(crate) fn reject_at(&mut self, now: SimTime, sent_at: SimTime) {
         self.resolve_max = self.resolve_max.max(now.saturating_sub(sent_at));
         self.reject(1);
     }
 
-    pub fn reject(&mut self, count: u64) {
+    pub(crate) fn reject(&mut self, count: u64) {
         self.rejected += count;
         self.failed += count;
     }
 
     /// Measures of the run (the checker fills `delivery`).
-    pub fn result(&self, spec: &RunSpec, end: SimTime) -> RunResult {
+    pub(crate) fn result(&self, spec: &RunSpec, end: SimTime) -> RunResult {
         let sent: u64 = self.sent.iter().sum::<u64>() + self.rejected;
         // Throughput over the time it took to get the acknowledgements: the production window,
         // or longer when the producer was still draining a backlog after it.

@@ -1,23 +1,25 @@
 //! The Kafka model: producer (application, partitioner, accumulator, sender, idempotence),
 //! network, brokers (partition logs, replica fetchers, purgatory), controller and faults.
 //!
-//! One [`World`] owns every component; handlers are `impl World` blocks in the module of the
+//! One `World` owns every component; handlers are `impl World` blocks in the module of the
 //! component they belong to, and get the engine through `self.schedule`. The entry point is
-//! [`run`].
-
-pub mod murmur2;
-pub mod network;
-pub mod partition_log;
-pub mod record_batch;
+//! [`simulate`]. The world, its events and messages are crate-private; [`components`] gathers
+//! the components that can be built and tested alone (Kafka's `Partition`, `DelayedProduce`,
+//! `RecordAccumulator`, `Sender`, `TransactionManager`, the controller, ...).
 
 mod accumulator;
 mod app;
 mod broker;
+pub mod components;
 mod controller;
 mod faults;
-pub mod ledger;
+pub(crate) mod ledger;
 mod monitor;
+mod murmur2;
+mod network;
 mod observe;
+pub(crate) mod partition_log;
+mod record_batch;
 mod sender;
 mod tracer;
 mod wire;
@@ -25,7 +27,7 @@ mod wire;
 use monitor::Monitor;
 use tracer::Tracer;
 
-pub use wire::*;
+pub(crate) use wire::*;
 
 use crate::config::RunSpec;
 use crate::result::RunResult;
@@ -33,13 +35,12 @@ use crate::sim::{ms, rng_stream, Digest, EventQueue, SimTime, Stream};
 use network::Network;
 use partition_log::LogEntry;
 
-pub use ledger::Outcome;
 use ledger::OutcomeRanges;
 
 /// What happens, when. Handlers check incarnations / generations so that events of a crashed
 /// broker or a dropped connection are ignored rather than cancelled.
 #[derive(Clone, Copy, Debug)]
-pub enum Event {
+pub(crate) enum Event {
     SenderWake,
     AppWake { thread: u32 },
     MemoryWaitTimeout { waiter: u64 },
@@ -93,7 +94,7 @@ impl Event {
 
 /// Which phase the run is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
+pub(crate) enum Phase {
     /// The application sends; faults happen.
     Production,
     /// Faults healed; the producer flushes; the cluster converges.
@@ -107,12 +108,12 @@ const GUARD_EVERY: u64 = 1 << 16;
 /// own bound is `buffer.memory`, which a scenario may set to a terabyte).
 pub const MAX_LIVE_BATCHES: usize = 2_000_000;
 /// Most events pending in the queue at once.
-pub const MAX_QUEUED_EVENTS: usize = 20_000_000;
+pub(crate) const MAX_QUEUED_EVENTS: usize = 20_000_000;
 /// Most events at one simulated instant before the run is declared stuck.
-pub const MAX_EVENTS_AT_ONE_TIME: u64 = 10_000_000;
+pub(crate) const MAX_EVENTS_AT_ONE_TIME: u64 = 10_000_000;
 
 /// The simulated system. Owns every component.
-pub struct World {
+pub(crate) struct World {
     pub spec: RunSpec,
     pub now: SimTime,
     pub phase: Phase,
@@ -146,19 +147,19 @@ pub struct World {
 impl World {
     /// Network node index of broker `b`.
     #[inline]
-    pub fn broker_node(b: u32) -> usize {
+    pub(crate) fn broker_node(b: u32) -> usize {
         b as usize
     }
     #[inline]
-    pub fn controller_node(&self) -> usize {
+    pub(crate) fn controller_node(&self) -> usize {
         self.brokers.len()
     }
     #[inline]
-    pub fn producer_node(&self) -> usize {
+    pub(crate) fn producer_node(&self) -> usize {
         self.brokers.len() + 1
     }
 
-    pub fn new(spec: &RunSpec, trace: Option<(u32, u64)>) -> World {
+    pub(crate) fn new(spec: &RunSpec, trace: Option<(u32, u64)>) -> World {
         let spec = spec.clone();
         let b = spec.cluster.brokers as usize;
         let nodes = b + 2;
@@ -194,11 +195,7 @@ impl World {
             aborted: None,
             events_at_now: 0,
             last_event: None,
-            trace: trace.map(|(partition, rec)| Tracer {
-                partition,
-                rec,
-                lines: Vec::new(),
-            }),
+            trace: trace.map(|(partition, rec)| Tracer::new(partition, rec)),
             window_end: ms(spec.duration_ms),
             settle_deadline: ms(spec.duration_ms + spec.settle_ms),
             spec,
@@ -230,18 +227,18 @@ impl World {
 
     /// Time of the next queued event.
     #[inline]
-    pub fn queue_next_time(&self) -> SimTime {
+    pub(crate) fn queue_next_time(&self) -> SimTime {
         self.queue.peek_time()
     }
 
     #[inline]
-    pub fn schedule(&mut self, at: SimTime, ev: Event) {
+    pub(crate) fn schedule(&mut self, at: SimTime, ev: Event) {
         debug_assert!(at >= self.now, "event scheduled in the past: {ev:?}");
         self.queue.push(at.max(self.now), ev);
     }
 
     /// Send a message over the network: returns the time its last byte left the sender's NIC.
-    pub fn send_message(&mut self, from: usize, to: usize, gen: u64, msg: Message) -> SimTime {
+    pub(crate) fn send_message(&mut self, from: usize, to: usize, gen: u64, msg: Message) -> SimTime {
         let bytes = msg.wire_bytes();
         let (tx_end, arrival) = self.net.transmit(self.now, from, to, bytes);
         if !self.net.reachable(from, to) {
@@ -407,7 +404,7 @@ impl World {
     }
 
     /// A free-text trace line (faults); facts go through [`World::observe`].
-    pub fn trace_line(&mut self, line: String) {
+    pub(crate) fn trace_line(&mut self, line: String) {
         let now = self.now;
         if let Some(t) = self.trace.as_mut() {
             t.line(now, line);
@@ -522,11 +519,16 @@ impl World {
 pub struct RunOutput {
     /// Measures; `delivery` is filled by the checker (`crate::check`).
     pub result: RunResult,
-    pub outcomes: Vec<OutcomeRanges>,
+    /// Per partition: what the application was told, per record range.
+    pub(crate) outcomes: Vec<OutcomeRanges>,
+    /// Per partition: records `send()` accepted (their identities are `0..sent`).
     pub sent: Vec<u64>,
-    pub rejected: u64,
+    /// Records `send()` rejected.
+    pub(crate) rejected: u64,
+    /// Per partition: the final committed log (see [`components::LogEntry`]).
     pub logs: Vec<Vec<LogEntry>>,
-    pub trace: Vec<String>,
+    /// The trace of the traced record, if any.
+    pub(crate) trace: Vec<String>,
 }
 
 /// Simulate one run, optionally tracing one record (`partition`, per-partition sequence).
@@ -536,7 +538,7 @@ pub fn simulate(spec: &RunSpec, trace: Option<(u32, u64)>) -> RunOutput {
 }
 
 /// [`simulate`], publishing the simulated time (ns) to `progress` as the run goes.
-pub fn simulate_with_progress(
+pub(crate) fn simulate_with_progress(
     spec: &RunSpec,
     trace: Option<(u32, u64)>,
     progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,

@@ -6,7 +6,7 @@ use super::observe::Observation;
 
 /// Ghost state per partition.
 #[derive(Default)]
-pub struct Monitor {
+pub(crate) struct Monitor {
     /// Per partition: the highest high watermark any leader reached ("true HW") and the
     /// identity of the record just below it.
     pub max_committed: Vec<u64>,
@@ -19,7 +19,7 @@ pub struct Monitor {
 
 impl Monitor {
     /// A monitor for `partitions` partitions, nothing committed.
-    pub fn new(partitions: usize) -> Monitor {
+    pub(crate) fn new(partitions: usize) -> Monitor {
         Monitor {
             max_committed: vec![0; partitions],
             committed_rec: vec![None; partitions],

@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 
 /// How a node's TCP stack answers a connect ([`Network::connect`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Host {
+pub(crate) enum Host {
     /// A process listens.
     Listening,
     /// The machine is up, no process listens: connects get a reset.
@@ -20,7 +20,7 @@ pub enum Host {
 
 /// The outcome of a TCP connect ([`Network::connect`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Connect {
+pub(crate) enum Connect {
     /// The handshake completes after a round trip.
     Accepted,
     /// A reset after a round trip ("connection refused").
@@ -29,7 +29,7 @@ pub enum Connect {
     Unanswered,
 }
 
-pub struct Network {
+pub(crate) struct Network {
     nodes: usize,
     /// Each node's TCP stack as peers meet it (the network's own view, set by crashes and
     /// restarts): a component asks the network, never the peer, how a connect goes.
@@ -44,11 +44,10 @@ pub struct Network {
     /// Extra one-way latency and bandwidth factor per directed pair.
     slow: Vec<(SimTime, f64)>,
     rng: ChaCha8Rng,
-    pub bytes_sent: u64,
 }
 
 impl Network {
-    pub fn new(cfg: &NetworkConfig, nodes: usize, rng: ChaCha8Rng) -> Network {
+    pub(crate) fn new(cfg: &NetworkConfig, nodes: usize, rng: ChaCha8Rng) -> Network {
         Network {
             nodes,
             latency_ns: cfg.latency_ms * NS_PER_MS as f64,
@@ -61,7 +60,6 @@ impl Network {
             cuts: vec![0; nodes * nodes],
             slow: vec![(0, 1.0); nodes * nodes],
             rng,
-            bytes_sent: 0,
         }
     }
 
@@ -72,13 +70,13 @@ impl Network {
 
     /// Whether messages from `from` currently reach `to`.
     #[inline]
-    pub fn reachable(&self, from: usize, to: usize) -> bool {
+    pub(crate) fn reachable(&self, from: usize, to: usize) -> bool {
         self.cuts[self.pair(from, to)] == 0
     }
 
     /// Sets how `node`'s TCP stack answers (a broker process crash: `Refusing`; its machine
     /// off: `Down`; a restart: `Listening`).
-    pub fn set_host(&mut self, node: usize, host: Host) {
+    pub(crate) fn set_host(&mut self, node: usize, host: Host) {
         self.hosts[node] = host;
     }
 
@@ -86,7 +84,7 @@ impl Network {
     /// either way or the machine is down (the client waits for
     /// `socket.connection.setup.timeout.ms`), a reset when the machine is up but no process
     /// listens (connection refused, one round trip), otherwise accepted.
-    pub fn connect(&self, from: usize, to: usize) -> Connect {
+    pub(crate) fn connect(&self, from: usize, to: usize) -> Connect {
         if !self.reachable(from, to) || !self.reachable(to, from) || self.hosts[to] == Host::Down {
             Connect::Unanswered
         } else if self.hosts[to] == Host::Refusing {
@@ -96,7 +94,7 @@ impl Network {
         }
     }
 
-    pub fn cut(&mut self, from: usize, to: usize, on: bool) {
+    pub(crate) fn cut(&mut self, from: usize, to: usize, on: bool) {
         let i = self.pair(from, to);
         if on {
             self.cuts[i] += 1;
@@ -105,7 +103,7 @@ impl Network {
         }
     }
 
-    pub fn set_slow(&mut self, from: usize, to: usize, extra: SimTime, factor: f64) {
+    pub(crate) fn set_slow(&mut self, from: usize, to: usize, extra: SimTime, factor: f64) {
         let i = self.pair(from, to);
         self.slow[i] = (extra, factor.max(1e-6));
     }
@@ -122,20 +120,19 @@ impl Network {
     }
 
     /// Mean round trip between two nodes, for timeouts and estimates.
-    pub fn rtt(&self, from: usize, to: usize) -> SimTime {
+    pub(crate) fn rtt(&self, from: usize, to: usize) -> SimTime {
         (2.0 * self.latency_ns) as SimTime + self.slow[self.pair(from, to)].0 + self.slow[self.pair(to, from)].0
     }
 
     /// Put `bytes` on the wire from `from` to `to` at `now`: returns (time the last byte left
     /// the NIC, arrival time). Arrival is never earlier than the previous arrival on the same
     /// connection (in-order delivery).
-    pub fn transmit(&mut self, now: SimTime, from: usize, to: usize, bytes: u64) -> (SimTime, SimTime) {
+    pub(crate) fn transmit(&mut self, now: SimTime, from: usize, to: usize, bytes: u64) -> (SimTime, SimTime) {
         let factor = self.slow[self.pair(from, to)].1;
         let start = now.max(self.tx_free[from]);
         let wire = (bytes as f64 * self.ns_per_byte / factor) as SimTime;
         let tx_end = start + wire;
         self.tx_free[from] = tx_end;
-        self.bytes_sent += bytes;
         let lat = self.latency(from, to);
         let i = self.pair(from, to);
         let arrival = (tx_end + lat).max(self.last_arrival[i]);
@@ -144,7 +141,7 @@ impl Network {
     }
 
     /// Arrival time of a zero-byte signal (TCP RST, connection refused) from `from` to `to`.
-    pub fn signal(&mut self, now: SimTime, from: usize, to: usize) -> SimTime {
+    pub(crate) fn signal(&mut self, now: SimTime, from: usize, to: usize) -> SimTime {
         now + self.latency(from, to)
     }
 }

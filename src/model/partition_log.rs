@@ -15,7 +15,9 @@ pub const NUM_BATCHES_TO_RETAIN: usize = 5;
 /// Producer identity carried by an idempotent batch (`pid == 0`: not idempotent).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ProducerInfo {
+    /// The producer id (`producerId`).
     pub pid: u64,
+    /// The producer epoch (`producerEpoch`).
     pub epoch: u16,
     /// `baseSequence` of the batch; -1 when not idempotent.
     pub base_seq: i32,
@@ -25,18 +27,24 @@ pub struct ProducerInfo {
 /// epoch: one producer batch when appended, possibly several after coalescing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LogEntry {
+    /// Offset of the first record (`baseOffset`).
     pub base_offset: u64,
+    /// Records in the entry.
     pub count: u32,
     /// Identity of the first record: the application's per-partition send sequence.
     pub rec_start: u64,
+    /// The leader epoch the records were appended in (`partitionLeaderEpoch`).
     pub leader_epoch: u32,
+    /// The producer's identity and base sequence.
     pub producer: ProducerInfo,
+    /// Size on disk (and on the wire), bytes.
     pub bytes: u64,
     /// Time of the latest append folded into this entry (page-cache write-back model).
     pub append_time: SimTime,
 }
 
 impl LogEntry {
+    /// One past the last record's offset.
     pub fn end_offset(&self) -> u64 {
         self.base_offset + self.count as u64
     }
@@ -76,7 +84,10 @@ pub enum SequenceCheck {
     Accept,
     /// Same (pid, epoch, first..last sequence) as one of the retained batches: do not append,
     /// answer success with the original base offset.
-    Duplicate { base_offset: u64 },
+    Duplicate {
+        /// Base offset of the retained batch.
+        base_offset: u64,
+    },
     /// `OUT_OF_ORDER_SEQUENCE_NUMBER`.
     OutOfOrder,
     /// `INVALID_PRODUCER_EPOCH` (epoch older than the broker's).
@@ -96,6 +107,8 @@ struct ProducerState {
 /// idempotence dedup and truncation).
 const KEEP_TAIL: usize = 8;
 
+/// One replica's log of a partition (`UnifiedLog` with its `LeaderEpochFileCache` and producer
+/// state).
 #[derive(Clone, Debug, Default)]
 pub struct PartitionLog {
     entries: Vec<LogEntry>,
@@ -106,21 +119,19 @@ pub struct PartitionLog {
 }
 
 impl PartitionLog {
+    /// The log end offset (LEO).
     pub fn log_end_offset(&self) -> u64 {
         self.leo
     }
 
+    /// The entries, oldest first (older contiguous ones coalesced).
     pub fn entries(&self) -> &[LogEntry] {
         &self.entries
     }
 
+    /// The latest epoch of the epoch cache (`LeaderEpochFileCache.latestEpoch`).
     pub fn latest_epoch(&self) -> Option<u32> {
         self.epochs.last().map(|e| e.0)
-    }
-
-    /// Epoch cache entries (for invariant checks and `explain`).
-    pub fn epochs(&self) -> &[(u32, u64)] {
-        &self.epochs
     }
 
     /// Record a new leader epoch starting at the current log end (a replica becoming leader:
@@ -346,7 +357,7 @@ impl PartitionLog {
 
 /// Whether two replicas hold the same records (identity and epoch) at every offset below `end`
 /// (`LogMatchingProperty`). Cost follows entries, not records.
-pub fn logs_match(a: &PartitionLog, b: &PartitionLog, end: u64) -> bool {
+pub(crate) fn logs_match(a: &PartitionLog, b: &PartitionLog, end: u64) -> bool {
     let ea: Vec<LogEntry> = a.entries_below(end).collect();
     let eb: Vec<LogEntry> = b.entries_below(end).collect();
     let (mut i, mut j) = (0, 0);

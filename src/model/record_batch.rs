@@ -4,15 +4,15 @@
 //! (reference section 3).
 
 /// `DefaultRecordBatch.RECORD_BATCH_OVERHEAD`: the v2 batch header.
-pub const RECORD_BATCH_OVERHEAD: u32 = 61;
+pub(super) const RECORD_BATCH_OVERHEAD: u32 = 61;
 
 /// `DefaultRecord.MAX_RECORD_OVERHEAD`: 5 (length) + 10 (timestamp delta) + 5 (offset delta)
 /// + 1 (attributes).
-pub const MAX_RECORD_OVERHEAD: u32 = 21;
+pub(super) const MAX_RECORD_OVERHEAD: u32 = 21;
 
 /// `ByteUtils.sizeOfVarint`: zig-zag encoded 32-bit varint size.
 #[inline]
-pub fn size_of_varint(value: i32) -> u32 {
+pub(super) fn size_of_varint(value: i32) -> u32 {
     let v = ((value << 1) ^ (value >> 31)) as u32;
     // (38 - leadingZeros) / 7 as in ByteUtils, with v == 0 -> 1.
     let lz = v.leading_zeros();
@@ -21,7 +21,7 @@ pub fn size_of_varint(value: i32) -> u32 {
 
 /// `ByteUtils.sizeOfVarlong`: zig-zag encoded 64-bit varint size.
 #[inline]
-pub fn size_of_varlong(value: i64) -> u32 {
+pub(super) fn size_of_varlong(value: i64) -> u32 {
     let v = ((value << 1) ^ (value >> 63)) as u64;
     let lz = v.leading_zeros();
     (70 - lz) / 7 + (lz >> 6)
@@ -39,7 +39,7 @@ fn part_size(len: Option<u32>) -> u32 {
 /// `DefaultRecord.sizeInBytes(offsetDelta, timestampDelta, key, value, headers = [])`:
 /// the exact size of one record inside a batch, including its own length prefix.
 #[inline]
-pub fn record_size(offset_delta: u32, timestamp_delta_ms: i64, key: Option<u32>, value: Option<u32>) -> u32 {
+pub(super) fn record_size(offset_delta: u32, timestamp_delta_ms: i64, key: Option<u32>, value: Option<u32>) -> u32 {
     let body = 1 // attributes
         + size_of_varlong(timestamp_delta_ms)
         + size_of_varint(offset_delta as i32)
@@ -52,7 +52,7 @@ pub fn record_size(offset_delta: u32, timestamp_delta_ms: i64, key: Option<u32>,
 /// Size of the zig-zag varint of a non-negative value, by comparisons (the hot path: the same
 /// result as `size_of_varlong` for `v >= 0`).
 #[inline(always)]
-pub fn zigzag_size_nonneg(v: u64) -> u32 {
+pub(super) fn zigzag_size_nonneg(v: u64) -> u32 {
     if v < 64 {
         1
     } else if v < 8_192 {
@@ -69,13 +69,13 @@ pub fn zigzag_size_nonneg(v: u64) -> u32 {
 /// The part of a record's body that does not depend on its position in the batch:
 /// attributes, key, value and header count.
 #[inline]
-pub fn record_fixed_part(key: Option<u32>, value: Option<u32>) -> u32 {
+pub(super) fn record_fixed_part(key: Option<u32>, value: Option<u32>) -> u32 {
     1 + part_size(key) + part_size(value) + size_of_varint(0)
 }
 
 /// [`record_size`] from a precomputed [`record_fixed_part`].
 #[inline(always)]
-pub fn record_size_fast(fixed: u32, offset_delta: u32, timestamp_delta_ms: u64) -> u32 {
+pub(super) fn record_size_fast(fixed: u32, offset_delta: u32, timestamp_delta_ms: u64) -> u32 {
     let body = fixed + zigzag_size_nonneg(timestamp_delta_ms) + zigzag_size_nonneg(offset_delta as u64);
     body + zigzag_size_nonneg(body as u64)
 }
@@ -84,7 +84,7 @@ pub fn record_size_fast(fixed: u32, offset_delta: u32, timestamp_delta_ms: u64) 
 /// new batch for this record and the figure checked against `max.request.size` and
 /// `buffer.memory` (`KafkaProducer.ensureValidRecordSize`).
 #[inline]
-pub fn estimate_size_upper_bound(key: Option<u32>, value: Option<u32>) -> u32 {
+pub(super) fn estimate_size_upper_bound(key: Option<u32>, value: Option<u32>) -> u32 {
     RECORD_BATCH_OVERHEAD + MAX_RECORD_OVERHEAD + part_size(key) + part_size(value) + size_of_varint(0)
 }
 

@@ -8,7 +8,7 @@ use super::ErrorCode;
 use crate::sim::SimTime;
 
 /// Optional record-level trace for `prodsim explain`.
-pub struct Tracer {
+pub(crate) struct Tracer {
     /// The traced record's partition.
     pub partition: u32,
     /// Its per-partition send sequence.
@@ -19,7 +19,7 @@ pub struct Tracer {
 
 impl Tracer {
     /// A tracer of record `partition:rec`.
-    pub fn new(partition: u32, rec: u64) -> Tracer {
+    pub(crate) fn new(partition: u32, rec: u64) -> Tracer {
         Tracer {
             partition,
             rec,
@@ -29,12 +29,12 @@ impl Tracer {
 
     /// Whether the traced record is in `[rec_start, rec_start + count)` of `partition`.
     #[inline]
-    pub fn covers(&self, partition: u32, rec_start: u64, count: u64) -> bool {
+    pub(crate) fn covers(&self, partition: u32, rec_start: u64, count: u64) -> bool {
         self.partition == partition && self.rec >= rec_start && self.rec < rec_start + count
     }
 
     /// Adds a line at `now`.
-    pub fn line(&mut self, now: SimTime, line: String) {
+    pub(crate) fn line(&mut self, now: SimTime, line: String) {
         self.lines
             .push(format!("{:>12.3} ms  {}", crate::sim::to_ms(now), line));
     }

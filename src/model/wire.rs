@@ -8,15 +8,24 @@ use crate::sim::SimTime;
 /// Error codes of the produce path ([ERR], `Errors.java`), plus the client-local failures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
+    /// `NONE`: success.
     None,
+    /// `NOT_LEADER_OR_FOLLOWER`: this broker does not lead the partition (retriable).
     NotLeaderOrFollower,
+    /// `NOT_ENOUGH_REPLICAS`: acks=all with the ISR below `min.insync.replicas`, checked
+    /// before the append (retriable).
     NotEnoughReplicas,
+    /// `NOT_ENOUGH_REPLICAS_AFTER_APPEND`: committed while the ISR fell below
+    /// `min.insync.replicas` (retriable; the records stay in the log).
     NotEnoughReplicasAfterAppend,
+    /// `REQUEST_TIMED_OUT`: the produce purgatory expired (retriable).
     RequestTimedOut,
+    /// `NETWORK_EXCEPTION`: the connection broke with the request in flight (retriable).
     NetworkException,
+    /// `OUT_OF_ORDER_SEQUENCE_NUMBER`: an idempotent batch out of sequence.
     OutOfOrderSequenceNumber,
+    /// `INVALID_PRODUCER_EPOCH`: an idempotent batch of an older producer epoch.
     InvalidProducerEpoch,
-    MessageTooLarge,
     /// Client side: `delivery.timeout.ms` expired (`TimeoutException`).
     DeliveryTimeout,
     /// Client side: `send()` could not allocate `buffer.memory` within `max.block.ms`.
@@ -43,6 +52,7 @@ impl ErrorCode {
         matches!(self, ErrorCode::NotLeaderOrFollower | ErrorCode::NetworkException)
     }
 
+    /// The Kafka name (`Errors.name()`), or the client exception for client-side failures.
     pub fn name(self) -> &'static str {
         match self {
             ErrorCode::None => "NONE",
@@ -53,7 +63,6 @@ impl ErrorCode {
             ErrorCode::NetworkException => "NETWORK_EXCEPTION",
             ErrorCode::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
             ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
-            ErrorCode::MessageTooLarge => "MESSAGE_TOO_LARGE",
             ErrorCode::DeliveryTimeout => "TimeoutException (delivery.timeout.ms)",
             ErrorCode::BufferExhausted => "BufferExhaustedException (max.block.ms)",
             ErrorCode::RecordTooLarge => "RecordTooLargeException",
@@ -65,16 +74,21 @@ impl ErrorCode {
 /// `PartitionChangeRecord`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartitionState {
+    /// The assigned replicas, in assignment order (the preferred leader first).
     pub replicas: Vec<u32>,
+    /// The leader, if any.
     pub leader: Option<u32>,
+    /// Bumped at every leader change (`leaderEpoch`).
     pub leader_epoch: u32,
+    /// The in-sync replicas.
     pub isr: Vec<u32>,
+    /// Bumped at every change of the state (`partitionEpoch`).
     pub partition_epoch: u32,
 }
 
 /// One batch inside a ProduceRequest.
 #[derive(Clone, Copy, Debug)]
-pub struct ProduceBatch {
+pub(crate) struct ProduceBatch {
     pub batch: u32,
     pub partition: u32,
     pub rec_start: u64,
@@ -84,7 +98,7 @@ pub struct ProduceBatch {
 }
 
 #[derive(Clone, Debug)]
-pub struct ProduceRequest {
+pub(crate) struct ProduceRequest {
     pub id: u64,
     pub acks: Acks,
     pub timeout: SimTime,
@@ -93,31 +107,41 @@ pub struct ProduceRequest {
 
 impl ProduceRequest {
     /// Approximate size on the wire: header plus per-partition framing and the batches.
-    pub fn wire_bytes(&self) -> u64 {
+    pub(crate) fn wire_bytes(&self) -> u64 {
         60 + self.batches.iter().map(|b| 30 + b.bytes as u64).sum::<u64>()
     }
 }
 
+/// One partition's answer in a ProduceResponse (`PartitionProduceResponse`).
 #[derive(Clone, Copy, Debug)]
 pub struct PartitionResponse {
+    /// The producer's batch it answers.
     pub batch: u32,
+    /// The partition.
     pub partition: u32,
+    /// The error, [`ErrorCode::None`] on success.
     pub error: ErrorCode,
+    /// Offset of the batch's first record in the log.
     pub base_offset: u64,
     /// KIP-951: on NOT_LEADER_OR_FOLLOWER the broker's view of the current leader.
     pub leader_hint: Option<(u32, u32)>,
 }
 
+/// One partition of a follower's FetchRequest (`FetchRequest.PartitionData`).
 #[derive(Clone, Debug)]
 pub struct FetchPartition {
+    /// The partition.
     pub partition: u32,
+    /// The follower's log end offset: where it wants to read from (`fetchOffset`).
     pub fetch_offset: u64,
+    /// The leader epoch the follower knows (`currentLeaderEpoch`, KIP-320).
     pub current_leader_epoch: u32,
+    /// The epoch of the follower's last record (`lastFetchedEpoch`, checked for divergence).
     pub last_fetched_epoch: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
-pub struct FetchPartitionData {
+pub(crate) struct FetchPartitionData {
     pub partition: u32,
     pub error: ErrorCode,
     pub high_watermark: u64,
@@ -128,7 +152,7 @@ pub struct FetchPartitionData {
 
 /// Messages on the wire. Sizes approximate the real request schemas (reference 3.5).
 #[derive(Clone, Debug)]
-pub enum Message {
+pub(crate) enum Message {
     Produce(ProduceRequest),
     ProduceResponse {
         request: u64,
@@ -173,7 +197,7 @@ pub enum Message {
 
 impl Message {
     /// Approximate size on the wire in bytes.
-    pub fn wire_bytes(&self) -> u64 {
+    pub(crate) fn wire_bytes(&self) -> u64 {
         match self {
             Message::Produce(r) => r.wire_bytes(),
             Message::ProduceResponse { responses, .. } => 20 + 40 * responses.len() as u64,
@@ -194,7 +218,7 @@ impl Message {
 }
 
 /// A message in flight.
-pub struct Envelope {
+pub(crate) struct Envelope {
     pub from: usize,
     pub to: usize,
     /// Connection generation (producer <-> broker connections); 0 for others.

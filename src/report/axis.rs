@@ -37,12 +37,12 @@ pub(super) fn finite(v: f64) -> f64 {
 
 impl Axis {
     /// A linear axis over `[lo, hi]` with ticks at a round step.
-    pub fn linear(lo: f64, hi: f64) -> Axis {
+    pub(super) fn linear(lo: f64, hi: f64) -> Axis {
         Axis::linear_ticks(lo, hi, 6)
     }
 
     /// A linear axis over `[lo, hi]` with ticks at a round step, about `ticks` steps in all.
-    pub fn linear_ticks(lo: f64, hi: f64, ticks: u32) -> Axis {
+    pub(super) fn linear_ticks(lo: f64, hi: f64, ticks: u32) -> Axis {
         let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 1.0, lo + 1.0) };
         let (lo, hi) = (finite(lo), finite(hi));
         let step = if (hi - lo).is_finite() {
@@ -75,7 +75,7 @@ impl Axis {
     }
 
     /// A linear value axis from zero (or below, for negative values) to a round value above `hi`.
-    pub fn from_zero(lo: f64, hi: f64) -> Axis {
+    pub(super) fn from_zero(lo: f64, hi: f64) -> Axis {
         let lo = finite(lo.min(0.0));
         let hi = finite(if hi > lo { hi } else { lo + 1.0 });
         let span = finite((hi - lo) * 1.06);
@@ -89,7 +89,7 @@ impl Axis {
     }
 
     /// A linear axis padded by 4% of the span on each side (for numeric x).
-    pub fn padded(lo: f64, hi: f64) -> Axis {
+    pub(super) fn padded(lo: f64, hi: f64) -> Axis {
         let pad = if hi > lo {
             if (hi - lo).is_finite() {
                 (hi - lo) * 0.04
@@ -103,7 +103,7 @@ impl Axis {
     }
 
     /// A log10 axis covering `[lo, hi]` (both > 0), ticks at 1-2-5 multiples of powers of ten.
-    pub fn log(lo: f64, hi: f64) -> Axis {
+    pub(super) fn log(lo: f64, hi: f64) -> Axis {
         let (l, h) = (lo.log10(), hi.max(lo).log10());
         let pad = ((h - l) * 0.05).max(0.05);
         let (l, h) = (l - pad, h + pad);
@@ -137,7 +137,7 @@ impl Axis {
     }
 
     /// Categories at 0, 1, ... n-1. Bars get a little more room at the ends.
-    pub fn categories(names: Vec<String>, bars: bool) -> Axis {
+    pub(super) fn categories(names: Vec<String>, bars: bool) -> Axis {
         let n = names.len().max(1) as f64;
         let pad = if bars { 0.5 } else { 0.35 };
         Axis {
@@ -150,7 +150,7 @@ impl Axis {
     }
 
     /// Position of a data value on the axis.
-    pub fn pos(&self, value: f64) -> f64 {
+    pub(super) fn pos(&self, value: f64) -> f64 {
         match self.scale {
             Scale::Log => value.log10(),
             _ => value,
@@ -158,7 +158,7 @@ impl Axis {
     }
 
     /// Text of the tick at axis position `p`.
-    pub fn label(&self, p: f64) -> String {
+    pub(super) fn label(&self, p: f64) -> String {
         match &self.scale {
             Scale::Linear { step, magnitude } => format_linear(p, *step, *magnitude),
             // Thousands as "k" from 1000 on, so that a decade reads "1k, 10k, 100k".
@@ -182,7 +182,7 @@ impl Axis {
     }
 
     /// The plotters coordinate of this axis: exactly our range and ticks.
-    pub fn spec(&self) -> AxisCoord {
+    pub(super) fn spec(&self) -> AxisCoord {
         AxisCoord {
             lo: self.lo,
             hi: self.hi,

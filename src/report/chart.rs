@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Width and height of every chart, pixels (SVG user units and PNG pixels alike).
-pub const CHART_SIZE_PX: (u32, u32) = (1024, 640);
+pub(crate) const CHART_SIZE_PX: (u32, u32) = (1024, 640);
 
 /// Chart type and chart description: the scenario's `[[plots]]` types, drawn as they are.
 pub use crate::scenario::{PlotKind as ChartKind, PlotSpec as ChartSpec};
@@ -30,7 +30,7 @@ impl ChartSpec {
 
     /// File stem `<y>_vs_<x>[_by_<series>]`, sanitized (the per value is appended by
     /// [`draw_charts`]).
-    pub fn stem(&self) -> String {
+    pub(crate) fn stem(&self) -> String {
         let mut stem = format!("{}_vs_{}", self.y, self.x);
         if let Some(series) = &self.series {
             stem.push_str("_by_");
@@ -54,7 +54,7 @@ fn sanitize(s: &str) -> String {
 }
 
 /// The parameter columns of a results or summary table: the columns before `seed` (or `seeds`).
-pub fn param_columns(table: &CsvTable) -> Vec<String> {
+pub(crate) fn param_columns(table: &CsvTable) -> Vec<String> {
     let end = table.column("seed").or_else(|| table.column("seeds")).unwrap_or(0);
     table.headers[..end].to_vec()
 }

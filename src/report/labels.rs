@@ -13,7 +13,7 @@ const BYTE_KEYS: &[&str] = &["batch_size", "buffer_memory", "max_request_size"];
 
 /// A column's name for legends: the Kafka key with dots (`batch_size` -> `batch.size`), other
 /// columns as they are.
-pub fn legend_key(column: &str) -> String {
+pub(crate) fn legend_key(column: &str) -> String {
     if is_kafka_column(column) {
         column.replace('_', ".")
     } else {
@@ -24,7 +24,7 @@ pub fn legend_key(column: &str) -> String {
 /// An axis label with its unit, derived from the column name: `throughput_rps` ->
 /// "throughput (records/s)", `latency_p99_ms` -> "p99 latency (ms)", `linger_ms` ->
 /// "linger.ms (ms)", `batch_size` -> "batch.size (bytes)". Unknown columns: the name itself.
-pub fn axis_label(column: &str) -> String {
+pub(crate) fn axis_label(column: &str) -> String {
     let known = match column {
         "throughput_rps" => Some("throughput (records/s)"),
         "throughput_mbps" => Some("throughput (Mbit/s)"),

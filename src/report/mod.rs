@@ -20,9 +20,8 @@ mod text;
 mod timeline;
 mod write;
 
-pub use chart::{default_charts, draw_charts, param_columns, ChartKind, ChartSpec, CHART_SIZE_PX};
+pub use chart::{default_charts, draw_charts, ChartKind, ChartSpec};
 pub use html::write_index_html;
-pub use labels::{axis_label, legend_key};
 pub use plot::{plot_command, plot_command_spec};
 pub use table::CsvTable;
 pub use timeline::draw_timeline;
@@ -38,6 +37,7 @@ use std::path::{Path, PathBuf};
 pub struct Row {
     /// Swept parameter column -> display value, in column order, e.g. `("acks", "all")`.
     pub params: Vec<(String, String)>,
+    /// The run's seed.
     pub seed: u64,
     /// The run's measures in results.csv order, as given by `RunResult::measures()`.
     pub measures: Vec<(&'static str, Measure)>,
@@ -46,18 +46,19 @@ pub struct Row {
 /// One sweep point aggregated over its seeds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SummaryRow {
-    pub params: Vec<(String, String)>,
+    /// Swept parameter column -> display value, as in [`Row::params`].
+    pub(crate) params: Vec<(String, String)>,
     /// Number of runs (seeds) in the group.
-    pub seeds: u64,
+    pub(crate) seeds: u64,
     /// `(column, value)` in summary.csv order: every measure's mean under the measure's own name
     /// (always a float), then `<m>_min`/`<m>_max` for [`MIN_MAX_MEASURES`] and `<m>_sum` for
     /// [`SUM_MEASURES`] (integers stay integers).
-    pub values: Vec<(String, Measure)>,
+    pub(crate) values: Vec<(String, Measure)>,
 }
 
 impl SummaryRow {
     /// The value of a summary column, by name.
-    pub fn get(&self, column: &str) -> Option<Measure> {
+    pub(crate) fn get(&self, column: &str) -> Option<Measure> {
         self.values
             .iter()
             .find(|(name, _)| name == column)
@@ -66,7 +67,7 @@ impl SummaryRow {
 }
 
 /// Measures that get `<m>_min` and `<m>_max` columns in summary.csv.
-pub const MIN_MAX_MEASURES: [&str; 6] = [
+pub(crate) const MIN_MAX_MEASURES: [&str; 6] = [
     "throughput_rps",
     "latency_p50_ms",
     "latency_p99_ms",
@@ -76,7 +77,7 @@ pub const MIN_MAX_MEASURES: [&str; 6] = [
 ];
 
 /// Measures that get a `<m>_sum` column in summary.csv.
-pub const SUM_MEASURES: [&str; 5] = ["lost_acked", "lost_failed", "failed_present", "duplicates", "reordered"];
+pub(crate) const SUM_MEASURES: [&str; 5] = ["lost_acked", "lost_failed", "failed_present", "duplicates", "reordered"];
 
 /// Writes results.csv: param columns, `seed`, then the measures; one line per row, in order.
 pub fn write_results(path: &Path, rows: &[Row]) -> Result<(), String> {

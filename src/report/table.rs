@@ -7,7 +7,9 @@ use std::path::Path;
 /// A CSV file in memory: a header and rows of cells, all text. Every row has one cell per header.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CsvTable {
+    /// The column names.
     pub headers: Vec<String>,
+    /// The rows, one cell per column.
     pub rows: Vec<Vec<String>>,
 }
 
@@ -33,7 +35,7 @@ impl CsvTable {
     }
 
     /// The results.csv table: param columns, `seed`, then the measures rendered with
-    /// [`Measure::render`](crate::result::Measure::render). A cell a row lacks is empty.
+    /// `Measure::render`. A cell a row lacks is empty.
     pub fn from_rows(rows: &[Row]) -> CsvTable {
         let params = param_names(rows.iter().map(|r| r.params.as_slice()));
         let measures = measure_columns(rows);
@@ -56,7 +58,7 @@ impl CsvTable {
     }
 
     /// The summary.csv table: param columns, `seeds`, then the summary values.
-    pub fn from_summary(summary: &[SummaryRow]) -> CsvTable {
+    pub(crate) fn from_summary(summary: &[SummaryRow]) -> CsvTable {
         let params = param_names(summary.iter().map(|s| s.params.as_slice()));
         let mut values: Vec<&str> = Vec::new();
         for s in summary {
@@ -90,7 +92,7 @@ impl CsvTable {
 
     /// Index of a column, or an error naming the column, the table's `source` and the columns
     /// that do exist.
-    pub fn require_column(&self, name: &str, source: &str) -> Result<usize, String> {
+    pub(crate) fn require_column(&self, name: &str, source: &str) -> Result<usize, String> {
         self.column(name).ok_or_else(|| {
             format!(
                 "column `{name}` not found in {source}; available columns: {}",
@@ -100,7 +102,7 @@ impl CsvTable {
     }
 
     /// The cells of one column, in row order.
-    pub fn values(&self, column: usize) -> impl Iterator<Item = &str> {
+    pub(crate) fn values(&self, column: usize) -> impl Iterator<Item = &str> {
         self.rows
             .iter()
             .map(move |r| r.get(column).map(String::as_str).unwrap_or(""))
@@ -109,7 +111,7 @@ impl CsvTable {
     /// Concatenates tables: the header is the union of the headers in first-appearance order, a
     /// cell a table lacks is empty. With `label_column`, a column of that name is added (or
     /// overwritten) holding each table's label.
-    pub fn concat(tables: &[(String, CsvTable)], label_column: Option<&str>) -> CsvTable {
+    pub(crate) fn concat(tables: &[(String, CsvTable)], label_column: Option<&str>) -> CsvTable {
         let mut headers: Vec<String> = Vec::new();
         for (_, table) in tables {
             for h in &table.headers {
@@ -145,7 +147,7 @@ impl CsvTable {
     }
 
     /// Writes the table as CSV, atomically (temporary file + rename).
-    pub fn write(&self, path: &Path) -> Result<(), String> {
+    pub(crate) fn write(&self, path: &Path) -> Result<(), String> {
         let mut writer = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(Vec::new());

@@ -8,7 +8,7 @@ use crate::expect::params_text;
 
 impl Scenario {
     /// `(column, key)` of every parameter column, in results.csv order.
-    pub fn column_keys(&self) -> Vec<(String, String)> {
+    pub(crate) fn column_keys(&self) -> Vec<(String, String)> {
         let mut cols: Vec<(String, String)> = FIXED_COLUMNS
             .iter()
             .map(|k| (short_name(k).to_string(), k.to_string()))
@@ -44,7 +44,7 @@ impl Scenario {
     }
 
     /// Parameter values of a spec, one per column.
-    pub fn params_of(&self, spec: &RunSpec) -> Vec<(String, String)> {
+    pub(crate) fn params_of(&self, spec: &RunSpec) -> Vec<(String, String)> {
         self.column_keys()
             .into_iter()
             .map(|(c, k)| {
@@ -60,7 +60,7 @@ impl Scenario {
     }
 
     /// Number of runs (sweep points x seeds); an error above [`MAX_RUNS`].
-    pub fn run_count(&self) -> Result<usize, ScenarioError> {
+    pub(crate) fn run_count(&self) -> Result<usize, ScenarioError> {
         let combos = self.combos();
         let total = combos.saturating_mul(self.seeds.len());
         if total > MAX_RUNS {

@@ -14,7 +14,7 @@
 /// models are accepted as aliases of their registry key (`linger.ms` = `producer.linger_ms`);
 /// `key.serializer` / `value.serializer` set record sizes ([`serializer_size`]); the others are
 /// accepted with a note that they have no effect.
-pub const PRODUCER_CONFIGS: &[&str] = &[
+pub(crate) const PRODUCER_CONFIGS: &[&str] = &[
     "bootstrap.servers",
     "client.dns.lookup",
     "buffer.memory",
@@ -116,7 +116,7 @@ pub const PRODUCER_CONFIGS: &[&str] = &[
 
 /// Which half of a record a serializer config serializes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SerializerRole {
+pub(crate) enum SerializerRole {
     /// `key.serializer`: `workload.key_bytes`.
     Key,
     /// `value.serializer`: `workload.record_bytes`.
@@ -125,21 +125,21 @@ pub enum SerializerRole {
 
 impl SerializerRole {
     /// The Kafka config name.
-    pub fn kafka(self) -> &'static str {
+    pub(super) fn kafka(self) -> &'static str {
         match self {
             SerializerRole::Key => "key.serializer",
             SerializerRole::Value => "value.serializer",
         }
     }
     /// The registry key holding the serialized size.
-    pub fn size_key(self) -> &'static str {
+    pub(crate) fn size_key(self) -> &'static str {
         match self {
             SerializerRole::Key => "workload.key_bytes",
             SerializerRole::Value => "workload.record_bytes",
         }
     }
     /// `key.serializer` / `value.serializer` -> the role.
-    pub fn of(kafka: &str) -> Option<SerializerRole> {
+    pub(super) fn of(kafka: &str) -> Option<SerializerRole> {
         match kafka {
             "key.serializer" => Some(SerializerRole::Key),
             "value.serializer" => Some(SerializerRole::Value),
@@ -149,7 +149,7 @@ impl SerializerRole {
 }
 
 /// Package of Kafka's built-in serializers.
-pub const SERIALIZATION_PACKAGE: &str = "org.apache.kafka.common.serialization.";
+pub(crate) const SERIALIZATION_PACKAGE: &str = "org.apache.kafka.common.serialization.";
 
 /// Built-in serializers whose output has one size for every non-null value, in bytes:
 /// `IntegerSerializer`, `FloatSerializer` (`floatToRawIntBits`) 4 big-endian bytes,
@@ -179,7 +179,7 @@ const DATA_SIZE: &[&str] = &[
 
 /// What a serializer class means for record sizes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SerializerSize {
+pub(crate) enum SerializerSize {
     /// Every serialized key (or value) has this many bytes.
     Fixed(u32),
     /// The size follows the data: the workload's size is used.
@@ -190,7 +190,7 @@ pub enum SerializerSize {
 
 /// The serialized size a `key.serializer` / `value.serializer` class (fully qualified, as Kafka
 /// requires: `Class.forName`) fixes.
-pub fn serializer_size(class: &str) -> SerializerSize {
+pub(crate) fn serializer_size(class: &str) -> SerializerSize {
     let Some(simple) = class.trim().strip_prefix(SERIALIZATION_PACKAGE) else {
         return SerializerSize::Unknown;
     };
@@ -205,7 +205,7 @@ pub fn serializer_size(class: &str) -> SerializerSize {
 
 /// The fully qualified name of a built-in serializer written by its simple name
 /// (`IntegerSerializer`), for a hint: Kafka needs the fully qualified name.
-pub fn qualified_serializer(class: &str) -> Option<String> {
+pub(super) fn qualified_serializer(class: &str) -> Option<String> {
     let simple = class.trim();
     let known = FIXED_SIZE.iter().any(|(c, _)| *c == simple) || DATA_SIZE.contains(&simple);
     (known && !simple.contains('.')).then(|| format!("{SERIALIZATION_PACKAGE}{simple}"))

@@ -13,21 +13,21 @@ use crate::config::{fault_type_table, Acks, Arrival, FaultType, RunSpec, SendMod
 
 /// Sections of a scenario file that hold `RunSpec` keys, in file order. The empty name is the
 /// top level (`duration_ms`, `settle_ms`, `timeline_bucket_ms`).
-pub const SECTIONS: &[&str] = &["", "producer", "cluster", "network", "workload", "random_faults"];
+pub(crate) const SECTIONS: &[&str] = &["", "producer", "cluster", "network", "workload", "random_faults"];
 
 /// The token that leaves an optional key (`enable_idempotence`, `delivery_timeout_ms`) at its
 /// Kafka default, which depends on other keys.
-pub const DEFAULT_TOKEN: &str = "default";
+pub(crate) const DEFAULT_TOKEN: &str = "default";
 
 /// Upper bound of every millisecond key: one simulated day.
-pub const DAY_MS: i64 = 86_400_000;
+pub(super) const DAY_MS: i64 = 86_400_000;
 const I32_MAX: i64 = i32::MAX as i64;
 /// Most distinct keys (the application computes each key's partition once, up front).
-pub const MAX_KEYS: i64 = 10_000_000;
+pub(super) const MAX_KEYS: i64 = 10_000_000;
 
 /// What values a key accepts.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// An integer in `min..=max` (floats and strings rejected).
     Int {
         min: i64,
@@ -79,7 +79,7 @@ fn quoted_list(choices: &[&str]) -> String {
 
 impl Kind {
     /// Human description of the allowed values, as used in error messages (`expected ...`).
-    pub fn allowed(&self) -> String {
+    pub(crate) fn allowed(&self) -> String {
         match *self {
             Kind::Int { min, max } => int_range_text(min, max),
             Kind::OptInt { min, max } => {
@@ -95,7 +95,7 @@ impl Kind {
 
     /// Checks `v` and returns it normalized (integers for float keys become floats, acks
     /// becomes a string). The error says what is allowed and what was given.
-    pub fn check(&self, v: &Value) -> Result<Value, String> {
+    pub(crate) fn check(&self, v: &Value) -> Result<Value, String> {
         let bad = || Err(format!("expected {}; got {}", self.allowed(), render_value(v)));
         match (*self, v) {
             (Kind::Int { min, max }, Value::Integer(i)) | (Kind::OptInt { min, max }, Value::Integer(i)) => {
@@ -147,20 +147,21 @@ pub struct KeyInfo {
     /// `section.key` (`producer.linger_ms`), or the bare key at the top level (`duration_ms`).
     pub key: &'static str,
     /// Kafka's (or Linux's) configuration name, empty for model-only knobs.
-    pub kafka: &'static str,
-    pub doc: &'static str,
+    pub(crate) kafka: &'static str,
+    /// What the key means (Markdown, as the key reference shows it).
+    pub(crate) doc: &'static str,
     /// Default value as a scenario file would write it (`5`, `all`, `default`).
-    pub default: String,
+    pub(crate) default: String,
     /// What values are allowed (`integer >= 0`).
-    pub allowed: String,
-    pub kind: Kind,
+    pub(crate) allowed: String,
+    pub(crate) kind: Kind,
     get: Getter,
     set: Setter,
 }
 
 impl KeyInfo {
     /// Section of the key (`producer`), empty at the top level.
-    pub fn section(&self) -> &'static str {
+    pub(crate) fn section(&self) -> &'static str {
         match self.key.rfind('.') {
             Some(i) => &self.key[..i],
             None => "",
@@ -174,7 +175,7 @@ impl KeyInfo {
         }
     }
     /// Reads the key from a spec, as a scenario file would write it.
-    pub fn get(&self, spec: &RunSpec) -> Value {
+    pub(crate) fn get(&self, spec: &RunSpec) -> Value {
         (self.get)(spec)
     }
 }
@@ -821,7 +822,7 @@ pub fn find_key(key: &str) -> Option<&'static KeyInfo> {
 }
 
 /// Sets `key` on `spec`. The error is either "unknown key" or says what is allowed.
-pub fn set_key(spec: &mut RunSpec, key: &str, value: &Value) -> Result<(), String> {
+pub(crate) fn set_key(spec: &mut RunSpec, key: &str, value: &Value) -> Result<(), String> {
     let info = find_key(key).ok_or_else(|| unknown_key_message(key))?;
     if NOT_MODELLED.contains(&key) {
         return Err(not_modelled_message(info));
@@ -845,13 +846,13 @@ fn not_modelled_message(info: &KeyInfo) -> String {
 }
 
 /// Reads `key` from `spec` (`None` for an unknown key).
-pub fn get_key(spec: &RunSpec, key: &str) -> Option<Value> {
+pub(crate) fn get_key(spec: &RunSpec, key: &str) -> Option<Value> {
     find_key(key).map(|k| k.get(spec))
 }
 
 /// What a key, as a user writes it, stands for.
 #[derive(Clone, Copy, Debug)]
-pub enum Target<'r> {
+pub(crate) enum Target<'r> {
     /// A registry key (written as itself, by its Kafka name, or by its short name).
     Key(&'r KeyInfo),
     /// A Kafka producer config prodsim accepts and does not model (its Kafka name): setting it
@@ -863,7 +864,7 @@ pub enum Target<'r> {
 
 /// The Kafka name a key may also be written as: its `kafka` name, except for model-only knobs
 /// (none) and Linux sysctls (`vm.dirty_*_centisecs` count centiseconds, the keys milliseconds).
-pub fn kafka_alias(k: &KeyInfo) -> Option<&'static str> {
+pub(crate) fn kafka_alias(k: &KeyInfo) -> Option<&'static str> {
     (!k.kafka.is_empty() && !k.kafka.starts_with("vm.")).then_some(k.kafka)
 }
 
@@ -916,7 +917,7 @@ fn unique<'r>(name: &str, what: &str, mut found: Vec<Target<'r>>) -> Result<Opti
 /// Resolves `name` written inside `section` (a `[producer]` entry, a properties file: section
 /// `producer`): the key's short name, its Kafka name, or (in `producer`) a producer config
 /// prodsim does not model.
-pub fn resolve_in_section(section: &str, name: &str) -> Result<Target<'static>, String> {
+pub(crate) fn resolve_in_section(section: &str, name: &str) -> Result<Target<'static>, String> {
     resolve_in_section_with(keys(), section, name)
 }
 
@@ -948,7 +949,7 @@ fn resolve_in_section_with<'r>(reg: &'r [KeyInfo], section: &str, name: &str) ->
 /// Resolves a key as `--set` and `[sweep]` write it: `section.key`, `section.kafka.name`, a
 /// top-level key, a Kafka name alone (`linger.ms`), or a short name alone (`linger_ms`) when
 /// exactly one section has it. A name that fits several keys is an error listing them.
-pub fn resolve(name: &str) -> Result<Target<'static>, String> {
+pub(crate) fn resolve(name: &str) -> Result<Target<'static>, String> {
     resolve_with(keys(), name)
 }
 
@@ -979,7 +980,7 @@ fn resolve_with<'r>(reg: &'r [KeyInfo], name: &str) -> Result<Target<'r>, String
 }
 
 /// "unknown key", with a suggestion when one is close.
-pub fn unknown_key_message(key: &str) -> String {
+pub(super) fn unknown_key_message(key: &str) -> String {
     unknown_key_message_with(keys(), key)
 }
 
@@ -1045,7 +1046,7 @@ fn suggestion<'r>(reg: &'r [KeyInfo], key: &str) -> Option<Suggestion<'r>> {
 
 /// The registry key closest to `key`: same short or Kafka name in another section, or a near
 /// spelling (of the key, its short name or its Kafka name).
-pub fn suggest_key(key: &str) -> Option<&'static str> {
+pub(crate) fn suggest_key(key: &str) -> Option<&'static str> {
     match suggestion(keys(), key) {
         Some(Suggestion::Key(k, _)) => Some(k.key),
         _ => None,
@@ -1053,7 +1054,7 @@ pub fn suggest_key(key: &str) -> Option<&'static str> {
 }
 
 /// Edit distance (for suggestions).
-pub fn levenshtein(a: &str, b: &str) -> usize {
+pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
@@ -1071,7 +1072,7 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
 
 /// A value as it appears in results.csv and run names: strings unquoted, floats without
 /// trailing `.0` (`2`, `0.25`).
-pub fn display_value(v: &Value) -> String {
+pub(crate) fn display_value(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Integer(i) => i.to_string(),
@@ -1088,7 +1089,7 @@ pub fn display_value(v: &Value) -> String {
 
 /// A value as TOML source (strings quoted and escaped, floats always with a decimal point or
 /// exponent so they read back as floats).
-pub fn render_value(v: &Value) -> String {
+pub(crate) fn render_value(v: &Value) -> String {
     match v {
         Value::String(s) => toml_edit::Value::from(s.as_str()).to_string(),
         Value::Integer(i) => i.to_string(),
@@ -1122,7 +1123,7 @@ pub fn render_value(v: &Value) -> String {
 }
 
 /// A key as TOML source: bare when possible, quoted otherwise.
-pub fn render_key(k: &str) -> String {
+pub(crate) fn render_key(k: &str) -> String {
     let bare = !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if bare {
         k.to_string()

@@ -1,7 +1,7 @@
 //! Scenario files: a base [`RunSpec`], a sweep, seeds, a fault schedule, plots and CI gates.
 //!
 //! The file format is documented in the README and by `prodsim keys` ([`reference_markdown`]).
-//! Every value reaches a `RunSpec` through [`set_key`]: base values from the file, `[sweep]`
+//! Every value reaches a `RunSpec` through `set_key`: base values from the file, `[sweep]`
 //! values and `--set` overrides alike. Errors name the file, the 1-based line and the key.
 
 mod expand;
@@ -9,7 +9,7 @@ mod kafka;
 mod keys;
 mod overrides;
 mod parse;
-pub mod properties;
+mod properties;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -22,11 +22,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use kafka::{serializer_size, SerializerRole, SerializerSize, PRODUCER_CONFIGS, SERIALIZATION_PACKAGE};
-pub use keys::{
-    display_value, find_key, get_key, kafka_alias, keys, levenshtein, reference_markdown, render_key, render_value,
-    resolve, resolve_in_section, set_key, suggest_key, KeyInfo, Kind, Target, DEFAULT_TOKEN, NOT_MODELLED, SECTIONS,
-};
+pub use keys::{find_key, keys, reference_markdown, KeyInfo, NOT_MODELLED};
+pub(crate) use keys::{render_value, set_key};
 pub use toml::Value;
 
 use crate::config::RunSpec;
@@ -83,6 +80,7 @@ pub struct SweepAxis {
     pub key: String,
     /// Its results column (`linger_ms`).
     pub column: String,
+    /// Its values, in sweep order.
     pub values: Vec<Value>,
 }
 
@@ -91,6 +89,7 @@ pub struct SweepAxis {
 pub struct RunPoint {
     /// `(column, display value)` for every column of [`Scenario::columns`], in order.
     pub params: Vec<(String, String)>,
+    /// The run's seed.
     pub seed: u64,
     /// The run's full configuration; `spec.seed == seed`.
     pub spec: RunSpec,
@@ -113,17 +112,21 @@ impl RunPoint {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum PlotKind {
     #[default]
+    /// Lines through the points (the default).
     Line,
+    /// Grouped bars.
     Bar,
 }
 
 impl PlotKind {
+    /// The value in scenario files: "line" or "bar".
     pub fn as_str(self) -> &'static str {
         match self {
             PlotKind::Line => "line",
             PlotKind::Bar => "bar",
         }
     }
+    /// Parses a scenario value.
     pub fn parse(s: &str) -> Option<PlotKind> {
         match s {
             "line" => Some(PlotKind::Line),
@@ -151,6 +154,7 @@ pub struct PlotSpec {
     pub log_y: bool,
     /// Title; default "<y> vs <x>". The per value is appended.
     pub title: Option<String>,
+    /// Lines or bars.
     pub kind: PlotKind,
 }
 
@@ -168,14 +172,19 @@ enum Origin {
 /// A parsed scenario file.
 #[derive(Clone, Debug)]
 pub struct Scenario {
+    /// The scenario's name (`name`, else the file stem): its report directory.
     pub name: String,
+    /// The file as given.
     pub path: PathBuf,
     /// Every key set in the file's sections, plus the fault schedule; `seed` unused.
     pub base: RunSpec,
     /// Sweep axes in file order (the first is the outermost loop).
     pub sweep: Vec<SweepAxis>,
+    /// The seeds every sweep point runs with.
     pub seeds: Vec<u64>,
+    /// The `[[plots]]` entries.
     pub plots: Vec<PlotSpec>,
+    /// The `[[expect]]` gates.
     pub expects: Vec<Expect>,
     origins: BTreeMap<String, Origin>,
     /// Line of each `[[faults]]` entry, parallel to `base.faults`.

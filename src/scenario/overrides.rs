@@ -106,7 +106,7 @@ fn parse_set_value(raw: &str) -> Value {
 impl Scenario {
     /// Applies one `--set KEY=VALUE`. A list value sweeps the key (replacing an existing axis
     /// in place, or adding one last); a single value pins it (removing it from the sweep).
-    /// `seeds` and `name` are accepted too; a key may be written as [`resolve`] allows (Kafka
+    /// `seeds` and `name` are accepted too; a key may be written as `resolve` allows (Kafka
     /// names, short names). Combinations are validated by [`Scenario::expand`].
     pub fn apply_set(&mut self, assignment: &str) -> Result<(), ScenarioError> {
         let err = |key: Option<&str>, message: String| ScenarioError {
@@ -249,7 +249,7 @@ impl Scenario {
         serializer_size(class)
     }
 
-    /// Reads a producer `.properties` file ([`properties`]) and applies its entries over the
+    /// Reads a producer `.properties` file (`properties`) and applies its entries over the
     /// scenario (before `--set`): Kafka names of modelled keys set them, unmodelled producer
     /// configs are noted, serializers set record sizes. `shown` names the file in messages.
     pub fn apply_properties(&mut self, path: &Path, shown: &str) -> Result<(), ScenarioError> {

@@ -18,7 +18,7 @@
 
 /// One `key=value` entry of a properties file.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub key: String,
     pub value: String,
     /// 1-based natural line where the entry's logical line starts.
@@ -27,7 +27,7 @@ pub struct Entry {
 
 /// Decodes bytes as ISO 8859-1, the encoding of `Properties.load(InputStream)`: every byte is
 /// the code point of the same value.
-pub fn decode_latin1(bytes: &[u8]) -> String {
+pub(crate) fn decode_latin1(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| char::from(b)).collect()
 }
 
@@ -160,7 +160,7 @@ fn unescape(raw: &[char]) -> Result<String, String> {
 }
 
 /// Parses properties text into its entries, in file order. The error is `(line, message)`.
-pub fn parse(text: &str) -> Result<Vec<Entry>, (usize, String)> {
+pub(super) fn parse(text: &str) -> Result<Vec<Entry>, (usize, String)> {
     let mut out = Vec::new();
     for (line, buf) in logical_lines(text) {
         // The key ends at the first unescaped '=', ':' or blank (`Properties.load0`).

@@ -6,7 +6,7 @@ use super::*;
 /// crash-leader or isolate-leader takes one; power loss its brokers; a partition every broker
 /// cut off from the controller's side (or, when the controller is not named, every broker
 /// outside the largest group of brokers); a slow link or lost responses none.
-pub fn brokers_down(kind: &FaultKind) -> u32 {
+pub(crate) fn brokers_down(kind: &FaultKind) -> u32 {
     match kind {
         FaultKind::Crash { .. } | FaultKind::CrashLeader { .. } | FaultKind::IsolateLeader { .. } => 1,
         FaultKind::PowerLoss { brokers } => {
@@ -30,7 +30,7 @@ pub fn brokers_down(kind: &FaultKind) -> u32 {
 }
 
 /// `replication_factor - min_insync_replicas` (0 when min ISR exceeds RF).
-pub fn down_budget(spec: &RunSpec) -> u32 {
+pub(crate) fn down_budget(spec: &RunSpec) -> u32 {
     spec.cluster
         .replication_factor
         .saturating_sub(spec.cluster.min_insync_replicas)
@@ -41,7 +41,7 @@ fn fault_end_ms(f: &Fault, window_ms: u64) -> u64 {
     f.duration_ms.map_or(window_ms, |d| (f.at_ms + d).min(window_ms))
 }
 
-/// The most brokers the schedule takes down at the same time ([`brokers_down`]).
+/// The most brokers the schedule takes down at the same time (`brokers_down`).
 pub fn most_down_at_once(spec: &RunSpec) -> u32 {
     let mut most = 0;
     for f in &spec.faults {

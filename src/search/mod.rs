@@ -9,7 +9,7 @@
 //! - **Properties** ([`PROPERTIES`]), named as Kafka engineers name them (Jepsen's anomalies, the
 //!   TLA+ specs' invariants; reference section 10): a claim about one run's [`RunResult`], the
 //!   configuration it needs ([`Property::requires`]) and the faults it tolerates (its fault
-//!   model: [`Property::fault_kinds`], [`Property::down_budget`]).
+//!   model: [`Property::fault_kinds`], `Property::down_budget`).
 //! - **Search** ([`search`]): draws cases from a [`Space`] with proptest's `TestRunner` and a
 //!   ChaCha RNG seeded from the search seed (no OS entropy: a search is reproducible), runs each,
 //!   and shrinks the first violation to a minimal counterexample, rendered as a ready-to-run
@@ -21,7 +21,7 @@
 //!      fault schedule, seed)          minimal RunSpec <──proptest shrinking──────────┘
 //! ```
 //!
-//! Cases are split into shards of [`SHARD_CASES`]; each shard is its own `TestRunner` with a seed
+//! Cases are split into shards of `SHARD_CASES`; each shard is its own `TestRunner` with a seed
 //! derived from (search seed, shard index), and the counterexample reported is the one of the
 //! lowest failing shard. Shards run in parallel, yet the outcome does not depend on the number
 //! of jobs.
@@ -40,12 +40,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// Cases per shard: a search of N cases runs `ceil(N / SHARD_CASES)` independent runners.
-pub const SHARD_CASES: u32 = 64;
+pub(crate) const SHARD_CASES: u32 = 64;
 
 /// Most shrinking steps (one simulation each) spent on one counterexample.
-pub const MAX_SHRINK_ITERS: u32 = 4096;
+pub(crate) const MAX_SHRINK_ITERS: u32 = 4096;
 
-/// Every fault kind ([`FaultType::ALL`]), simplest first: shrinking a fault's kind moves it
+/// Every fault kind (`FaultType::ALL`), simplest first: shrinking a fault's kind moves it
 /// towards the front.
 pub const ALL_FAULT_KINDS: &[FaultType] = &[
     FaultType::Crash,

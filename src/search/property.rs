@@ -8,23 +8,21 @@ pub struct Property {
     /// `no_acked_write_lost`.
     pub name: &'static str,
     /// The claim in one line, precondition included.
-    pub claim: &'static str,
-    /// Where the property comes from (reference sections, TLA+ names).
-    pub reference: &'static str,
+    pub(crate) claim: &'static str,
     /// Fault kinds the property tolerates (in [`ALL_FAULT_KINDS`] order); a search draws only these.
     pub fault_kinds: &'static [FaultType],
     /// At most `replication_factor - min_insync_replicas` brokers down at once (see
     /// [`brokers_down`]).
-    pub down_budget: bool,
+    pub(crate) down_budget: bool,
     /// The configuration precondition: `Err(why not)` when Kafka does not promise the property.
     pub requires: fn(&RunSpec) -> Result<(), String>,
     /// Changes a configuration as little as possible so that it meets [`Property::requires`]
     /// (used to draw random configurations for the property tests).
-    pub conform: fn(&mut RunSpec),
+    pub(crate) conform: fn(&mut RunSpec),
     /// `Err(violation)` when the run breaks the claim.
     pub check: fn(&RunSpec, &RunResult) -> Result<(), String>,
     /// The claim as the body of a scenario `[[expect]]` gate, when measures can express it.
-    pub gate: fn(&RunSpec) -> Option<String>,
+    pub(crate) gate: fn(&RunSpec) -> Option<String>,
 }
 
 impl Property {
@@ -36,7 +34,7 @@ impl Property {
     }
 
     /// Whether the fault schedule stays within the property's fault model.
-    pub fn admits_faults(&self, spec: &RunSpec) -> Result<(), String> {
+    pub(crate) fn admits_faults(&self, spec: &RunSpec) -> Result<(), String> {
         if let Some(f) = spec
             .faults
             .iter()
@@ -164,11 +162,11 @@ fn conform_single_in_flight(spec: &mut RunSpec) {
 
 /// Slack over `max.block.ms + delivery.timeout.ms` for the sender pass that expires a batch,
 /// milliseconds. The model wakes the sender exactly at a batch's expiry; 1 ms absorbs rounding.
-pub const SENDER_PASS_SLACK_MS: u64 = 1;
+pub(crate) const SENDER_PASS_SLACK_MS: u64 = 1;
 
 /// The longest a send may take to resolve: `max.block.ms + delivery.timeout.ms` plus one sender
 /// pass (reference 10.3, P-deliveryBound).
-pub fn resolve_bound_ms(spec: &RunSpec) -> u64 {
+pub(crate) fn resolve_bound_ms(spec: &RunSpec) -> u64 {
     spec.producer.max_block_ms + spec.producer.delivery_timeout_ms() + SENDER_PASS_SLACK_MS
 }
 
@@ -285,14 +283,15 @@ fn gate(measures: &[&str]) -> Option<String> {
     Some(measures.iter().map(|m| format!("{m} = 0\n")).collect())
 }
 
-/// Every property, in the order `prodsim search --property` lists them.
+/// Every property, in the order `prodsim search --property` lists them (each with a comment
+/// saying where it comes from: reference sections, TLA+ names).
 pub static PROPERTIES: &[Property] = &[
     Property {
         name: "no_acked_write_lost",
         claim: "acks=all, min.insync.replicas >= 2, replication.factor >= 3, clean elections, crashes \
                 and partitions only (no power loss), at most RF - min ISR brokers down at once => \
                 lost_acked = 0",
-        reference: "Jepsen lost-write; TLA+ NoCommittedRecordLostGlobally; reference 9.1, 10.3 P-ackedDurable",
+        // From: Jepsen lost-write; TLA+ NoCommittedRecordLostGlobally; reference 9.1, 10.3 P-ackedDurable.
         fault_kinds: CRASHES_AND_PARTITIONS,
         down_budget: true,
         requires: requires_no_acked_write_lost,
@@ -304,7 +303,7 @@ pub static PROPERTIES: &[Property] = &[
         name: "idempotent_no_duplicates_in_order",
         claim: "idempotence on => duplicates = 0 and reordered = 0 under any fault schedule (one \
                 producer session)",
-        reference: "KIP-98; TLA+ linearizable per partition; reference 6, 10.3 P-noDupIdem, P-order",
+        // From: KIP-98; TLA+ linearizable per partition; reference 6, 10.3 P-noDupIdem, P-order.
         fault_kinds: ALL_FAULT_KINDS,
         down_budget: false,
         requires: requires_idempotence,
@@ -315,7 +314,7 @@ pub static PROPERTIES: &[Property] = &[
     Property {
         name: "single_in_flight_keeps_order",
         claim: "max.in.flight.requests.per.connection = 1 => reordered = 0",
-        reference: "reference 4.4, 5.6, 10.3 P-order",
+        // From: reference 4.4, 5.6, 10.3 P-order.
         fault_kinds: ALL_FAULT_KINDS,
         down_budget: false,
         requires: requires_single_in_flight,
@@ -328,7 +327,7 @@ pub static PROPERTIES: &[Property] = &[
         claim: "idempotence on or max.in.flight.requests.per.connection = 1 => every send gets \
                 exactly one outcome within max.block.ms + delivery.timeout.ms plus one sender pass, \
                 and pending = 0 after the flush",
-        reference: "TLA+ EventuallyWriteIsAcceptedOrRejected; reference 4.6, 10.3 P-deliveryBound",
+        // From: TLA+ EventuallyWriteIsAcceptedOrRejected; reference 4.6, 10.3 P-deliveryBound.
         fault_kinds: ALL_FAULT_KINDS,
         down_budget: false,
         requires: requires_resolve_bound,
@@ -344,7 +343,7 @@ pub static PROPERTIES: &[Property] = &[
     Property {
         name: "no_phantoms",
         claim: "the final logs hold only records the producer sent: phantom = 0",
-        reference: "design.md, Record outcomes",
+        // From: design.md, Record outcomes.
         fault_kinds: ALL_FAULT_KINDS,
         down_budget: false,
         requires: anything,
@@ -355,7 +354,7 @@ pub static PROPERTIES: &[Property] = &[
     Property {
         name: "log_matching",
         claim: "replicas agree on every offset below both their high watermarks: log_divergence = 0",
-        reference: "TLA+ LogMatchingProperty, StrongIsr; KIP-101, KIP-279; reference 10.1, 10.2",
+        // From: TLA+ LogMatchingProperty, StrongIsr; KIP-101, KIP-279; reference 10.1, 10.2.
         fault_kinds: ALL_FAULT_KINDS,
         down_budget: false,
         requires: anything,
@@ -367,7 +366,7 @@ pub static PROPERTIES: &[Property] = &[
         name: "leader_completeness",
         claim: "clean elections, no power loss => every elected leader holds every committed record: \
                 leader_completeness_violations = 0",
-        reference: "TLA+ LeaderCompletenessProperty; reference 10.2",
+        // From: TLA+ LeaderCompletenessProperty; reference 10.2.
         fault_kinds: NO_POWER_LOSS,
         down_budget: false,
         requires: clean_elections,
@@ -379,7 +378,7 @@ pub static PROPERTIES: &[Property] = &[
         name: "hw_monotonic",
         claim: "clean elections, no power loss => the true high watermark never goes back: no \
                 committed record is lost, committed_lost = 0",
-        reference: "TLA+ true HWM monotonic, NoCommittedRecordLostGlobally; reference 10.2, 10.3 P-HWmono",
+        // From: TLA+ true HWM monotonic, NoCommittedRecordLostGlobally; reference 10.2, 10.3 P-HWmono.
         fault_kinds: NO_POWER_LOSS,
         down_budget: false,
         requires: clean_elections,
@@ -391,7 +390,7 @@ pub static PROPERTIES: &[Property] = &[
         name: "deterministic",
         claim: "the same (configuration, schedule, seed) run twice gives identical results and an \
                 identical digest of the event stream",
-        reference: "design.md principle 1; madsim's determinism check",
+        // From: design.md principle 1; madsim's determinism check.
         fault_kinds: ALL_FAULT_KINDS,
         down_budget: false,
         requires: anything,

@@ -5,7 +5,7 @@ use super::*;
 /// The scenario name of a counterexample file: `<scenario>-<property>`.
 /// The scenario part is shortened so the whole stays a valid scenario name (at most
 /// [`crate::outdir::MAX_NAME_BYTES`]): the file must replay.
-pub fn counterexample_name(scenario: &str, property: &str) -> String {
+pub(crate) fn counterexample_name(scenario: &str, property: &str) -> String {
     let room = crate::outdir::MAX_NAME_BYTES.saturating_sub(property.len() + 1);
     let cut = scenario.char_indices().nth(room).map_or(scenario.len(), |(i, _)| i);
     format!("{}-{property}", &scenario[..cut])

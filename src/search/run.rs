@@ -5,7 +5,8 @@ use super::*;
 /// A violation, shrunk.
 #[derive(Clone, Debug)]
 pub struct Counterexample {
-    pub property: &'static str,
+    /// The property's name.
+    pub(crate) property: &'static str,
     /// The first failing case the search drew.
     pub spec: RunSpec,
     /// The minimal failing case after shrinking.
@@ -28,16 +29,8 @@ pub struct Counterexample {
 pub enum Outcome {
     /// The property held for this many cases.
     Held(u64),
+    /// The property failed: the shrunk counterexample.
     Counterexample(Box<Counterexample>),
-}
-
-impl Outcome {
-    pub fn counterexample(&self) -> Option<&Counterexample> {
-        match self {
-            Outcome::Held(_) => None,
-            Outcome::Counterexample(c) => Some(c),
-        }
-    }
 }
 
 /// Progress of a running search (read it from another thread to draw a progress bar).
@@ -64,6 +57,7 @@ pub struct SearchOptions<'a> {
     /// proptest regression file (absolute path): failing seeds are appended to it and replayed
     /// first by later searches.
     pub regressions: Option<&'static str>,
+    /// Where the search reports its progress, if anywhere.
     pub progress: Option<&'a Progress>,
 }
 

@@ -5,22 +5,22 @@ use super::*;
 /// One swept key and its values (a scenario's `[sweep]` axis).
 #[derive(Clone, Debug)]
 pub struct Axis {
-    pub key: String,
-    pub values: Vec<Value>,
+    /// The key (`producer.linger_ms`).
+    pub(crate) key: String,
+    /// Its values.
+    pub(crate) values: Vec<Value>,
 }
 
 /// What a search draws its cases from.
 #[derive(Clone, Debug)]
 pub struct Space {
-    /// Name of the scenario (names the counterexample file and its scenario).
-    pub name: String,
     /// Configuration of every case (with `random_config`, the part not drawn).
-    pub base: RunSpec,
+    pub(crate) base: RunSpec,
     /// Swept keys: each case takes one value of each axis (shrinking towards the first).
-    pub sweep: Vec<Axis>,
+    pub(crate) sweep: Vec<Axis>,
     /// Draw producer, cluster, network and workload settings ([`arb_config`]) and make them
     /// meet the property's precondition ([`Property::conform`]).
-    pub random_config: bool,
+    pub(crate) random_config: bool,
     /// Faults of the scenario's own schedule: each case keeps a subset of them.
     pub scripted: Vec<Fault>,
     /// Fault kinds drawn; `None`: the property's fault model.
@@ -28,14 +28,13 @@ pub struct Space {
     /// Most faults drawn per case (scripted ones aside).
     pub max_faults: usize,
     /// Apply the property's down budget ([`Property::down_budget`]) when it has one.
-    pub enforce_down_budget: bool,
+    pub(crate) enforce_down_budget: bool,
 }
 
 impl Space {
     /// Searches over fault schedules of one fixed configuration.
-    pub fn from_spec(name: &str, spec: &RunSpec) -> Space {
+    pub fn from_spec(spec: &RunSpec) -> Space {
         Space {
-            name: name.to_string(),
             base: spec.clone(),
             sweep: Vec::new(),
             random_config: false,
@@ -49,7 +48,6 @@ impl Space {
     /// Searches over fault schedules (and sweep points) of a scenario.
     pub fn from_scenario(sc: &Scenario) -> Space {
         Space {
-            name: sc.name.clone(),
             base: sc.base.clone(),
             sweep: sc
                 .sweep
@@ -69,9 +67,8 @@ impl Space {
 
     /// Searches over random configurations meeting the property's precondition, with `base`
     /// giving the run length (sized for tests: `duration_ms` of 5 to 20 s).
-    pub fn random(name: &str, base: &RunSpec) -> Space {
+    pub fn random(base: &RunSpec) -> Space {
         Space {
-            name: name.to_string(),
             base: base.clone(),
             sweep: Vec::new(),
             random_config: true,

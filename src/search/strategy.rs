@@ -15,7 +15,7 @@ enum PartitionShape {
 
 /// One fault kind, targets drawn over [`RAW_BROKERS`] brokers and any partition index
 /// (folded later by [`normalize_faults`]).
-pub fn arb_fault_kind(kind: FaultType) -> BoxedStrategy<FaultKind> {
+pub(crate) fn arb_fault_kind(kind: FaultType) -> BoxedStrategy<FaultKind> {
     let broker = 0..RAW_BROKERS;
     let partition = 0u32..16;
     match kind {
@@ -80,7 +80,7 @@ pub fn arb_fault_kind(kind: FaultType) -> BoxedStrategy<FaultKind> {
 
 /// One scheduled fault of one of `kinds`, starting within `window_ms`, lasting 100 ms to the
 /// whole window. Shrinks towards earlier, shorter faults of simpler kinds.
-pub fn arb_fault(kinds: &[FaultType], window_ms: u64) -> BoxedStrategy<Fault> {
+pub(crate) fn arb_fault(kinds: &[FaultType], window_ms: u64) -> BoxedStrategy<Fault> {
     assert!(!kinds.is_empty(), "a fault schedule needs at least one fault kind");
     let kind = proptest::strategy::Union::new(kinds.iter().map(|&k| arb_fault_kind(k)));
     let window_ms = window_ms.max(1);

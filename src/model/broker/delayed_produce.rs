@@ -13,16 +13,18 @@ use rand::Rng;
 
 /// An acks=all produce request waiting in the purgatory for its partitions' high watermarks.
 #[derive(Clone, Debug)]
-pub(crate) struct DelayedProduce {
-    pub(crate) id: u64,
+pub struct DelayedProduce {
+    /// The broker's id for it in its purgatory.
+    pub id: u64,
     /// The producer connection's generation it came on (its answer goes back on it).
-    pub(crate) gen: u64,
-    pub(crate) request: u64,
+    pub gen: u64,
+    /// The ProduceRequest's id (its answer names it).
+    pub request: u64,
     /// Per partition: the response being built, the offset the HW must reach (the batch's
     /// end), and whether it still waits.
-    pub(crate) parts: Vec<(PartitionResponse, u64, bool)>,
+    pub parts: Vec<(PartitionResponse, u64, bool)>,
     /// The request's timeout (`request.timeout.ms` sent by the producer) from now.
-    pub(crate) deadline: SimTime,
+    pub deadline: SimTime,
 }
 
 impl DelayedProduce {
@@ -32,7 +34,7 @@ impl DelayedProduce {
     /// `min_isr` by then: the records stay in the log), or when this broker no longer leads it
     /// (`NOT_LEADER_OR_FOLLOWER`, with the leader it knows, KIP-951). True when every partition
     /// is done.
-    pub(crate) fn try_complete(
+    pub fn try_complete(
         &mut self,
         replicas: &[Option<Replica>],
         meta: &[Option<PartitionState>],

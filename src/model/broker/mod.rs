@@ -47,7 +47,7 @@ impl Default for Fetcher {
     }
 }
 
-pub struct Broker {
+pub(crate) struct Broker {
     pub id: u32,
     pub alive: bool,
     pub incarnation: u64,
@@ -77,7 +77,7 @@ pub struct Broker {
 }
 
 impl Broker {
-    pub fn new(id: u32, spec: &RunSpec, assignment: &[Vec<u32>], rng: ChaCha8Rng) -> Broker {
+    pub(crate) fn new(id: u32, spec: &RunSpec, assignment: &[Vec<u32>], rng: ChaCha8Rng) -> Broker {
         let replicas = assignment
             .iter()
             .map(|reps| reps.contains(&id).then(Replica::default))
@@ -132,9 +132,9 @@ impl Broker {
 
 mod delayed_fetch;
 mod delayed_produce;
-use delayed_produce::DelayedProduce;
+pub use delayed_produce::DelayedProduce;
 mod partition;
-pub use partition::Replica;
+pub use partition::{Fetched, FollowerState, Replica};
 mod replica_fetcher;
 
 impl World {

@@ -130,7 +130,6 @@ impl World {
             let b = &mut self.acc.batches[id as usize];
             b.attempts = attempts;
             b.retrying = true;
-            b.last_attempt = self.now;
             b.backoff_until = self.now + backoff;
             let until = b.backoff_until;
             self.acc.reenqueue(id);

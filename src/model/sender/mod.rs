@@ -20,7 +20,7 @@ mod transaction_manager;
 pub use transaction_manager::TransactionManager;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConnState {
+pub(crate) enum ConnState {
     Disconnected { ready_at: SimTime },
     Connecting,
     Connected,
@@ -28,7 +28,7 @@ pub enum ConnState {
 
 /// The producer's connection to one broker (`NetworkClient` / `ClusterConnectionStates`).
 #[derive(Clone, Debug)]
-pub struct Conn {
+pub(crate) struct Conn {
     pub state: ConnState,
     pub gen: u64,
     failures: u32,
@@ -43,24 +43,27 @@ pub struct Conn {
 const SOCKET_BUFFER_BYTES: u64 = 131_072 + 102_400;
 
 #[derive(Clone, Debug)]
-pub struct InFlightRequest {
+pub(crate) struct InFlightRequest {
     pub id: u64,
     pub batches: Vec<BatchId>,
     /// `request.timeout.ms` after it was sent.
     pub deadline: SimTime,
 }
 
+/// The producer's `Sender` thread state: connections, in-flight requests, metadata, the
+/// `TransactionManager`.
 pub struct Sender {
     /// Time of the pending wake-up event (lazy: a popped `SenderWake` at another time is stale).
     wake_at: SimTime,
-    pub conns: Vec<Conn>,
+    pub(crate) conns: Vec<Conn>,
     /// `InFlightRequests`, per broker, oldest first.
-    pub in_flight: Vec<VecDeque<InFlightRequest>>,
+    pub(crate) in_flight: Vec<VecDeque<InFlightRequest>>,
     request_timers: Vec<Timer>,
     drain_index: Vec<usize>,
     ready_scratch: Vec<bool>,
-    /// Producer metadata: leader and leader epoch per partition.
+    /// Producer metadata: the leader of each partition.
     pub leaders: Vec<Option<u32>>,
+    /// Producer metadata: the leader epoch of each partition.
     pub leader_epochs: Vec<u32>,
     has_leader: Vec<bool>,
     node_partitions: Vec<Vec<u32>>,
@@ -75,13 +78,14 @@ pub struct Sender {
     /// Idempotence: producer id, epoch and sequences.
     pub tm: TransactionManager,
     /// `flush()` / `close()`: every batch is ready.
-    pub flushing: bool,
-    pub requests: u64,
-    pub retries: u64,
+    pub(crate) flushing: bool,
+    pub(crate) requests: u64,
+    pub(crate) retries: u64,
     rng: ChaCha8Rng,
 }
 
 impl Sender {
+    /// The sender at the start of a run: no connection, no metadata yet.
     pub fn new(spec: &RunSpec, rng: ChaCha8Rng) -> Sender {
         let b = spec.cluster.brokers as usize;
         let p = spec.cluster.partitions as usize;
@@ -119,10 +123,12 @@ impl Sender {
         }
     }
 
+    /// Per partition: whether the producer knows a leader (the partitioner's availability).
     pub fn has_leader_mask(&self) -> &[bool] {
         &self.has_leader
     }
 
+    /// Takes the cluster's metadata as after the producer's first metadata fetch.
     pub fn apply_initial_metadata(&mut self, parts: &[(u32, PartitionState)]) {
         for (p, st) in parts {
             self.leaders[*p as usize] = st.leader;
