@@ -3,9 +3,10 @@
 //! first ISR member in assignment order; unclean election when enabled), ISR changes
 //! (`AlterPartition`), and publishing partition state to brokers. Reference 7.4, 7.7, 7.8.
 
+use super::context::Ctx;
 use super::{Envelope, Event, Message, PartitionState, World};
 use crate::config::{ClusterConfig, RunSpec};
-use crate::model::observe::{observe, Observation};
+use crate::model::observe::Observation;
 use crate::sim::{ms, SimTime};
 
 /// Replica assignment as `AdminUtils.assignReplicasToBrokersRackUnaware` with start index 0:
@@ -123,18 +124,22 @@ impl Controller {
     }
 }
 
-impl World {
-    /// Publish changed partitions to every broker (the metadata log, pushed).
-    fn publish(&mut self, changed: Vec<u32>) {
+impl Controller {
+    /// The controller's network node (after the brokers).
+    fn node(&self) -> usize {
+        self.fenced.len()
+    }
+
+    /// Publish changed partitions to every broker (the metadata log, pushed after
+    /// `metadata_propagation_ms`).
+    fn publish(&mut self, changed: Vec<u32>, ctx: &mut Ctx<'_>) {
         if changed.is_empty() {
             return;
         }
-        self.controller.version += 1;
-        let version = self.controller.version;
-        let partitions: Vec<(u32, PartitionState)> = changed
-            .iter()
-            .map(|&p| (p, self.controller.parts[p as usize].clone()))
-            .collect();
+        self.version += 1;
+        let version = self.version;
+        let partitions: Vec<(u32, PartitionState)> =
+            changed.iter().map(|&p| (p, self.parts[p as usize].clone())).collect();
         for (p, st) in &partitions {
             // KRaft's PartitionChangeBuilder keeps the leader in the ISR (an unclean leader
             // becomes the whole ISR).
@@ -146,79 +151,78 @@ impl World {
                 );
             }
         }
-        self.observe(Observation::Published {
+        ctx.observe(Observation::Published {
             partitions: &partitions,
         });
-        let from = self.controller_node();
-        let at = self.now + ms(self.spec.cluster.metadata_propagation_ms);
-        for b in 0..self.brokers.len() {
+        let at = ctx.now + ms(ctx.spec.cluster.metadata_propagation_ms);
+        for b in 0..self.fenced.len() {
             let msg = Message::MetadataUpdate {
                 version,
                 partitions: partitions.clone(),
                 registered: None,
             };
-            let saved = self.now;
-            self.now = at;
-            self.send_message(from, World::broker_node(b as u32), 0, msg);
-            self.now = saved;
+            ctx.send_at(at, self.node(), World::broker_node(b as u32), 0, msg);
         }
     }
 
     /// Fence a broker whose session expired: leave ISRs (never the last member), move
     /// leadership (`ReplicationControlManager.handleBrokerFenced`).
-    fn fence(&mut self, b: u32) {
-        if self.controller.fenced[b as usize] {
+    fn fence(&mut self, b: u32, ctx: &mut Ctx<'_>) {
+        if self.fenced[b as usize] {
             return;
         }
-        self.controller.fenced[b as usize] = true;
-        self.observe(Observation::Fenced { broker: b });
+        self.fenced[b as usize] = true;
+        ctx.observe(Observation::Fenced { broker: b });
         let mut changed = Vec::new();
-        for p in 0..self.controller.parts.len() {
-            let st = &self.controller.parts[p];
+        for p in 0..self.parts.len() {
+            let st = &self.parts[p];
             if !st.replicas.contains(&b) {
                 continue;
             }
             let mut touched = false;
             if st.isr.contains(&b) && st.isr.len() > 1 {
-                self.controller.parts[p].isr.retain(|&x| x != b);
+                self.parts[p].isr.retain(|&x| x != b);
                 touched = true;
             }
-            if self.controller.parts[p].leader == Some(b) {
-                let l = self.controller.elect(p);
-                self.controller.set_leader(p, l);
+            if self.parts[p].leader == Some(b) {
+                let l = self.elect(p);
+                self.set_leader(p, l);
                 touched = false;
                 changed.push(p as u32);
             }
             if touched {
-                self.controller.parts[p].partition_epoch += 1;
+                self.parts[p].partition_epoch += 1;
                 changed.push(p as u32);
             }
         }
-        self.publish(changed);
+        self.publish(changed, ctx);
     }
 
     /// An unfenced broker can lead partitions that have no leader.
-    fn unfence(&mut self, b: u32) {
-        self.controller.fenced[b as usize] = false;
+    fn unfence(&mut self, b: u32, ctx: &mut Ctx<'_>) {
+        self.fenced[b as usize] = false;
         let mut changed = Vec::new();
-        for p in 0..self.controller.parts.len() {
-            if self.controller.parts[p].leader.is_none() && self.controller.parts[p].replicas.contains(&b) {
-                if let Some(l) = self.controller.elect(p) {
-                    self.controller.set_leader(p, Some(l));
+        for p in 0..self.parts.len() {
+            if self.parts[p].leader.is_none() && self.parts[p].replicas.contains(&b) {
+                if let Some(l) = self.elect(p) {
+                    self.set_leader(p, Some(l));
                     changed.push(p as u32);
                 }
             }
         }
-        self.publish(changed);
+        self.publish(changed, ctx);
     }
 
-    pub(super) fn session_check(&mut self, b: u32, seen: u64) {
-        if self.controller.hb_seen[b as usize] == seen && !self.controller.fenced[b as usize] {
-            self.fence(b);
+    /// `BrokerHeartbeatManager`: no heartbeat since `seen` within the session: fence.
+    pub(crate) fn session_check(&mut self, b: u32, seen: u64, ctx: &mut Ctx<'_>) {
+        if self.hb_seen[b as usize] == seen && !self.fenced[b as usize] {
+            self.fence(b, ctx);
         }
     }
 
-    pub(super) fn controller_receive(&mut self, env: Envelope) {
+    /// A message reached the controller: a broker heartbeat (registration, session, metadata
+    /// catch-up) or an AlterPartition.
+    pub(crate) fn on_message(&mut self, env: Envelope, ctx: &mut Ctx<'_>) {
         match env.msg {
             Message::Heartbeat {
                 broker,
@@ -226,27 +230,26 @@ impl World {
                 metadata_version,
             } => {
                 let bi = broker as usize;
-                if incarnation != self.controller.incarnation[bi] {
+                if incarnation != self.incarnation[bi] {
                     // A re-registration after a restart: the old session is dead.
-                    self.controller.incarnation[bi] = incarnation;
-                    self.fence(broker);
+                    self.incarnation[bi] = incarnation;
+                    self.fence(broker, ctx);
                 }
-                let seen = self.controller.note_heartbeat(broker);
-                let at = self.now + self.controller.session_timeout;
-                self.schedule(at, Event::SessionCheck { broker, seen });
-                if self.controller.fenced[bi] {
-                    self.unfence(broker);
+                let seen = self.note_heartbeat(broker);
+                let at = ctx.now + self.session_timeout;
+                ctx.schedule(at, Event::SessionCheck { broker, seen });
+                if self.fenced[bi] {
+                    self.unfence(broker, ctx);
                 }
-                if metadata_version < self.controller.version {
+                if metadata_version < self.version {
                     // The broker is behind on the metadata log (or just registered): send it
                     // everything, and tell it its registration is done.
                     let msg = Message::MetadataUpdate {
-                        version: self.controller.version,
-                        partitions: self.controller.snapshot(),
+                        version: self.version,
+                        partitions: self.snapshot(),
                         registered: Some(incarnation),
                     };
-                    let from = self.controller_node();
-                    self.send_message(from, World::broker_node(broker), 0, msg);
+                    ctx.send(self.node(), World::broker_node(broker), 0, msg);
                 }
             }
             Message::AlterPartition {
@@ -257,66 +260,36 @@ impl World {
                 new_isr,
             } => {
                 let p = partition as usize;
-                let st = &self.controller.parts[p];
+                let st = &self.parts[p];
                 let valid = st.leader == Some(broker)
                     && st.leader_epoch == leader_epoch
                     && st.partition_epoch == partition_epoch
                     && new_isr.contains(&broker)
-                    && new_isr
-                        .iter()
-                        .all(|b| st.isr.contains(b) || !self.controller.fenced[*b as usize]);
+                    && new_isr.iter().all(|b| st.isr.contains(b) || !self.fenced[*b as usize]);
                 if valid {
                     let mut isr: Vec<u32> = st.replicas.iter().copied().filter(|b| new_isr.contains(b)).collect();
                     isr.dedup();
-                    observe(
-                        &mut self.monitor,
-                        &mut self.trace,
-                        self.now,
-                        Observation::IsrChanged {
-                            broker,
-                            partition,
-                            from: &self.controller.parts[p].isr,
-                            to: &isr,
-                        },
-                    );
-                    self.controller.parts[p].isr = isr;
-                    self.controller.parts[p].partition_epoch += 1;
-                    self.publish(vec![partition]);
+                    ctx.observe(Observation::IsrChanged {
+                        broker,
+                        partition,
+                        from: &self.parts[p].isr,
+                        to: &isr,
+                    });
+                    self.parts[p].isr = isr;
+                    self.parts[p].partition_epoch += 1;
+                    self.publish(vec![partition], ctx);
                 } else {
                     // Rejected (stale epoch, zombie leader): tell the sender the current state.
                     let msg = Message::MetadataUpdate {
-                        version: self.controller.version,
-                        partitions: vec![(partition, self.controller.parts[p].clone())],
+                        version: self.version,
+                        partitions: vec![(partition, self.parts[p].clone())],
                         registered: None,
                     };
-                    let from = self.controller_node();
-                    self.send_message(from, World::broker_node(broker), 0, msg);
+                    ctx.send(self.node(), World::broker_node(broker), 0, msg);
                 }
             }
             _ => {}
         }
-    }
-
-    /// Every partition has an unfenced leader that leads it, all replicas alive, in the ISR,
-    /// caught up, and the HW at the log end.
-    pub(super) fn cluster_converged(&self) -> bool {
-        self.controller.parts.iter().enumerate().all(|(p, st)| {
-            let Some(l) = st.leader else { return false };
-            let leader = &self.brokers[l as usize];
-            let Some(lr) = leader.replicas[p].as_ref() else {
-                return false;
-            };
-            if !leader.alive || !lr.is_leader || lr.leader_epoch != st.leader_epoch {
-                return false;
-            }
-            let leo = lr.log.log_end_offset();
-            lr.hw == leo
-                && st.isr.len() == st.replicas.len()
-                && st.replicas.iter().all(|&b| {
-                    let br = &self.brokers[b as usize];
-                    br.alive && br.replicas[p].as_ref().is_some_and(|r| r.log.log_end_offset() == leo)
-                })
-        })
     }
 }
 
@@ -381,5 +354,38 @@ mod tests {
         assert_eq!(c.parts[0].leader_epoch, 2);
         c.set_leader(0, Some((1, true)));
         assert_eq!((c.parts[0].leader_epoch, c.parts[0].isr.clone()), (3, vec![1]));
+    }
+
+    /// The controller alone, driven through a bare [`Ctx`]: a session that expires fences the
+    /// broker, the next ISR member in assignment order leads in a new epoch, and the change is
+    /// published to every broker after `metadata_propagation_ms` (the outbox says so).
+    #[test]
+    fn an_expired_session_fences_elects_and_publishes() {
+        use crate::model::context::Command;
+        use crate::model::monitor::Monitor;
+        let spec = RunSpec::default();
+        let mut c = Controller::new(&spec, &assign_replicas(&spec.cluster));
+        let (mut out, mut monitor, mut tracer) = (Vec::new(), Monitor::new(6), None);
+        let now = ms(9_000);
+        let mut ctx = Ctx::new(now, &spec, &mut out, &mut monitor, &mut tracer);
+        // Broker 0 sent no heartbeat since the start (seen = 0).
+        c.session_check(0, 0, &mut ctx);
+        assert!(c.fenced[0]);
+        assert_eq!((c.parts[0].leader, c.parts[0].leader_epoch), (Some(1), 1));
+        assert!(!c.parts[0].isr.contains(&0));
+        let sends: Vec<(SimTime, usize)> = out
+            .iter()
+            .filter_map(|cmd| match cmd {
+                Command::Send { at, to, .. } => Some((*at, *to)),
+                _ => None,
+            })
+            .collect();
+        let at = now + ms(spec.cluster.metadata_propagation_ms);
+        assert_eq!(sends, vec![(at, 0), (at, 1), (at, 2)], "one publication to each broker");
+        // A second check of the same session does nothing.
+        out.clear();
+        let mut ctx = Ctx::new(now, &spec, &mut out, &mut monitor, &mut tracer);
+        c.session_check(0, 0, &mut ctx);
+        assert!(out.is_empty());
     }
 }

@@ -11,6 +11,7 @@ mod accumulator;
 mod app;
 mod broker;
 pub mod components;
+mod context;
 mod controller;
 mod faults;
 pub(crate) mod ledger;
@@ -24,6 +25,7 @@ mod sender;
 mod tracer;
 mod wire;
 
+use context::{Command, Ctx};
 use monitor::Monitor;
 use tracer::Tracer;
 
@@ -132,6 +134,8 @@ pub(crate) struct World {
     pub digest: Digest,
     pub events: u64,
     pub trace: Option<Tracer>,
+    /// The outbox handlers fill through their [`Ctx`] (reused, applied after each handler).
+    outbox: Vec<Command>,
     /// Where the run publishes its simulated time for a progress display (never read back).
     progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     /// Why the run was stopped early (a resource bound or simulated time standing still).
@@ -196,6 +200,7 @@ impl World {
             events_at_now: 0,
             last_event: None,
             trace: trace.map(|(partition, rec)| Tracer::new(partition, rec)),
+            outbox: Vec::new(),
             window_end: ms(spec.duration_ms),
             settle_deadline: ms(spec.duration_ms + spec.settle_ms),
             spec,
@@ -271,7 +276,7 @@ impl World {
         if env.to == producer {
             self.producer_receive(env);
         } else if env.to == controller {
-            self.controller_receive(env);
+            self.with_controller(|c, ctx| c.on_message(env, ctx));
         } else {
             self.broker_receive(env.to as u32, env);
         }
@@ -303,7 +308,7 @@ impl World {
             } => self.fetch_timeout(broker, incarnation, leader),
             Event::IsrCheck { broker, incarnation } => self.isr_check(broker, incarnation),
             Event::HeartbeatTick { broker, incarnation } => self.heartbeat_tick(broker, incarnation),
-            Event::SessionCheck { broker, seen } => self.session_check(broker, seen),
+            Event::SessionCheck { broker, seen } => self.with_controller(|c, ctx| c.session_check(broker, seen, ctx)),
             Event::FaultStart { index } => self.fault_start(index as usize),
             Event::FaultEnd { index } => self.fault_end(index as usize),
             Event::WindowEnd => self.window_end(),
@@ -401,6 +406,39 @@ impl World {
             return;
         }
         self.schedule(self.now + ms(100), Event::SettleCheck);
+    }
+
+    /// Runs a controller handler with its context, then applies its outbox.
+    fn with_controller(&mut self, f: impl FnOnce(&mut controller::Controller, &mut Ctx<'_>)) {
+        let mut out = std::mem::take(&mut self.outbox);
+        {
+            let mut ctx = Ctx::new(self.now, &self.spec, &mut out, &mut self.monitor, &mut self.trace);
+            f(&mut self.controller, &mut ctx);
+        }
+        self.apply(&mut out);
+        self.outbox = out;
+    }
+
+    /// Every partition has an unfenced leader that leads it, all replicas alive, in the ISR,
+    /// caught up, and the HW at the log end.
+    fn cluster_converged(&self) -> bool {
+        self.controller.parts.iter().enumerate().all(|(p, st)| {
+            let Some(l) = st.leader else { return false };
+            let leader = &self.brokers[l as usize];
+            let Some(lr) = leader.replicas[p].as_ref() else {
+                return false;
+            };
+            if !leader.alive || !lr.is_leader || lr.leader_epoch != st.leader_epoch {
+                return false;
+            }
+            let leo = lr.log.log_end_offset();
+            lr.hw == leo
+                && st.isr.len() == st.replicas.len()
+                && st.replicas.iter().all(|&b| {
+                    let br = &self.brokers[b as usize];
+                    br.alive && br.replicas[p].as_ref().is_some_and(|r| r.log.log_end_offset() == leo)
+                })
+        })
     }
 
     /// A free-text trace line (faults); facts go through [`World::observe`].
