@@ -7,7 +7,6 @@
 //! the components that can be built and tested alone (Kafka's `Partition`, `DelayedProduce`,
 //! `RecordAccumulator`, `Sender`, `TransactionManager`, the controller, ...).
 
-mod accumulator;
 mod app;
 mod broker;
 pub mod components;
@@ -20,8 +19,10 @@ mod murmur2;
 mod network;
 mod observe;
 pub(crate) mod partition_log;
+mod producer;
 mod record_batch;
-mod sender;
+
+use producer::{accumulator, sender};
 mod tracer;
 mod wire;
 

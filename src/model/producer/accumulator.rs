@@ -2,10 +2,10 @@
 //! `linger.ms`, `buffer.memory` (`BufferPool`) and the built-in uniform sticky partitioner
 //! (KIP-794, `BuiltInPartitioner`). Reference sections 2.3, 2.4, 3 and 4.
 
-use super::record_batch::{
+use crate::config::RunSpec;
+use crate::model::record_batch::{
     estimate_size_upper_bound, record_fixed_part, record_size, record_size_fast, RECORD_BATCH_OVERHEAD,
 };
-use crate::config::RunSpec;
 use crate::sim::{SimTime, NS_PER_MS};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;

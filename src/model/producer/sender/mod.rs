@@ -3,11 +3,11 @@
 //! drains one batch per partition into one `ProduceRequest` per node, and sends it
 //! (reference sections 4.2-4.6, 5, 6).
 
-use super::accumulator::{BatchId, Readiness};
-use super::partition_log::ProducerInfo;
-use super::{Event, Message, PartitionState, ProduceBatch, ProduceRequest, World};
 use crate::config::{Acks, RunSpec};
+use crate::model::accumulator::{BatchId, Readiness};
 use crate::model::observe::{observe, Observation};
+use crate::model::partition_log::ProducerInfo;
+use crate::model::{Event, Message, PartitionState, ProduceBatch, ProduceRequest, World};
 use crate::sim::{ms, SimTime, Timer};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;

@@ -1,0 +1,7 @@
+//! The Java producer's internals, where Kafka keeps them (`org.apache.kafka.clients.producer.internals`):
+//! `RecordAccumulator` with the `BufferPool` and the `BuiltInPartitioner` ([`accumulator`]),
+//! and the `Sender` with its `NetworkClient` and `TransactionManager` ([`sender`]). The
+//! application threads calling `send()` are `model/app.rs`.
+
+pub(crate) mod accumulator;
+pub(crate) mod sender;
