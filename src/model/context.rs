@@ -86,10 +86,7 @@ impl World {
         for c in out.drain(..) {
             match c {
                 Command::Send { at, from, to, gen, msg } => {
-                    let saved = self.now;
-                    self.now = at;
-                    self.send_message(from, to, gen, msg);
-                    self.now = saved;
+                    self.send_message_at(at, from, to, gen, msg);
                 }
                 Command::Schedule { at, event } => self.schedule(at, event),
             }

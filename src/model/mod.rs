@@ -243,10 +243,19 @@ impl World {
         self.queue.push(at.max(self.now), ev);
     }
 
-    /// Send a message over the network: returns the time its last byte left the sender's NIC.
+    /// Send a message over the network now: returns the time its last byte left the sender's
+    /// NIC.
+    #[inline]
     pub(crate) fn send_message(&mut self, from: usize, to: usize, gen: u64, msg: Message) -> SimTime {
+        self.send_message_at(self.now, from, to, gen, msg)
+    }
+
+    /// Send a message handed to the network at `at` (not before now: e.g. when the sender's
+    /// CPU is done with it); returns the time its last byte left the sender's NIC.
+    pub(crate) fn send_message_at(&mut self, at: SimTime, from: usize, to: usize, gen: u64, msg: Message) -> SimTime {
+        let at = at.max(self.now);
         let bytes = msg.wire_bytes();
-        let (tx_end, arrival) = self.net.transmit(self.now, from, to, bytes);
+        let (tx_end, arrival) = self.net.transmit(at, from, to, bytes);
         if !self.net.reachable(from, to) {
             return tx_end; // dropped by the partition
         }
@@ -301,7 +310,7 @@ impl World {
                 broker,
                 incarnation,
                 leader,
-            } => self.send_fetch(broker, incarnation, leader),
+            } => self.send_fetch(broker, incarnation, leader, self.now),
             Event::FetchTimeout {
                 broker,
                 incarnation,

@@ -156,14 +156,6 @@ impl World {
         done
     }
 
-    /// Send at a future time `at` (after the broker's processing).
-    pub(in crate::model) fn send_message_at(&mut self, at: SimTime, from: usize, to: usize, gen: u64, msg: Message) {
-        let saved = self.now;
-        self.now = at.max(saved);
-        self.send_message(from, to, gen, msg);
-        self.now = saved;
-    }
-
     pub(in crate::model) fn broker_start_timers(&mut self, b: u32) {
         let inc = self.brokers[b as usize].incarnation;
         let jitter = self.brokers[b as usize].rng.gen_range(0..ms(100));

@@ -10,7 +10,9 @@ use crate::sim::{ms, SimTime};
 
 impl World {
     /// The replica fetcher sends one FetchRequest for all partitions it follows on `leader`.
-    pub(in crate::model) fn send_fetch(&mut self, b: u32, incarnation: u64, leader: u32) {
+    /// The fetch leaves at `at` (now, or when the broker's CPU is done with the previous
+    /// response).
+    pub(in crate::model) fn send_fetch(&mut self, b: u32, incarnation: u64, leader: u32, at: SimTime) {
         let br = &mut self.brokers[b as usize];
         if br.incarnation != incarnation || !br.alive {
             return;
@@ -38,11 +40,12 @@ impl World {
         let (from, to) = (World::broker_node(b), World::broker_node(leader));
         if self.net.connect(from, to) == Connect::Refused {
             // connection refused: fail fast, back off replica.fetch.backoff.ms
-            let at = self.now + self.net.rtt(from, to);
-            self.set_fetch_deadline(b, leader, at);
+            let refused_at = at + self.net.rtt(from, to);
+            self.set_fetch_deadline(b, leader, refused_at);
             return;
         }
-        self.send_message(
+        self.send_message_at(
+            at,
             from,
             to,
             0,
@@ -53,7 +56,7 @@ impl World {
             },
         );
         // replica.socket.timeout.ms (30 s) bounds a fetch that gets no answer.
-        self.set_fetch_deadline(b, leader, self.now + ms(30_000));
+        self.set_fetch_deadline(b, leader, at + ms(30_000));
     }
 
     /// Give up the fetch in flight from `b` to `leader` at `at` (earlier deadlines win).
@@ -205,10 +208,7 @@ impl World {
             // The next fetch leaves as soon as this response is processed (the fetcher
             // thread's loop); built now, sent when the broker's CPU is done with the data.
             let at = self.cpu(b, bytes);
-            let saved = self.now;
-            self.now = at;
-            self.send_fetch(b, inc, leader);
-            self.now = saved;
+            self.send_fetch(b, inc, leader, at);
         }
     }
 }
