@@ -14,6 +14,7 @@ mod cli;
 
 use cli::explain::{cmd_explain, ExplainArgs};
 use cli::merge::{cmd_merge, MergeArgs};
+use cli::perf_test::{cmd_perf_test, PerfTestArgs};
 use cli::plot::{cmd_plot, PlotArgs};
 use cli::run::{cmd_run, RunArgs};
 use cli::search::{cmd_search, SearchArgs};
@@ -47,6 +48,10 @@ enum Command {
     /// delivery guarantee; print the minimal one as a ready-to-run scenario file (also written
     /// to OUT/<name>/counterexample-<property>.toml), or "held for N cases".
     Search(SearchArgs),
+    /// kafka-producer-perf-test, simulated: its arguments (--topic, --num-records,
+    /// --record-size, --throughput, --producer-props, --producer.config) and its output (a line
+    /// per 5 s of simulated time, then the total with percentiles).
+    PerfTest(PerfTestArgs),
 }
 
 /// An error with its exit code.
@@ -83,6 +88,7 @@ fn main() -> ExitCode {
             Ok(0)
         }
         Command::Search(args) => cmd_search(&args),
+        Command::PerfTest(args) => cmd_perf_test(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

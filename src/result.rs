@@ -25,10 +25,18 @@ pub struct DeliveryReport {
 pub struct TimelinePoint {
     /// Bucket start, milliseconds of simulated time.
     pub t_ms: u64,
+    /// Bucket width, milliseconds (`timeline_bucket_ms`, doubled as long runs merge buckets).
+    pub width_ms: u64,
+    /// Records acknowledged in this bucket.
+    pub acked: u64,
     /// Records acknowledged in this bucket, per second.
     pub acked_rps: f64,
     /// 99th percentile latency of records completed in this bucket (0 when none).
     pub latency_p99_ms: f64,
+    /// Mean and maximum latency of the records acknowledged in this bucket (0 when none).
+    pub latency_mean_ms: f64,
+    /// See `latency_mean_ms`.
+    pub latency_max_ms: f64,
 }
 
 /// A fault interval as it happened (for shading charts).
@@ -61,6 +69,9 @@ pub struct RunResult {
     pub throughput_mbps: f64,
     /// Median `send()`-to-acknowledgement latency, milliseconds.
     pub latency_p50_ms: f64,
+    /// 95th percentile latency, milliseconds (printed by `perf-test`; not a results.csv column
+    /// yet).
+    pub latency_p95_ms: f64,
     /// 99th percentile latency, milliseconds.
     pub latency_p99_ms: f64,
     /// 99.9th percentile latency, milliseconds.

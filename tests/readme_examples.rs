@@ -86,7 +86,11 @@ fn help_options(command: &str) -> String {
 fn options_exist(args: &[String]) {
     let command = &args[0];
     let help = help_options(command);
-    for a in args.iter().filter(|a| a.starts_with("--")) {
+    for a in args
+        .iter()
+        .map(|a| a.trim_start_matches('['))
+        .filter(|a| a.starts_with("--"))
+    {
         let opt = a
             .split('=')
             .next()
@@ -247,7 +251,9 @@ fn inline_commands_run_or_name_real_options() {
             continue;
         };
         let args: Vec<String> = words(body).into_iter().filter(|w| !w.is_empty()).collect();
-        if args.is_empty() || !["run", "search", "explain", "merge", "plot", "keys"].contains(&args[0].as_str()) {
+        if args.is_empty()
+            || !["run", "search", "explain", "merge", "plot", "keys", "perf-test"].contains(&args[0].as_str())
+        {
             continue;
         }
         found += 1;

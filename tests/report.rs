@@ -239,6 +239,7 @@ fn timeline_shades_faults() {
                 } else {
                     12.0 + (i % 5) as f64
                 },
+                ..TimelinePoint::default()
             }
         })
         .collect();
@@ -421,6 +422,7 @@ fn long_titles_wrap_and_timeline_parameters_go_on_a_second_line() {
             t_ms: i * 1000,
             acked_rps: 20_000.0,
             latency_p99_ms: 5.0,
+            ..TimelinePoint::default()
         })
         .collect();
     let title = "leader-failover: acks=0 linger_ms=5 batch_size=16384 send_mode=async min_insync_replicas=1 \

@@ -3,6 +3,7 @@
 
 pub(crate) mod explain;
 pub(crate) mod merge;
+pub(crate) mod perf_test;
 pub(crate) mod plot;
 pub(crate) mod run;
 pub(crate) mod search;

@@ -122,6 +122,9 @@ const MAX_BUCKETS: usize = 256;
 struct Bucket {
     acked: u64,
     hist: SmallHist,
+    /// Sum and maximum of the latencies recorded in the bucket (microseconds).
+    latency_sum_us: f64,
+    latency_max_us: u64,
 }
 
 pub(crate) struct Ledger {
@@ -182,9 +185,13 @@ impl Ledger {
                     let mut b = Bucket {
                         acked: 0,
                         hist: SmallHist::new(),
+                        latency_sum_us: 0.0,
+                        latency_max_us: 0,
                     };
                     for x in c {
                         b.acked += x.acked;
+                        b.latency_sum_us += x.latency_sum_us;
+                        b.latency_max_us = b.latency_max_us.max(x.latency_max_us);
                         for (i, n) in x.hist.counts.iter().enumerate() {
                             b.hist.counts[i] += n;
                         }
@@ -200,6 +207,8 @@ impl Ledger {
             self.timeline.push(Bucket {
                 acked: 0,
                 hist: SmallHist::new(),
+                latency_sum_us: 0.0,
+                latency_max_us: 0,
             });
         }
         &mut self.timeline[i]
@@ -224,7 +233,10 @@ impl Ledger {
             let _ = self.latency.record_n(us, weight);
             self.latency_sum_us += us as f64 * weight as f64;
             self.latency_n += weight;
-            self.bucket(now).hist.add(us, weight as u32);
+            let b = self.bucket(now);
+            b.hist.add(us, weight as u32);
+            b.latency_sum_us += us as f64 * weight as f64;
+            b.latency_max_us = b.latency_max_us.max(us);
         }
     }
 
@@ -287,6 +299,7 @@ impl Ledger {
                 0.0
             },
             latency_p50_ms: if has { q(0.5) } else { 0.0 },
+            latency_p95_ms: if has { q(0.95) } else { 0.0 },
             latency_p99_ms: if has { q(0.99) } else { 0.0 },
             latency_p999_ms: if has { q(0.999) } else { 0.0 },
             latency_max_ms: if has { self.latency.max() as f64 / 1000.0 } else { 0.0 },
@@ -304,8 +317,16 @@ impl Ledger {
                 .enumerate()
                 .map(|(i, b)| TimelinePoint {
                     t_ms: i as u64 * self.bucket_ns / NS_PER_MS,
+                    width_ms: self.bucket_ns / NS_PER_MS,
+                    acked: b.acked,
                     acked_rps: b.acked as f64 / bucket_s,
                     latency_p99_ms: b.hist.quantile(0.99) as f64 / 1000.0,
+                    latency_mean_ms: if b.acked > 0 {
+                        b.latency_sum_us / b.acked as f64 / 1000.0
+                    } else {
+                        0.0
+                    },
+                    latency_max_ms: b.latency_max_us as f64 / 1000.0,
                 })
                 .collect(),
             ..RunResult::default()
