@@ -128,6 +128,9 @@ impl OutDir {
             .tempdir_in(&self.root)
             .map_err(|e| format!("{}: cannot create a staging directory: {e}", self.root.display()))?;
         create_new_file(&dir.path().join(STAGING_MARKER), b"")?;
+        // tempfile makes private (0700) directories; a report is as readable as any directory
+        // the user creates (reports are served and shared).
+        readable(dir.path(), 0o755)?;
         Ok(Staged {
             dir,
             dest,
@@ -176,6 +179,7 @@ impl OutDir {
             .tempfile_in(&dir)
             .map_err(|e| format!("{}: {e}", dir.display()))?;
         io::Write::write_all(&mut tmp, text).map_err(|e| format!("{}: {e}", tmp.path().display()))?;
+        readable(tmp.path(), 0o644)?;
         tmp.persist(&target)
             .map_err(|e| format!("{}: {}", target.display(), e.error))?;
         Ok(target)
@@ -356,6 +360,18 @@ fn looks_like_old_report(dir: &Path) -> bool {
     has_results
 }
 
+/// Gives `path` the usual permissions of a user-made directory or file (tempfile's are private).
+fn readable(path: &Path, mode: u32) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
 /// Is process `pid` alive? `None` when this platform cannot tell.
 fn process_alive(pid: u32) -> Option<bool> {
     if cfg!(target_os = "linux") {
@@ -447,6 +463,12 @@ mod tests {
             );
             assert!(dest.join(REPORT_MARKER).is_file());
             assert!(!dest.join(STAGING_MARKER).exists());
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = fs::metadata(&dest).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o755, "a report directory is not private");
+            }
         }
         let mut left: Vec<String> = fs::read_dir(tmp.path())
             .unwrap()
