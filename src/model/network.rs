@@ -34,6 +34,9 @@ pub(crate) struct Network {
     /// Each node's TCP stack as peers meet it (the network's own view, set by crashes and
     /// restarts): a component asks the network, never the peer, how a connect goes.
     hosts: Vec<Host>,
+    /// Per directed pair: the generation of the TCP connection the client side opened (a
+    /// new one after every close), so that a crashed peer's reset names the connection it kills.
+    conn_gen: Vec<u64>,
     latency_ns: f64,
     jitter: f64,
     ns_per_byte: f64,
@@ -55,6 +58,7 @@ impl Network {
             // bandwidth in megabits per second -> nanoseconds per byte
             ns_per_byte: 8_000.0 / cfg.bandwidth_mbps,
             hosts: vec![Host::Listening; nodes],
+            conn_gen: vec![1; nodes * nodes],
             tx_free: vec![0; nodes],
             last_arrival: vec![0; nodes * nodes],
             cuts: vec![0; nodes * nodes],
@@ -78,6 +82,17 @@ impl Network {
     /// off: `Down`; a restart: `Listening`).
     pub(crate) fn set_host(&mut self, node: usize, host: Host) {
         self.hosts[node] = host;
+    }
+
+    /// The client `from` now uses generation `gen` for its connection to `to`.
+    pub(crate) fn set_connection_gen(&mut self, from: usize, to: usize, gen: u64) {
+        let i = self.pair(from, to);
+        self.conn_gen[i] = gen;
+    }
+
+    /// The generation of the connection from `from` to `to` (what a reset from `to` kills).
+    pub(crate) fn connection_gen(&self, from: usize, to: usize) -> u64 {
+        self.conn_gen[self.pair(from, to)]
     }
 
     /// How a TCP connect from `from` to `to` goes now: unanswered SYNs when the path is cut

@@ -334,7 +334,8 @@ impl World {
         }
         let durable = self.durable_before();
         let producer = self.producer_node();
-        let pgen = self.sender.conns[b as usize].gen;
+        // The network's view of the producer's connection: a crashed process resets it.
+        let pgen = self.net.connection_gen(producer, World::broker_node(b));
         let br = &mut self.brokers[b as usize];
         let was_alive = br.alive;
         br.alive = false;

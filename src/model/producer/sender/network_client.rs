@@ -83,11 +83,14 @@ impl World {
         let backoff = self.sender.reconnect_backoff(&self.spec, failures);
         let c = &mut self.sender.conns[node as usize];
         c.gen += 1;
+        let gen = c.gen;
         c.state = ConnState::Disconnected {
             ready_at: self.now + backoff,
         };
         c.buffered = 0;
         c.blocked_writes.clear();
+        let p = self.producer_node();
+        self.net.set_connection_gen(p, World::broker_node(node), gen);
         let reqs: Vec<InFlightRequest> = self.sender.in_flight[node as usize].drain(..).collect();
         for r in reqs {
             for b in r.batches {
@@ -144,9 +147,12 @@ impl World {
             let c = &mut self.sender.conns[node as usize];
             c.failures += 1;
             c.gen += 1;
+            let gen = c.gen;
             c.state = ConnState::Disconnected {
                 ready_at: self.now + backoff,
             };
+            let p = self.producer_node();
+            self.net.set_connection_gen(p, World::broker_node(node), gen);
             self.sender.metadata_needed = true;
         }
         self.sender_schedule(self.now);
