@@ -316,8 +316,10 @@ impl World {
                 incarnation,
                 leader,
             } => self.fetch_timeout(broker, incarnation, leader),
-            Event::IsrCheck { broker, incarnation } => self.isr_check(broker, incarnation),
-            Event::HeartbeatTick { broker, incarnation } => self.heartbeat_tick(broker, incarnation),
+            Event::IsrCheck { broker, incarnation } => self.with_broker(broker, |b, ctx| b.isr_check(incarnation, ctx)),
+            Event::HeartbeatTick { broker, incarnation } => {
+                self.with_broker(broker, |b, ctx| b.heartbeat_tick(incarnation, ctx))
+            }
             Event::SessionCheck { broker, seen } => self.with_controller(|c, ctx| c.session_check(broker, seen, ctx)),
             Event::FaultStart { index } => self.fault_start(index as usize),
             Event::FaultEnd { index } => self.fault_end(index as usize),
@@ -416,6 +418,18 @@ impl World {
             return;
         }
         self.schedule(self.now + ms(100), Event::SettleCheck);
+    }
+
+    /// Runs a handler of broker `b` with its context, then applies its outbox.
+    pub(crate) fn with_broker<R>(&mut self, b: u32, f: impl FnOnce(&mut broker::Broker, &mut Ctx<'_>) -> R) -> R {
+        let mut out = std::mem::take(&mut self.outbox);
+        let r = {
+            let mut ctx = Ctx::new(self.now, &self.spec, &mut out, &mut self.monitor, &mut self.trace);
+            f(&mut self.brokers[b as usize], &mut ctx)
+        };
+        self.apply(&mut out);
+        self.outbox = out;
+        r
     }
 
     /// Runs a controller handler with its context, then applies its outbox.

@@ -6,6 +6,7 @@
 //! fetch-based truncation (KIP-101/279/320). Reference section 7.
 
 use crate::config::{Acks, RunSpec};
+use crate::model::context::Ctx;
 use crate::model::network::Host;
 use crate::model::observe::Observation;
 use crate::model::{Envelope, Event, FetchPartition, Message, PartitionState, ProduceRequest, World};
@@ -74,6 +75,8 @@ pub(crate) struct Broker {
     fetchers: Vec<Fetcher>,
     next_id: u64,
     rng: ChaCha8Rng,
+    /// The controller's network node (after the brokers).
+    controller: usize,
 }
 
 impl Broker {
@@ -102,6 +105,7 @@ impl Broker {
             fetchers: vec![Fetcher::default(); spec.cluster.brokers as usize],
             next_id: 1,
             rng,
+            controller: spec.cluster.brokers as usize,
         }
     }
 
@@ -137,6 +141,54 @@ mod partition;
 pub use partition::{Fetched, FollowerState, Replica};
 mod replica_fetcher;
 
+/// The broker's own handlers: `&mut self` and a [`Ctx`] (time, configuration, outbox,
+/// observer); [`World::with_broker`] runs them and applies the outbox.
+impl Broker {
+    /// Start the periodic work of this incarnation: heartbeats to the controller
+    /// (`broker.heartbeat.interval.ms`) and ISR checks (`replica.lag.time.max.ms / 2`), both
+    /// after a random jitter below 100 ms.
+    pub(in crate::model) fn start_timers(&mut self, ctx: &mut Ctx<'_>) {
+        let inc = self.incarnation;
+        let jitter = self.rng.gen_range(0..ms(100));
+        ctx.schedule(
+            ctx.now + jitter,
+            Event::HeartbeatTick {
+                broker: self.id,
+                incarnation: inc,
+            },
+        );
+        let check = ms(ctx.spec.cluster.replica_lag_time_max_ms / 2);
+        ctx.schedule(
+            ctx.now + check + jitter,
+            Event::IsrCheck {
+                broker: self.id,
+                incarnation: inc,
+            },
+        );
+    }
+
+    /// `BrokerLifecycleManager`: a heartbeat to the controller (with the metadata version this
+    /// broker has), then the next one.
+    pub(in crate::model) fn heartbeat_tick(&mut self, incarnation: u64, ctx: &mut Ctx<'_>) {
+        if self.incarnation != incarnation || !self.alive {
+            return;
+        }
+        let msg = Message::Heartbeat {
+            broker: self.id,
+            incarnation,
+            metadata_version: self.metadata_version,
+        };
+        ctx.send(World::broker_node(self.id), self.controller, 0, msg);
+        ctx.schedule(
+            ctx.now + ms(ctx.spec.cluster.broker_heartbeat_interval_ms),
+            Event::HeartbeatTick {
+                broker: self.id,
+                incarnation,
+            },
+        );
+    }
+}
+
 impl World {
     /// `min(min.insync.replicas, replication.factor)` (3.7+ effective min ISR).
     pub(in crate::model) fn effective_min_isr(&self) -> usize {
@@ -156,24 +208,9 @@ impl World {
         done
     }
 
+    /// Restart the broker's periodic work (heartbeats, ISR checks) with a little jitter.
     pub(in crate::model) fn broker_start_timers(&mut self, b: u32) {
-        let inc = self.brokers[b as usize].incarnation;
-        let jitter = self.brokers[b as usize].rng.gen_range(0..ms(100));
-        self.schedule(
-            self.now + jitter,
-            Event::HeartbeatTick {
-                broker: b,
-                incarnation: inc,
-            },
-        );
-        let check = ms(self.spec.cluster.replica_lag_time_max_ms / 2);
-        self.schedule(
-            self.now + check + jitter,
-            Event::IsrCheck {
-                broker: b,
-                incarnation: inc,
-            },
-        );
+        self.with_broker(b, |br, ctx| br.start_timers(ctx));
     }
 
     pub(in crate::model) fn broker_receive(&mut self, b: u32, env: Envelope) {
@@ -263,24 +300,6 @@ impl World {
             return;
         };
         self.handle_produce(b, gen, req);
-    }
-
-    pub(in crate::model) fn heartbeat_tick(&mut self, b: u32, incarnation: u64) {
-        let br = &self.brokers[b as usize];
-        if br.incarnation != incarnation || !br.alive {
-            return;
-        }
-        let msg = Message::Heartbeat {
-            broker: b,
-            incarnation,
-            metadata_version: br.metadata_version,
-        };
-        let to = self.controller_node();
-        self.send_message(World::broker_node(b), to, 0, msg);
-        self.schedule(
-            self.now + ms(self.spec.cluster.broker_heartbeat_interval_ms),
-            Event::HeartbeatTick { broker: b, incarnation },
-        );
     }
 
     /// Apply partition states from the controller (the broker's metadata publisher:
@@ -400,5 +419,80 @@ impl World {
         self.net.set_host(World::broker_node(b), Host::Listening);
         self.observe(Observation::Restarted { broker: b });
         self.broker_start_timers(b);
+    }
+}
+
+/// A broker alone, driven through a bare [`Ctx`]: what its handlers put in the outbox.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::context::Command;
+    use crate::model::controller::assign_replicas;
+    use crate::model::monitor::Monitor;
+    use crate::sim::{rng_stream, Stream};
+
+    /// `maybeShrinkIsr`: a follower that has not caught up within replica.lag.time.max.ms is
+    /// proposed out of the ISR to the controller, and the next check is scheduled.
+    #[test]
+    fn isr_check_proposes_to_drop_a_lagging_follower() {
+        let spec = RunSpec::default();
+        let assignment = assign_replicas(&spec.cluster);
+        let mut br = Broker::new(0, &spec, &assignment, rng_stream(1, Stream::Broker));
+        let p = assignment.iter().position(|r| r[0] == 0).unwrap();
+        let st = PartitionState {
+            replicas: assignment[p].clone(),
+            leader: Some(0),
+            leader_epoch: 0,
+            isr: assignment[p].clone(),
+            partition_epoch: 0,
+        };
+        br.meta[p] = Some(st.clone());
+        let r = br.replicas[p].as_mut().unwrap();
+        r.make_leader(0, &st, 0);
+        r.log.append(
+            crate::model::partition_log::LogEntry {
+                base_offset: 0,
+                count: 10,
+                rec_start: 0,
+                leader_epoch: 0,
+                producer: Default::default(),
+                bytes: 1000,
+                append_time: 0,
+            },
+            ms(5000),
+            0,
+        );
+        let (mut out, mut monitor, mut tracer) = (Vec::new(), Monitor::new(6), None);
+        let now = ms(spec.cluster.replica_lag_time_max_ms) + ms(1);
+        let mut ctx = Ctx::new(now, &spec, &mut out, &mut monitor, &mut tracer);
+        br.isr_check(br.incarnation, &mut ctx);
+        let proposals: Vec<(usize, Vec<u32>)> = out
+            .iter()
+            .filter_map(|c| match c {
+                Command::Send {
+                    to,
+                    msg: Message::AlterPartition { new_isr, .. },
+                    ..
+                } => Some((*to, new_isr.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            proposals,
+            vec![(3, vec![0])],
+            "both followers lag: the ISR shrinks to the leader"
+        );
+        assert!(out.iter().any(|c| matches!(
+            c,
+            Command::Schedule {
+                event: Event::IsrCheck { .. },
+                ..
+            }
+        )));
+        // A stale incarnation's check does nothing.
+        out.clear();
+        let mut ctx = Ctx::new(now, &spec, &mut out, &mut monitor, &mut tracer);
+        br.isr_check(br.incarnation + 1, &mut ctx);
+        assert!(out.is_empty());
     }
 }

@@ -11,6 +11,8 @@
 //! state changes: leader epochs only grow, a leader's HW only grows and never passes its log end
 //! nor the LEO of any ISR member it knows.
 
+use crate::model::broker::Broker;
+use crate::model::context::Ctx;
 use crate::model::observe::{observe, Observation};
 use crate::model::partition_log::{LogEntry, PartitionLog};
 use crate::model::{Event, FetchPartition, Message, PartitionState, World};
@@ -263,6 +265,58 @@ impl Replica {
     }
 }
 
+impl Broker {
+    /// Ask the controller to change partition `p`'s ISR (`AlterPartition`, KIP-497); one
+    /// proposal at a time ([`Replica::begin_alter_isr`]).
+    pub(in crate::model) fn alter_partition(&mut self, p: usize, new_isr: Vec<u32>, ctx: &mut Ctx<'_>) {
+        let Some(st) = self.meta[p].clone() else { return };
+        let r = self.replicas[p].as_mut().unwrap();
+        if !r.begin_alter_isr(new_isr.clone(), st.partition_epoch, ctx.now) {
+            return;
+        }
+        let msg = Message::AlterPartition {
+            broker: self.id,
+            partition: p as u32,
+            leader_epoch: st.leader_epoch,
+            partition_epoch: st.partition_epoch,
+            new_isr,
+        };
+        ctx.send(World::broker_node(self.id), self.controller, 0, msg);
+    }
+
+    /// `ReplicaManager.maybeShrinkIsr`, every `replica.lag.time.max.ms / 2`: ISR followers out
+    /// of sync for longer leave the ISR (through the controller).
+    pub(in crate::model) fn isr_check(&mut self, incarnation: u64, ctx: &mut Ctx<'_>) {
+        if self.incarnation != incarnation || !self.alive {
+            return;
+        }
+        let lag = ms(ctx.spec.cluster.replica_lag_time_max_ms);
+        for p in 0..self.replicas.len() {
+            let Some(r) = self.replicas[p].as_ref() else {
+                continue;
+            };
+            if !r.is_leader {
+                continue;
+            }
+            let Some(st) = self.meta[p].as_ref() else {
+                continue;
+            };
+            let out = r.out_of_sync_followers(&st.isr, ctx.now, lag);
+            if !out.is_empty() {
+                let new_isr: Vec<u32> = st.isr.iter().copied().filter(|x| !out.contains(x)).collect();
+                self.alter_partition(p, new_isr, ctx);
+            }
+        }
+        ctx.schedule(
+            ctx.now + lag / 2,
+            Event::IsrCheck {
+                broker: self.id,
+                incarnation,
+            },
+        );
+    }
+}
+
 impl World {
     /// Append to a replica's log; returns the base offset.
     pub(in crate::model) fn replica_append(&mut self, b: u32, p: usize, entry: LogEntry) -> u64 {
@@ -335,49 +389,7 @@ impl World {
 
     /// Ask the controller to change the ISR (`AlterPartition`, KIP-497).
     pub(in crate::model) fn alter_partition(&mut self, b: u32, p: usize, new_isr: Vec<u32>) {
-        let now = self.now;
-        let br = &mut self.brokers[b as usize];
-        let Some(st) = br.meta[p].clone() else { return };
-        let r = br.replicas[p].as_mut().unwrap();
-        if !r.begin_alter_isr(new_isr.clone(), st.partition_epoch, now) {
-            return;
-        }
-        let msg = Message::AlterPartition {
-            broker: b,
-            partition: p as u32,
-            leader_epoch: st.leader_epoch,
-            partition_epoch: st.partition_epoch,
-            new_isr,
-        };
-        let to = self.controller_node();
-        self.send_message(World::broker_node(b), to, 0, msg);
-    }
-
-    /// `ReplicaManager.maybeShrinkIsr`, every `replica.lag.time.max.ms / 2`.
-    pub(in crate::model) fn isr_check(&mut self, b: u32, incarnation: u64) {
-        if self.brokers[b as usize].incarnation != incarnation || !self.brokers[b as usize].alive {
-            return;
-        }
-        let lag = ms(self.spec.cluster.replica_lag_time_max_ms);
-        let now = self.now;
-        for p in 0..self.brokers[b as usize].replicas.len() {
-            let br = &self.brokers[b as usize];
-            let Some(r) = br.replicas[p].as_ref() else {
-                continue;
-            };
-            if !r.is_leader {
-                continue;
-            }
-            let Some(st) = br.meta[p].as_ref() else {
-                continue;
-            };
-            let out = r.out_of_sync_followers(&st.isr, now, lag);
-            if !out.is_empty() {
-                let new_isr: Vec<u32> = st.isr.iter().copied().filter(|x| !out.contains(x)).collect();
-                self.alter_partition(b, p, new_isr);
-            }
-        }
-        self.schedule(now + lag / 2, Event::IsrCheck { broker: b, incarnation });
+        self.with_broker(b, |br, ctx| br.alter_partition(p, new_isr, ctx));
     }
 
     /// `Partition.makeLeader`.
