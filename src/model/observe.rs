@@ -147,7 +147,7 @@ pub(crate) enum Observation<'a> {
 
 /// Hands one observation to its consumers. A free function, so that a handler can lend the
 /// observation data borrowed from other parts of the world.
-#[inline]
+#[inline(always)]
 pub(crate) fn observe(monitor: &mut Monitor, tracer: &mut Option<Tracer>, now: SimTime, o: Observation<'_>) {
     monitor.on(&o);
     if let Some(t) = tracer {

@@ -129,6 +129,15 @@ impl Broker {
         isr
     }
 
+    /// Whether `broker` is in partition `p`'s maximal ISR (without building it).
+    fn in_maximal_isr(&self, p: usize, broker: u32) -> bool {
+        self.meta[p].as_ref().is_some_and(|s| s.isr.contains(&broker))
+            || self.replicas[p]
+                .as_ref()
+                .and_then(|r| r.pending_isr.as_ref())
+                .is_some_and(|pending| pending.contains(&broker))
+    }
+
     fn isr_len(&self, p: usize) -> usize {
         self.meta[p].as_ref().map_or(0, |s| s.isr.len())
     }

@@ -377,7 +377,7 @@ impl World {
         };
         r.expire_pending_isr(now);
         let can_join = r.can_join_isr(f_leo);
-        let in_isr = br.maximal_isr(p).contains(&follower);
+        let in_isr = br.in_maximal_isr(p, follower);
         // Partition.maybeExpandIsr
         if !in_isr && can_join {
             let mut new_isr = br.meta[p].as_ref().map(|s| s.isr.clone()).unwrap_or_default();
