@@ -12,6 +12,7 @@ use crate::sim::{ms, SimTime, NS_PER_S};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
+use std::io::Write as _;
 
 #[derive(Clone, Debug)]
 pub(crate) struct SyncThread {
@@ -61,10 +62,10 @@ impl App {
         let mut key = Vec::with_capacity(width.max(20));
         let key_partitions = (0..w.keys)
             .map(|k| {
-                let digits = k.to_string();
+                let digits = k.checked_ilog10().map_or(1, |d| d as usize + 1);
                 key.clear();
-                key.resize(width.saturating_sub(digits.len()), b'0');
-                key.extend_from_slice(digits.as_bytes());
+                key.resize(width.saturating_sub(digits), b'0');
+                let _ = write!(key, "{k}");
                 super::murmur2::partition_for_key(&key[..width.min(key.len())], spec.cluster.partitions)
             })
             .collect();

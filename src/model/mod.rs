@@ -339,7 +339,7 @@ impl World {
                     // a blocked send() happens as soon as it unblocks).
                     self.app_arrivals(t_event.min(self.window_end - 1));
                     if self.acc.batches.len() > MAX_LIVE_BATCHES {
-                        let _ = self.guard("application send() arrivals");
+                        let _ = self.guard(|| "application send() arrivals".to_string());
                         break;
                     }
                     continue;
@@ -356,7 +356,7 @@ impl World {
             }
             self.now = t;
             self.events += 1;
-            if self.events.is_multiple_of(GUARD_EVERY) && self.guard(&format!("{ev:?}")).is_err() {
+            if self.events.is_multiple_of(GUARD_EVERY) && self.guard(|| format!("{ev:?}")).is_err() {
                 break;
             }
             self.digest.mix(t);
@@ -370,16 +370,24 @@ impl World {
     /// events: simulated time must advance, and the accumulator and event queue stay within
     /// [`MAX_LIVE_BATCHES`] / [`MAX_QUEUED_EVENTS`]. A breach stops the run with a message
     /// naming the seed and the event (the CLI exits 1 and writes no report).
-    fn guard(&mut self, what: &str) -> Result<(), ()> {
+    fn guard(&mut self, what: impl FnOnce() -> String) -> Result<(), ()> {
         if let Some(p) = &self.progress {
             p.store(self.now, std::sync::atomic::Ordering::Relaxed);
         }
         self.acc.assert_memory_conserved(self.spec.producer.buffer_memory);
+        let breached = self.events_at_now >= MAX_EVENTS_AT_ONE_TIME
+            || self.acc.batches.len() > MAX_LIVE_BATCHES
+            || self.queue.len() > MAX_QUEUED_EVENTS;
+        if !breached {
+            return Ok(());
+        }
+        // The message is built only for a breach: this runs every GUARD_EVERY events.
         let at = format!(
-            "seed {}, at {:.3} ms, event #{} ({what})",
+            "seed {}, at {:.3} ms, event #{} ({})",
             self.spec.seed,
             crate::sim::to_ms(self.now),
-            self.events
+            self.events,
+            what()
         );
         let why = if self.events_at_now >= MAX_EVENTS_AT_ONE_TIME {
             format!("simulated time stopped advancing: {MAX_EVENTS_AT_ONE_TIME} events at one instant ({at})")
@@ -390,10 +398,8 @@ impl World {
                  buffer_memory or raise batch_size (or the network's bandwidth)",
                 self.spec.producer.buffer_memory, self.spec.producer.batch_size
             )
-        } else if self.queue.len() > MAX_QUEUED_EVENTS {
-            format!("more than {MAX_QUEUED_EVENTS} pending events ({at})")
         } else {
-            return Ok(());
+            format!("more than {MAX_QUEUED_EVENTS} pending events ({at})")
         };
         self.aborted = Some(why);
         self.phase = Phase::Done;
