@@ -7,6 +7,7 @@
 use super::monitor::Monitor;
 use super::observe::{observe, Observation};
 use super::tracer::Tracer;
+use super::network::Connect;
 use super::{Event, Message, World};
 use crate::config::RunSpec;
 use crate::sim::SimTime;
@@ -25,6 +26,40 @@ pub(crate) enum Command {
     },
     /// Schedule `event` at `at`.
     Schedule { at: SimTime, event: Event },
+    /// Send `msg` now, and schedule `then` when its last byte has left the sender's NIC (an
+    /// acks=0 request completes when written: `NetworkClient.handleCompletedSends`).
+    Write {
+        from: usize,
+        to: usize,
+        gen: u64,
+        msg: Message,
+        then: Event,
+    },
+    /// A packet without payload (a TCP window update) from `from` to `to`: `events` happen
+    /// when it arrives.
+    Signal { from: usize, to: usize, events: Vec<Event> },
+    /// A TCP reset from `from`: `event` happens when it reaches `to`, if the path is up.
+    Reset { from: usize, to: usize, event: Event },
+    /// Open a connection from `from` to `to` (node `node` of the client, generation `gen`):
+    /// the network answers from its own view of the peer with `ConnectDone`, after a round
+    /// trip, or after `setup_timeout` when the SYNs go unanswered.
+    Connect {
+        from: usize,
+        to: usize,
+        node: u32,
+        gen: u64,
+        setup_timeout: SimTime,
+    },
+    /// The client at `from` closed its connection to `to`: the network's generation of it.
+    ConnectionGen { from: usize, to: usize, gen: u64 },
+    /// The broker at `reader` read `bytes` of connection `gen` from the client at `writer`:
+    /// the client's socket buffer has room again (TCP flow control).
+    WindowOpened {
+        reader: usize,
+        writer: usize,
+        gen: u64,
+        bytes: u64,
+    },
 }
 
 /// A handler's narrow view of the world.
@@ -73,6 +108,28 @@ impl<'a> Ctx<'a> {
         self.out.push(Command::Schedule { at, event });
     }
 
+    /// Sends `msg` now and schedules `then` once it is written (see [`Command::Write`]).
+    pub(crate) fn write(&mut self, from: usize, to: usize, gen: u64, msg: Message, then: Event) {
+        self.out.push(Command::Write {
+            from,
+            to,
+            gen,
+            msg,
+            then,
+        });
+    }
+
+    /// Queues any other command.
+    pub(crate) fn push(&mut self, c: Command) {
+        self.out.push(c);
+    }
+
+    /// Whether a record tracer listens (facts only it reads are built only then).
+    #[inline]
+    pub(crate) fn tracing(&self) -> bool {
+        self.tracer.is_some()
+    }
+
     /// Reports a fact to the monitor and the tracer.
     pub(crate) fn observe(&mut self, o: Observation<'_>) {
         observe(self.monitor, self.tracer, self.now, o);
@@ -89,6 +146,51 @@ impl World {
                     self.send_message_at(at, from, to, gen, msg);
                 }
                 Command::Schedule { at, event } => self.schedule(at, event),
+                Command::Write {
+                    from,
+                    to,
+                    gen,
+                    msg,
+                    then,
+                } => {
+                    let written = self.send_message(from, to, gen, msg);
+                    self.schedule(written, then);
+                }
+                Command::Signal { from, to, events } => {
+                    let at = self.net.signal(self.now, from, to);
+                    for e in events {
+                        self.schedule(at, e);
+                    }
+                }
+                Command::Reset { from, to, event } => {
+                    if self.net.reachable(from, to) {
+                        let at = self.net.signal(self.now, from, to);
+                        self.schedule(at, event);
+                    }
+                }
+                Command::Connect {
+                    from,
+                    to,
+                    node,
+                    gen,
+                    setup_timeout,
+                } => {
+                    let rtt = self.net.rtt(from, to);
+                    // The network's own view of the peer, never the broker's state.
+                    let (at, ok) = match self.net.connect(from, to) {
+                        Connect::Unanswered => (self.now + setup_timeout, false),
+                        Connect::Refused => (self.now + rtt, false), // connection refused (RST)
+                        Connect::Accepted => (self.now + rtt, true),
+                    };
+                    self.schedule(at, Event::ConnectDone { node, gen, ok });
+                }
+                Command::ConnectionGen { from, to, gen } => self.net.set_connection_gen(from, to, gen),
+                Command::WindowOpened {
+                    reader,
+                    writer,
+                    gen,
+                    bytes,
+                } => self.window_opened(reader, writer, gen, bytes),
             }
         }
     }

@@ -438,6 +438,12 @@ impl World {
         r
     }
 
+    /// The client at `writer` learns that `reader` drained `bytes` of its connection `gen`.
+    fn window_opened(&mut self, reader: usize, writer: usize, gen: u64, bytes: u64) {
+        debug_assert_eq!(writer, self.producer_node());
+        self.producer_socket_drained(reader as u32, gen, bytes);
+    }
+
     /// Runs a controller handler with its context, then applies its outbox.
     fn with_controller(&mut self, f: impl FnOnce(&mut controller::Controller, &mut Ctx<'_>)) {
         let mut out = std::mem::take(&mut self.outbox);
