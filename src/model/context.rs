@@ -7,7 +7,7 @@
 use super::monitor::Monitor;
 use super::observe::{observe, Observation};
 use super::tracer::Tracer;
-use super::network::Connect;
+use super::network::{Connect, Network};
 use super::{Event, Message, World};
 use crate::config::RunSpec;
 use crate::sim::SimTime;
@@ -71,6 +71,9 @@ pub(crate) struct Ctx<'a> {
     out: &'a mut Vec<Command>,
     monitor: &'a mut Monitor,
     tracer: &'a mut Option<Tracer>,
+    /// A read-only view of the network, for handlers that ask it something (does a peer
+    /// accept connections, what is the round trip); changes to it are commands.
+    net: Option<&'a Network>,
 }
 
 impl<'a> Ctx<'a> {
@@ -88,7 +91,19 @@ impl<'a> Ctx<'a> {
             out,
             monitor,
             tracer,
+            net: None,
         }
+    }
+
+    /// The same context, with a read-only view of the network.
+    pub(crate) fn with_net(mut self, net: &'a Network) -> Ctx<'a> {
+        self.net = Some(net);
+        self
+    }
+
+    /// The network, as it answers a handler's questions (set by [`Ctx::with_net`]).
+    pub(crate) fn net(&self) -> &Network {
+        self.net.expect("this handler's context has no view of the network")
     }
 
     /// Sends `msg` now.

@@ -2,6 +2,8 @@
 //! seed (`[random_faults]`). Every fault heals at its end, and all heal when the production
 //! window closes, so the settle phase sees a healthy cluster.
 
+use super::network::Host;
+use super::observe::Observation;
 use super::{Event, World};
 use crate::config::{Fault, FaultKind, FaultType, Node, RunSpec};
 use crate::result::FaultInterval;
@@ -18,7 +20,6 @@ pub(crate) struct FaultState {
     started: Vec<Option<SimTime>>,
     ended: Vec<Option<SimTime>>,
     targets: Vec<String>,
-    pub lose_responses: f64,
 }
 
 /// Draw the random faults of a run from its seed: a Poisson process per kind over the
@@ -94,7 +95,6 @@ impl FaultState {
             started: vec![None; n],
             ended: vec![None; n],
             targets: vec![String::new(); n],
-            lose_responses: 0.0,
         }
     }
 
@@ -229,7 +229,9 @@ impl World {
                 format!("{from}<->{to}")
             }
             FaultKind::LoseResponses { probability } => {
-                self.faults.lose_responses = *probability;
+                for b in self.brokers.iter_mut() {
+                    b.lose_responses = *probability;
+                }
                 format!("p={probability}")
             }
         };
@@ -257,13 +259,57 @@ impl World {
                 self.net.set_slow(a, b, 0, 1.0);
                 self.net.set_slow(b, a, 0, 1.0);
             }
-            FaultKind::LoseResponses { .. } => self.faults.lose_responses = 0.0,
+            FaultKind::LoseResponses { .. } => {
+                for b in self.brokers.iter_mut() {
+                    b.lose_responses = 0.0;
+                }
+            }
             _ => {}
         }
         if self.trace.is_some() {
             let name = self.faults.faults[i].kind.name();
             self.trace_line(format!("FAULT {name} healed"));
         }
+    }
+
+    /// Process crash (`power = false`: the kernel still answers, page cache survives) or
+    /// machine crash (`power = true`: the host is gone, unflushed page cache lost): the broker
+    /// loses its state; the network refuses or drops its connections; a process crash resets
+    /// the connections its peers have open to it.
+    fn broker_crash(&mut self, b: u32, power: bool) {
+        if !self.brokers[b as usize].alive && !power {
+            return;
+        }
+        let node = World::broker_node(b);
+        let producer = self.producer_node();
+        // The network's view of the producer's connection: a crashed process resets it.
+        let pgen = self.net.connection_gen(producer, node);
+        let was_alive = self.with_broker(b, |br, ctx| br.crash(power, ctx));
+        self.net.set_host(node, if power { Host::Down } else { Host::Refusing });
+        if !power && was_alive {
+            // The kernel still answers: peers see a TCP reset.
+            if self.net.reachable(node, producer) {
+                let at = self.net.signal(self.now, node, producer);
+                self.schedule(at, Event::ConnectionReset { node: b, gen: pgen });
+            }
+            for f in 0..self.brokers.len() as u32 {
+                if f != b && self.brokers[f as usize].fetching_from(b) {
+                    let at = self.net.signal(self.now, node, World::broker_node(f));
+                    self.with_broker(f, |fb, ctx| fb.set_fetch_deadline(b, at, ctx));
+                }
+            }
+        }
+        self.observe(Observation::Crashed { broker: b, power });
+    }
+
+    /// Restart after a crash: the host accepts connections again, the broker recovers its log
+    /// and registers with the controller.
+    fn broker_restart(&mut self, b: u32) {
+        if self.brokers[b as usize].alive {
+            return;
+        }
+        self.net.set_host(World::broker_node(b), Host::Listening);
+        self.with_broker(b, |br, ctx| br.restart(ctx));
     }
 
     pub(super) fn faults_heal_all(&mut self) {

@@ -215,8 +215,10 @@ impl World {
         let initial = self.controller.snapshot();
         let version = self.controller.version;
         for b in 0..self.brokers.len() as u32 {
-            self.broker_apply_metadata(b, version, &initial);
-            self.broker_start_timers(b);
+            self.with_broker(b, |br, ctx| {
+                br.apply_metadata(version, &initial, ctx);
+                br.start_timers(ctx);
+            });
             // Registered at t = 0: the session runs from now.
             let seen = self.controller.note_heartbeat(b);
             self.schedule(
@@ -288,7 +290,7 @@ impl World {
         } else if env.to == controller {
             self.with_controller(|c, ctx| c.on_message(env, ctx));
         } else {
-            self.broker_receive(env.to as u32, env);
+            self.with_broker(env.to as u32, |b, ctx| b.receive(env, ctx));
         }
     }
 
@@ -303,19 +305,25 @@ impl World {
             Event::ConnectionReset { node, gen } => self.connection_reset(node, gen),
             Event::ConnectDone { node, gen, ok } => self.connect_done(node, gen, ok),
             Event::MetadataTimeout { id } => self.metadata_timeout(id),
-            Event::BrokerRequestDone { broker, incarnation } => self.broker_request_done(broker, incarnation),
-            Event::PurgatoryTimeout { broker, incarnation } => self.purgatory_timeout(broker, incarnation),
-            Event::FetchWaitExpired { broker, incarnation } => self.fetch_wait_expired(broker, incarnation),
+            Event::BrokerRequestDone { broker, incarnation } => {
+                self.with_broker(broker, |b, ctx| b.request_done(incarnation, ctx))
+            }
+            Event::PurgatoryTimeout { broker, incarnation } => {
+                self.with_broker(broker, |b, ctx| b.purgatory_timeout(incarnation, ctx))
+            }
+            Event::FetchWaitExpired { broker, incarnation } => {
+                self.with_broker(broker, |b, ctx| b.fetch_wait_expired(incarnation, ctx))
+            }
             Event::SendFetch {
                 broker,
                 incarnation,
                 leader,
-            } => self.send_fetch(broker, incarnation, leader, self.now),
+            } => self.with_broker(broker, |b, ctx| b.send_fetch(incarnation, leader, ctx.now, ctx)),
             Event::FetchTimeout {
                 broker,
                 incarnation,
                 leader,
-            } => self.fetch_timeout(broker, incarnation, leader),
+            } => self.with_broker(broker, |b, ctx| b.fetch_timeout(incarnation, leader, ctx)),
             Event::IsrCheck { broker, incarnation } => self.with_broker(broker, |b, ctx| b.isr_check(incarnation, ctx)),
             Event::HeartbeatTick { broker, incarnation } => {
                 self.with_broker(broker, |b, ctx| b.heartbeat_tick(incarnation, ctx))
@@ -430,7 +438,8 @@ impl World {
     pub(crate) fn with_broker<R>(&mut self, b: u32, f: impl FnOnce(&mut broker::Broker, &mut Ctx<'_>) -> R) -> R {
         let mut out = std::mem::take(&mut self.outbox);
         let r = {
-            let mut ctx = Ctx::new(self.now, &self.spec, &mut out, &mut self.monitor, &mut self.trace);
+            let mut ctx =
+                Ctx::new(self.now, &self.spec, &mut out, &mut self.monitor, &mut self.trace).with_net(&self.net);
             f(&mut self.brokers[b as usize], &mut ctx)
         };
         self.apply(&mut out);

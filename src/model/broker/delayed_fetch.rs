@@ -3,69 +3,74 @@
 //! `replica.fetch.min.bytes` are there or `replica.fetch.wait.max.ms` passes.
 
 use super::*;
-use crate::model::{ErrorCode, Event, FetchPartition, FetchPartitionData, Message, World};
+use crate::model::{ErrorCode, FetchPartitionData};
 use crate::sim::{ms, SimTime};
 
-impl World {
-    pub(in crate::model) fn wake_parked_fetches(&mut self, b: u32, p: u32) {
-        let ids: Vec<u64> = self.brokers[b as usize]
+/// The leader's side of replica fetching.
+impl Broker {
+    /// Answer the parked fetches that read partition `p` (new data was appended).
+    pub(in crate::model) fn wake_parked_fetches(&mut self, p: u32, ctx: &mut Ctx<'_>) {
+        let ids: Vec<u64> = self
             .parked
             .iter()
             .filter(|f| f.partitions.iter().any(|x| x.partition == p))
             .map(|f| f.id)
             .collect();
         for id in ids {
-            self.complete_parked_fetch(b, id);
+            self.complete_parked_fetch(id, ctx);
         }
     }
 
-    pub(in crate::model) fn complete_parked_fetch(&mut self, b: u32, id: u64) {
-        let br = &mut self.brokers[b as usize];
-        let Some(pos) = br.parked.iter().position(|f| f.id == id) else {
+    /// Answer parked fetch `id` with what there is now.
+    pub(in crate::model) fn complete_parked_fetch(&mut self, id: u64, ctx: &mut Ctx<'_>) {
+        let Some(pos) = self.parked.iter().position(|f| f.id == id) else {
             return;
         };
-        let f = br.parked.remove(pos);
-        let (data, _) = self.read_fetch(b, &f.partitions, false);
-        self.send_fetch_response(b, f.follower, f.fetch_id, data);
+        let f = self.parked.remove(pos);
+        let (data, _) = self.read_fetch(&f.partitions, false, ctx.spec);
+        self.send_fetch_response(f.follower, f.fetch_id, data, ctx);
     }
 
-    pub(in crate::model) fn arm_fetch_wait_timer(&mut self, b: u32, at: SimTime) {
-        let br = &mut self.brokers[b as usize];
-        if br.fetch_wait_timer.arm(at) {
-            let incarnation = br.incarnation;
-            self.schedule(at, Event::FetchWaitExpired { broker: b, incarnation });
+    fn arm_fetch_wait_timer(&mut self, at: SimTime, ctx: &mut Ctx<'_>) {
+        if self.fetch_wait_timer.arm(at) {
+            ctx.schedule(
+                at,
+                Event::FetchWaitExpired {
+                    broker: self.id,
+                    incarnation: self.incarnation,
+                },
+            );
         }
     }
 
     /// Parked fetches whose `replica.fetch.wait.max.ms` ran out are answered (with whatever
     /// there is, often nothing but the high watermark).
-    pub(in crate::model) fn fetch_wait_expired(&mut self, b: u32, incarnation: u64) {
-        let now = self.now;
-        let br = &mut self.brokers[b as usize];
-        if br.incarnation != incarnation || !br.fetch_wait_timer.fire(now) {
+    pub(in crate::model) fn fetch_wait_expired(&mut self, incarnation: u64, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
+        if self.incarnation != incarnation || !self.fetch_wait_timer.fire(now) {
             return;
         }
-        let due: Vec<u64> = br.parked.iter().filter(|f| f.deadline <= now).map(|f| f.id).collect();
+        let due: Vec<u64> = self.parked.iter().filter(|f| f.deadline <= now).map(|f| f.id).collect();
         for id in due {
-            self.complete_parked_fetch(b, id);
+            self.complete_parked_fetch(id, ctx);
         }
-        if let Some(next) = self.brokers[b as usize].parked.iter().map(|f| f.deadline).min() {
-            self.arm_fetch_wait_timer(b, next);
+        if let Some(next) = self.parked.iter().map(|f| f.deadline).min() {
+            self.arm_fetch_wait_timer(next, ctx);
         }
     }
 
-    pub(in crate::model) fn send_fetch_response(
+    fn send_fetch_response(
         &mut self,
-        b: u32,
         follower: u32,
         fetch_id: u64,
         partitions: Vec<FetchPartitionData>,
+        ctx: &mut Ctx<'_>,
     ) {
         let bytes: u64 = partitions.iter().flat_map(|p| p.entries.iter()).map(|e| e.bytes).sum();
-        let at = self.cpu(b, bytes);
-        self.send_message_at(
+        let at = self.cpu(bytes, ctx);
+        ctx.send_at(
             at,
-            World::broker_node(b),
+            World::broker_node(self.id),
             World::broker_node(follower),
             0,
             Message::FetchResponse {
@@ -78,43 +83,36 @@ impl World {
     /// The leader side of a replica fetch (`ReplicaManager.fetchMessages` for a follower).
     pub(in crate::model) fn leader_handle_fetch(
         &mut self,
-        b: u32,
         fetch_id: u64,
         follower: u32,
         partitions: Vec<FetchPartition>,
+        ctx: &mut Ctx<'_>,
     ) {
         // First record the follower's position for every partition (Replica.updateFetchState).
         for fp in &partitions {
-            self.update_follower_state(b, follower, fp);
+            self.update_follower_state(follower, fp, ctx);
         }
-        let (data, respond_now) = self.read_fetch(b, &partitions, true);
+        let (data, respond_now) = self.read_fetch(&partitions, true, ctx.spec);
         if respond_now {
-            self.send_fetch_response(b, follower, fetch_id, data);
+            self.send_fetch_response(follower, fetch_id, data, ctx);
         } else {
-            let br = &mut self.brokers[b as usize];
-            let id = br.id();
-            let deadline = self.now + ms(self.spec.cluster.replica_fetch_wait_max_ms);
-            br.parked.push(ParkedFetch {
+            let id = self.id();
+            let deadline = ctx.now + ms(ctx.spec.cluster.replica_fetch_wait_max_ms);
+            self.parked.push(ParkedFetch {
                 id,
                 fetch_id,
                 follower,
                 partitions,
                 deadline,
             });
-            self.arm_fetch_wait_timer(b, deadline);
+            self.arm_fetch_wait_timer(deadline, ctx);
         }
     }
 
     /// Build the fetch response data; the bool says whether to answer now (data, error,
     /// divergence) or park the fetch (`replica.fetch.min.bytes` not reached).
-    pub(in crate::model) fn read_fetch(
-        &mut self,
-        b: u32,
-        partitions: &[FetchPartition],
-        first: bool,
-    ) -> (Vec<FetchPartitionData>, bool) {
-        let max_bytes = self.spec.cluster.replica_fetch_max_bytes as u64;
-        let br = &self.brokers[b as usize];
+    fn read_fetch(&self, partitions: &[FetchPartition], first: bool, spec: &RunSpec) -> (Vec<FetchPartitionData>, bool) {
+        let max_bytes = spec.cluster.replica_fetch_max_bytes as u64;
         let mut out = Vec::with_capacity(partitions.len());
         let mut bytes = 0u64;
         let mut urgent = false;
@@ -127,7 +125,7 @@ impl World {
                 entries: Vec::new(),
                 diverging: None,
             };
-            match br.replicas[p].as_ref() {
+            match self.replicas[p].as_ref() {
                 Some(r) if r.is_leader && r.leader_epoch == fp.current_leader_epoch => {
                     d.high_watermark = r.hw;
                     let diverged = fp
@@ -153,7 +151,7 @@ impl World {
             }
             out.push(d);
         }
-        let enough = bytes >= self.spec.cluster.replica_fetch_min_bytes.max(1) as u64;
+        let enough = bytes >= spec.cluster.replica_fetch_min_bytes.max(1) as u64;
         (out, urgent || enough || !first)
     }
 }

@@ -5,7 +5,8 @@
 
 use super::*;
 use crate::config::Acks;
-use crate::model::observe::{observe, Observation};
+use crate::model::context::{Command, Ctx};
+use crate::model::observe::Observation;
 use crate::model::partition_log::{LogEntry, SequenceCheck};
 use crate::model::{ErrorCode, Event, Message, PartitionResponse, ProduceRequest, World};
 use crate::sim::SimTime;
@@ -69,10 +70,12 @@ impl DelayedProduce {
     }
 }
 
-impl World {
+/// The produce path of a broker.
+impl Broker {
     /// `ReplicaManager.appendRecords` on the leader.
-    pub(in crate::model) fn handle_produce(&mut self, b: u32, gen: u64, req: ProduceRequest) {
-        let min_isr = self.effective_min_isr();
+    pub(in crate::model) fn handle_produce(&mut self, gen: u64, req: ProduceRequest, ctx: &mut Ctx<'_>) {
+        let min_isr = effective_min_isr(ctx.spec);
+        let b = self.id;
         let mut parts: Vec<(PartitionResponse, u64, bool)> = Vec::with_capacity(req.batches.len());
         let mut any_error = false;
         for pb in &req.batches {
@@ -84,21 +87,20 @@ impl World {
                 base_offset: 0,
                 leader_hint: None,
             };
-            let br = &self.brokers[b as usize];
-            let is_leader = br.replicas[p].as_ref().is_some_and(|r| r.is_leader);
+            let is_leader = self.replicas[p].as_ref().is_some_and(|r| r.is_leader);
             if !is_leader {
                 resp.error = ErrorCode::NotLeaderOrFollower;
-                resp.leader_hint = br.meta[p].as_ref().and_then(|s| s.leader.map(|l| (l, s.leader_epoch)));
-            } else if req.acks == Acks::All && br.isr_len(p) < min_isr {
+                resp.leader_hint = self.meta[p].as_ref().and_then(|s| s.leader.map(|l| (l, s.leader_epoch)));
+            } else if req.acks == Acks::All && self.isr_len(p) < min_isr {
                 // Partition.appendRecordsToLeader: checked before the append.
                 resp.error = ErrorCode::NotEnoughReplicas;
             } else {
-                let r = br.replicas[p].as_ref().unwrap();
+                let r = self.replicas[p].as_ref().expect("checked: leads it");
                 match r.log.check_sequence(pb.producer, pb.count) {
                     SequenceCheck::Duplicate { base_offset } => {
                         resp.base_offset = base_offset;
-                        if self.tracing() {
-                            self.observe(Observation::Duplicate {
+                        if ctx.tracing() {
+                            ctx.observe(Observation::Duplicate {
                                 broker: b,
                                 partition: pb.partition,
                                 rec_start: pb.rec_start,
@@ -118,31 +120,25 @@ impl World {
                             leader_epoch: r.leader_epoch,
                             producer: pb.producer,
                             bytes: pb.bytes as u64,
-                            append_time: self.now,
+                            append_time: ctx.now,
                         };
-                        resp.base_offset = self.replica_append(b, p, entry);
-                        if self.tracing() {
-                            let br = &self.brokers[b as usize];
-                            let r = br.replicas[p].as_ref().unwrap();
-                            let isr = br.meta[p].as_ref().map_or(&[][..], |s| &s.isr[..]);
-                            observe(
-                                &mut self.monitor,
-                                &mut self.trace,
-                                self.now,
-                                Observation::LeaderAppended {
-                                    broker: b,
-                                    partition: pb.partition,
-                                    rec_start: pb.rec_start,
-                                    count: pb.count,
-                                    leader_epoch: r.leader_epoch,
-                                    base_offset: resp.base_offset,
-                                    hw: r.hw,
-                                    isr,
-                                },
-                            );
+                        resp.base_offset = self.replica_append(p, entry, ctx);
+                        if ctx.tracing() {
+                            let r = self.replicas[p].as_ref().expect("just appended");
+                            let isr = self.meta[p].as_ref().map_or(&[][..], |s| &s.isr[..]);
+                            ctx.observe(Observation::LeaderAppended {
+                                broker: b,
+                                partition: pb.partition,
+                                rec_start: pb.rec_start,
+                                count: pb.count,
+                                leader_epoch: r.leader_epoch,
+                                base_offset: resp.base_offset,
+                                hw: r.hw,
+                                isr,
+                            });
                         }
-                        self.wake_parked_fetches(b, p as u32);
-                        self.maybe_advance_hw(b, p);
+                        self.wake_parked_fetches(p as u32, ctx);
+                        self.maybe_advance_hw(p, ctx);
                     }
                 }
             }
@@ -154,123 +150,123 @@ impl World {
             Acks::Zero => {
                 // No response. On an error the broker closes the connection (KafkaApis).
                 if any_error {
-                    self.reset_producer_connection(b, gen);
+                    self.reset_producer_connection(gen, ctx);
                 }
-                self.request_finished(b, gen);
+                self.request_finished(gen, ctx);
             }
             Acks::One => {
                 let responses = parts.into_iter().map(|x| x.0).collect();
-                self.send_produce_response(b, gen, req.id, responses);
-                self.request_finished(b, gen);
+                self.send_produce_response(gen, req.id, responses, ctx);
+                self.request_finished(gen, ctx);
             }
             Acks::All => {
-                let id = self.brokers[b as usize].id();
-                let deadline = self.now + req.timeout;
-                self.brokers[b as usize].purgatory.push(DelayedProduce {
+                let id = self.id();
+                let deadline = ctx.now + req.timeout;
+                self.purgatory.push(DelayedProduce {
                     id,
                     gen,
                     request: req.id,
                     parts,
                     deadline,
                 });
-                if !self.try_complete_delayed(b, id) {
-                    self.arm_purgatory_timer(b, deadline);
+                if !self.try_complete_delayed(id, ctx) {
+                    self.arm_purgatory_timer(deadline, ctx);
                 }
             }
         }
     }
 
     /// The response went out: unmute the connection it came on.
-    pub(in crate::model) fn request_finished(&mut self, b: u32, gen: u64) {
-        let br = &mut self.brokers[b as usize];
-        if br.muted_gen == Some(gen) {
-            br.muted_gen = None;
+    pub(in crate::model) fn request_finished(&mut self, gen: u64, ctx: &mut Ctx<'_>) {
+        if self.muted_gen == Some(gen) {
+            self.muted_gen = None;
         }
-        self.maybe_start_request(b);
+        self.maybe_start_request(ctx);
     }
 
+    /// Answer a produce request on connection `gen`.
     pub(in crate::model) fn send_produce_response(
         &mut self,
-        b: u32,
         gen: u64,
         request: u64,
         responses: Vec<PartitionResponse>,
+        ctx: &mut Ctx<'_>,
     ) {
-        let p = self.faults.lose_responses;
-        if p > 0.0 && self.brokers[b as usize].rng.gen::<f64>() < p {
+        let p = self.lose_responses;
+        if p > 0.0 && self.rng.gen::<f64>() < p {
             // lose-responses fault: the connection breaks after the broker processed the request.
-            self.reset_producer_connection(b, gen);
+            self.reset_producer_connection(gen, ctx);
             return;
         }
-        let to = self.producer_node();
-        self.send_message(
-            World::broker_node(b),
-            to,
+        ctx.send(
+            World::broker_node(self.id),
+            self.client,
             gen,
             Message::ProduceResponse { request, responses },
         );
     }
 
-    /// A TCP reset from broker `b` reaches the producer (if the path is up).
+    /// A TCP reset from this broker reaches the producer (if the path is up).
     /// The broker closes its side: requests not yet read from the socket are gone (the
     /// connection was muted, so at most the one being handled was read).
-    pub(in crate::model) fn reset_producer_connection(&mut self, b: u32, gen: u64) {
-        let br = &mut self.brokers[b as usize];
-        if br.conn_gen == gen {
-            br.conn_queue.clear();
-            br.conn_gen = gen + 1;
+    pub(in crate::model) fn reset_producer_connection(&mut self, gen: u64, ctx: &mut Ctx<'_>) {
+        if self.conn_gen == gen {
+            self.conn_queue.clear();
+            self.conn_gen = gen + 1;
         }
-        let from = World::broker_node(b);
-        let to = self.producer_node();
-        if self.net.reachable(from, to) {
-            let at = self.net.signal(self.now, from, to);
-            self.schedule(at, Event::ConnectionReset { node: b, gen });
-        }
+        ctx.push(Command::Reset {
+            from: World::broker_node(self.id),
+            to: self.client,
+            event: Event::ConnectionReset { node: self.id, gen },
+        });
     }
 
     /// Complete the parts of a delayed produce that are satisfied; answer when all are.
     /// Returns true when the request was answered.
-    pub(in crate::model) fn try_complete_delayed(&mut self, b: u32, id: u64) -> bool {
-        let min_isr = self.effective_min_isr();
-        let br = &mut self.brokers[b as usize];
-        let Some(pos) = br.purgatory.iter().position(|d| d.id == id) else {
+    pub(in crate::model) fn try_complete_delayed(&mut self, id: u64, ctx: &mut Ctx<'_>) -> bool {
+        let min_isr = effective_min_isr(ctx.spec);
+        let Some(pos) = self.purgatory.iter().position(|d| d.id == id) else {
             return true;
         };
-        let (replicas, meta) = (&br.replicas, &br.meta);
-        if !br.purgatory[pos].try_complete(replicas, meta, min_isr) {
+        let (replicas, meta) = (&self.replicas, &self.meta);
+        if !self.purgatory[pos].try_complete(replicas, meta, min_isr) {
             return false;
         }
-        let d = br.purgatory.remove(pos);
-        self.send_produce_response(b, d.gen, d.request, d.parts.into_iter().map(|x| x.0).collect());
-        self.request_finished(b, d.gen);
+        let d = self.purgatory.remove(pos);
+        self.send_produce_response(d.gen, d.request, d.parts.into_iter().map(|x| x.0).collect(), ctx);
+        self.request_finished(d.gen, ctx);
         true
     }
 
-    pub(in crate::model) fn complete_delayed_for(&mut self, b: u32) {
-        let ids: Vec<u64> = self.brokers[b as usize].purgatory.iter().map(|d| d.id).collect();
+    /// Try to complete every delayed produce (after an HW advance or a leadership change).
+    pub(in crate::model) fn complete_delayed_for(&mut self, ctx: &mut Ctx<'_>) {
+        let ids: Vec<u64> = self.purgatory.iter().map(|d| d.id).collect();
         for id in ids {
-            self.try_complete_delayed(b, id);
+            self.try_complete_delayed(id, ctx);
         }
     }
 
-    pub(in crate::model) fn arm_purgatory_timer(&mut self, b: u32, at: SimTime) {
-        let br = &mut self.brokers[b as usize];
-        if br.purgatory_timer.arm(at) {
-            let incarnation = br.incarnation;
-            self.schedule(at, Event::PurgatoryTimeout { broker: b, incarnation });
+    fn arm_purgatory_timer(&mut self, at: SimTime, ctx: &mut Ctx<'_>) {
+        if self.purgatory_timer.arm(at) {
+            ctx.schedule(
+                at,
+                Event::PurgatoryTimeout {
+                    broker: self.id,
+                    incarnation: self.incarnation,
+                },
+            );
         }
     }
 
     /// `DelayedProduce.onExpiration`: REQUEST_TIMED_OUT for what is still waiting; the records
     /// stay in the log and may still commit.
-    pub(in crate::model) fn purgatory_timeout(&mut self, b: u32, incarnation: u64) {
-        let now = self.now;
-        let br = &mut self.brokers[b as usize];
-        if br.incarnation != incarnation || !br.purgatory_timer.fire(now) {
+    pub(in crate::model) fn purgatory_timeout(&mut self, incarnation: u64, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
+        if self.incarnation != incarnation || !self.purgatory_timer.fire(now) {
             return;
         }
         let mut expired = Vec::new();
-        for d in br.purgatory.iter_mut().filter(|d| d.deadline <= now) {
+        for d in self.purgatory.iter_mut().filter(|d| d.deadline <= now) {
             for (resp, _, waiting) in d.parts.iter_mut() {
                 if *waiting {
                     *waiting = false;
@@ -280,10 +276,10 @@ impl World {
             expired.push(d.id);
         }
         for id in expired {
-            self.try_complete_delayed(b, id);
+            self.try_complete_delayed(id, ctx);
         }
-        if let Some(next) = self.brokers[b as usize].purgatory.iter().map(|d| d.deadline).min() {
-            self.arm_purgatory_timer(b, next);
+        if let Some(next) = self.purgatory.iter().map(|d| d.deadline).min() {
+            self.arm_purgatory_timer(next, ctx);
         }
     }
 }

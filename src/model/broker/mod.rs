@@ -6,8 +6,7 @@
 //! fetch-based truncation (KIP-101/279/320). Reference section 7.
 
 use crate::config::{Acks, RunSpec};
-use crate::model::context::Ctx;
-use crate::model::network::Host;
+use crate::model::context::{Command, Ctx};
 use crate::model::observe::Observation;
 use crate::model::{Envelope, Event, FetchPartition, Message, PartitionState, ProduceRequest, World};
 use crate::sim::{ms, ms_f, SimTime, Timer};
@@ -61,6 +60,11 @@ pub(crate) struct Broker {
     registered: bool,
     /// Generation of the producer's current connection.
     conn_gen: u64,
+    /// The producer's network node (where that connection comes from).
+    client: usize,
+    /// The lose-responses fault: the chance that a produce response is lost with its
+    /// connection (set by the fault while it lasts).
+    pub(in crate::model) lose_responses: f64,
     /// Requests received on the current connection, not yet read (the socket is muted while
     /// one is handled: `SocketServer` reads one request at a time per connection).
     conn_queue: VecDeque<ProduceRequest>,
@@ -95,6 +99,8 @@ impl Broker {
             metadata_version: 0,
             registered: true,
             conn_gen: 0,
+            client: spec.cluster.brokers as usize + 1,
+            lose_responses: 0.0,
             conn_queue: VecDeque::new(),
             muted_gen: None,
             in_service: VecDeque::new(),
@@ -198,236 +204,233 @@ impl Broker {
     }
 }
 
-impl World {
-    /// `min(min.insync.replicas, replication.factor)` (3.7+ effective min ISR).
-    pub(in crate::model) fn effective_min_isr(&self) -> usize {
-        self.spec
-            .cluster
-            .min_insync_replicas
-            .min(self.spec.cluster.replication_factor) as usize
-    }
+/// `min(min.insync.replicas, replication.factor)` (3.7+ effective min ISR).
+pub(in crate::model) fn effective_min_isr(spec: &RunSpec) -> usize {
+    spec.cluster.min_insync_replicas.min(spec.cluster.replication_factor) as usize
+}
 
+/// Page cache older than this has been written back (Linux `dirty_expire_centisecs`,
+/// flusher every `dirty_writeback_centisecs`; reference 7.9).
+pub(in crate::model) fn durable_before(spec: &RunSpec, now: SimTime) -> SimTime {
+    let wb = ms(spec.cluster.dirty_writeback_ms).max(1);
+    ((now / wb) * wb).saturating_sub(ms(spec.cluster.dirty_expire_ms))
+}
+
+/// Request handling, metadata and the lifecycle (`SocketServer`, `KafkaApis`,
+/// `ReplicaManager.applyDelta`, crash and restart).
+impl Broker {
     /// Broker CPU: when work of `bytes` started now finishes.
-    pub(in crate::model) fn cpu(&mut self, b: u32, bytes: u64) -> SimTime {
-        let svc =
-            ms_f((self.spec.cluster.request_service_us * 1e3 + bytes as f64 * self.spec.cluster.byte_service_ns) / 1e6);
-        let br = &mut self.brokers[b as usize];
-        let done = self.now.max(br.cpu_free) + svc;
-        br.cpu_free = done;
+    pub(in crate::model) fn cpu(&mut self, bytes: u64, ctx: &Ctx<'_>) -> SimTime {
+        let c = &ctx.spec.cluster;
+        let svc = ms_f((c.request_service_us * 1e3 + bytes as f64 * c.byte_service_ns) / 1e6);
+        let done = ctx.now.max(self.cpu_free) + svc;
+        self.cpu_free = done;
         done
     }
 
-    /// Restart the broker's periodic work (heartbeats, ISR checks) with a little jitter.
-    pub(in crate::model) fn broker_start_timers(&mut self, b: u32) {
-        self.with_broker(b, |br, ctx| br.start_timers(ctx));
+    /// This broker's network node.
+    fn node(&self) -> usize {
+        World::broker_node(self.id)
     }
 
-    pub(in crate::model) fn broker_receive(&mut self, b: u32, env: Envelope) {
-        if !self.brokers[b as usize].alive {
+    /// A message arrives.
+    pub(in crate::model) fn receive(&mut self, env: Envelope, ctx: &mut Ctx<'_>) {
+        if !self.alive {
             return;
         }
         match env.msg {
             Message::Produce(req) => {
-                let br = &mut self.brokers[b as usize];
-                if env.gen < br.conn_gen {
+                if env.gen < self.conn_gen {
                     return;
                 }
-                if env.gen > br.conn_gen {
+                if env.gen > self.conn_gen {
                     // A new connection from the producer: the old one is gone.
-                    br.conn_gen = env.gen;
-                    br.conn_queue.clear();
+                    self.conn_gen = env.gen;
+                    self.conn_queue.clear();
                 }
-                br.conn_queue.push_back(req);
-                self.maybe_start_request(b);
+                self.client = env.from;
+                self.conn_queue.push_back(req);
+                self.maybe_start_request(ctx);
             }
             Message::MetadataRequest { id } => {
-                let partitions = self.brokers[b as usize]
+                let partitions = self
                     .meta
                     .iter()
                     .map(|m| m.as_ref().map_or((None, 0), |s| (s.leader, s.leader_epoch)))
                     .collect();
-                let at = self.cpu(b, 0);
-                let to = self.producer_node();
-                self.send_message_at(at, env.to, to, 0, Message::MetadataResponse { id, partitions });
+                let at = self.cpu(0, ctx);
+                ctx.send_at(at, env.to, env.from, 0, Message::MetadataResponse { id, partitions });
             }
             Message::Fetch {
                 id,
                 follower,
                 partitions,
-            } => self.leader_handle_fetch(b, id, follower, partitions),
+            } => self.leader_handle_fetch(id, follower, partitions, ctx),
             Message::FetchResponse { id, partitions } => {
-                self.follower_handle_fetch_response(b, env.from as u32, id, partitions)
+                self.follower_handle_fetch_response(env.from as u32, id, partitions, ctx)
             }
             Message::MetadataUpdate {
                 version,
                 partitions,
                 registered,
             } => {
-                let br = &mut self.brokers[b as usize];
-                if !br.registered {
+                if !self.registered {
                     // A restarted broker takes no partition role before the controller has its
                     // new registration (which fences the old one and moves leadership away);
                     // KRaft brokers register at startup and start fenced.
-                    if registered != Some(br.incarnation) {
+                    if registered != Some(self.incarnation) {
                         return;
                     }
-                    br.registered = true;
+                    self.registered = true;
                 }
-                self.broker_apply_metadata(b, version, &partitions)
+                self.apply_metadata(version, &partitions, ctx)
             }
             _ => {}
         }
     }
 
     /// `SocketServer`: one request at a time per connection; muted until the response is sent.
-    pub(in crate::model) fn maybe_start_request(&mut self, b: u32) {
-        let br = &mut self.brokers[b as usize];
-        if br.muted_gen == Some(br.conn_gen) {
+    pub(in crate::model) fn maybe_start_request(&mut self, ctx: &mut Ctx<'_>) {
+        if self.muted_gen == Some(self.conn_gen) {
             return;
         }
-        let Some(req) = br.conn_queue.pop_front() else { return };
+        let Some(req) = self.conn_queue.pop_front() else { return };
         let bytes: u64 = req.batches.iter().map(|x| x.bytes as u64).sum();
         let acks_zero = req.acks == Acks::Zero;
         let wire = req.wire_bytes();
-        let gen = br.conn_gen;
-        br.muted_gen = Some(gen);
-        br.in_service.push_back((gen, req));
-        let done = self.cpu(b, bytes);
-        let incarnation = self.brokers[b as usize].incarnation;
-        self.schedule(done, Event::BrokerRequestDone { broker: b, incarnation });
+        let gen = self.conn_gen;
+        self.muted_gen = Some(gen);
+        self.in_service.push_back((gen, req));
+        let done = self.cpu(bytes, ctx);
+        let incarnation = self.incarnation;
+        ctx.schedule(
+            done,
+            Event::BrokerRequestDone {
+                broker: self.id,
+                incarnation,
+            },
+        );
         if acks_zero {
-            self.producer_socket_drained(b, gen, wire);
+            // Read off the socket: the producer's socket buffer has room again.
+            ctx.push(Command::WindowOpened {
+                reader: self.node(),
+                writer: self.client,
+                gen,
+                bytes: wire,
+            });
         }
     }
 
-    pub(in crate::model) fn broker_request_done(&mut self, b: u32, incarnation: u64) {
-        let br = &mut self.brokers[b as usize];
-        if br.incarnation != incarnation || !br.alive {
+    /// The request handler is done with the oldest request in service.
+    pub(in crate::model) fn request_done(&mut self, incarnation: u64, ctx: &mut Ctx<'_>) {
+        if self.incarnation != incarnation || !self.alive {
             return;
         }
-        let Some((gen, req)) = br.in_service.pop_front() else {
+        let Some((gen, req)) = self.in_service.pop_front() else {
             return;
         };
-        self.handle_produce(b, gen, req);
+        self.handle_produce(gen, req, ctx);
     }
 
     /// Apply partition states from the controller (the broker's metadata publisher:
     /// `ReplicaManager.applyDelta` -> makeLeader / makeFollower).
-    pub(in crate::model) fn broker_apply_metadata(&mut self, b: u32, version: u64, parts: &[(u32, PartitionState)]) {
+    pub(in crate::model) fn apply_metadata(
+        &mut self,
+        version: u64,
+        parts: &[(u32, PartitionState)],
+        ctx: &mut Ctx<'_>,
+    ) {
         for (p, st) in parts {
             let p = *p as usize;
-            let br = &mut self.brokers[b as usize];
             // The controller's answer to an AlterPartition (accepted: a newer state; rejected:
             // the current one echoed) settles the pending ISR change either way.
-            if let Some(r) = br.replicas[p].as_mut() {
+            if let Some(r) = self.replicas[p].as_mut() {
                 if r.pending_isr.is_some() && st.partition_epoch >= r.pending_epoch {
                     r.pending_isr = None;
                 }
             }
-            if br.meta[p]
+            if self.meta[p]
                 .as_ref()
                 .is_some_and(|k| k.partition_epoch >= st.partition_epoch && k.leader_epoch >= st.leader_epoch)
             {
                 continue;
             }
-            br.meta[p] = Some(st.clone());
-            if br.replicas[p].is_none() {
+            self.meta[p] = Some(st.clone());
+            let me = self.id;
+            let Some(r) = self.replicas[p].as_mut() else {
                 continue;
-            }
-            let me = br.id;
-            let r = br.replicas[p].as_mut().unwrap();
+            };
             if st.leader != Some(me) {
                 r.pending_isr = None;
             }
             if st.leader == Some(me) {
                 if !r.is_leader || r.leader_epoch != st.leader_epoch {
-                    self.become_leader(b, p, st);
+                    self.become_leader(p, st, ctx);
                 } else {
-                    self.maybe_advance_hw(b, p);
-                    self.complete_delayed_for(b);
+                    self.maybe_advance_hw(p, ctx);
+                    self.complete_delayed_for(ctx);
                 }
             } else {
-                self.become_follower(b, p, st);
+                self.become_follower(p, st, ctx);
             }
         }
-        let br = &mut self.brokers[b as usize];
-        br.metadata_version = br.metadata_version.max(version);
+        self.metadata_version = self.metadata_version.max(version);
     }
 
     /// Process crash (`power = false`, page cache survives) or machine crash (`power = true`,
-    /// unflushed page cache lost).
-    pub(in crate::model) fn broker_crash(&mut self, b: u32, power: bool) {
-        if !self.brokers[b as usize].alive && !power {
-            return;
-        }
-        let durable = self.durable_before();
-        let producer = self.producer_node();
-        // The network's view of the producer's connection: a crashed process resets it.
-        let pgen = self.net.connection_gen(producer, World::broker_node(b));
-        let br = &mut self.brokers[b as usize];
-        let was_alive = br.alive;
-        br.alive = false;
-        br.incarnation += 1;
-        br.conn_queue.clear();
-        br.in_service.clear();
-        br.muted_gen = None;
-        br.purgatory.clear();
-        br.purgatory_timer = Timer::default();
-        br.parked.clear();
-        br.fetch_wait_timer = Timer::default();
-        for f in br.fetchers.iter_mut() {
+    /// unflushed page cache lost): this broker's own state. The network's part (the host
+    /// refusing or gone, resets reaching peers) is the fault's, in `World::broker_crash`.
+    /// Returns whether the process was alive.
+    pub(in crate::model) fn crash(&mut self, power: bool, ctx: &mut Ctx<'_>) -> bool {
+        let durable = durable_before(ctx.spec, ctx.now);
+        let was_alive = self.alive;
+        self.alive = false;
+        self.incarnation += 1;
+        self.conn_queue.clear();
+        self.in_service.clear();
+        self.muted_gen = None;
+        self.purgatory.clear();
+        self.purgatory_timer = Timer::default();
+        self.parked.clear();
+        self.fetch_wait_timer = Timer::default();
+        for f in self.fetchers.iter_mut() {
             *f = Fetcher::default();
         }
-        for m in br.meta.iter_mut() {
+        for m in self.meta.iter_mut() {
             *m = None;
         }
-        br.metadata_version = 0;
-        br.registered = false;
-        for r in br.replicas.iter_mut().flatten() {
+        self.metadata_version = 0;
+        self.registered = false;
+        for r in self.replicas.iter_mut().flatten() {
             r.is_leader = false;
             r.followers.clear();
             r.pending_isr = None;
         }
-        let node = World::broker_node(b);
-        self.net.set_host(node, if power { Host::Down } else { Host::Refusing });
-        let br = &mut self.brokers[b as usize];
         if power {
-            for r in br.replicas.iter_mut().flatten() {
+            for r in self.replicas.iter_mut().flatten() {
                 r.log.lose_unflushed(durable);
                 r.hw = r.hw.min(r.log.log_end_offset());
             }
-        } else if was_alive {
-            // The kernel still answers: peers see a TCP reset.
-            let from = World::broker_node(b);
-            if self.net.reachable(from, producer) {
-                let at = self.net.signal(self.now, from, producer);
-                self.schedule(at, Event::ConnectionReset { node: b, gen: pgen });
-            }
-            for f in 0..self.brokers.len() as u32 {
-                if f == b {
-                    continue;
-                }
-                if self.brokers[f as usize].fetchers[b as usize].in_flight.is_some() {
-                    let at = self.net.signal(self.now, from, World::broker_node(f));
-                    self.set_fetch_deadline(f, b, at);
-                }
-            }
         }
-        self.observe(Observation::Crashed { broker: b, power });
+        was_alive
     }
 
-    /// Restart after a crash: log recovery, then register with the controller.
-    pub(in crate::model) fn broker_restart(&mut self, b: u32) {
-        let now = self.now;
-        let br = &mut self.brokers[b as usize];
-        if br.alive {
-            return;
+    /// Whether this broker's fetcher towards `leader` has a fetch in flight.
+    pub(in crate::model) fn fetching_from(&self, leader: u32) -> bool {
+        self.fetchers[leader as usize].in_flight.is_some()
+    }
+
+    /// Restart after a crash: log recovery, then register with the controller. False when it
+    /// was running.
+    pub(in crate::model) fn restart(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        if self.alive {
+            return false;
         }
-        br.alive = true;
-        br.cpu_free = now;
-        self.net.set_host(World::broker_node(b), Host::Listening);
-        self.observe(Observation::Restarted { broker: b });
-        self.broker_start_timers(b);
+        self.alive = true;
+        self.cpu_free = ctx.now;
+        ctx.observe(Observation::Restarted { broker: self.id });
+        self.start_timers(ctx);
+        true
     }
 }
 

@@ -6,14 +6,14 @@
 //!
 //! [`Replica`] holds one partition's state on one broker and decides on it alone (no `World`):
 //! the HW candidate, crediting a follower's fetch, who fell out of sync, who may rejoin, the
-//! leader / follower switch. The `World` handlers below apply those decisions and do the side
+//! leader / follower switch. The `Broker` handlers below apply those decisions and do the side
 //! effects (messages, timers, the ghost monitor, the trace). Invariants are asserted where the
 //! state changes: leader epochs only grow, a leader's HW only grows and never passes its log end
 //! nor the LEO of any ISR member it knows.
 
-use crate::model::broker::Broker;
+use crate::model::broker::{durable_before, effective_min_isr, Broker};
 use crate::model::context::Ctx;
-use crate::model::observe::{observe, Observation};
+use crate::model::observe::Observation;
 use crate::model::partition_log::{LogEntry, PartitionLog};
 use crate::model::{Event, FetchPartition, Message, PartitionState, World};
 use crate::sim::{ms, SimTime};
@@ -317,59 +317,47 @@ impl Broker {
     }
 }
 
-impl World {
+/// The partition handlers of a broker: appends, the HW, follower state, leader / follower
+/// switch.
+impl Broker {
     /// Append to a replica's log; returns the base offset.
-    pub(in crate::model) fn replica_append(&mut self, b: u32, p: usize, entry: LogEntry) -> u64 {
-        let tick = ms(self.spec.cluster.dirty_writeback_ms);
-        let durable = self.durable_before();
-        let r = self.brokers[b as usize].replicas[p].as_mut().unwrap();
+    pub(in crate::model) fn replica_append(&mut self, p: usize, entry: LogEntry, ctx: &Ctx<'_>) -> u64 {
+        let tick = ms(ctx.spec.cluster.dirty_writeback_ms);
+        let durable = durable_before(ctx.spec, ctx.now);
+        let r = self.replicas[p].as_mut().expect("append to a partition this broker hosts");
         r.log.append(entry, tick, durable)
     }
 
-    /// Page cache older than this has been written back (Linux `dirty_expire_centisecs`,
-    /// flusher every `dirty_writeback_centisecs`; reference 7.9).
-    pub(in crate::model) fn durable_before(&self) -> SimTime {
-        let wb = ms(self.spec.cluster.dirty_writeback_ms).max(1);
-        ((self.now / wb) * wb).saturating_sub(ms(self.spec.cluster.dirty_expire_ms))
-    }
-
-    /// `Partition.maybeIncrementLeaderHW` on broker `b`, then the purgatory it may complete.
-    pub(in crate::model) fn maybe_advance_hw(&mut self, b: u32, p: usize) {
-        let min_isr = self.effective_min_isr();
-        let hw_rule = self.spec.cluster.hw_requires_min_isr;
-        let br = &self.brokers[b as usize];
-        let Some(r) = br.replicas[p].as_ref() else {
+    /// `Partition.maybeIncrementLeaderHW`, then the purgatory it may complete.
+    pub(in crate::model) fn maybe_advance_hw(&mut self, p: usize, ctx: &mut Ctx<'_>) {
+        let min_isr = effective_min_isr(ctx.spec);
+        let hw_rule = ctx.spec.cluster.hw_requires_min_isr;
+        let Some(r) = self.replicas[p].as_ref() else {
             return;
         };
-        let isr = br.maximal_isr(p);
-        let Some(candidate) = r.hw_candidate(&isr, br.isr_len(p), min_isr, hw_rule) else {
+        let isr = self.maximal_isr(p);
+        let Some(candidate) = r.hw_candidate(&isr, self.isr_len(p), min_isr, hw_rule) else {
             return;
         };
         let old = r.hw;
-        let r = self.brokers[b as usize].replicas[p].as_mut().unwrap();
+        let r = self.replicas[p].as_mut().expect("checked above");
         r.advance_hw(candidate, &isr);
-        observe(
-            &mut self.monitor,
-            &mut self.trace,
-            self.now,
-            Observation::HwAdvanced {
-                broker: b,
-                partition: p,
-                from: old,
-                to: candidate,
-                log: &r.log,
-            },
-        );
-        self.complete_delayed_for(b);
+        ctx.observe(Observation::HwAdvanced {
+            broker: self.id,
+            partition: p,
+            from: old,
+            to: candidate,
+            log: &r.log,
+        });
+        self.complete_delayed_for(ctx);
     }
 
-    /// A follower's fetch reached leader `b`: credit it, maybe expand the ISR, maybe advance
+    /// A follower's fetch reached this leader: credit it, maybe expand the ISR, maybe advance
     /// the HW.
-    pub(in crate::model) fn update_follower_state(&mut self, b: u32, follower: u32, fp: &FetchPartition) {
+    pub(in crate::model) fn update_follower_state(&mut self, follower: u32, fp: &FetchPartition, ctx: &mut Ctx<'_>) {
         let p = fp.partition as usize;
-        let now = self.now;
-        let br = &mut self.brokers[b as usize];
-        let Some(r) = br.replicas[p].as_mut() else {
+        let now = ctx.now;
+        let Some(r) = self.replicas[p].as_mut() else {
             return;
         };
         let Some(f_leo) = r.update_follower_fetch_state(follower, fp, now) else {
@@ -377,79 +365,65 @@ impl World {
         };
         r.expire_pending_isr(now);
         let can_join = r.can_join_isr(f_leo);
-        let in_isr = br.in_maximal_isr(p, follower);
+        let in_isr = self.in_maximal_isr(p, follower);
         // Partition.maybeExpandIsr
         if !in_isr && can_join {
-            let mut new_isr = br.meta[p].as_ref().map(|s| s.isr.clone()).unwrap_or_default();
+            let mut new_isr = self.meta[p].as_ref().map(|s| s.isr.clone()).unwrap_or_default();
             new_isr.push(follower);
-            self.alter_partition(b, p, new_isr);
+            self.alter_partition(p, new_isr, ctx);
         }
-        self.maybe_advance_hw(b, p);
-    }
-
-    /// Ask the controller to change the ISR (`AlterPartition`, KIP-497).
-    pub(in crate::model) fn alter_partition(&mut self, b: u32, p: usize, new_isr: Vec<u32>) {
-        self.with_broker(b, |br, ctx| br.alter_partition(p, new_isr, ctx));
+        self.maybe_advance_hw(p, ctx);
     }
 
     /// `Partition.makeLeader`.
-    pub(in crate::model) fn become_leader(&mut self, b: u32, p: usize, st: &PartitionState) {
-        let now = self.now;
-        let br = &mut self.brokers[b as usize];
-        for f in br.fetchers.iter_mut() {
+    pub(in crate::model) fn become_leader(&mut self, p: usize, st: &PartitionState, ctx: &mut Ctx<'_>) {
+        for f in self.fetchers.iter_mut() {
             f.partitions.retain(|&x| x as usize != p);
         }
-        let r = br.replicas[p].as_mut().unwrap();
-        r.make_leader(b, st, now);
-        observe(
-            &mut self.monitor,
-            &mut self.trace,
-            now,
-            Observation::BecameLeader {
-                broker: b,
-                partition: p,
-                state: st,
-                log: &r.log,
-            },
-        );
+        let me = self.id;
+        let r = self.replicas[p].as_mut().expect("a leader hosts its partition");
+        r.make_leader(me, st, ctx.now);
+        ctx.observe(Observation::BecameLeader {
+            broker: me,
+            partition: p,
+            state: st,
+            log: &r.log,
+        });
     }
 
     /// `Partition.makeFollower`: stop leading, fetch from the new leader (truncation happens
     /// through the first fetch's divergence check).
-    pub(in crate::model) fn become_follower(&mut self, b: u32, p: usize, st: &PartitionState) {
-        let br = &mut self.brokers[b as usize];
-        let r = br.replicas[p].as_mut().unwrap();
+    pub(in crate::model) fn become_follower(&mut self, p: usize, st: &PartitionState, ctx: &mut Ctx<'_>) {
+        let r = self.replicas[p].as_mut().expect("a follower hosts its partition");
         let Some(was_leader) = r.make_follower(st) else {
             return;
         };
-        for f in br.fetchers.iter_mut() {
+        for f in self.fetchers.iter_mut() {
             f.partitions.retain(|&x| x as usize != p);
         }
         if was_leader {
             // Pending produces and parked fetches of this partition fail.
-            self.complete_delayed_for(b);
-            let ids: Vec<u64> = self.brokers[b as usize]
+            self.complete_delayed_for(ctx);
+            let ids: Vec<u64> = self
                 .parked
                 .iter()
                 .filter(|f| f.partitions.iter().any(|x| x.partition as usize == p))
                 .map(|f| f.id)
                 .collect();
             for id in ids {
-                self.complete_parked_fetch(b, id);
+                self.complete_parked_fetch(id, ctx);
             }
         }
         if let Some(l) = st.leader {
-            let br = &mut self.brokers[b as usize];
-            br.fetchers[l as usize].partitions.push(p as u32);
-            let f = &br.fetchers[l as usize];
+            self.fetchers[l as usize].partitions.push(p as u32);
+            let f = &self.fetchers[l as usize];
             if f.in_flight.is_none() && !f.scheduled {
-                br.fetchers[l as usize].scheduled = true;
-                let inc = br.incarnation;
-                self.schedule(
-                    self.now,
+                self.fetchers[l as usize].scheduled = true;
+                ctx.schedule(
+                    ctx.now,
                     Event::SendFetch {
-                        broker: b,
-                        incarnation: inc,
+                        broker: self.id,
+                        incarnation: self.incarnation,
                         leader: l,
                     },
                 );

@@ -3,29 +3,32 @@
 //! and truncation by leader epoch (`AbstractFetcherThread`, KIP-101/279/320).
 
 use crate::model::broker::partition::Fetched;
+use crate::model::broker::Broker;
+use crate::model::context::Ctx;
 use crate::model::network::Connect;
-use crate::model::observe::{observe, Observation};
+use crate::model::observe::Observation;
 use crate::model::{ErrorCode, Event, FetchPartition, FetchPartitionData, Message, World};
 use crate::sim::{ms, SimTime};
 
-impl World {
+/// The follower's side of replication.
+impl Broker {
     /// The replica fetcher sends one FetchRequest for all partitions it follows on `leader`.
     /// The fetch leaves at `at` (now, or when the broker's CPU is done with the previous
     /// response).
-    pub(in crate::model) fn send_fetch(&mut self, b: u32, incarnation: u64, leader: u32, at: SimTime) {
-        let br = &mut self.brokers[b as usize];
-        if br.incarnation != incarnation || !br.alive {
+    pub(in crate::model) fn send_fetch(&mut self, incarnation: u64, leader: u32, at: SimTime, ctx: &mut Ctx<'_>) {
+        if self.incarnation != incarnation || !self.alive {
             return;
         }
-        br.fetchers[leader as usize].scheduled = false;
-        if br.fetchers[leader as usize].in_flight.is_some() || br.fetchers[leader as usize].partitions.is_empty() {
+        let l = leader as usize;
+        self.fetchers[l].scheduled = false;
+        if self.fetchers[l].in_flight.is_some() || self.fetchers[l].partitions.is_empty() {
             return;
         }
-        let partitions: Vec<FetchPartition> = br.fetchers[leader as usize]
+        let partitions: Vec<FetchPartition> = self.fetchers[l]
             .partitions
             .iter()
             .map(|&p| {
-                let r = br.replicas[p as usize].as_ref().unwrap();
+                let r = self.replicas[p as usize].as_ref().expect("a fetcher follows hosted partitions");
                 FetchPartition {
                     partition: p,
                     fetch_offset: r.log.log_end_offset(),
@@ -34,67 +37,61 @@ impl World {
                 }
             })
             .collect();
-        let id = br.id();
-        br.fetchers[leader as usize].in_flight = Some(id);
-        br.fetchers[leader as usize].deadline = SimTime::MAX;
-        let (from, to) = (World::broker_node(b), World::broker_node(leader));
-        if self.net.connect(from, to) == Connect::Refused {
+        let id = self.id();
+        self.fetchers[l].in_flight = Some(id);
+        self.fetchers[l].deadline = SimTime::MAX;
+        let (from, to) = (World::broker_node(self.id), World::broker_node(leader));
+        // The network's own view of the leader's host.
+        if ctx.net().connect(from, to) == Connect::Refused {
             // connection refused: fail fast, back off replica.fetch.backoff.ms
-            let refused_at = at + self.net.rtt(from, to);
-            self.set_fetch_deadline(b, leader, refused_at);
+            let refused_at = at + ctx.net().rtt(from, to);
+            self.set_fetch_deadline(leader, refused_at, ctx);
             return;
         }
-        self.send_message_at(
-            at,
-            from,
-            to,
-            0,
-            Message::Fetch {
-                id,
-                follower: b,
-                partitions,
-            },
-        );
+        let msg = Message::Fetch {
+            id,
+            follower: self.id,
+            partitions,
+        };
+        ctx.send_at(at, from, to, 0, msg);
         // replica.socket.timeout.ms (30 s) bounds a fetch that gets no answer.
-        self.set_fetch_deadline(b, leader, at + ms(30_000));
+        self.set_fetch_deadline(leader, at + ms(30_000), ctx);
     }
 
-    /// Give up the fetch in flight from `b` to `leader` at `at` (earlier deadlines win).
-    pub(in crate::model) fn set_fetch_deadline(&mut self, b: u32, leader: u32, at: SimTime) {
-        let br = &mut self.brokers[b as usize];
-        let incarnation = br.incarnation;
-        let f = &mut br.fetchers[leader as usize];
+    /// Give up the fetch in flight to `leader` at `at` (earlier deadlines win).
+    pub(in crate::model) fn set_fetch_deadline(&mut self, leader: u32, at: SimTime, ctx: &mut Ctx<'_>) {
+        let f = &mut self.fetchers[leader as usize];
         f.deadline = f.deadline.min(at);
         if f.timer.arm(f.deadline) {
-            let at = f.deadline;
-            self.schedule(
-                at,
+            ctx.schedule(
+                f.deadline,
                 Event::FetchTimeout {
-                    broker: b,
-                    incarnation,
+                    broker: self.id,
+                    incarnation: self.incarnation,
                     leader,
                 },
             );
         }
     }
 
-    pub(in crate::model) fn fetch_timeout(&mut self, b: u32, incarnation: u64, leader: u32) {
-        let now = self.now;
-        let br = &mut self.brokers[b as usize];
-        if br.incarnation != incarnation || !br.fetchers[leader as usize].timer.fire(now) {
+    /// The fetch in flight to `leader` may have timed out.
+    pub(in crate::model) fn fetch_timeout(&mut self, incarnation: u64, leader: u32, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
+        if self.incarnation != incarnation || !self.fetchers[leader as usize].timer.fire(now) {
             return;
         }
-        let f = &mut br.fetchers[leader as usize];
+        let broker = self.id;
+        let f = &mut self.fetchers[leader as usize];
         if f.in_flight.is_none() {
             return;
         }
         if f.deadline > now {
             let at = f.deadline;
             f.timer.arm(at);
-            self.schedule(
+            ctx.schedule(
                 at,
                 Event::FetchTimeout {
-                    broker: b,
+                    broker,
                     incarnation,
                     leader,
                 },
@@ -104,10 +101,10 @@ impl World {
         f.in_flight = None;
         f.deadline = SimTime::MAX;
         f.scheduled = true;
-        self.schedule(
-            now + ms(self.spec.cluster.replica_fetch_backoff_ms),
+        ctx.schedule(
+            now + ms(ctx.spec.cluster.replica_fetch_backoff_ms),
             Event::SendFetch {
-                broker: b,
+                broker,
                 incarnation,
                 leader,
             },
@@ -117,24 +114,23 @@ impl World {
     /// The follower side: truncate on divergence, append, learn the HW, fetch again.
     pub(in crate::model) fn follower_handle_fetch_response(
         &mut self,
-        b: u32,
         leader: u32,
         id: u64,
         partitions: Vec<FetchPartitionData>,
+        ctx: &mut Ctx<'_>,
     ) {
-        if self.brokers[b as usize].fetchers[leader as usize].in_flight != Some(id) {
+        let b = self.id;
+        let l = leader as usize;
+        if self.fetchers[l].in_flight != Some(id) {
             return;
         }
-        self.brokers[b as usize].fetchers[leader as usize].in_flight = None;
-        self.brokers[b as usize].fetchers[leader as usize].deadline = SimTime::MAX;
+        self.fetchers[l].in_flight = None;
+        self.fetchers[l].deadline = SimTime::MAX;
         let mut bytes = 0u64;
         let mut all_errors = !partitions.is_empty();
         for d in partitions {
             let p = d.partition as usize;
-            let following = self.brokers[b as usize].fetchers[leader as usize]
-                .partitions
-                .contains(&d.partition);
-            if !following {
+            if !self.fetchers[l].partitions.contains(&d.partition) {
                 continue;
             }
             if d.error != ErrorCode::None {
@@ -142,42 +138,34 @@ impl World {
             }
             all_errors = false;
             if let Some((e, end)) = d.diverging {
-                let r = self.brokers[b as usize].replicas[p].as_mut().unwrap();
+                let r = self.replicas[p].as_mut().expect("a fetcher follows hosted partitions");
                 let target = r.divergence_truncation_offset(e, end);
                 let old = r.log.log_end_offset();
                 if target < old {
-                    observe(
-                        &mut self.monitor,
-                        &mut self.trace,
-                        self.now,
-                        Observation::Truncated {
-                            broker: b,
-                            partition: p,
-                            from: old,
-                            to: target,
-                            log: &r.log,
-                        },
-                    );
+                    ctx.observe(Observation::Truncated {
+                        broker: b,
+                        partition: p,
+                        from: old,
+                        to: target,
+                        log: &r.log,
+                    });
                 }
                 // Also when nothing is removed: the epoch no longer matches; forget it so the
                 // next fetch carries the right epoch.
-                self.brokers[b as usize].replicas[p]
-                    .as_mut()
-                    .unwrap()
-                    .truncate_to(target);
+                r.truncate_to(target);
                 continue;
             }
             for e in d.entries {
-                let fetched = self.brokers[b as usize].replicas[p].as_ref().unwrap().fetched_entry(e);
+                let fetched = self.replicas[p].as_ref().expect("hosted").fetched_entry(e);
                 let mut e = match fetched {
                     Fetched::Held => continue,
                     Fetched::Gap => break,
                     Fetched::Append(e) => e,
                 };
                 bytes += e.bytes;
-                e.append_time = self.now;
-                if self.tracing() {
-                    self.observe(Observation::FollowerAppended {
+                e.append_time = ctx.now;
+                if ctx.tracing() {
+                    ctx.observe(Observation::FollowerAppended {
                         broker: b,
                         leader,
                         partition: d.partition,
@@ -187,16 +175,16 @@ impl World {
                         last_offset: e.end_offset() - 1,
                     });
                 }
-                self.replica_append(b, p, e);
+                self.replica_append(p, e, ctx);
             }
-            let r = self.brokers[b as usize].replicas[p].as_mut().unwrap();
+            let r = self.replicas[p].as_mut().expect("hosted");
             r.follower_update_hw(d.high_watermark);
         }
-        let inc = self.brokers[b as usize].incarnation;
+        let inc = self.incarnation;
         if all_errors {
-            self.brokers[b as usize].fetchers[leader as usize].scheduled = true;
-            let at = self.now + ms(self.spec.cluster.replica_fetch_backoff_ms);
-            self.schedule(
+            self.fetchers[l].scheduled = true;
+            let at = ctx.now + ms(ctx.spec.cluster.replica_fetch_backoff_ms);
+            ctx.schedule(
                 at,
                 Event::SendFetch {
                     broker: b,
@@ -207,8 +195,8 @@ impl World {
         } else {
             // The next fetch leaves as soon as this response is processed (the fetcher
             // thread's loop); built now, sent when the broker's CPU is done with the data.
-            let at = self.cpu(b, bytes);
-            self.send_fetch(b, inc, leader, at);
+            let at = self.cpu(bytes, ctx);
+            self.send_fetch(inc, leader, at, ctx);
         }
     }
 }
