@@ -111,7 +111,12 @@ impl Broker {
 
     /// Build the fetch response data; the bool says whether to answer now (data, error,
     /// divergence) or park the fetch (`replica.fetch.min.bytes` not reached).
-    fn read_fetch(&self, partitions: &[FetchPartition], first: bool, spec: &RunSpec) -> (Vec<FetchPartitionData>, bool) {
+    fn read_fetch(
+        &self,
+        partitions: &[FetchPartition],
+        first: bool,
+        spec: &RunSpec,
+    ) -> (Vec<FetchPartitionData>, bool) {
         let max_bytes = spec.cluster.replica_fetch_max_bytes as u64;
         let mut out = Vec::with_capacity(partitions.len());
         let mut bytes = 0u64;

@@ -90,7 +90,9 @@ impl Broker {
             let is_leader = self.replicas[p].as_ref().is_some_and(|r| r.is_leader);
             if !is_leader {
                 resp.error = ErrorCode::NotLeaderOrFollower;
-                resp.leader_hint = self.meta[p].as_ref().and_then(|s| s.leader.map(|l| (l, s.leader_epoch)));
+                resp.leader_hint = self.meta[p]
+                    .as_ref()
+                    .and_then(|s| s.leader.map(|l| (l, s.leader_epoch)));
             } else if req.acks == Acks::All && self.isr_len(p) < min_isr {
                 // Partition.appendRecordsToLeader: checked before the append.
                 resp.error = ErrorCode::NotEnoughReplicas;

@@ -324,7 +324,9 @@ impl Broker {
     pub(in crate::model) fn replica_append(&mut self, p: usize, entry: LogEntry, ctx: &Ctx<'_>) -> u64 {
         let tick = ms(ctx.spec.cluster.dirty_writeback_ms);
         let durable = durable_before(ctx.spec, ctx.now);
-        let r = self.replicas[p].as_mut().expect("append to a partition this broker hosts");
+        let r = self.replicas[p]
+            .as_mut()
+            .expect("append to a partition this broker hosts");
         r.log.append(entry, tick, durable)
     }
 

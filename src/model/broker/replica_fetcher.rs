@@ -28,7 +28,9 @@ impl Broker {
             .partitions
             .iter()
             .map(|&p| {
-                let r = self.replicas[p as usize].as_ref().expect("a fetcher follows hosted partitions");
+                let r = self.replicas[p as usize]
+                    .as_ref()
+                    .expect("a fetcher follows hosted partitions");
                 FetchPartition {
                     partition: p,
                     fetch_offset: r.log.log_end_offset(),
