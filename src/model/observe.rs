@@ -9,7 +9,7 @@
 use super::accumulator::BatchId;
 use super::ledger::Outcome;
 use super::monitor::Monitor;
-use super::partition_log::{PartitionLog, ProducerInfo};
+use super::partition_log::{LogEntry, PartitionLog, ProducerInfo};
 use super::tracer::Tracer;
 use super::{ErrorCode, PartitionState, World};
 use crate::config::Acks;
@@ -110,13 +110,14 @@ pub(crate) enum Observation<'a> {
         state: &'a PartitionState,
         log: &'a PartitionLog,
     },
-    /// A follower truncated its log from `from` down to `to` (diverged from the leader).
+    /// A follower truncated its log from `from` down to `to` (diverged from the leader):
+    /// reported after the fact, with the entries it removed (collected only for a tracer).
     Truncated {
         broker: u32,
         partition: usize,
         from: u64,
         to: u64,
-        log: &'a PartitionLog,
+        removed: &'a [LogEntry],
     },
     /// A follower appended what it fetched from `leader`.
     FollowerAppended {

@@ -3,7 +3,7 @@
 
 use super::ledger::Outcome;
 use super::observe::Observation;
-use super::partition_log::PartitionLog;
+use super::partition_log::{LogEntry, PartitionLog};
 use super::ErrorCode;
 use crate::sim::SimTime;
 
@@ -44,10 +44,24 @@ impl Tracer {
         if self.partition as usize != p {
             return;
         }
+        self.offsets_in(now, (b, p), log.entries_below(to), (from, to), what);
+    }
+
+    /// [`Tracer::offsets`] over given entries (e.g. those a truncation removed).
+    fn offsets_in(
+        &mut self,
+        now: SimTime,
+        (b, p): (u32, usize),
+        entries: impl Iterator<Item = LogEntry>,
+        (from, to): (u64, u64),
+        what: &str,
+    ) {
+        if self.partition as usize != p {
+            return;
+        }
         let rec = self.rec;
-        let hit = log
-            .entries_below(to)
-            .filter(|e| e.end_offset() > from)
+        let hit = entries
+            .filter(|e| e.base_offset < to && e.end_offset() > from)
             .find(|e| rec >= e.rec_start && rec < e.rec_start + e.count as u64);
         if let Some(e) = hit {
             let off = e.base_offset + (rec - e.rec_start);
@@ -212,11 +226,11 @@ impl Tracer {
                 partition,
                 from,
                 to,
-                log,
-            } => self.offsets(
+                removed,
+            } => self.offsets_in(
                 now,
                 (broker, partition),
-                log,
+                removed.iter().copied(),
                 (to, from),
                 &format!(
                     "TRUNCATED on this follower: log end {from} -> {to} (diverged from the leader's log, KIP-101/279)"

@@ -7,6 +7,7 @@ use crate::model::broker::Broker;
 use crate::model::context::Ctx;
 use crate::model::network::Connect;
 use crate::model::observe::Observation;
+use crate::model::partition_log::LogEntry;
 use crate::model::{ErrorCode, Event, FetchPartition, FetchPartitionData, Message, World};
 use crate::sim::{ms, SimTime};
 
@@ -143,18 +144,25 @@ impl Broker {
                 let r = self.replicas[p].as_mut().expect("a fetcher follows hosted partitions");
                 let target = r.divergence_truncation_offset(e, end);
                 let old = r.log.log_end_offset();
-                if target < old {
+                let removed: Vec<LogEntry> = if ctx.tracing() && target < old {
+                    r.log.entries_below(old).filter(|e| e.end_offset() > target).collect()
+                } else {
+                    Vec::new()
+                };
+                // Also when nothing is removed: the epoch no longer matches; forget it so the
+                // next fetch carries the right epoch.
+                r.truncate_to(target);
+                // Reported after the fact, from the log as it now is.
+                let to = r.log.log_end_offset();
+                if to < old {
                     ctx.observe(Observation::Truncated {
                         broker: b,
                         partition: p,
                         from: old,
-                        to: target,
-                        log: &r.log,
+                        to,
+                        removed: &removed,
                     });
                 }
-                // Also when nothing is removed: the epoch no longer matches; forget it so the
-                // next fetch carries the right epoch.
-                r.truncate_to(target);
                 continue;
             }
             for e in d.entries {
