@@ -749,4 +749,35 @@ mod tests {
             "the first fetch from 10, the next from the truncated end"
         );
     }
+
+    /// `Partition.appendRecordsToLeader`: with acks=all and the ISR below
+    /// `min.insync.replicas`, the batch is refused before the append (NOT_ENOUGH_REPLICAS,
+    /// nothing written); acks=1 is not checked (as
+    /// `ProducerFailureHandlingTest.testNotEnoughReplicasAfterBrokerShutdown`, which accepts
+    /// NOT_ENOUGH_REPLICAS or its after-append variant once a broker is gone).
+    #[test]
+    fn acks_all_below_min_isr_is_refused_before_the_append() {
+        let mut spec = RunSpec::default();
+        spec.cluster.min_insync_replicas = 2;
+        let (mut br, p) = leader_of_first_partition(&spec);
+        br.meta[p].as_mut().unwrap().isr = vec![0];
+        let mut out = drive(&spec, 0, |ctx| br.receive(produce(p, Acks::All, 10), ctx));
+        out.extend(drive(&spec, ms(1), |ctx| br.request_done(br.incarnation, ctx)));
+        assert_eq!(
+            responses(&out),
+            vec![(4, crate::model::ErrorCode::NotEnoughReplicas, 0)]
+        );
+        assert_eq!(
+            br.replicas[p].as_ref().unwrap().log.log_end_offset(),
+            0,
+            "nothing appended"
+        );
+        // acks=1 does not look at the ISR.
+        let mut e = produce(p, Acks::One, 10);
+        e.gen = 2;
+        let mut out = drive(&spec, ms(2), |ctx| br.receive(e, ctx));
+        out.extend(drive(&spec, ms(3), |ctx| br.request_done(br.incarnation, ctx)));
+        assert_eq!(responses(&out), vec![(4, crate::model::ErrorCode::None, 0)]);
+        assert_eq!(br.replicas[p].as_ref().unwrap().log.log_end_offset(), 10);
+    }
 }
