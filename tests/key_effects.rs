@@ -58,12 +58,31 @@ const CASES: &[(&str, &str, &[&str])] = &[
     ("cluster.brokers", "4", &[]),
     ("cluster.partitions", "3", &[]),
     ("cluster.replication_factor", "2", &[]),
-    ("cluster.min_insync_replicas", "2", &[]),
+    (
+        "cluster.min_insync_replicas",
+        "2",
+        // A crashed follower leaves an ISR of one.
+        &[
+            "cluster.replication_factor=2",
+            "random_faults.crash_per_min=30",
+            "random_faults.crash_mean_ms=3000",
+        ],
+    ),
     ("cluster.unclean_leader_election_enable", "true", &[]),
     ("cluster.replica_lag_time_max_ms", "300", &[]),
     ("cluster.replica_fetch_wait_max_ms", "50", &[]),
     ("cluster.replica_fetch_min_bytes", "100000", &[]),
-    ("cluster.replica_fetch_max_bytes", "2000", &[]),
+    (
+        "cluster.replica_fetch_max_bytes",
+        "2000",
+        // A restarted follower catches up over several fetches (few crashes: with many, the
+        // cluster is mostly fenced and followers have no backlog to catch up).
+        &[
+            "duration_ms=20000",
+            "random_faults.crash_per_min=6",
+            "random_faults.crash_mean_ms=3000",
+        ],
+    ),
     ("cluster.replica_fetch_backoff_ms", "10", &[]),
     ("cluster.broker_heartbeat_interval_ms", "500", &[]),
     ("cluster.broker_session_timeout_ms", "3000", &[]),
@@ -85,7 +104,8 @@ const CASES: &[(&str, &str, &[&str])] = &[
         "cluster.dirty_expire_ms",
         "100",
         &[
-            "random_faults.power_loss_per_min=30",
+            "duration_ms=20000",
+            "random_faults.power_loss_per_min=6",
             "random_faults.power_loss_mean_ms=2000",
         ],
     ),

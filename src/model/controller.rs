@@ -38,6 +38,9 @@ pub struct Controller {
     /// Per broker: fenced (session expired, not yet re-registered).
     pub fenced: Vec<bool>,
     incarnation: Vec<u64>,
+    /// Per broker: the metadata version of its registration (a fenced broker is unfenced once
+    /// it reports that version).
+    registered_at: Vec<u64>,
     /// Heartbeats received per broker (a session check compares against it).
     hb_seen: Vec<u64>,
     /// Metadata version: bumped at every publication.
@@ -65,6 +68,7 @@ impl Controller {
                 .collect(),
             fenced: vec![false; spec.cluster.brokers as usize],
             incarnation: vec![1; spec.cluster.brokers as usize],
+            registered_at: vec![0; spec.cluster.brokers as usize],
             hb_seen: vec![0; spec.cluster.brokers as usize],
             version: 1,
             elections: 0,
@@ -231,14 +235,27 @@ impl Controller {
             } => {
                 let bi = broker as usize;
                 if incarnation != self.incarnation[bi] {
-                    // A re-registration after a restart: the old session is dead.
+                    // A registration of a restarted broker. `ClusterControlManager
+                    // .registerBroker` refuses it with DuplicateBrokerRegistrationException
+                    // while the old incarnation's session is valid (`hasValidSession`: here,
+                    // not fenced yet); the broker retries with its next heartbeat until
+                    // the old session expires and `maybeFenceOneStaleBroker` fences it
+                    // (reference 7.8, correction 2026-11-30). A refused heartbeat does not
+                    // extend the old session.
+                    if !self.fenced[bi] {
+                        return;
+                    }
+                    // Accepted: the new incarnation starts fenced, registered at the current
+                    // metadata version (its RegisterBrokerRecord's offset).
                     self.incarnation[bi] = incarnation;
-                    self.fence(broker, ctx);
+                    self.registered_at[bi] = self.version;
                 }
                 let seen = self.note_heartbeat(broker);
                 let at = ctx.now + self.session_timeout;
                 ctx.schedule(at, Event::SessionCheck { broker, seen });
-                if self.fenced[bi] {
+                // `BrokerHeartbeatManager.calculateNextBrokerState`: a fenced broker is
+                // unfenced once its metadata has caught up with its registration.
+                if self.fenced[bi] && metadata_version >= self.registered_at[bi] {
                     self.unfence(broker, ctx);
                 }
                 if metadata_version < self.version {
@@ -387,5 +404,50 @@ mod tests {
         let mut ctx = Ctx::new(now, &spec, &mut out, &mut monitor, &mut tracer);
         c.session_check(0, 0, &mut ctx);
         assert!(out.is_empty());
+    }
+
+    /// Fast restart (`ClusterControlManagerTest`-style registration, `BrokerHeartbeatManagerTest
+    /// .testCalculateNextBrokerState`): a restarted broker's new incarnation is refused while
+    /// the old session is valid, accepted fenced once the session expired, and unfenced only
+    /// after its metadata caught up with its registration.
+    #[test]
+    fn a_fast_restart_waits_for_the_old_session_and_for_metadata() {
+        use crate::model::monitor::Monitor;
+        let spec = RunSpec::default();
+        let mut c = Controller::new(&spec, &assign_replicas(&spec.cluster));
+        let (mut out, mut monitor, mut tracer) = (Vec::new(), Monitor::new(6), None);
+        let hb = |incarnation, metadata_version| Envelope {
+            from: 1,
+            to: 3,
+            gen: 0,
+            msg: Message::Heartbeat {
+                broker: 1,
+                incarnation,
+                metadata_version,
+            },
+        };
+        // Broker 1 heartbeats at 1 s (seen = 1), crashes, restarts at 3 s as incarnation 2.
+        let mut ctx = Ctx::new(ms(1_000), &spec, &mut out, &mut monitor, &mut tracer);
+        c.on_message(hb(1, 1), &mut ctx);
+        let mut ctx = Ctx::new(ms(3_000), &spec, &mut out, &mut monitor, &mut tracer);
+        c.on_message(hb(2, 0), &mut ctx);
+        assert_eq!(c.incarnation[1], 1, "refused: the old session is valid");
+        assert_eq!(c.hb_seen[1], 1, "a refused heartbeat does not extend the old session");
+        // The old session expires at 10 s: fenced, leadership moves.
+        let mut ctx = Ctx::new(ms(10_000), &spec, &mut out, &mut monitor, &mut tracer);
+        c.session_check(1, 1, &mut ctx);
+        assert!(c.fenced[1]);
+        assert_ne!(c.parts[1].leader, Some(1));
+        // The next heartbeat registers the new incarnation, still fenced: its metadata is
+        // behind its registration.
+        let mut ctx = Ctx::new(ms(11_000), &spec, &mut out, &mut monitor, &mut tracer);
+        c.on_message(hb(2, 0), &mut ctx);
+        assert_eq!(c.incarnation[1], 2);
+        assert!(c.fenced[1], "fenced until caught up");
+        // Caught up: unfenced.
+        let v = c.version;
+        let mut ctx = Ctx::new(ms(13_000), &spec, &mut out, &mut monitor, &mut tracer);
+        c.on_message(hb(2, v), &mut ctx);
+        assert!(!c.fenced[1]);
     }
 }
