@@ -3,6 +3,10 @@
 //!
 //! [`set_key`] is the one place a value reaches a `RunSpec` field; [`get_key`] reads it back
 //! (for results columns and for writing scenario files).
+//!
+//! The entries are not written here: they come from the knob table (`config/knobs.rs`, each
+//! knob's field, default, Kafka name, range and doc, declared once) and, for `[random_faults]`,
+//! the fault-kind table (`config/faults.rs`); this module holds the machinery around them.
 
 use std::sync::OnceLock;
 
