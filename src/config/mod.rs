@@ -1,17 +1,22 @@
 //! Run configuration: every knob of one simulated run, with Kafka's defaults in one place.
 //!
 //! Field names are Kafka's config keys with dots as underscores (`linger.ms` -> `linger_ms`).
-//! Defaults are those of Kafka 4.x (reference `kafka-semantics.md` section 1); each `Default`
-//! impl below is the single place a default is stated (for random faults, the fault-kind table
-//! of `faults.rs`). The scenario layer (`scenario`) sets these fields from TOML, `[sweep]` and
-//! `--set`; the model (`model`) only reads them.
+//! Defaults are those of Kafka 4.x (reference `kafka-semantics.md` section 1), stated in one
+//! place: the knob table of `knobs.rs` (`knob_table!`), which declares each knob once (field,
+//! type, default, Kafka name, range, doc) and from which [`RunSpec`], its sections and their
+//! `Default` impls are built here, and the key registry in `scenario::keys` (for random faults,
+//! the fault-kind table of `faults.rs`). The scenario layer (`scenario`) sets these fields from
+//! TOML, `[sweep]` and `--set`; the model (`model`) only reads them.
 
 use std::fmt;
 
 mod faults;
+mod knobs;
 
 pub(crate) use faults::fault_type_table;
 pub use faults::{Fault, FaultKind, FaultType, Node, RandomFaults};
+use knobs::{config_struct, define_config};
+pub(crate) use knobs::{knob_table, DAY_MS, I32_MAX, MAX_KEYS};
 
 /// `acks` ([PC] `ACKS_CONFIG`): "0", "1" or "all" (-1 on the wire).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -114,77 +119,7 @@ impl Arrival {
     }
 }
 
-/// Producer configuration ([PC], [CCC]); Kafka 4.x defaults.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ProducerConfig {
-    /// `acks`.
-    pub acks: Acks,
-    /// 5 ms since Kafka 4.0 (KIP-1030); 0 before.
-    pub linger_ms: u64,
-    /// Bytes per batch, including the 61-byte v2 batch header.
-    pub batch_size: u32,
-    /// How the application calls `send()`.
-    pub send_mode: SendMode,
-    /// `None` = left at its default: on for `acks=all`, silently off otherwise (KAFKA-13673).
-    pub enable_idempotence: Option<bool>,
-    /// `max.in.flight.requests.per.connection`.
-    pub max_in_flight_requests_per_connection: u32,
-    /// `buffer.memory`, bytes.
-    pub buffer_memory: u64,
-    /// `max.block.ms`.
-    pub max_block_ms: u64,
-    /// `max.request.size`, bytes.
-    pub max_request_size: u32,
-    /// `request.timeout.ms`.
-    pub request_timeout_ms: u64,
-    /// `None` = default 120000, silently raised to `linger.ms + request.timeout.ms` if lower.
-    pub delivery_timeout_ms: Option<u64>,
-    /// `retries`.
-    pub retries: u32,
-    /// `retry.backoff.ms`.
-    pub retry_backoff_ms: u64,
-    /// `retry.backoff.max.ms`.
-    pub retry_backoff_max_ms: u64,
-    /// `reconnect.backoff.ms`.
-    pub reconnect_backoff_ms: u64,
-    /// `reconnect.backoff.max.ms`.
-    pub reconnect_backoff_max_ms: u64,
-    /// `socket.connection.setup.timeout.ms`.
-    pub socket_connection_setup_timeout_ms: u64,
-    /// `metadata.max.age.ms`.
-    pub metadata_max_age_ms: u64,
-    /// KIP-794 adaptive partitioning (weights by inverse queue length).
-    pub partitioner_adaptive_partitioning_enable: bool,
-    /// `partitioner.ignore.keys`: keyed records go to the sticky partition too.
-    pub partitioner_ignore_keys: bool,
-}
-
-impl Default for ProducerConfig {
-    fn default() -> Self {
-        ProducerConfig {
-            acks: Acks::All,
-            linger_ms: 5,
-            batch_size: 16_384,
-            send_mode: SendMode::Async,
-            enable_idempotence: None,
-            max_in_flight_requests_per_connection: 5,
-            buffer_memory: 33_554_432,
-            max_block_ms: 60_000,
-            max_request_size: 1_048_576,
-            request_timeout_ms: 30_000,
-            delivery_timeout_ms: None,
-            retries: i32::MAX as u32,
-            retry_backoff_ms: 100,
-            retry_backoff_max_ms: 1_000,
-            reconnect_backoff_ms: 50,
-            reconnect_backoff_max_ms: 1_000,
-            socket_connection_setup_timeout_ms: 10_000,
-            metadata_max_age_ms: 300_000,
-            partitioner_adaptive_partitioning_enable: true,
-            partitioner_ignore_keys: false,
-        }
-    }
-}
+knob_table!(define_config);
 
 impl ProducerConfig {
     /// Effective idempotence, following `ProducerConfig.postProcessAndValidateIdempotenceConfigs`:
@@ -202,176 +137,6 @@ impl ProducerConfig {
         match self.delivery_timeout_ms {
             Some(v) => v,
             None => 120_000u64.max(self.linger_ms + self.request_timeout_ms),
-        }
-    }
-}
-
-/// Cluster, broker and topic configuration ([RC], [SLC], [LC], [KRC]).
-#[derive(Clone, Debug, PartialEq)]
-pub struct ClusterConfig {
-    /// Brokers in the cluster.
-    pub brokers: u32,
-    /// Partitions of the topic.
-    pub partitions: u32,
-    /// The topic's replication factor.
-    pub replication_factor: u32,
-    /// `min.insync.replicas`.
-    pub min_insync_replicas: u32,
-    /// `unclean.leader.election.enable`.
-    pub unclean_leader_election_enable: bool,
-    /// `replica.lag.time.max.ms`.
-    pub replica_lag_time_max_ms: u64,
-    /// `replica.fetch.wait.max.ms`.
-    pub replica_fetch_wait_max_ms: u64,
-    /// `replica.fetch.min.bytes`.
-    pub replica_fetch_min_bytes: u32,
-    /// `replica.fetch.max.bytes`.
-    pub replica_fetch_max_bytes: u32,
-    /// `replica.fetch.backoff.ms`.
-    pub replica_fetch_backoff_ms: u64,
-    /// `broker.heartbeat.interval.ms`.
-    pub broker_heartbeat_interval_ms: u64,
-    /// `broker.session.timeout.ms`.
-    pub broker_session_timeout_ms: u64,
-    /// `message.max.bytes` (1 MiB + 12).
-    pub message_max_bytes: u32,
-    /// Since Kafka 3.7 (KAFKA-15583) the HW does not advance while |ISR| < min.insync.replicas.
-    /// `false` models the older rule.
-    pub hw_requires_min_isr: bool,
-    /// Hardware profile: fixed broker CPU cost per request, microseconds.
-    pub request_service_us: f64,
-    /// Hardware profile: broker cost per byte appended or read, nanoseconds (≈ 1 / disk+copy rate).
-    pub byte_service_ns: f64,
-    /// Linux `vm.dirty_expire_centisecs` (30 s): page-cache data older than this is written back.
-    pub dirty_expire_ms: u64,
-    /// Linux `vm.dirty_writeback_centisecs` (5 s): how often the flusher runs.
-    pub dirty_writeback_ms: u64,
-    /// Delay for the controller's metadata to reach brokers after a change (metadata log fetch).
-    pub metadata_propagation_ms: u64,
-}
-
-impl Default for ClusterConfig {
-    fn default() -> Self {
-        ClusterConfig {
-            brokers: 3,
-            partitions: 6,
-            replication_factor: 3,
-            min_insync_replicas: 1,
-            unclean_leader_election_enable: false,
-            replica_lag_time_max_ms: 30_000,
-            replica_fetch_wait_max_ms: 500,
-            replica_fetch_min_bytes: 1,
-            replica_fetch_max_bytes: 1_048_576,
-            replica_fetch_backoff_ms: 1_000,
-            broker_heartbeat_interval_ms: 2_000,
-            broker_session_timeout_ms: 9_000,
-            message_max_bytes: 1_048_588,
-            hw_requires_min_isr: true,
-            request_service_us: 20.0,
-            byte_service_ns: 0.5,
-            dirty_expire_ms: 30_000,
-            dirty_writeback_ms: 5_000,
-            metadata_propagation_ms: 5,
-        }
-    }
-}
-
-/// Network model: one NIC per node, one ordered connection per node pair.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NetworkConfig {
-    /// One-way mean latency of every link, milliseconds.
-    pub latency_ms: f64,
-    /// Spread of the one-way latency: each message's latency is
-    /// `latency_ms * (1 - latency_jitter + 2 * latency_jitter * U)`, U uniform in [0, 1)
-    /// (delivery stays in order per connection, like TCP).
-    pub latency_jitter: f64,
-    /// Egress bandwidth of each node's NIC, megabits per second.
-    pub bandwidth_mbps: f64,
-}
-
-impl Default for NetworkConfig {
-    fn default() -> Self {
-        NetworkConfig {
-            latency_ms: 0.5,
-            latency_jitter: 0.2,
-            bandwidth_mbps: 10_000.0,
-        }
-    }
-}
-
-/// The application that calls `send()`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct WorkloadConfig {
-    /// Offered records per second, over all application threads.
-    pub rate: f64,
-    /// The arrival process of `send()` calls (open loop).
-    pub arrival: Arrival,
-    /// Value size in bytes.
-    pub record_bytes: u32,
-    /// 0 = keyless records (sticky partitioner); K > 0 = keys uniform over K distinct keys.
-    pub keys: u32,
-    /// Key size in bytes when keyed.
-    pub key_bytes: u32,
-    /// Application threads calling `send()` (each sync thread keeps one record outstanding).
-    pub threads: u32,
-    /// Explicit partition of every record (`ProducerRecord` with a partition): [KP]
-    /// `partition()` returns it before consulting any partitioner. `None`: the partitioner
-    /// chooses (murmur2 for keys, sticky for keyless records).
-    pub partition: Option<u32>,
-}
-
-impl Default for WorkloadConfig {
-    fn default() -> Self {
-        WorkloadConfig {
-            rate: 10_000.0,
-            arrival: Arrival::Constant,
-            record_bytes: 100,
-            keys: 0,
-            key_bytes: 16,
-            threads: 1,
-            partition: None,
-        }
-    }
-}
-
-/// Everything that fixes one run: configuration, fault schedule and seed.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RunSpec {
-    /// The producer's configuration.
-    pub producer: ProducerConfig,
-    /// The cluster, brokers and topic.
-    pub cluster: ClusterConfig,
-    /// The network.
-    pub network: NetworkConfig,
-    /// The application.
-    pub workload: WorkloadConfig,
-    /// Scripted faults (`[[faults]]`).
-    pub faults: Vec<Fault>,
-    /// Random faults (`[random_faults]`).
-    pub random_faults: RandomFaults,
-    /// Simulated production window, milliseconds.
-    pub duration_ms: u64,
-    /// Upper bound on the settle-and-flush phase after the window, milliseconds (faults healed).
-    pub settle_ms: u64,
-    /// Width of the timeline buckets (throughput / latency over time), milliseconds.
-    pub timeline_bucket_ms: u64,
-    /// The seed of every random stream of the run.
-    pub seed: u64,
-}
-
-impl Default for RunSpec {
-    fn default() -> Self {
-        RunSpec {
-            producer: ProducerConfig::default(),
-            cluster: ClusterConfig::default(),
-            network: NetworkConfig::default(),
-            workload: WorkloadConfig::default(),
-            faults: Vec::new(),
-            random_faults: RandomFaults::default(),
-            duration_ms: 10_000,
-            settle_ms: 300_000,
-            timeline_bucket_ms: 1_000,
-            seed: 1,
         }
     }
 }

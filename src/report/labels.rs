@@ -1,11 +1,11 @@
 //! Column names as people read them: Kafka keys with their dots, axis labels with units.
 
 /// Whether a results column is a Kafka configuration (dots written as underscores): the key
-/// registry knows its Kafka name (Linux `vm.*` settings are not Kafka keys).
+/// registry gives it a Kafka name (Linux `vm.*` settings are not Kafka keys).
 fn is_kafka_column(column: &str) -> bool {
     crate::scenario::keys()
         .iter()
-        .any(|k| k.short() == column && !k.kafka.is_empty() && !k.kafka.starts_with("vm."))
+        .any(|k| k.short() == column && crate::scenario::kafka_alias(k).is_some())
 }
 
 /// Kafka keys measured in bytes whose name does not say so.

@@ -3,13 +3,19 @@
 //!
 //! [`set_key`] is the one place a value reaches a `RunSpec` field; [`get_key`] reads it back
 //! (for results columns and for writing scenario files).
+//!
+//! The entries are not written here: they come from the knob table (`config/knobs.rs`, each
+//! knob's field, default, Kafka name, range and doc, declared once) and, for `[random_faults]`,
+//! the fault-kind table (`config/faults.rs`); this module holds the machinery around them.
 
 use std::sync::OnceLock;
 
 use toml::Value;
 
 use super::kafka::{SerializerRole, PRODUCER_CONFIGS};
-use crate::config::{fault_type_table, Acks, Arrival, FaultType, RunSpec, SendMode};
+use crate::config::{
+    fault_type_table, knob_table, Acks, Arrival, FaultType, RunSpec, SendMode, DAY_MS, I32_MAX, MAX_KEYS,
+};
 
 /// Sections of a scenario file that hold `RunSpec` keys, in file order. The empty name is the
 /// top level (`duration_ms`, `settle_ms`, `timeline_bucket_ms`).
@@ -18,12 +24,6 @@ pub(crate) const SECTIONS: &[&str] = &["", "producer", "cluster", "network", "wo
 /// The token that leaves an optional key (`enable_idempotence`, `delivery_timeout_ms`) at its
 /// Kafka default, which depends on other keys.
 pub(crate) const DEFAULT_TOKEN: &str = "default";
-
-/// Upper bound of every millisecond key: one simulated day.
-pub(super) const DAY_MS: i64 = 86_400_000;
-const I32_MAX: i64 = i32::MAX as i64;
-/// Most distinct keys (the application computes each key's partition once, up front).
-pub(super) const MAX_KEYS: i64 = 10_000_000;
 
 /// What values a key accepts.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -188,586 +188,141 @@ fn opt_str(v: &Value) -> bool {
     matches!(v, Value::String(s) if s == DEFAULT_TOKEN)
 }
 
-macro_rules! int_key {
-    ($key:literal, $kafka:literal, $min:expr, $max:expr, $t:ty, $($f:ident).+, $doc:expr) => {
+/// One registry entry: `$key` (`section.field`), Kafka name, doc, the field's path in a
+/// `RunSpec` and its kind as [`knob_table!`] writes it (`int(>= 0, <= DAY_MS)`, `bool`, ...).
+/// The kind fixes the accepted values, the getter and the setter.
+macro_rules! knob_key {
+    (@info $key:expr, $kafka:expr, $doc:expr, $kind:expr, $get:expr, $set:expr) => {
         KeyInfo {
             key: $key,
             kafka: $kafka,
             doc: $doc,
             default: String::new(),
             allowed: String::new(),
-            kind: Kind::Int { min: $min, max: $max },
-            get: |s: &RunSpec| Value::Integer(clamp_i64(s.$($f).+ as u64)),
-            set: |s: &mut RunSpec, v: &Value| {
+            kind: $kind,
+            get: $get,
+            set: $set,
+        }
+    };
+    (@float $key:expr, $kafka:expr, $doc:expr, $($f:ident).+, $min:expr, $max:expr, $open:expr) => {
+        knob_key!(@info $key, $kafka, $doc, Kind::Float { min: $min, max: $max, min_open: $open },
+            |s: &RunSpec| Value::Float(s.$($f).+),
+            |s: &mut RunSpec, v: &Value| {
+                if let Value::Float(x) = v {
+                    s.$($f).+ = *x;
+                }
+            })
+    };
+    (@enum $key:expr, $kafka:expr, $doc:expr, $t:ty, $($f:ident).+, $kind:expr) => {
+        knob_key!(@info $key, $kafka, $doc, $kind,
+            |s: &RunSpec| Value::String(s.$($f).+.as_str().into()),
+            |s: &mut RunSpec, v: &Value| {
+                if let Some(x) = v.as_str().and_then(<$t>::parse) {
+                    s.$($f).+ = x;
+                }
+            })
+    };
+    ($key:expr, $kafka:expr, $doc:expr, $t:ty, $($f:ident).+, int(>= $min:expr, <= $max:expr)) => {
+        knob_key!(@info $key, $kafka, $doc, Kind::Int { min: $min, max: $max },
+            |s: &RunSpec| Value::Integer(clamp_i64(s.$($f).+ as u64)),
+            |s: &mut RunSpec, v: &Value| {
                 if let Value::Integer(i) = v {
                     if let Ok(x) = <$t>::try_from(*i) {
                         s.$($f).+ = x;
                     }
                 }
-            },
-        }
+            })
     };
-}
-
-macro_rules! float_key {
-    ($key:expr, $kafka:literal, $min:expr, $max:expr, $open:expr, $($f:ident).+, $doc:expr) => {
-        KeyInfo {
-            key: $key,
-            kafka: $kafka,
-            doc: $doc,
-            default: String::new(),
-            allowed: String::new(),
-            kind: Kind::Float { min: $min, max: $max, min_open: $open },
-            get: |s: &RunSpec| Value::Float(s.$($f).+),
-            set: |s: &mut RunSpec, v: &Value| {
-                if let Value::Float(x) = v {
-                    s.$($f).+ = *x;
-                }
-            },
-        }
+    ($key:expr, $kafka:expr, $doc:expr, $t:ty, $($f:ident).+, float(>= $min:expr, <= $max:expr)) => {
+        knob_key!(@float $key, $kafka, $doc, $($f).+, $min, $max, false)
     };
-}
-
-macro_rules! bool_key {
-    ($key:literal, $kafka:literal, $($f:ident).+, $doc:expr) => {
-        KeyInfo {
-            key: $key,
-            kafka: $kafka,
-            doc: $doc,
-            default: String::new(),
-            allowed: String::new(),
-            kind: Kind::Bool,
-            get: |s: &RunSpec| Value::Boolean(s.$($f).+),
-            set: |s: &mut RunSpec, v: &Value| {
+    ($key:expr, $kafka:expr, $doc:expr, $t:ty, $($f:ident).+, float(> $min:expr, <= $max:expr)) => {
+        knob_key!(@float $key, $kafka, $doc, $($f).+, $min, $max, true)
+    };
+    ($key:expr, $kafka:expr, $doc:expr, $t:ty, $($f:ident).+, bool) => {
+        knob_key!(@info $key, $kafka, $doc, Kind::Bool,
+            |s: &RunSpec| Value::Boolean(s.$($f).+),
+            |s: &mut RunSpec, v: &Value| {
                 if let Value::Boolean(b) = v {
                     s.$($f).+ = *b;
                 }
+            })
+    };
+    ($key:expr, $kafka:expr, $doc:expr, $t:ty, $($f:ident).+, opt_int(>= $min:expr, <= $max:expr)) => {
+        knob_key!(@info $key, $kafka, $doc, Kind::OptInt { min: $min, max: $max },
+            |s: &RunSpec| match s.$($f).+ {
+                Some(x) => Value::Integer(clamp_i64(x as u64)),
+                None => Value::String(DEFAULT_TOKEN.into()),
             },
+            |s: &mut RunSpec, v: &Value| match v {
+                Value::Integer(i) => {
+                    if let Ok(x) = (*i).try_into() {
+                        s.$($f).+ = Some(x);
+                    }
+                }
+                _ if opt_str(v) => s.$($f).+ = None,
+                _ => {}
+            })
+    };
+    ($key:expr, $kafka:expr, $doc:expr, $t:ty, $($f:ident).+, opt_bool) => {
+        knob_key!(@info $key, $kafka, $doc, Kind::OptBool,
+            |s: &RunSpec| match s.$($f).+ {
+                Some(b) => Value::Boolean(b),
+                None => Value::String(DEFAULT_TOKEN.into()),
+            },
+            |s: &mut RunSpec, v: &Value| match v {
+                Value::Boolean(b) => s.$($f).+ = Some(*b),
+                _ if opt_str(v) => s.$($f).+ = None,
+                _ => {}
+            })
+    };
+    ($key:expr, $kafka:expr, $doc:expr, $t:ty, $($f:ident).+, acks) => {
+        knob_key!(@enum $key, $kafka, $doc, $t, $($f).+, Kind::Acks)
+    };
+    ($key:expr, $kafka:expr, $doc:expr, $t:ty, $($f:ident).+, choice($($c:literal),+)) => {
+        knob_key!(@enum $key, $kafka, $doc, $t, $($f).+, Kind::Choice(&[$($c),+]))
+    };
+}
+
+/// The registry entries of [`knob_table!`]'s knobs, in table order (`RunSpec`'s plain fields
+/// are not keys).
+macro_rules! knob_keys {
+    (
+        $(#[$tm:meta])*
+        RunSpec [$($(#[$pm:meta])* $pf:ident: $pt:ty = $pd:expr,)*] {
+            $(
+                $(#[$m:meta])*
+                $f:ident: $t:ty = $d:expr, $kind:ident $(($($arg:tt)*))?, $kafka:literal, $doc:literal;
+            )*
         }
+        $(
+            $(#[$sm:meta])*
+            $S:ident in $section:ident {
+                $(
+                    $(#[$sfm:meta])*
+                    $sf:ident: $st:ty = $sd:expr, $skind:ident $(($($sarg:tt)*))?, $skafka:literal, $sdoc:literal;
+                )*
+            }
+        )*
+    ) => {
+        vec![
+            $(knob_key!(stringify!($f), $kafka, $doc, $t, $f, $kind $(($($arg)*))?),)*
+            $($(
+                knob_key!(
+                    concat!(stringify!($section), ".", stringify!($sf)),
+                    $skafka,
+                    $sdoc,
+                    $st,
+                    $section.$sf,
+                    $skind $(($($sarg)*))?
+                ),
+            )*)*
+        ]
     };
 }
 
 fn build() -> Vec<KeyInfo> {
-    let mut v = vec![
-        // ---- top level ----
-        int_key!(
-            "duration_ms",
-            "",
-            1,
-            DAY_MS,
-            u64,
-            duration_ms,
-            "Simulated production window: the application calls send() during this time."
-        ),
-        int_key!(
-            "settle_ms",
-            "",
-            0,
-            DAY_MS,
-            u64,
-            settle_ms,
-            "Upper bound on the settle-and-flush phase after the window (all faults healed)."
-        ),
-        int_key!(
-            "timeline_bucket_ms",
-            "",
-            1,
-            DAY_MS,
-            u64,
-            timeline_bucket_ms,
-            "Width of the timeline buckets (throughput and latency over time)."
-        ),
-        // ---- producer ----
-        KeyInfo {
-            key: "producer.acks",
-            kafka: "acks",
-            doc: "Acknowledgements the leader waits for: 0 (none), 1 (leader only), all (the \
-                  ISR). The integers 0, 1, -1 are accepted too.",
-            default: String::new(),
-            allowed: String::new(),
-            kind: Kind::Acks,
-            get: |s: &RunSpec| Value::String(s.producer.acks.as_str().into()),
-            set: |s: &mut RunSpec, v: &Value| {
-                if let Some(a) = v.as_str().and_then(Acks::parse) {
-                    s.producer.acks = a;
-                }
-            },
-        },
-        int_key!(
-            "producer.linger_ms",
-            "linger.ms",
-            0,
-            DAY_MS,
-            u64,
-            producer.linger_ms,
-            "How long a batch waits for more records before it is sendable (5 since Kafka 4.0)."
-        ),
-        int_key!(
-            "producer.batch_size",
-            "batch.size",
-            0,
-            I32_MAX,
-            u32,
-            producer.batch_size,
-            "Batch capacity in bytes, 61-byte header included; 0 = one record per batch."
-        ),
-        KeyInfo {
-            key: "producer.send_mode",
-            kafka: "",
-            doc: "How the application uses send(): fire-and-forget ignores the future, sync \
-                  blocks on get() (one record in flight per thread), async uses a callback.",
-            default: String::new(),
-            allowed: String::new(),
-            kind: Kind::Choice(&["fire-and-forget", "sync", "async"]),
-            get: |s: &RunSpec| Value::String(s.producer.send_mode.as_str().into()),
-            set: |s: &mut RunSpec, v: &Value| {
-                if let Some(m) = v.as_str().and_then(SendMode::parse) {
-                    s.producer.send_mode = m;
-                }
-            },
-        },
-        KeyInfo {
-            key: "producer.enable_idempotence",
-            kafka: "enable.idempotence",
-            doc: "Idempotent producer (PID + sequence numbers). \"default\": on when acks=all \
-                  and retries > 0, silently off otherwise; true with acks != all is a \
-                  ConfigException.",
-            default: String::new(),
-            allowed: String::new(),
-            kind: Kind::OptBool,
-            get: |s: &RunSpec| match s.producer.enable_idempotence {
-                Some(b) => Value::Boolean(b),
-                None => Value::String(DEFAULT_TOKEN.into()),
-            },
-            set: |s: &mut RunSpec, v: &Value| match v {
-                Value::Boolean(b) => s.producer.enable_idempotence = Some(*b),
-                _ if opt_str(v) => s.producer.enable_idempotence = None,
-                _ => {}
-            },
-        },
-        int_key!(
-            "producer.max_in_flight_requests_per_connection",
-            "max.in.flight.requests.per.connection",
-            1,
-            100,
-            u32,
-            producer.max_in_flight_requests_per_connection,
-            "Unacknowledged produce requests per broker connection (<= 5 with idempotence)."
-        ),
-        int_key!(
-            "producer.buffer_memory",
-            "buffer.memory",
-            1,
-            1 << 40,
-            u64,
-            producer.buffer_memory,
-            "Bytes of record accumulator memory; send() blocks when it is full."
-        ),
-        int_key!(
-            "producer.max_block_ms",
-            "max.block.ms",
-            0,
-            DAY_MS,
-            u64,
-            producer.max_block_ms,
-            "How long send() blocks for buffer memory before it fails."
-        ),
-        int_key!(
-            "producer.max_request_size",
-            "max.request.size",
-            1,
-            1 << 30,
-            u32,
-            producer.max_request_size,
-            "Largest produce request (and record) in bytes."
-        ),
-        int_key!(
-            "producer.request_timeout_ms",
-            "request.timeout.ms",
-            1,
-            DAY_MS,
-            u64,
-            producer.request_timeout_ms,
-            "How long the producer waits for a produce response before it retries."
-        ),
-        KeyInfo {
-            key: "producer.delivery_timeout_ms",
-            kafka: "delivery.timeout.ms",
-            doc: "Upper bound from send() to success or failure, retries included. \
-                  \"default\": 120000, raised to linger_ms + request_timeout_ms if lower.",
-            default: String::new(),
-            allowed: String::new(),
-            kind: Kind::OptInt { min: 1, max: DAY_MS },
-            get: |s: &RunSpec| match s.producer.delivery_timeout_ms {
-                Some(d) => Value::Integer(clamp_i64(d)),
-                None => Value::String(DEFAULT_TOKEN.into()),
-            },
-            set: |s: &mut RunSpec, v: &Value| match v {
-                Value::Integer(i) => {
-                    if let Ok(x) = u64::try_from(*i) {
-                        s.producer.delivery_timeout_ms = Some(x);
-                    }
-                }
-                _ if opt_str(v) => s.producer.delivery_timeout_ms = None,
-                _ => {}
-            },
-        },
-        int_key!(
-            "producer.retries",
-            "retries",
-            0,
-            I32_MAX,
-            u32,
-            producer.retries,
-            "Retries of a failed batch (bounded in practice by delivery_timeout_ms)."
-        ),
-        int_key!(
-            "producer.retry_backoff_ms",
-            "retry.backoff.ms",
-            0,
-            DAY_MS,
-            u64,
-            producer.retry_backoff_ms,
-            "Initial backoff before retrying a failed request (exponential, with jitter)."
-        ),
-        int_key!(
-            "producer.retry_backoff_max_ms",
-            "retry.backoff.max.ms",
-            0,
-            DAY_MS,
-            u64,
-            producer.retry_backoff_max_ms,
-            "Maximum retry backoff."
-        ),
-        int_key!(
-            "producer.reconnect_backoff_ms",
-            "reconnect.backoff.ms",
-            0,
-            DAY_MS,
-            u64,
-            producer.reconnect_backoff_ms,
-            "Initial backoff before reconnecting to a broker."
-        ),
-        int_key!(
-            "producer.reconnect_backoff_max_ms",
-            "reconnect.backoff.max.ms",
-            0,
-            DAY_MS,
-            u64,
-            producer.reconnect_backoff_max_ms,
-            "Maximum reconnect backoff."
-        ),
-        int_key!(
-            "producer.socket_connection_setup_timeout_ms",
-            "socket.connection.setup.timeout.ms",
-            0,
-            DAY_MS,
-            u64,
-            producer.socket_connection_setup_timeout_ms,
-            "How long a connection attempt may take before it is abandoned."
-        ),
-        int_key!(
-            "producer.metadata_max_age_ms",
-            "metadata.max.age.ms",
-            0,
-            DAY_MS,
-            u64,
-            producer.metadata_max_age_ms,
-            "Metadata is refreshed at least this often even without errors."
-        ),
-        bool_key!(
-            "producer.partitioner_adaptive_partitioning_enable",
-            "partitioner.adaptive.partitioning.enable",
-            producer.partitioner_adaptive_partitioning_enable,
-            "KIP-794: keyless records favour partitions with shorter queues."
-        ),
-        bool_key!(
-            "producer.partitioner_ignore_keys",
-            "partitioner.ignore.keys",
-            producer.partitioner_ignore_keys,
-            "Ignore record keys when partitioning (keyed records use the sticky partitioner)."
-        ),
-        // ---- cluster ----
-        int_key!(
-            "cluster.brokers",
-            "",
-            1,
-            64,
-            u32,
-            cluster.brokers,
-            "Number of brokers, named b0, b1, ..."
-        ),
-        int_key!(
-            "cluster.partitions",
-            "num.partitions",
-            1,
-            10_000,
-            u32,
-            cluster.partitions,
-            "Partitions of the topic."
-        ),
-        int_key!(
-            "cluster.replication_factor",
-            "default.replication.factor",
-            1,
-            64,
-            u32,
-            cluster.replication_factor,
-            "Replicas per partition (at most brokers)."
-        ),
-        int_key!(
-            "cluster.min_insync_replicas",
-            "min.insync.replicas",
-            1,
-            64,
-            u32,
-            cluster.min_insync_replicas,
-            "Smallest ISR with which acks=all writes are accepted (NotEnoughReplicas below)."
-        ),
-        bool_key!(
-            "cluster.unclean_leader_election_enable",
-            "unclean.leader.election.enable",
-            cluster.unclean_leader_election_enable,
-            "Allow an out-of-sync replica to become leader (losing acknowledged data)."
-        ),
-        int_key!(
-            "cluster.replica_lag_time_max_ms",
-            "replica.lag.time.max.ms",
-            1,
-            DAY_MS,
-            u64,
-            cluster.replica_lag_time_max_ms,
-            "A follower not caught up for this long is removed from the ISR."
-        ),
-        int_key!(
-            "cluster.replica_fetch_wait_max_ms",
-            "replica.fetch.wait.max.ms",
-            0,
-            DAY_MS,
-            u64,
-            cluster.replica_fetch_wait_max_ms,
-            "Longest a follower fetch waits at the leader for new data."
-        ),
-        int_key!(
-            "cluster.replica_fetch_min_bytes",
-            "replica.fetch.min.bytes",
-            1,
-            I32_MAX,
-            u32,
-            cluster.replica_fetch_min_bytes,
-            "Bytes a follower fetch waits for before the leader answers."
-        ),
-        int_key!(
-            "cluster.replica_fetch_max_bytes",
-            "replica.fetch.max.bytes",
-            1,
-            1 << 30,
-            u32,
-            cluster.replica_fetch_max_bytes,
-            "Bytes per partition a follower fetch returns at most."
-        ),
-        int_key!(
-            "cluster.replica_fetch_backoff_ms",
-            "replica.fetch.backoff.ms",
-            0,
-            DAY_MS,
-            u64,
-            cluster.replica_fetch_backoff_ms,
-            "Follower backoff after a fetch error."
-        ),
-        int_key!(
-            "cluster.broker_heartbeat_interval_ms",
-            "broker.heartbeat.interval.ms",
-            1,
-            DAY_MS,
-            u64,
-            cluster.broker_heartbeat_interval_ms,
-            "KRaft: interval of broker heartbeats to the controller."
-        ),
-        int_key!(
-            "cluster.broker_session_timeout_ms",
-            "broker.session.timeout.ms",
-            1,
-            DAY_MS,
-            u64,
-            cluster.broker_session_timeout_ms,
-            "KRaft: a broker without heartbeat for this long is fenced."
-        ),
-        int_key!(
-            "cluster.message_max_bytes",
-            "message.max.bytes",
-            0,
-            I32_MAX,
-            u32,
-            cluster.message_max_bytes,
-            "Largest record batch the broker accepts."
-        ),
-        bool_key!(
-            "cluster.hw_requires_min_isr",
-            "",
-            cluster.hw_requires_min_isr,
-            "Kafka >= 3.7 (KAFKA-15583): the high watermark does not advance while the ISR is \
-             smaller than min_insync_replicas. false models older brokers."
-        ),
-        float_key!(
-            "cluster.request_service_us",
-            "",
-            0.0,
-            1e9,
-            false,
-            cluster.request_service_us,
-            "Hardware profile: broker CPU cost per request, microseconds."
-        ),
-        float_key!(
-            "cluster.byte_service_ns",
-            "",
-            0.0,
-            1e9,
-            false,
-            cluster.byte_service_ns,
-            "Hardware profile: broker cost per byte appended or read, nanoseconds."
-        ),
-        int_key!(
-            "cluster.dirty_expire_ms",
-            "vm.dirty_expire_centisecs",
-            0,
-            DAY_MS,
-            u64,
-            cluster.dirty_expire_ms,
-            "Linux page cache: dirty data older than this is written back (milliseconds here)."
-        ),
-        int_key!(
-            "cluster.dirty_writeback_ms",
-            "vm.dirty_writeback_centisecs",
-            1,
-            DAY_MS,
-            u64,
-            cluster.dirty_writeback_ms,
-            "Linux page cache: how often the flusher runs (milliseconds here)."
-        ),
-        int_key!(
-            "cluster.metadata_propagation_ms",
-            "",
-            0,
-            DAY_MS,
-            u64,
-            cluster.metadata_propagation_ms,
-            "Delay for the controller's metadata changes to reach the brokers."
-        ),
-        // ---- network ----
-        float_key!(
-            "network.latency_ms",
-            "",
-            0.0,
-            3.6e6,
-            false,
-            network.latency_ms,
-            "One-way mean latency of every link, milliseconds."
-        ),
-        float_key!(
-            "network.latency_jitter",
-            "",
-            0.0,
-            1.0,
-            false,
-            network.latency_jitter,
-            "Relative spread of the one-way latency (0 = constant); order per connection is kept."
-        ),
-        // At least 1 bit/s: below that, nanosecond transfer times overflow and results would
-        // lie (records acknowledged faster than the link's latency).
-        float_key!(
-            "network.bandwidth_mbps",
-            "",
-            1e-6,
-            1e9,
-            false,
-            network.bandwidth_mbps,
-            "Egress bandwidth of each node's NIC, megabits per second."
-        ),
-        // ---- workload ----
-        float_key!(
-            "workload.rate",
-            "",
-            0.0,
-            1e9,
-            true,
-            workload.rate,
-            "Offered records per second, over all application threads."
-        ),
-        KeyInfo {
-            key: "workload.arrival",
-            kafka: "",
-            doc: "Arrival process of send() calls: constant spacing or poisson.",
-            default: String::new(),
-            allowed: String::new(),
-            kind: Kind::Choice(&["constant", "poisson"]),
-            get: |s: &RunSpec| Value::String(s.workload.arrival.as_str().into()),
-            set: |s: &mut RunSpec, v: &Value| {
-                if let Some(a) = v.as_str().and_then(Arrival::parse) {
-                    s.workload.arrival = a;
-                }
-            },
-        },
-        int_key!(
-            "workload.record_bytes",
-            "",
-            0,
-            100 << 20,
-            u32,
-            workload.record_bytes,
-            "Record value size in bytes."
-        ),
-        int_key!(
-            "workload.keys",
-            "",
-            0,
-            MAX_KEYS,
-            u32,
-            workload.keys,
-            "0 = keyless records (sticky partitioner); K > 0 = keys uniform over K keys."
-        ),
-        int_key!(
-            "workload.key_bytes",
-            "",
-            0,
-            1 << 20,
-            u32,
-            workload.key_bytes,
-            "Key size in bytes when keyed."
-        ),
-        int_key!(
-            "workload.threads",
-            "",
-            1,
-            10_000,
-            u32,
-            workload.threads,
-            "Application threads calling send() (each sync thread has one record in flight)."
-        ),
-        KeyInfo {
-            key: "workload.partition",
-            kafka: "",
-            doc: "Explicit partition of every record (`new ProducerRecord(topic, partition, key, \
-                  value)`): KafkaProducer.partition() returns it, bypassing the partitioner. \
-                  \"default\": none, the partitioner chooses. Must be < partitions.",
-            default: String::new(),
-            allowed: String::new(),
-            kind: Kind::OptInt { min: 0, max: 9_999 },
-            get: |s: &RunSpec| match s.workload.partition {
-                Some(p) => Value::Integer(i64::from(p)),
-                None => Value::String(DEFAULT_TOKEN.into()),
-            },
-            set: |s: &mut RunSpec, v: &Value| match v {
-                Value::Integer(i) => {
-                    if let Ok(p) = u32::try_from(*i) {
-                        s.workload.partition = Some(p);
-                    }
-                }
-                _ if opt_str(v) => s.workload.partition = None,
-                _ => {}
-            },
-        },
-    ];
+    let mut v = knob_table!(knob_keys);
     // ---- random_faults: a rate and a mean duration per fault kind ----
     macro_rules! random_fault_keys {
         ($(
@@ -779,23 +334,21 @@ fn build() -> Vec<KeyInfo> {
             }
         )*) => {
             $(
-                v.push(float_key!(
+                v.push(knob_key!(
                     concat!("random_faults.", stringify!($rate)),
                     "",
-                    0.0,
-                    1e6,
-                    false,
+                    concat!("Random ", $name, " faults per minute of simulated time (0 = none)."),
+                    f64,
                     random_faults.$rate,
-                    concat!("Random ", $name, " faults per minute of simulated time (0 = none).")
+                    float(>= 0.0, <= 1e6)
                 ));
-                v.push(float_key!(
+                v.push(knob_key!(
                     concat!("random_faults.", stringify!($mean)),
                     "",
-                    0.0,
-                    1e9,
-                    true,
+                    concat!("Mean duration of a random ", $name, " fault, milliseconds."),
+                    f64,
                     random_faults.$mean,
-                    concat!("Mean duration of a random ", $name, " fault, milliseconds.")
+                    float(> 0.0, <= 1e9)
                 ));
             )*
         };

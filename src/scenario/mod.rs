@@ -23,7 +23,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use keys::{find_key, keys, reference_markdown, KeyInfo, NOT_MODELLED};
-pub(crate) use keys::{render_value, set_key};
+pub(crate) use keys::{kafka_alias, render_value, set_key};
 pub use toml::Value;
 
 use crate::config::RunSpec;

@@ -4,8 +4,8 @@ use toml::Value;
 use toml_edit::TableLike;
 
 use super::{check_keys, did_you_mean, require, Parser};
-use crate::config::{Fault, FaultKind, FaultType, Node};
-use crate::scenario::keys::{render_value, DAY_MS};
+use crate::config::{Fault, FaultKind, FaultType, Node, DAY_MS};
+use crate::scenario::keys::render_value;
 use crate::scenario::ScenarioError;
 
 /// Parses a node name (`producer`, `controller`, `b0`, ...).

@@ -1,0 +1,268 @@
+//! The knob table: every field of [`RunSpec`] and its sections, declared once.
+//!
+//! [`knob_table!`] holds one entry per knob: field, Rust type, default, the values a scenario
+//! may set (kind and range), Kafka's name for it and its doc. From it `config` builds the
+//! structs (the doc becomes the field's rustdoc) and their `Default` impls, and
+//! `scenario::keys` builds the key registry (the same doc, Kafka name and range). The random
+//! fault knobs live in the fault-kind table (`faults.rs`).
+//!
+//! [`RunSpec`]: super::RunSpec
+
+/// Upper bound of every millisecond key: one simulated day.
+pub(crate) const DAY_MS: i64 = 86_400_000;
+/// Upper bound of Kafka's `int` configs.
+pub(crate) const I32_MAX: i64 = i32::MAX as i64;
+/// Most distinct keys (the application computes each key's partition once, up front).
+pub(crate) const MAX_KEYS: i64 = 10_000_000;
+
+/// Every knob of a run, the single place its default is stated: Kafka 4.x defaults (reference
+/// `kafka-semantics.md` section 1) for Kafka's configs, the model's own for the others.
+///
+/// `knob_table!(m)` calls `m!` with the table: here [`define_config!`] builds the structs and
+/// their `Default` impls; `scenario::keys` builds the key registry from the knobs, whose order
+/// (top level first, then the sections in file order, each in field order) is the registry's:
+/// `prodsim keys`, results.csv columns, the README's key reference.
+///
+/// The table is `RunSpec`'s plain fields in brackets (not keys) and its top-level knobs, then one
+/// block per section: the struct, `in`, its `RunSpec` field (the key's section). A knob is
+///
+/// ```text
+/// /// (optional further rustdoc)
+/// field: Type = default, kind, "kafka.name", "Doc (Markdown: the key reference and rustdoc).";
+/// ```
+///
+/// with the Kafka (or Linux) name empty for model-only knobs, and `kind` one of:
+/// `int(>= min, <= max)` (an integer field), `float(>= min, <= max)` or `float(> min, <= max)`,
+/// `bool`, `opt_int(>= min, <= max)` and `opt_bool` (`Option`s, `None` = `"default"`), `acks`
+/// and `choice("a", "b", ...)` (enums with `as_str` and `parse`).
+#[rustfmt::skip]
+macro_rules! knob_table {
+    ($then:ident) => {
+        $then! {
+            /// Everything that fixes one run: configuration, fault schedule and seed.
+            RunSpec [
+                /// The producer's configuration.
+                producer: ProducerConfig = ProducerConfig::default(),
+                /// The cluster, brokers and topic.
+                cluster: ClusterConfig = ClusterConfig::default(),
+                /// The network.
+                network: NetworkConfig = NetworkConfig::default(),
+                /// The application.
+                workload: WorkloadConfig = WorkloadConfig::default(),
+                /// Scripted faults (`[[faults]]`).
+                faults: Vec<Fault> = Vec::new(),
+                /// Random faults (`[random_faults]`).
+                random_faults: RandomFaults = RandomFaults::default(),
+                /// The seed of every random stream of the run.
+                seed: u64 = 1,
+            ] {
+                duration_ms: u64 = 10_000, int(>= 1, <= DAY_MS), "",
+                    "Simulated production window: the application calls send() during this time.";
+                settle_ms: u64 = 300_000, int(>= 0, <= DAY_MS), "",
+                    "Upper bound on the settle-and-flush phase after the window (all faults healed).";
+                timeline_bucket_ms: u64 = 1_000, int(>= 1, <= DAY_MS), "",
+                    "Width of the timeline buckets (throughput and latency over time).";
+            }
+
+            /// Producer configuration ([PC], [CCC]); Kafka 4.x defaults.
+            ProducerConfig in producer {
+                acks: Acks = Acks::All, acks, "acks",
+                    "Acknowledgements the leader waits for: 0 (none), 1 (leader only), all (the \
+                     ISR). The integers 0, 1, -1 are accepted too.";
+                /// KIP-1030 (Kafka 4.0) raised it from 0.
+                linger_ms: u64 = 5, int(>= 0, <= DAY_MS), "linger.ms",
+                    "How long a batch waits for more records before it is sendable (5 since Kafka 4.0).";
+                /// The header is the v2 record batch header.
+                batch_size: u32 = 16_384, int(>= 0, <= I32_MAX), "batch.size",
+                    "Batch capacity in bytes, 61-byte header included; 0 = one record per batch.";
+                send_mode: SendMode = SendMode::Async, choice("fire-and-forget", "sync", "async"), "",
+                    "How the application uses send(): fire-and-forget ignores the future, sync \
+                     blocks on get() (one record in flight per thread), async uses a callback.";
+                /// `None` = left at its default (KAFKA-13673); see `ProducerConfig::idempotence`.
+                enable_idempotence: Option<bool> = None, opt_bool, "enable.idempotence",
+                    "Idempotent producer (PID + sequence numbers). \"default\": on when acks=all \
+                     and retries > 0, silently off otherwise; true with acks != all is a \
+                     ConfigException.";
+                max_in_flight_requests_per_connection: u32 = 5, int(>= 1, <= 100),
+                    "max.in.flight.requests.per.connection",
+                    "Unacknowledged produce requests per broker connection (<= 5 with idempotence).";
+                buffer_memory: u64 = 33_554_432, int(>= 1, <= 1 << 40), "buffer.memory",
+                    "Bytes of record accumulator memory; send() blocks when it is full.";
+                max_block_ms: u64 = 60_000, int(>= 0, <= DAY_MS), "max.block.ms",
+                    "How long send() blocks for buffer memory before it fails.";
+                max_request_size: u32 = 1_048_576, int(>= 1, <= 1 << 30), "max.request.size",
+                    "Largest produce request (and record) in bytes.";
+                request_timeout_ms: u64 = 30_000, int(>= 1, <= DAY_MS), "request.timeout.ms",
+                    "How long the producer waits for a produce response before it retries.";
+                /// `None` = left at its default; see `ProducerConfig::delivery_timeout_ms()`.
+                delivery_timeout_ms: Option<u64> = None, opt_int(>= 1, <= DAY_MS), "delivery.timeout.ms",
+                    "Upper bound from send() to success or failure, retries included. \
+                     \"default\": 120000, raised to linger_ms + request_timeout_ms if lower.";
+                retries: u32 = i32::MAX as u32, int(>= 0, <= I32_MAX), "retries",
+                    "Retries of a failed batch (bounded in practice by delivery_timeout_ms).";
+                retry_backoff_ms: u64 = 100, int(>= 0, <= DAY_MS), "retry.backoff.ms",
+                    "Initial backoff before retrying a failed request (exponential, with jitter).";
+                retry_backoff_max_ms: u64 = 1_000, int(>= 0, <= DAY_MS), "retry.backoff.max.ms",
+                    "Maximum retry backoff.";
+                reconnect_backoff_ms: u64 = 50, int(>= 0, <= DAY_MS), "reconnect.backoff.ms",
+                    "Initial backoff before reconnecting to a broker.";
+                reconnect_backoff_max_ms: u64 = 1_000, int(>= 0, <= DAY_MS), "reconnect.backoff.max.ms",
+                    "Maximum reconnect backoff.";
+                socket_connection_setup_timeout_ms: u64 = 10_000, int(>= 0, <= DAY_MS),
+                    "socket.connection.setup.timeout.ms",
+                    "How long a connection attempt may take before it is abandoned.";
+                metadata_max_age_ms: u64 = 300_000, int(>= 0, <= DAY_MS), "metadata.max.age.ms",
+                    "Metadata is refreshed at least this often even without errors.";
+                partitioner_adaptive_partitioning_enable: bool = true, bool,
+                    "partitioner.adaptive.partitioning.enable",
+                    "KIP-794: keyless records favour partitions with shorter queues.";
+                partitioner_ignore_keys: bool = false, bool, "partitioner.ignore.keys",
+                    "Ignore record keys when partitioning (keyed records use the sticky partitioner).";
+            }
+
+            /// Cluster, broker and topic configuration ([RC], [SLC], [LC], [KRC]).
+            ClusterConfig in cluster {
+                brokers: u32 = 3, int(>= 1, <= 64), "",
+                    "Number of brokers, named b0, b1, ...";
+                partitions: u32 = 6, int(>= 1, <= 10_000), "num.partitions",
+                    "Partitions of the topic.";
+                replication_factor: u32 = 3, int(>= 1, <= 64), "default.replication.factor",
+                    "Replicas per partition (at most brokers).";
+                min_insync_replicas: u32 = 1, int(>= 1, <= 64), "min.insync.replicas",
+                    "Smallest ISR with which acks=all writes are accepted (NotEnoughReplicas below).";
+                unclean_leader_election_enable: bool = false, bool, "unclean.leader.election.enable",
+                    "Allow an out-of-sync replica to become leader (losing acknowledged data).";
+                replica_lag_time_max_ms: u64 = 30_000, int(>= 1, <= DAY_MS), "replica.lag.time.max.ms",
+                    "A follower not caught up for this long is removed from the ISR.";
+                replica_fetch_wait_max_ms: u64 = 500, int(>= 0, <= DAY_MS), "replica.fetch.wait.max.ms",
+                    "Longest a follower fetch waits at the leader for new data.";
+                replica_fetch_min_bytes: u32 = 1, int(>= 1, <= I32_MAX), "replica.fetch.min.bytes",
+                    "Bytes a follower fetch waits for before the leader answers.";
+                replica_fetch_max_bytes: u32 = 1_048_576, int(>= 1, <= 1 << 30), "replica.fetch.max.bytes",
+                    "Bytes per partition a follower fetch returns at most.";
+                replica_fetch_backoff_ms: u64 = 1_000, int(>= 0, <= DAY_MS), "replica.fetch.backoff.ms",
+                    "Follower backoff after a fetch error.";
+                broker_heartbeat_interval_ms: u64 = 2_000, int(>= 1, <= DAY_MS),
+                    "broker.heartbeat.interval.ms",
+                    "KRaft: interval of broker heartbeats to the controller.";
+                broker_session_timeout_ms: u64 = 9_000, int(>= 1, <= DAY_MS), "broker.session.timeout.ms",
+                    "KRaft: a broker without heartbeat for this long is fenced.";
+                /// 1 MiB + 12.
+                message_max_bytes: u32 = 1_048_588, int(>= 0, <= I32_MAX), "message.max.bytes",
+                    "Largest record batch the broker accepts.";
+                hw_requires_min_isr: bool = true, bool, "",
+                    "Kafka >= 3.7 (KAFKA-15583): the high watermark does not advance while the ISR is \
+                     smaller than min_insync_replicas. false models older brokers.";
+                request_service_us: f64 = 20.0, float(>= 0.0, <= 1e9), "",
+                    "Hardware profile: broker CPU cost per request, microseconds.";
+                /// About 1 / (disk + copy rate).
+                byte_service_ns: f64 = 0.5, float(>= 0.0, <= 1e9), "",
+                    "Hardware profile: broker cost per byte appended or read, nanoseconds.";
+                /// 30 s, as Linux's default.
+                dirty_expire_ms: u64 = 30_000, int(>= 0, <= DAY_MS), "vm.dirty_expire_centisecs",
+                    "Linux page cache: dirty data older than this is written back (milliseconds here).";
+                /// 5 s, as Linux's default.
+                dirty_writeback_ms: u64 = 5_000, int(>= 1, <= DAY_MS), "vm.dirty_writeback_centisecs",
+                    "Linux page cache: how often the flusher runs (milliseconds here).";
+                /// The time brokers take to fetch the metadata log.
+                metadata_propagation_ms: u64 = 5, int(>= 0, <= DAY_MS), "",
+                    "Delay for the controller's metadata changes to reach the brokers.";
+            }
+
+            /// Network model: one NIC per node, one ordered connection per node pair.
+            NetworkConfig in network {
+                latency_ms: f64 = 0.5, float(>= 0.0, <= 3.6e6), "",
+                    "One-way mean latency of every link, milliseconds.";
+                /// Each message's latency is `latency_ms * (1 - latency_jitter + 2 * latency_jitter * U)`,
+                /// U uniform in [0, 1) (delivery stays in order per connection, like TCP).
+                latency_jitter: f64 = 0.2, float(>= 0.0, <= 1.0), "",
+                    "Relative spread of the one-way latency (0 = constant); order per connection is kept.";
+                // At least 1 bit/s: below that, nanosecond transfer times overflow and results
+                // would lie (records acknowledged faster than the link's latency).
+                bandwidth_mbps: f64 = 10_000.0, float(>= 1e-6, <= 1e9), "",
+                    "Egress bandwidth of each node's NIC, megabits per second.";
+            }
+
+            /// The application that calls `send()`.
+            WorkloadConfig in workload {
+                rate: f64 = 10_000.0, float(> 0.0, <= 1e9), "",
+                    "Offered records per second, over all application threads.";
+                arrival: Arrival = Arrival::Constant, choice("constant", "poisson"), "",
+                    "Arrival process of send() calls: constant spacing or poisson.";
+                record_bytes: u32 = 100, int(>= 0, <= 100 << 20), "",
+                    "Record value size in bytes.";
+                keys: u32 = 0, int(>= 0, <= MAX_KEYS), "",
+                    "0 = keyless records (sticky partitioner); K > 0 = keys uniform over K keys.";
+                key_bytes: u32 = 16, int(>= 0, <= 1 << 20), "",
+                    "Key size in bytes when keyed.";
+                threads: u32 = 1, int(>= 1, <= 10_000), "",
+                    "Application threads calling send() (each sync thread has one record in flight).";
+                /// A `ProducerRecord` with a partition: [KP] `partition()` returns it before
+                /// consulting any partitioner. `None`: murmur2 for keys, sticky for keyless records.
+                partition: Option<u32> = None, opt_int(>= 0, <= 9_999), "",
+                    "Explicit partition of every record (`new ProducerRecord(topic, partition, key, \
+                     value)`): KafkaProducer.partition() returns it, bypassing the partitioner. \
+                     \"default\": none, the partitioner chooses. Must be < partitions.";
+            }
+        }
+    };
+}
+pub(crate) use knob_table;
+
+/// Builds the config structs and their `Default` impls from the rows of [`knob_table!`]: each
+/// knob's doc is its field's rustdoc (followed by the entry's own `///` lines).
+macro_rules! define_config {
+    (
+        $(#[$tm:meta])*
+        RunSpec [$($(#[$pm:meta])* $pf:ident: $pt:ty = $pd:expr,)*] {
+            $(
+                $(#[$m:meta])*
+                $f:ident: $t:ty = $d:expr, $kind:ident $(($($arg:tt)*))?, $kafka:literal, $doc:literal;
+            )*
+        }
+        $(
+            $(#[$sm:meta])*
+            $S:ident in $section:ident {
+                $(
+                    $(#[$sfm:meta])*
+                    $sf:ident: $st:ty = $sd:expr, $skind:ident $(($($sarg:tt)*))?, $skafka:literal, $sdoc:literal;
+                )*
+            }
+        )*
+    ) => {
+        config_struct! {
+            $(#[$tm])*
+            RunSpec {
+                $($(#[$pm])* $pf: $pt = $pd,)*
+                $(#[doc = $doc] $(#[$m])* $f: $t = $d,)*
+            }
+        }
+        $(
+            config_struct! {
+                $(#[$sm])*
+                $S {
+                    $(#[doc = $sdoc] $(#[$sfm])* $sf: $st = $sd,)*
+                }
+            }
+        )*
+    };
+}
+pub(crate) use define_config;
+
+/// One struct with its fields and its `Default` impl (for [`define_config!`]).
+macro_rules! config_struct {
+    ($(#[$sm:meta])* $S:ident { $($(#[$fm:meta])* $f:ident: $t:ty = $d:expr,)* }) => {
+        $(#[$sm])*
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct $S {
+            $($(#[$fm])* pub $f: $t,)*
+        }
+
+        impl Default for $S {
+            fn default() -> Self {
+                $S { $($f: $d,)* }
+            }
+        }
+    };
+}
+pub(crate) use config_struct;
