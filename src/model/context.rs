@@ -5,9 +5,9 @@
 //! alone in a test by a bare `Ctx` and an inspection of its outbox.
 
 use super::monitor::Monitor;
+use super::network::Connect;
 use super::observe::{observe, Observation};
 use super::tracer::Tracer;
-use super::network::Connect;
 use super::{Event, Message, World};
 use crate::config::RunSpec;
 use crate::sim::SimTime;
