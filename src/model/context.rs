@@ -39,6 +39,7 @@ pub(crate) enum Command {
     /// when it arrives.
     Signal { from: usize, to: usize, events: Vec<Event> },
     /// A TCP reset from `from`: `event` happens when it reaches `to`, if the path is up.
+    #[allow(dead_code)] // for the broker's handlers (issue 9)
     Reset { from: usize, to: usize, event: Event },
     /// Open a connection from `from` to `to` (node `node` of the client, generation `gen`):
     /// the network answers from its own view of the peer with `ConnectDone`, after a round
@@ -54,6 +55,7 @@ pub(crate) enum Command {
     ConnectionGen { from: usize, to: usize, gen: u64 },
     /// The broker at `reader` read `bytes` of connection `gen` from the client at `writer`:
     /// the client's socket buffer has room again (TCP flow control).
+    #[allow(dead_code)] // for the broker's handlers (issue 9)
     WindowOpened {
         reader: usize,
         writer: usize,

@@ -18,6 +18,8 @@ use std::collections::VecDeque;
 mod completion;
 mod metadata;
 mod network_client;
+#[cfg(test)]
+mod tests;
 mod transaction_manager;
 pub use transaction_manager::TransactionManager;
 
