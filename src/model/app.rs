@@ -5,7 +5,9 @@
 //! future / callback (reference 2.1, 2.4).
 
 use super::accumulator::{Append, Arrivals};
-use super::{ErrorCode, Event, World};
+use super::context::Ctx;
+use super::producer::client::Client;
+use super::{ErrorCode, Event};
 use crate::config::{Arrival, RunSpec, SendMode};
 use crate::model::observe::Observation;
 use crate::sim::{ms, SimTime, NS_PER_S};
@@ -130,10 +132,12 @@ impl Arrivals for OpenLoop<'_> {
     }
 }
 
-impl World {
-    pub(super) fn app_start(&mut self) {
+impl Client {
+    /// The application starts: sync threads are staggered over one interval, the first
+    /// open-loop `send()` happens at t = 0.
+    pub(crate) fn start(&mut self, ctx: &mut Ctx<'_>) {
         if self.app.mode == SendMode::Sync {
-            let n = self.spec.workload.threads.max(1);
+            let n = ctx.spec.workload.threads.max(1);
             for t in 0..n {
                 // Stagger thread starts over one interval so they do not send in lock step.
                 let start = (self.app.interval_ns * t as f64 / n as f64) as SimTime;
@@ -141,7 +145,7 @@ impl World {
                     next_at: start,
                     waiting: None,
                 });
-                self.schedule(start, Event::AppWake { thread: t });
+                ctx.schedule(start, Event::AppWake { thread: t });
             }
         } else {
             // The first open-loop send() happens at t = 0.
@@ -149,17 +153,13 @@ impl World {
         }
     }
 
-    pub(super) fn app_stop(&mut self) {
-        self.app.stopped = true;
-    }
-
     /// Choose the partition of the next record (`KafkaProducer.partition`, BuiltInPartitioner).
     /// An explicit partition comes first and leaves the sticky partitioner untouched
     /// (`RecordAccumulator.append` updates it only for `UNKNOWN_PARTITION`).
-    fn choose_partition(&mut self) -> u32 {
-        if let Some(p) = self.spec.workload.partition {
+    fn choose_partition(&mut self, spec: &RunSpec) -> u32 {
+        if let Some(p) = spec.workload.partition {
             p
-        } else if !self.app.key_partitions.is_empty() && !self.spec.producer.partitioner_ignore_keys {
+        } else if !self.app.key_partitions.is_empty() && !spec.producer.partitioner_ignore_keys {
             let k = self.app.rng.gen_range(0..self.app.key_partitions.len());
             self.app.key_partitions[k]
         } else {
@@ -168,62 +168,65 @@ impl World {
         }
     }
 
-    /// One open-loop `send()` call at `self.now`.
-    /// Open-loop arrivals up to `limit` (the next queued event): runs of records no key hash
-    /// places (keyless, keys ignored, or an explicit partition) go into the open batch in
-    /// bursts; anything else (a new batch, a key, a trace, memory pressure) takes the
-    /// one-record path.
-    pub(super) fn app_arrivals(&mut self, limit: SimTime) {
-        let explicit = self.spec.workload.partition;
-        let fast =
-            (explicit.is_some() || self.app.key_partitions.is_empty() || self.spec.producer.partitioner_ignore_keys)
-                && self.trace.is_none();
-        while let Some(t) = self.app.next_open_loop_arrival() {
-            // a record may have scheduled an event (a linger expiry, a wake-up) before `limit`
-            let limit = limit.min(self.queue_next_time());
-            if t > limit {
-                break;
-            }
-            self.now = self.now.max(t);
-            if fast && self.app.waiters.is_empty() {
-                let p = match explicit {
-                    Some(p) => p,
-                    None => {
-                        let has_leader = self.sender.has_leader_mask();
-                        self.acc.sticky_partition(has_leader)
-                    }
-                };
-                let mut src = OpenLoop {
-                    app: &mut self.app,
-                    limit,
-                    floor: self.now,
-                };
-                let burst = self.acc.append_burst(p, &mut src);
-                if burst.appended > 0 {
-                    self.ledger.sent[p as usize] += burst.appended as u64;
-                    let last = self.acc.deques[p as usize]
-                        .back()
-                        .map(|&b| self.acc.batches[b as usize].last_sent);
-                    self.now = self.now.max(last.unwrap_or(self.now));
-                    if burst.full {
-                        self.sender_schedule(self.now);
-                        return; // the sender runs before later arrivals
-                    }
-                    continue;
-                }
-            }
-            self.app_arrival();
+    /// One step of the open-loop arrivals due by `limit` (the next queued event, which the
+    /// caller recomputes between steps since a step may schedule one): a run of records no
+    /// key hash places (keyless, keys ignored, or an explicit partition) goes into the open
+    /// batch as a burst; anything else (a new batch, a key, a trace, memory pressure) takes the
+    /// one-record path. Arrivals happen at their own time: the step advances `ctx.now`.
+    /// Returns whether the caller should take another step.
+    pub(crate) fn open_loop_step(&mut self, limit: SimTime, ctx: &mut Ctx<'_>) -> bool {
+        let Some(t) = self.app.next_open_loop_arrival() else {
+            return false;
+        };
+        if t > limit {
+            return false;
         }
+        ctx.now = ctx.now.max(t);
+        let explicit = ctx.spec.workload.partition;
+        let fast =
+            (explicit.is_some() || self.app.key_partitions.is_empty() || ctx.spec.producer.partitioner_ignore_keys)
+                && !ctx.tracing();
+        if fast && self.app.waiters.is_empty() {
+            let p = match explicit {
+                Some(p) => p,
+                None => {
+                    let has_leader = self.sender.has_leader_mask();
+                    self.acc.sticky_partition(has_leader)
+                }
+            };
+            let mut src = OpenLoop {
+                app: &mut self.app,
+                limit,
+                floor: ctx.now,
+            };
+            let burst = self.acc.append_burst(p, &mut src);
+            if burst.appended > 0 {
+                self.ledger.sent[p as usize] += burst.appended as u64;
+                let last = self.acc.deques[p as usize]
+                    .back()
+                    .map(|&b| self.acc.batches[b as usize].last_sent);
+                ctx.now = ctx.now.max(last.unwrap_or(ctx.now));
+                if burst.full {
+                    self.sender_schedule(ctx.now, ctx);
+                    return false; // the sender runs before later arrivals
+                }
+                return true;
+            }
+        }
+        self.app_arrival(ctx);
+        true
     }
 
-    pub(super) fn app_arrival(&mut self) {
+    /// One open-loop `send()` call at `ctx.now`.
+    pub(crate) fn app_arrival(&mut self, ctx: &mut Ctx<'_>) {
         let interval = self.app.draw_interval();
         self.app.next_at += interval;
-        let sent_at = self.now;
-        self.send_record(None, sent_at);
+        let sent_at = ctx.now;
+        self.send_record(None, sent_at, ctx);
     }
 
-    pub(super) fn app_wake(&mut self, thread: u32) {
+    /// A sync thread's next `send()` is due.
+    pub(crate) fn app_wake(&mut self, thread: u32, ctx: &mut Ctx<'_>) {
         if self.app.stopped {
             return;
         }
@@ -231,36 +234,36 @@ impl World {
         if t.waiting.is_some() {
             return;
         }
-        let sent_at = self.now;
-        self.send_record(Some(thread), sent_at);
+        let sent_at = ctx.now;
+        self.send_record(Some(thread), sent_at, ctx);
     }
 
     /// `KafkaProducer.send` -> `RecordAccumulator.append`; blocks on memory.
-    fn send_record(&mut self, thread: Option<u32>, sent_at: SimTime) {
+    fn send_record(&mut self, thread: Option<u32>, sent_at: SimTime, ctx: &mut Ctx<'_>) {
         // KafkaProducer.ensureValidRecordSize: the upper-bound estimate must fit
         // max.request.size and buffer.memory, else RecordTooLargeException (non-retriable,
         // delivered through the future / callback).
         let est = self.acc.record_estimate() as u64;
-        if est > self.spec.producer.max_request_size as u64 || est > self.spec.producer.buffer_memory {
+        if est > ctx.spec.producer.max_request_size as u64 || est > ctx.spec.producer.buffer_memory {
             self.ledger.reject(1);
-            self.record_rejected(thread, ErrorCode::RecordTooLarge);
+            self.record_rejected(thread, ErrorCode::RecordTooLarge, ctx);
             return;
         }
         if !self.app.waiters.is_empty() {
             // BufferPool waiters are served in FIFO order.
-            self.block(thread, sent_at);
+            self.block(thread, sent_at, ctx);
             return;
         }
-        if !self.try_append(thread, sent_at) {
-            self.block(thread, sent_at);
+        if !self.try_append(thread, sent_at, ctx) {
+            self.block(thread, sent_at, ctx);
         }
     }
 
     /// Append one record; false when `buffer.memory` has no room for a needed new batch.
-    fn try_append(&mut self, thread: Option<u32>, sent_at: SimTime) -> bool {
-        let partition = self.choose_partition();
+    fn try_append(&mut self, thread: Option<u32>, sent_at: SimTime, ctx: &mut Ctx<'_>) -> bool {
+        let partition = self.choose_partition(ctx.spec);
         let next_rec = self.ledger.sent[partition as usize];
-        match self.acc.append(partition, self.now, sent_at, next_rec) {
+        match self.acc.append(partition, ctx.now, sent_at, next_rec) {
             Append::NoMemory => false,
             Append::Done {
                 batch,
@@ -273,10 +276,10 @@ impl World {
                     self.app.threads[t as usize].waiting = Some((partition, rec));
                     self.acc.batches[batch as usize].sync_waiters += 1;
                 }
-                if self.tracing() {
+                if ctx.tracing() {
                     let b = &self.acc.batches[batch as usize];
                     let (first, last) = (b.rec_start, b.rec_start + b.count as u64 - 1);
-                    self.observe(Observation::Appended {
+                    ctx.observe(Observation::Appended {
                         partition,
                         rec,
                         batch,
@@ -289,18 +292,18 @@ impl World {
                     // sender.wakeup(): a full batch is ready now; a new one may be (linger 0)
                     // or becomes ready when its linger expires.
                     let at = if full {
-                        self.now
+                        ctx.now
                     } else {
-                        self.now + ms(self.spec.producer.linger_ms)
+                        ctx.now + ms(ctx.spec.producer.linger_ms)
                     };
-                    self.sender_schedule(at);
+                    self.sender_schedule(at, ctx);
                 }
                 true
             }
         }
     }
 
-    fn block(&mut self, thread: Option<u32>, sent_at: SimTime) {
+    fn block(&mut self, thread: Option<u32>, sent_at: SimTime, ctx: &mut Ctx<'_>) {
         let id = self.app.next_waiter;
         self.app.next_waiter += 1;
         self.app.waiters.push_back(Waiter { id, thread, sent_at });
@@ -312,20 +315,20 @@ impl World {
             self.app.threads[t as usize].waiting = Some((u32::MAX, id));
         }
         // "exhausted": every batch becomes sendable while someone waits for memory.
-        self.sender_schedule(self.now);
-        self.schedule(
-            sent_at + ms(self.spec.producer.max_block_ms),
+        self.sender_schedule(ctx.now, ctx);
+        ctx.schedule(
+            sent_at + ms(ctx.spec.producer.max_block_ms),
             Event::MemoryWaitTimeout { waiter: id },
         );
     }
 
     /// Memory was released: serve blocked `send()` calls in FIFO order.
-    pub(super) fn memory_released(&mut self) {
+    pub(crate) fn memory_released(&mut self, ctx: &mut Ctx<'_>) {
         while let Some(w) = self.app.waiters.front().cloned() {
             if let Some(t) = w.thread {
                 self.app.threads[t as usize].waiting = None;
             }
-            if !self.try_append(w.thread, w.sent_at) {
+            if !self.try_append(w.thread, w.sent_at, ctx) {
                 if let Some(t) = w.thread {
                     self.app.threads[t as usize].waiting = Some((u32::MAX, w.id));
                 }
@@ -339,7 +342,8 @@ impl World {
         self.acc.memory_waiters = self.app.waiters.len();
     }
 
-    pub(super) fn memory_wait_timeout(&mut self, waiter: u64) {
+    /// `max.block.ms` ran out for a blocked `send()`: `BufferExhaustedException`.
+    pub(crate) fn memory_wait_timeout(&mut self, waiter: u64, ctx: &mut Ctx<'_>) {
         let Some(pos) = self.app.waiters.iter().position(|w| w.id == waiter) else {
             return;
         };
@@ -348,37 +352,37 @@ impl World {
         if w.thread.is_none() {
             self.app.open_blocked = self.app.waiters.iter().any(|x| x.thread.is_none());
         }
-        self.ledger.reject_at(self.now, w.sent_at);
-        self.record_rejected(w.thread, ErrorCode::BufferExhausted);
+        self.ledger.reject_at(ctx.now, w.sent_at);
+        self.record_rejected(w.thread, ErrorCode::BufferExhausted, ctx);
     }
 
-    fn record_rejected(&mut self, thread: Option<u32>, _error: ErrorCode) {
+    fn record_rejected(&mut self, thread: Option<u32>, _error: ErrorCode, ctx: &mut Ctx<'_>) {
         if let Some(t) = thread {
             self.app.threads[t as usize].waiting = None;
-            self.sync_thread_next(t);
+            self.sync_thread_next(t, ctx);
         }
     }
 
     /// A sync thread's `get()` returned: schedule its next `send()`.
-    pub(super) fn sync_thread_next(&mut self, t: u32) {
+    fn sync_thread_next(&mut self, t: u32, ctx: &mut Ctx<'_>) {
         let interval = self.app.draw_interval();
         let th = &mut self.app.threads[t as usize];
         th.next_at += interval as SimTime;
-        let at = th.next_at.max(self.now);
+        let at = th.next_at.max(ctx.now);
         th.next_at = at;
         if !self.app.stopped {
-            self.schedule(at, Event::AppWake { thread: t });
+            ctx.schedule(at, Event::AppWake { thread: t });
         }
     }
 
     /// Records `[start, start+count)` of `partition` completed: wake sync threads waiting on them.
-    pub(super) fn app_records_completed(&mut self, partition: u32, start: u64, count: u32) {
+    pub(crate) fn app_records_completed(&mut self, partition: u32, start: u64, count: u32, ctx: &mut Ctx<'_>) {
         let end = start + count as u64;
         for t in 0..self.app.threads.len() {
             if let Some((p, r)) = self.app.threads[t].waiting {
                 if p == partition && r >= start && r < end {
                     self.app.threads[t].waiting = None;
-                    self.sync_thread_next(t as u32);
+                    self.sync_thread_next(t as u32, ctx);
                 }
             }
         }

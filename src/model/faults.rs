@@ -3,7 +3,7 @@
 //! window closes, so the settle phase sees a healthy cluster.
 
 use super::network::Host;
-use super::observe::Observation;
+use super::observe::{observe, Observation};
 use super::{Event, World};
 use crate::config::{Fault, FaultKind, FaultType, Node, RunSpec};
 use crate::result::FaultInterval;
@@ -299,7 +299,12 @@ impl World {
                 }
             }
         }
-        self.observe(Observation::Crashed { broker: b, power });
+        observe(
+            &mut self.monitor,
+            &mut self.trace,
+            self.now,
+            Observation::Crashed { broker: b, power },
+        );
     }
 
     /// Restart after a crash: the host accepts connections again, the broker recovers its log

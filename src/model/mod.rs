@@ -22,6 +22,7 @@ pub(crate) mod partition_log;
 mod producer;
 mod record_batch;
 
+use producer::client::Client;
 use producer::{accumulator, sender};
 mod tracer;
 mod wire;
@@ -124,13 +125,11 @@ pub(crate) struct World {
     messages: Vec<Option<Envelope>>,
     free_messages: Vec<u32>,
     pub net: Network,
-    pub app: app::App,
-    pub acc: accumulator::Accumulator,
-    pub sender: sender::Sender,
+    /// The producer client and its application.
+    pub client: Client,
     pub brokers: Vec<broker::Broker>,
     pub controller: controller::Controller,
     pub faults: faults::FaultState,
-    pub ledger: ledger::Ledger,
     pub monitor: Monitor,
     pub digest: Digest,
     pub events: u64,
@@ -177,9 +176,7 @@ impl World {
             messages: Vec::new(),
             free_messages: Vec::new(),
             net: Network::new(&spec.network, nodes, rng_stream(seed, Stream::Network)),
-            app: app::App::new(&spec, rng_stream(seed, Stream::App)),
-            acc: accumulator::Accumulator::new(&spec, rng_stream(seed, Stream::Partitioner)),
-            sender: sender::Sender::new(&spec, rng_stream(seed, Stream::Sender)),
+            client: Client::new(&spec, b + 1),
             brokers: (0..b as u32)
                 .map(|id| {
                     broker::Broker::new(
@@ -192,7 +189,6 @@ impl World {
                 .collect(),
             controller: controller::Controller::new(&spec, &assignment),
             faults: faults::FaultState::new(&spec, rng_stream(seed, Stream::Faults)),
-            ledger: ledger::Ledger::new(&spec),
             monitor: Monitor::new(spec.cluster.partitions as usize),
             digest: Digest::default(),
             events: 0,
@@ -227,8 +223,8 @@ impl World {
             );
         }
         // The producer starts with the cluster's metadata (as after its first metadata fetch).
-        self.sender.apply_initial_metadata(&initial);
-        self.app_start();
+        self.client.sender.apply_initial_metadata(&initial);
+        self.with_client(|c, ctx| c.start(ctx));
         self.faults_start();
         self.queue.push(self.window_end, Event::WindowEnd);
     }
@@ -286,7 +282,7 @@ impl World {
         let producer = self.producer_node();
         let controller = self.controller_node();
         if env.to == producer {
-            self.producer_receive(env);
+            self.with_client(|c, ctx| c.on_message(env, ctx));
         } else if env.to == controller {
             self.with_controller(|c, ctx| c.on_message(env, ctx));
         } else {
@@ -296,15 +292,17 @@ impl World {
 
     fn dispatch(&mut self, ev: Event) {
         match ev {
-            Event::SenderWake => self.sender_wake(),
-            Event::AppWake { thread } => self.app_wake(thread),
-            Event::MemoryWaitTimeout { waiter } => self.memory_wait_timeout(waiter),
+            Event::SenderWake => self.with_client(|c, ctx| c.sender_wake(ctx)),
+            Event::AppWake { thread } => self.with_client(|c, ctx| c.app_wake(thread, ctx)),
+            Event::MemoryWaitTimeout { waiter } => self.with_client(|c, ctx| c.memory_wait_timeout(waiter, ctx)),
             Event::Deliver { msg } => self.deliver(msg),
-            Event::AcksZeroWritten { node, request } => self.acks_zero_written(node, request),
-            Event::RequestTimeout { node } => self.request_timeout(node),
-            Event::ConnectionReset { node, gen } => self.connection_reset(node, gen),
-            Event::ConnectDone { node, gen, ok } => self.connect_done(node, gen, ok),
-            Event::MetadataTimeout { id } => self.metadata_timeout(id),
+            Event::AcksZeroWritten { node, request } => {
+                self.with_client(|c, ctx| c.acks_zero_written(node, request, ctx))
+            }
+            Event::RequestTimeout { node } => self.with_client(|c, ctx| c.request_timeout(node, ctx)),
+            Event::ConnectionReset { node, gen } => self.with_client(|c, ctx| c.connection_reset(node, gen, ctx)),
+            Event::ConnectDone { node, gen, ok } => self.with_client(|c, ctx| c.connect_done(node, gen, ok, ctx)),
+            Event::MetadataTimeout { id } => self.with_client(|c, ctx| c.metadata_timeout(id, ctx)),
             Event::BrokerRequestDone { broker, incarnation } => {
                 self.with_broker(broker, |b, ctx| b.request_done(incarnation, ctx))
             }
@@ -341,12 +339,19 @@ impl World {
     fn run_loop(&mut self) {
         while self.phase != Phase::Done {
             let t_event = self.queue.peek_time();
-            if let Some(t_app) = self.app.next_open_loop_arrival() {
+            if let Some(t_app) = self.client.app.next_open_loop_arrival() {
                 if t_app <= t_event && t_app < self.window_end {
                     // Arrivals run inline up to the next queued event (an arrival delayed by
-                    // a blocked send() happens as soon as it unblocks).
-                    self.app_arrivals(t_event.min(self.window_end - 1));
-                    if self.acc.batches.len() > MAX_LIVE_BATCHES {
+                    // a blocked send() happens as soon as it unblocks): one client step at a
+                    // time, since a step may queue an event that comes first.
+                    let limit = t_event.min(self.window_end - 1);
+                    loop {
+                        let limit = limit.min(self.queue_next_time());
+                        if !self.with_client(|c, ctx| c.open_loop_step(limit, ctx)) {
+                            break;
+                        }
+                    }
+                    if self.client.acc.batches.len() > MAX_LIVE_BATCHES {
                         let _ = self.guard(|| "application send() arrivals".to_string());
                         break;
                     }
@@ -382,9 +387,11 @@ impl World {
         if let Some(p) = &self.progress {
             p.store(self.now, std::sync::atomic::Ordering::Relaxed);
         }
-        self.acc.assert_memory_conserved(self.spec.producer.buffer_memory);
+        self.client
+            .acc
+            .assert_memory_conserved(self.spec.producer.buffer_memory);
         let breached = self.events_at_now >= MAX_EVENTS_AT_ONE_TIME
-            || self.acc.batches.len() > MAX_LIVE_BATCHES
+            || self.client.acc.batches.len() > MAX_LIVE_BATCHES
             || self.queue.len() > MAX_QUEUED_EVENTS;
         if !breached {
             return Ok(());
@@ -399,7 +406,7 @@ impl World {
         );
         let why = if self.events_at_now >= MAX_EVENTS_AT_ONE_TIME {
             format!("simulated time stopped advancing: {MAX_EVENTS_AT_ONE_TIME} events at one instant ({at})")
-        } else if self.acc.batches.len() > MAX_LIVE_BATCHES {
+        } else if self.client.acc.batches.len() > MAX_LIVE_BATCHES {
             format!(
                 "more than {MAX_LIVE_BATCHES} batches in the accumulator ({at}): producer.buffer_memory = {} with \
                  producer.batch_size = {} lets the producer queue more than the simulator will hold; lower \
@@ -416,17 +423,16 @@ impl World {
 
     fn window_end(&mut self) {
         self.phase = Phase::Settle;
-        self.app_stop();
+        self.client.stop();
         self.faults_heal_all();
-        self.sender.flushing = true;
-        self.sender_schedule(self.now);
+        self.with_client(|c, ctx| c.flush(ctx));
         self.schedule(self.now + ms(100), Event::SettleCheck);
     }
 
     /// Settle phase: done when the producer has nothing left and every partition has a leader
     /// with all replicas caught up and in the ISR (or at the settle deadline).
     fn settle_check(&mut self) {
-        let producer_idle = self.acc.is_empty() && self.app.is_idle();
+        let producer_idle = self.client.is_idle();
         if (producer_idle && self.cluster_converged()) || self.now >= self.settle_deadline {
             self.phase = Phase::Done;
             return;
@@ -447,10 +453,27 @@ impl World {
         r
     }
 
+    /// Runs a handler of the producer client with its context, then applies its outbox. The
+    /// handler may move `ctx.now` forward (inline open-loop arrivals happen at their own time):
+    /// the world's time follows.
+    pub(crate) fn with_client<R>(&mut self, f: impl FnOnce(&mut Client, &mut Ctx<'_>) -> R) -> R {
+        let mut out = std::mem::take(&mut self.outbox);
+        let (r, now) = {
+            let mut ctx = Ctx::new(self.now, &self.spec, &mut out, &mut self.monitor, &mut self.trace);
+            let r = f(&mut self.client, &mut ctx);
+            (r, ctx.now)
+        };
+        debug_assert!(now >= self.now);
+        self.now = now;
+        self.apply(&mut out);
+        self.outbox = out;
+        r
+    }
+
     /// The client at `writer` learns that `reader` drained `bytes` of its connection `gen`.
     fn window_opened(&mut self, reader: usize, writer: usize, gen: u64, bytes: u64) {
-        debug_assert_eq!(writer, self.producer_node());
-        self.producer_socket_drained(reader as u32, gen, bytes);
+        debug_assert_eq!(writer, self.client.node);
+        self.with_client(|c, ctx| c.socket_drained(reader as u32, gen, bytes, ctx));
     }
 
     /// Runs a controller handler with its context, then applies its outbox.
@@ -565,23 +588,24 @@ impl World {
     }
 
     fn finish(mut self) -> RunOutput {
-        self.acc.assert_memory_conserved(self.spec.producer.buffer_memory);
+        let c = &self.client;
+        c.acc.assert_memory_conserved(self.spec.producer.buffer_memory);
         let end = self.now;
         let logs = self.final_logs();
-        let mut r = self.ledger.result(&self.spec, end);
+        let mut r = c.ledger.result(&self.spec, end);
         self.final_invariants(&logs, &mut r);
-        r.requests = self.sender.requests;
-        r.retries = self.sender.retries;
-        r.batches = self.acc.batches_created;
+        r.requests = c.sender.requests;
+        r.retries = c.sender.retries;
+        r.batches = c.acc.batches_created;
         let per_batch = |x: u64| {
-            if self.acc.batches_created > 0 {
-                x as f64 / self.acc.batches_created as f64
+            if c.acc.batches_created > 0 {
+                x as f64 / c.acc.batches_created as f64
             } else {
                 0.0
             }
         };
-        r.mean_batch_records = per_batch(self.acc.records_batched);
-        r.mean_batch_bytes = per_batch(self.acc.bytes_batched);
+        r.mean_batch_records = per_batch(c.acc.records_batched);
+        r.mean_batch_bytes = per_batch(c.acc.bytes_batched);
         r.elections = self.controller.elections;
         r.events = self.events;
         r.digest = self.digest.0;
@@ -589,9 +613,9 @@ impl World {
         r.aborted = self.aborted.take();
         RunOutput {
             result: r,
-            outcomes: std::mem::take(&mut self.ledger.outcomes),
-            sent: std::mem::take(&mut self.ledger.sent),
-            rejected: self.ledger.rejected,
+            outcomes: std::mem::take(&mut self.client.ledger.outcomes),
+            sent: std::mem::take(&mut self.client.ledger.sent),
+            rejected: self.client.ledger.rejected,
             logs,
             trace: self.trace.take().map(|t| t.lines).unwrap_or_default(),
         }

@@ -11,7 +11,7 @@ use super::ledger::Outcome;
 use super::monitor::Monitor;
 use super::partition_log::{LogEntry, PartitionLog, ProducerInfo};
 use super::tracer::Tracer;
-use super::{ErrorCode, PartitionState, World};
+use super::{ErrorCode, PartitionState};
 use crate::config::Acks;
 use crate::sim::SimTime;
 
@@ -153,19 +153,5 @@ pub(crate) fn observe(monitor: &mut Monitor, tracer: &mut Option<Tracer>, now: S
     monitor.on(&o);
     if let Some(t) = tracer {
         t.on(now, &o);
-    }
-}
-
-impl World {
-    /// Reports a fact that borrows nothing from the world.
-    #[inline]
-    pub(crate) fn observe(&mut self, o: Observation<'_>) {
-        observe(&mut self.monitor, &mut self.trace, self.now, o);
-    }
-
-    /// Whether a record tracer listens (facts only it reads are built only then).
-    #[inline]
-    pub(crate) fn tracing(&self) -> bool {
-        self.trace.is_some()
     }
 }

@@ -3,14 +3,17 @@
 //! `delivery.timeout.ms` expiry of queued and in-flight batches.
 
 use crate::model::accumulator::BatchId;
+use crate::model::context::Ctx;
 use crate::model::ledger::Outcome;
 use crate::model::observe::Observation;
-use crate::model::{Envelope, ErrorCode, Message, PartitionResponse, World};
+use crate::model::producer::client::Client;
+use crate::model::{Envelope, ErrorCode, Message, PartitionResponse};
 use crate::sim::{ms, SimTime};
 
-impl World {
-    /// Messages arriving at the producer.
-    pub(in crate::model) fn producer_receive(&mut self, env: Envelope) {
+impl Client {
+    /// A message arriving at this client.
+    pub(crate) fn on_message(&mut self, env: Envelope, ctx: &mut Ctx<'_>) {
+        debug_assert_eq!(env.to, self.node);
         let node = env.from as u32;
         match env.msg {
             Message::ProduceResponse { request, responses } => {
@@ -21,9 +24,9 @@ impl World {
                     return;
                 }
                 for r in responses {
-                    self.on_partition_response(r);
+                    self.on_partition_response(r, ctx);
                 }
-                self.sender_schedule(self.now);
+                self.sender_schedule(ctx.now, ctx);
             }
             Message::MetadataResponse { id, partitions } => {
                 if self.sender.metadata_in_flight != Some(id) {
@@ -40,30 +43,29 @@ impl World {
                 if self.sender.leaders.iter().any(|l| l.is_none()) {
                     self.sender.metadata_needed = true;
                 }
-                self.sender_schedule(
-                    self.now
-                        + if self.sender.metadata_needed {
-                            ms(self.spec.producer.retry_backoff_ms)
-                        } else {
-                            0
-                        },
-                );
+                let backoff = if self.sender.metadata_needed {
+                    ms(ctx.spec.producer.retry_backoff_ms)
+                } else {
+                    0
+                };
+                self.sender_schedule(ctx.now + backoff, ctx);
             }
             _ => {}
         }
     }
 
-    pub(in crate::model) fn on_partition_response(&mut self, r: PartitionResponse) {
+    /// One partition's answer in a produce response.
+    pub(crate) fn on_partition_response(&mut self, r: PartitionResponse, ctx: &mut Ctx<'_>) {
         if let Some((leader, epoch)) = r.leader_hint {
             // KIP-951: apply the new leader from the error response at once.
             if self.sender.update_leader(r.partition as usize, Some(leader), epoch) {
                 self.sender.rebuild_node_partitions();
             }
         }
-        if self.tracing() {
+        if ctx.tracing() {
             let b = &self.acc.batches[r.batch as usize];
             let (partition, rec_start, count) = (b.partition, b.rec_start, b.count);
-            self.observe(Observation::Response {
+            ctx.observe(Observation::Response {
                 partition,
                 rec_start,
                 count,
@@ -72,11 +74,11 @@ impl World {
                 base_offset: r.base_offset,
             });
         }
-        self.complete_batch(r.batch, r.error);
+        self.complete_batch(r.batch, r.error, ctx);
     }
 
     /// `Sender.completeBatch` / `canRetry` / `failBatch`.
-    pub(in crate::model) fn complete_batch(&mut self, id: BatchId, error: ErrorCode) {
+    pub(crate) fn complete_batch(&mut self, id: BatchId, error: ErrorCode, ctx: &mut Ctx<'_>) {
         let p = self.acc.batches[id as usize].partition as usize;
         let was_in_flight = self.acc.batches[id as usize].in_flight;
         self.acc.batches[id as usize].in_flight = false;
@@ -88,10 +90,10 @@ impl World {
         }
         if self.acc.batches[id as usize].done {
             // Already failed by delivery timeout; a late answer is only logged (ProducerBatch.done).
-            if self.tracing() {
+            if ctx.tracing() {
                 let b = &self.acc.batches[id as usize];
                 let (partition, rec_start, count) = (b.partition, b.rec_start, b.count);
-                self.observe(Observation::LateResponse {
+                ctx.observe(Observation::LateResponse {
                     partition,
                     rec_start,
                     count,
@@ -104,7 +106,7 @@ impl World {
             return;
         }
         if error == ErrorCode::None {
-            self.finish_batch(id, Outcome::Acked, error);
+            self.finish_batch(id, Outcome::Acked, error, ctx);
             return;
         }
         let idem = self.sender.tm.idempotent;
@@ -114,8 +116,8 @@ impl World {
             || (idem && error == ErrorCode::OutOfOrderSequenceNumber)
             || (error == ErrorCode::InvalidProducerEpoch && stale_epoch);
         let can_retry = retriable
-            && b.attempts < self.spec.producer.retries
-            && self.now < b.created + ms(self.spec.producer.delivery_timeout_ms());
+            && b.attempts < ctx.spec.producer.retries
+            && ctx.now < b.created + ms(ctx.spec.producer.delivery_timeout_ms());
         if idem
             && error == ErrorCode::OutOfOrderSequenceNumber
             && self.sender.tm.is_sequence_gap(p, b.seq, b.producer_epoch)
@@ -126,27 +128,27 @@ impl World {
         }
         if can_retry {
             let attempts = self.acc.batches[id as usize].attempts + 1;
-            let backoff = self.sender.retry_backoff(&self.spec, attempts);
+            let backoff = self.sender.retry_backoff(ctx.spec, attempts);
             let b = &mut self.acc.batches[id as usize];
             b.attempts = attempts;
             b.retrying = true;
-            b.backoff_until = self.now + backoff;
+            b.backoff_until = ctx.now + backoff;
             let until = b.backoff_until;
             self.acc.reenqueue(id);
             self.sender.retries += 1;
             if error.invalid_metadata() {
                 self.sender.metadata_needed = true;
             }
-            self.sender_schedule(self.now);
-            self.sender_schedule(until);
+            self.sender_schedule(ctx.now, ctx);
+            self.sender_schedule(until, ctx);
         } else {
-            self.finish_batch(id, Outcome::Failed, error);
+            self.finish_batch(id, Outcome::Failed, error, ctx);
         }
     }
 
     /// The batch's outcome reaches the application: future completed, then callbacks in order;
     /// memory released.
-    pub(in crate::model) fn finish_batch(&mut self, id: BatchId, outcome: Outcome, error: ErrorCode) {
+    pub(crate) fn finish_batch(&mut self, id: BatchId, outcome: Outcome, error: ErrorCode, ctx: &mut Ctx<'_>) {
         let (p, rec_start, count, first, last, seq, pepoch, in_flight, sync) = {
             let b = &self.acc.batches[id as usize];
             (
@@ -165,8 +167,8 @@ impl World {
         self.sender
             .tm
             .batch_finished(pu, id, seq, count, pepoch, outcome == Outcome::Acked);
-        if self.tracing() {
-            self.observe(Observation::Completed {
+        if ctx.tracing() {
+            ctx.observe(Observation::Completed {
                 partition: p,
                 rec_start,
                 count,
@@ -176,21 +178,21 @@ impl World {
             });
         }
         self.ledger
-            .complete(self.now, p, rec_start, count, outcome, (first, last));
+            .complete(ctx.now, p, rec_start, count, outcome, (first, last));
         self.acc.release(id);
         if !in_flight {
             self.acc.recycle(id);
         }
         if sync > 0 {
-            self.app_records_completed(p, rec_start, count);
+            self.app_records_completed(p, rec_start, count, ctx);
         }
         self.maybe_resolve(pu);
-        self.memory_released();
+        self.memory_released(ctx);
     }
 
     /// `TransactionManager.maybeResolveSequences`: bump the epoch when the unknown sequences
     /// were not all acknowledged.
-    pub(in crate::model) fn maybe_resolve(&mut self, p: usize) {
+    pub(crate) fn maybe_resolve(&mut self, p: usize) {
         let in_flight_empty = self.sender.in_flight_batches[p].is_empty();
         if self.sender.tm.maybe_resolve(p, in_flight_empty) {
             self.bump_producer_epoch(p);
@@ -199,15 +201,15 @@ impl World {
 
     /// Bump the idempotent producer's epoch locally (KIP-360) and restart the sequences of the
     /// partition that needed it at 0 ([`TransactionManager::bump_epoch`]).
-    pub(in crate::model) fn bump_producer_epoch(&mut self, p: usize) {
+    pub(crate) fn bump_producer_epoch(&mut self, p: usize) {
         self.sender.tm.bump_epoch(p, &mut self.acc.batches);
     }
 
     /// `RecordAccumulator.expiredBatches` and `Sender.getExpiredInflightBatches`:
     /// `delivery.timeout.ms` counted from batch creation, queued or in flight.
-    pub(in crate::model) fn expire_batches(&mut self, next_wake: &mut SimTime) {
-        let dt = ms(self.spec.producer.delivery_timeout_ms());
-        let now = self.now;
+    pub(crate) fn expire_batches(&mut self, next_wake: &mut SimTime, ctx: &mut Ctx<'_>) {
+        let dt = ms(ctx.spec.producer.delivery_timeout_ms());
+        let now = ctx.now;
         for p in 0..self.acc.deques.len() {
             while let Some(&head) = self.acc.deques[p].front() {
                 let created = self.acc.batches[head as usize].created;
@@ -216,7 +218,7 @@ impl World {
                     break;
                 }
                 self.acc.pop_head(p as u32);
-                self.finish_batch(head, Outcome::Failed, ErrorCode::DeliveryTimeout);
+                self.finish_batch(head, Outcome::Failed, ErrorCode::DeliveryTimeout, ctx);
             }
             // in-flight batches are ordered by drain, roughly by creation: check them all
             let mut i = 0;
@@ -225,7 +227,7 @@ impl World {
                 let b = &self.acc.batches[id as usize];
                 if !b.done && b.created + dt <= now {
                     // Ambiguous: the request may still be written by the broker.
-                    self.finish_batch(id, Outcome::Failed, ErrorCode::DeliveryTimeout);
+                    self.finish_batch(id, Outcome::Failed, ErrorCode::DeliveryTimeout, ctx);
                 } else if !b.done {
                     *next_wake = (*next_wake).min(b.created + dt);
                 }

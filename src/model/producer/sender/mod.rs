@@ -5,8 +5,10 @@
 
 use crate::config::{Acks, RunSpec};
 use crate::model::accumulator::{BatchId, Readiness};
-use crate::model::observe::{observe, Observation};
+use crate::model::context::Ctx;
+use crate::model::observe::Observation;
 use crate::model::partition_log::ProducerInfo;
+use crate::model::producer::client::Client;
 use crate::model::{Event, Message, PartitionState, ProduceBatch, ProduceRequest, World};
 use crate::sim::{ms, SimTime, Timer};
 use rand::Rng;
@@ -16,6 +18,8 @@ use std::collections::VecDeque;
 mod completion;
 mod metadata;
 mod network_client;
+#[cfg(test)]
+mod tests;
 mod transaction_manager;
 pub use transaction_manager::TransactionManager;
 
@@ -202,33 +206,34 @@ fn exponential_backoff(rng: &mut ChaCha8Rng, initial_ms: u64, max_ms: u64, attem
     ms(((jitter * term) as u64).min(max_ms))
 }
 
-impl World {
+impl Client {
     /// Ask the sender to run a pass at `at` (keeps only the earliest pending wake-up).
-    pub(in crate::model) fn sender_schedule(&mut self, at: SimTime) {
-        let at = at.max(self.now);
+    pub(crate) fn sender_schedule(&mut self, at: SimTime, ctx: &mut Ctx<'_>) {
+        let at = at.max(ctx.now);
         if at < self.sender.wake_at {
             self.sender.wake_at = at;
-            self.schedule(at, Event::SenderWake);
+            ctx.schedule(at, Event::SenderWake);
         }
     }
 
-    pub(in crate::model) fn sender_wake(&mut self) {
-        if self.now != self.sender.wake_at {
+    /// A `SenderWake`: the sender's passes, unless an earlier wake-up superseded it.
+    pub(crate) fn sender_wake(&mut self, ctx: &mut Ctx<'_>) {
+        if ctx.now != self.sender.wake_at {
             return; // superseded by an earlier wake-up
         }
         self.sender.wake_at = SimTime::MAX;
         // NetworkClient.poll with timeout 0: the sender loops while it finds sendable data.
-        while self.sender_pass() {}
+        while self.sender_pass(ctx) {}
     }
 
     /// `Sender.sendProducerData`; true when it sent something (run again at once).
-    pub(in crate::model) fn sender_pass(&mut self) -> bool {
-        let now = self.now;
+    pub(crate) fn sender_pass(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        let now = ctx.now;
         let mut next_wake = SimTime::MAX;
-        self.expire_batches(&mut next_wake);
-        let linger = ms(self.spec.producer.linger_ms);
+        self.expire_batches(&mut next_wake, ctx);
+        let linger = ms(ctx.spec.producer.linger_ms);
         let exhausted = self.acc.memory_waiters > 0 || self.sender.flushing;
-        let brokers = self.brokers.len();
+        let brokers = ctx.spec.cluster.brokers as usize;
         // scratch buffer reused across passes (no allocation per pass)
         let mut ready = std::mem::take(&mut self.sender.ready_scratch);
         ready.clear();
@@ -245,7 +250,7 @@ impl World {
             if self.sender.muted[p] {
                 continue;
             }
-            if self.backing_off(head) {
+            if self.backing_off(head, now) {
                 next_wake = next_wake.min(self.acc.batches[head as usize].backoff_until);
                 continue;
             }
@@ -265,50 +270,51 @@ impl World {
                 ConnState::Connecting => continue,
                 ConnState::Disconnected { ready_at } => {
                     if ready_at <= now {
-                        self.initiate_connect(node as u32);
+                        self.initiate_connect(node as u32, ctx);
                     } else {
                         next_wake = next_wake.min(ready_at);
                     }
                     continue;
                 }
             }
-            if self.sender.in_flight[node].len() >= self.spec.producer.max_in_flight_requests_per_connection as usize {
+            if self.sender.in_flight[node].len() >= ctx.spec.producer.max_in_flight_requests_per_connection as usize {
                 continue;
             }
-            let batches = self.drain_node(node);
+            let batches = self.drain_node(node, ctx);
             if !batches.is_empty() {
-                self.send_produce(node as u32, batches);
+                self.send_produce(node as u32, batches, ctx);
                 sent_any = true;
             }
         }
         if self.sender.metadata_needed {
-            self.request_metadata();
+            self.request_metadata(ctx);
         }
         self.sender.ready_scratch = ready;
         if next_wake != SimTime::MAX {
-            self.sender_schedule(next_wake);
+            self.sender_schedule(next_wake, ctx);
         }
         sent_any
     }
 
-    pub(in crate::model) fn backing_off(&self, id: BatchId) -> bool {
+    /// A retried batch still in its backoff at `now`.
+    pub(crate) fn backing_off(&self, id: BatchId, now: SimTime) -> bool {
         let b = &self.acc.batches[id as usize];
         // KIP-951 (3.7+): skip the backoff when the leader changed since the failed attempt.
         b.retrying
-            && self.now < b.backoff_until
+            && now < b.backoff_until
             && self.sender.leader_epochs[b.partition as usize] == b.leader_epoch_at_attempt
     }
 
     /// `RecordAccumulator.drainBatchesForOneNode`: one batch per partition, rotating start.
-    pub(in crate::model) fn drain_node(&mut self, node: usize) -> Vec<BatchId> {
+    pub(crate) fn drain_node(&mut self, node: usize, ctx: &Ctx<'_>) -> Vec<BatchId> {
         let n_parts = self.sender.node_partitions[node].len();
         if n_parts == 0 {
             return Vec::new();
         }
         let start = self.sender.drain_index[node] % n_parts;
         self.sender.drain_index[node] = (start + 1) % n_parts;
-        let max_request = self.spec.producer.max_request_size as u64;
-        let order_guaranteed = self.spec.producer.max_in_flight_requests_per_connection == 1;
+        let max_request = ctx.spec.producer.max_request_size as u64;
+        let order_guaranteed = ctx.spec.producer.max_in_flight_requests_per_connection == 1;
         let mut size = 0u64;
         let mut out = Vec::new();
         for i in 0..n_parts {
@@ -316,7 +322,7 @@ impl World {
             let Some(&head) = self.acc.deques[p].front() else {
                 continue;
             };
-            if self.sender.muted[p] || self.backing_off(head) {
+            if self.sender.muted[p] || self.backing_off(head, ctx.now) {
                 continue;
             }
             let bytes = self.acc.batches[head as usize].bytes as u64;
@@ -354,7 +360,7 @@ impl World {
     }
 
     /// `RecordAccumulator.shouldStopDrainBatchesForPartition` with idempotence.
-    pub(in crate::model) fn should_stop_drain(&self, p: usize, head: BatchId) -> bool {
+    pub(crate) fn should_stop_drain(&self, p: usize, head: BatchId) -> bool {
         let b = &self.acc.batches[head as usize];
         let stale_in_flight = self.sender.in_flight_batches[p]
             .iter()
@@ -364,14 +370,15 @@ impl World {
             .should_stop_drain(p, head, b.seq, b.producer_epoch, stale_in_flight)
     }
 
-    pub(in crate::model) fn send_produce(&mut self, node: u32, batches: Vec<BatchId>) {
+    /// Sends one produce request with `batches` to broker `node` (`Sender.sendProduceRequest`).
+    pub(crate) fn send_produce(&mut self, node: u32, batches: Vec<BatchId>, ctx: &mut Ctx<'_>) {
         let id = self.sender.next_id;
         self.sender.next_id += 1;
-        let acks = self.spec.producer.acks;
+        let acks = ctx.spec.producer.acks;
         let req = ProduceRequest {
             id,
             acks,
-            timeout: ms(self.spec.producer.request_timeout_ms),
+            timeout: ms(ctx.spec.producer.request_timeout_ms),
             batches: batches
                 .iter()
                 .map(|&bid| {
@@ -399,59 +406,56 @@ impl World {
                 })
                 .collect(),
         };
-        if self.tracing() {
+        if ctx.tracing() {
             for pb in &req.batches {
                 let attempt = self.acc.batches[pb.batch as usize].attempts + 1;
-                observe(
-                    &mut self.monitor,
-                    &mut self.trace,
-                    self.now,
-                    Observation::BatchSent {
-                        partition: pb.partition,
-                        rec_start: pb.rec_start,
-                        count: pb.count,
-                        batch: pb.batch,
-                        bytes: pb.bytes,
-                        node,
-                        request: id,
-                        attempt,
-                        producer: pb.producer,
-                        acks,
-                    },
-                );
+                ctx.observe(Observation::BatchSent {
+                    partition: pb.partition,
+                    rec_start: pb.rec_start,
+                    count: pb.count,
+                    batch: pb.batch,
+                    bytes: pb.bytes,
+                    node,
+                    request: id,
+                    attempt,
+                    producer: pb.producer,
+                    acks,
+                });
             }
         }
         self.sender.requests += 1;
-        let gen = self.sender.conns[node as usize].gen;
-        let from = self.producer_node();
+        let c = &mut self.sender.conns[node as usize];
+        let gen = c.gen;
+        let (from, to) = (self.node, World::broker_node(node));
         let msg = Message::Produce(req);
-        let bytes = msg.wire_bytes();
-        let written = self.send_message(from, World::broker_node(node), gen, msg);
-        let deadline = self.now + ms(self.spec.producer.request_timeout_ms);
-        self.sender.in_flight[node as usize].push_back(InFlightRequest { id, batches, deadline });
-        // NetworkClient.canSendRequest: never more than max.in.flight.requests.per.connection.
-        assert!(
-            self.sender.in_flight[node as usize].len()
-                <= self.spec.producer.max_in_flight_requests_per_connection as usize,
-            "more requests in flight to b{node} than max.in.flight.requests.per.connection"
-        );
         if acks == Acks::Zero {
             // acks=0 completes when the bytes are written to the socket
             // (NetworkClient.handleCompletedSends): at once while the socket buffers have room,
             // else when the broker has read enough (TCP flow control; the broker reads one
             // request at a time per connection).
-            let c = &mut self.sender.conns[node as usize];
+            let bytes = msg.wire_bytes();
             // (a request larger than the buffers goes out once they are empty)
             if c.blocked_writes.is_empty() && (c.buffered == 0 || c.buffered + bytes <= SOCKET_BUFFER_BYTES) {
                 c.buffered += bytes;
-                self.schedule(written, Event::AcksZeroWritten { node, request: id });
+                ctx.write(from, to, gen, msg, Event::AcksZeroWritten { node, request: id });
             } else {
                 c.blocked_writes.push_back((id, bytes));
+                ctx.send(from, to, gen, msg);
             }
+        } else {
+            ctx.send(from, to, gen, msg);
         }
+        let deadline = ctx.now + ms(ctx.spec.producer.request_timeout_ms);
+        self.sender.in_flight[node as usize].push_back(InFlightRequest { id, batches, deadline });
+        // NetworkClient.canSendRequest: never more than max.in.flight.requests.per.connection.
+        assert!(
+            self.sender.in_flight[node as usize].len()
+                <= ctx.spec.producer.max_in_flight_requests_per_connection as usize,
+            "more requests in flight to b{node} than max.in.flight.requests.per.connection"
+        );
         // request.timeout.ms also bounds an acks=0 request whose write never completes.
         if self.sender.request_timers[node as usize].arm(deadline) {
-            self.schedule(deadline, Event::RequestTimeout { node });
+            ctx.schedule(deadline, Event::RequestTimeout { node });
         }
     }
 }

@@ -1,0 +1,60 @@
+//! One producer client: Kafka's `KafkaProducer` (its `RecordAccumulator`, its `Sender` with the
+//! `NetworkClient` and the `TransactionManager`) together with the application threads that
+//! call `send()` and the application's view of the outcomes (the [`Ledger`]).
+//!
+//! Its handlers (`impl Client` in `model/app.rs` and `producer/sender/`) take `&mut self` and a
+//! [`Ctx`]: the client never touches the network, a broker or the queue itself; its sends,
+//! connects, window updates and connection generations are commands of its outbox, which
+//! `World::with_client` applies in order.
+
+use super::accumulator::Accumulator;
+use super::sender::Sender;
+use crate::config::RunSpec;
+use crate::model::app::App;
+use crate::model::context::Ctx;
+use crate::model::ledger::Ledger;
+use crate::sim::{rng_stream, Stream};
+
+/// A producer client and the application threads that use it.
+pub(crate) struct Client {
+    /// Its network node.
+    pub(crate) node: usize,
+    /// The application threads calling `send()`.
+    pub(crate) app: App,
+    /// `RecordAccumulator` (with the `BufferPool` and the partitioner's sticky state).
+    pub(crate) acc: Accumulator,
+    /// The I/O thread: `Sender`, `NetworkClient`, `TransactionManager`, metadata.
+    pub(crate) sender: Sender,
+    /// What the application was told, per record range.
+    pub(crate) ledger: Ledger,
+}
+
+impl Client {
+    /// The client of `spec` at network node `node`, on the run's seeded random streams.
+    pub(crate) fn new(spec: &RunSpec, node: usize) -> Client {
+        let seed = spec.seed;
+        Client {
+            node,
+            app: App::new(spec, rng_stream(seed, Stream::App)),
+            acc: Accumulator::new(spec, rng_stream(seed, Stream::Partitioner)),
+            sender: Sender::new(spec, rng_stream(seed, Stream::Sender)),
+            ledger: Ledger::new(spec),
+        }
+    }
+
+    /// Nothing queued, in flight, or blocked in `send()`.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.acc.is_empty() && self.app.is_idle()
+    }
+
+    /// Window end: the application stops sending.
+    pub(crate) fn stop(&mut self) {
+        self.app.stopped = true;
+    }
+
+    /// `flush()` / `close()`: every batch becomes ready; the sender looks now.
+    pub(crate) fn flush(&mut self, ctx: &mut Ctx<'_>) {
+        self.sender.flushing = true;
+        self.sender_schedule(ctx.now, ctx);
+    }
+}

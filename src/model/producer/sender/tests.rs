@@ -1,0 +1,386 @@
+//! The client alone, driven by a bare [`Ctx`]: its sender's decisions are read from the outbox
+//! (no network, no broker, no queue). Each test names the Kafka test it mirrors.
+
+use super::*;
+use crate::config::Acks;
+use crate::model::components::assign_replicas;
+use crate::model::context::{Command, Ctx};
+use crate::model::ledger::Outcome;
+use crate::model::monitor::Monitor;
+use crate::model::producer::client::Client;
+use crate::model::tracer::Tracer;
+use crate::model::{Envelope, ErrorCode, PartitionResponse};
+
+/// A client of `spec` at node `brokers + 1` with the cluster's initial metadata, and what a
+/// handler's context needs.
+struct Rig {
+    spec: RunSpec,
+    client: Client,
+    out: Vec<Command>,
+    monitor: Monitor,
+    tracer: Option<Tracer>,
+}
+
+impl Rig {
+    fn new(mut spec: RunSpec) -> Rig {
+        // Every record goes to partition 0 (led by broker 0).
+        spec.workload.partition = Some(0);
+        let mut client = Client::new(&spec, spec.cluster.brokers as usize + 1);
+        let parts: Vec<(u32, PartitionState)> = assign_replicas(&spec.cluster)
+            .into_iter()
+            .enumerate()
+            .map(|(p, replicas)| {
+                let st = PartitionState {
+                    leader: Some(replicas[0]),
+                    leader_epoch: 0,
+                    isr: replicas.clone(),
+                    replicas,
+                    partition_epoch: 0,
+                };
+                (p as u32, st)
+            })
+            .collect();
+        assert_eq!(parts[0].1.leader, Some(0));
+        client.sender.apply_initial_metadata(&parts);
+        let monitor = Monitor::new(spec.cluster.partitions as usize);
+        Rig {
+            spec,
+            client,
+            out: Vec::new(),
+            monitor,
+            tracer: None,
+        }
+    }
+
+    /// Runs a handler at `now` on a fresh outbox.
+    fn at<R>(&mut self, now: SimTime, f: impl FnOnce(&mut Client, &mut Ctx<'_>) -> R) -> R {
+        self.out.clear();
+        let mut ctx = Ctx::new(now, &self.spec, &mut self.out, &mut self.monitor, &mut self.tracer);
+        f(&mut self.client, &mut ctx)
+    }
+
+    /// `send()` calls at `now` until partition 0's head batch is full; returns it.
+    fn fill_batch(&mut self, now: SimTime) -> BatchId {
+        loop {
+            self.at(now, |c, ctx| c.app_arrival(ctx));
+            let acc = &self.client.acc;
+            let head = *acc.deques[0].front().unwrap();
+            if acc.deques[0].len() > 1 || acc.batches[head as usize].is_full() {
+                return head;
+            }
+        }
+    }
+
+    /// The produce requests of the last outbox: (to, gen, request).
+    fn produces(&self) -> Vec<(usize, u64, &ProduceRequest)> {
+        self.out
+            .iter()
+            .filter_map(|c| match c {
+                Command::Send {
+                    to,
+                    gen,
+                    msg: Message::Produce(r),
+                    ..
+                } => Some((*to, *gen, r)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn connected(&mut self, node: usize) {
+        self.client.sender.conns[node].state = ConnState::Connected;
+    }
+
+    /// A produce response from broker 0 on connection `gen`, answering `batch` with `error`.
+    fn respond(&mut self, now: SimTime, request: u64, batch: BatchId, error: ErrorCode) {
+        let env = Envelope {
+            from: 0,
+            to: self.client.node,
+            gen: self.client.sender.conns[0].gen,
+            msg: Message::ProduceResponse {
+                request,
+                responses: vec![PartitionResponse {
+                    batch,
+                    partition: 0,
+                    error,
+                    base_offset: 0,
+                    leader_hint: None,
+                }],
+            },
+        };
+        self.at(now, |c, ctx| c.on_message(env, ctx));
+    }
+}
+
+/// `NetworkClient.initiateConnect` then `SenderTest.testIdempotenceWithMultipleInflights`: a
+/// pass towards a disconnected leader asks the network to connect (a `Connect` command, no
+/// produce); once connected, each full batch goes out in one produce request to its leader,
+/// stamped with the producer id and consecutive sequences (0, then the first batch's count).
+#[test]
+fn a_full_batch_goes_to_its_connected_leader_with_the_next_sequence() {
+    let mut rig = Rig::new(RunSpec::default());
+    let node = rig.client.node;
+    let first = rig.fill_batch(0);
+    rig.at(0, |c, ctx| c.sender_pass(ctx));
+    assert!(rig.produces().is_empty(), "not connected yet");
+    assert!(
+        matches!(rig.out[..], [Command::Connect { from, to: 0, node: 0, gen: 1, setup_timeout }]
+            if from == node && setup_timeout == ms(10_000)),
+        "{:?}",
+        rig.out
+    );
+    assert_eq!(rig.client.sender.conns[0].state, ConnState::Connecting);
+    rig.at(ms(1), |c, ctx| c.connect_done(0, 1, true, ctx));
+    assert_eq!(rig.client.sender.conns[0].state, ConnState::Connected);
+
+    assert!(rig.at(ms(1), |c, ctx| c.sender_pass(ctx)), "it sent");
+    let sent = rig.produces();
+    assert_eq!(sent.len(), 1, "{:?}", rig.out);
+    let (to, gen, req) = sent[0];
+    assert_eq!((to, gen), (0, 1));
+    assert_eq!(req.acks, Acks::All);
+    assert_eq!(req.batches.len(), 1);
+    let pb = req.batches[0];
+    assert_eq!(pb.batch, first);
+    let count = rig.client.acc.batches[first as usize].count;
+    assert!(count > 1);
+    assert_eq!((pb.producer.pid, pb.producer.epoch, pb.producer.base_seq), (1000, 0, 0));
+    assert_eq!(rig.client.sender.in_flight[0].len(), 1);
+    assert!(
+        !rig.out.iter().any(|c| matches!(c, Command::Write { .. })),
+        "acks=all is no write-then"
+    );
+    assert!(rig.out.iter().any(|c| matches!(
+        c,
+        Command::Schedule {
+            event: Event::RequestTimeout { node: 0 },
+            at
+        } if *at == ms(1) + ms(30_000)
+    )));
+
+    let second = rig.fill_batch(ms(2));
+    rig.at(ms(2), |c, ctx| c.sender_pass(ctx));
+    let sent = rig.produces();
+    assert_eq!(sent.len(), 1, "{:?}", rig.out);
+    assert_eq!(sent[0].2.batches[0].batch, second);
+    assert_eq!(sent[0].2.batches[0].producer.base_seq, count as i32);
+    let second_count = rig.client.acc.batches[second as usize].count;
+    assert_eq!(rig.client.sender.tm.next_sequence(0), (count + second_count) as i32);
+
+    // Negative control: without idempotence a batch carries no sequence.
+    let mut spec = RunSpec::default();
+    spec.producer.enable_idempotence = Some(false);
+    let mut rig = Rig::new(spec);
+    rig.connected(0);
+    rig.fill_batch(0);
+    rig.at(0, |c, ctx| c.sender_pass(ctx));
+    assert_eq!(rig.produces()[0].2.batches[0].producer.base_seq, -1);
+}
+
+/// acks=0 completes when the request is written (`NetworkClient.handleCompletedSends`): the
+/// send is a `Write` command whose follow-up is `AcksZeroWritten`, which succeeds the batch.
+#[test]
+fn an_acks_zero_request_completes_when_written() {
+    let mut spec = RunSpec::default();
+    spec.producer.acks = Acks::Zero;
+    let mut rig = Rig::new(spec);
+    rig.connected(0);
+    let batch = rig.fill_batch(0);
+    let (start, count) = {
+        let b = &rig.client.acc.batches[batch as usize];
+        (b.rec_start, b.count as u64)
+    };
+    rig.at(0, |c, ctx| c.sender_pass(ctx));
+    let request = match &rig.out[..] {
+        [Command::Write {
+            to: 0,
+            msg: Message::Produce(r),
+            then: Event::AcksZeroWritten { node: 0, request },
+            ..
+        }, ..] => {
+            assert_eq!(r.id, *request);
+            *request
+        }
+        other => panic!("{other:?}"),
+    };
+    rig.at(ms(1), |c, ctx| c.acks_zero_written(0, request, ctx));
+    assert_eq!(
+        rig.client.ledger.outcomes[0].ranges.get(&start),
+        Some(&(start + count, Outcome::Acked))
+    );
+}
+
+/// `SenderTest.testRetries` with `RecordAccumulatorTest.testRetryBackoff`: a retriable error
+/// puts the batch back at the head of its deque with one more attempt; it is not drained during
+/// `retry.backoff.ms` (jittered), then it goes again with the same sequence.
+#[test]
+fn a_retriable_error_reenqueues_the_batch_with_backoff() {
+    let mut rig = Rig::new(RunSpec::default());
+    rig.connected(0);
+    let batch = rig.fill_batch(0);
+    rig.at(0, |c, ctx| c.sender_pass(ctx));
+    let request = rig.produces()[0].2.id;
+    assert!(rig.client.acc.deques[0].front() != Some(&batch), "drained");
+
+    let t = ms(10);
+    rig.respond(t, request, batch, ErrorCode::NotLeaderOrFollower);
+    let b = &rig.client.acc.batches[batch as usize];
+    assert_eq!(rig.client.acc.deques[0].front(), Some(&batch), "back at the head");
+    assert_eq!(b.attempts, 1);
+    assert!(b.retrying && !b.in_flight);
+    let until = b.backoff_until;
+    assert!(until >= t + ms(80) && until <= t + ms(120), "{until}");
+    assert_eq!(rig.client.sender.retries, 1);
+    assert!(
+        rig.client.sender.metadata_needed,
+        "NOT_LEADER_OR_FOLLOWER invalidates metadata"
+    );
+    assert!(
+        rig.client.ledger.outcomes[0].ranges.is_empty(),
+        "the application is not told"
+    );
+    // The next pass refreshes metadata and wakes the sender when the backoff ends.
+    rig.client.sender.wake_at = SimTime::MAX;
+    rig.at(t, |c, ctx| c.sender_pass(ctx));
+    assert!(rig.produces().is_empty(), "backing off: {:?}", rig.out);
+    assert!(rig.out.iter().any(|c| matches!(
+        c,
+        Command::Send {
+            msg: Message::MetadataRequest { .. },
+            ..
+        }
+    )));
+    assert!(rig.out.iter().any(|c| matches!(
+        c,
+        Command::Schedule {
+            event: Event::SenderWake,
+            at
+        } if *at == until
+    )));
+
+    rig.at(until - 1, |c, ctx| c.sender_pass(ctx));
+    assert!(rig.produces().is_empty(), "backing off: {:?}", rig.out);
+    rig.at(until, |c, ctx| c.sender_pass(ctx));
+    let sent = rig.produces();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].2.batches[0].batch, batch);
+    assert_eq!(sent[0].2.batches[0].producer.base_seq, 0, "a retry keeps its sequence");
+}
+
+/// `RecordAccumulatorTest.testExpiredBatches` and `SenderTest.testInflightBatchesExpireOnDeliveryTimeout`:
+/// `delivery.timeout.ms` after creation a queued batch and an in-flight one fail, the ledger
+/// records the failure, the memory returns; the in-flight one leaves its sequence unresolved,
+/// and its late success does not change what the application was told.
+#[test]
+fn an_expired_batch_fails_and_the_ledger_records_it() {
+    let mut rig = Rig::new(RunSpec::default());
+    let dt = ms(rig.spec.producer.delivery_timeout_ms());
+    // Broker 0 backs off reconnecting for longer than the test: the batch stays queued.
+    rig.client.sender.conns[0].state = ConnState::Disconnected { ready_at: SimTime::MAX };
+    let queued = rig.fill_batch(0);
+    let (start, count) = {
+        let b = &rig.client.acc.batches[queued as usize];
+        (b.rec_start, b.count as u64)
+    };
+    rig.at(dt - 1, |c, ctx| c.sender_pass(ctx));
+    assert_eq!(rig.client.acc.deques[0].front(), Some(&queued), "not yet");
+    rig.at(dt, |c, ctx| c.sender_pass(ctx));
+    assert!(!rig.client.acc.deques[0].contains(&queued));
+    assert_eq!(outcome(&rig, start), Some(Outcome::Failed));
+    assert_eq!(outcome(&rig, start + count - 1), Some(Outcome::Failed));
+    assert!(!rig.client.sender.tm.is_unresolved(0), "never sent: its fate is known");
+
+    // In flight.
+    let mut rig = Rig::new(RunSpec::default());
+    rig.connected(0);
+    let batch = rig.fill_batch(0);
+    let (start, count) = {
+        let b = &rig.client.acc.batches[batch as usize];
+        (b.rec_start, b.count as u64)
+    };
+    rig.at(0, |c, ctx| c.sender_pass(ctx));
+    let request = rig.produces()[0].2.id;
+    rig.client.sender.conns[0].state = ConnState::Disconnected { ready_at: SimTime::MAX };
+    rig.at(dt, |c, ctx| c.sender_pass(ctx));
+    assert_eq!(outcome(&rig, start), Some(Outcome::Failed));
+    assert_eq!(outcome(&rig, start + count - 1), Some(Outcome::Failed));
+    assert!(rig.client.sender.tm.is_unresolved(0), "it may have been written");
+    rig.respond(dt + 1, request, batch, ErrorCode::None);
+    assert_eq!(
+        outcome(&rig, start),
+        Some(Outcome::Failed),
+        "a late answer is only logged"
+    );
+    assert_eq!(
+        rig.client.acc.free_memory,
+        rig.spec.producer.buffer_memory - reserved_open(&rig)
+    );
+}
+
+/// What the application was told about record `rec` of partition 0.
+fn outcome(rig: &Rig, rec: u64) -> Option<Outcome> {
+    let ranges = &rig.client.ledger.outcomes[0].ranges;
+    let (_, &(end, o)) = ranges.range(..=rec).next_back()?;
+    (rec < end).then_some(o)
+}
+
+/// Memory still held by the batches the accumulator has (the open one after `fill_batch`).
+fn reserved_open(rig: &Rig) -> u64 {
+    let acc = &rig.client.acc;
+    acc.deques
+        .iter()
+        .flatten()
+        .map(|&b| acc.batches[b as usize].reserved)
+        .sum()
+}
+
+/// `NetworkClientTest.testDefaultRequestTimeout` (its `testRequestTimeout` helper): at
+/// `request.timeout.ms` the connection is closed, the request fails (the batch is retried),
+/// metadata is requested, and the network learns the connection's new generation.
+#[test]
+fn a_request_timeout_disconnects_and_bumps_the_connection_generation() {
+    let mut rig = Rig::new(RunSpec::default());
+    let node = rig.client.node;
+    rig.connected(0);
+    let batch = rig.fill_batch(0);
+    rig.at(0, |c, ctx| c.sender_pass(ctx));
+    let deadline = ms(rig.spec.producer.request_timeout_ms);
+
+    rig.at(deadline - 1, |c, ctx| c.request_timeout(0, ctx));
+    assert!(rig.out.is_empty(), "a stale timer event does nothing");
+    assert_eq!(rig.client.sender.in_flight[0].len(), 1);
+
+    rig.at(deadline, |c, ctx| c.request_timeout(0, ctx));
+    assert!(
+        matches!(rig.out[0], Command::ConnectionGen { from, to: 0, gen: 2 } if from == node),
+        "{:?}",
+        rig.out
+    );
+    let c = &rig.client.sender.conns[0];
+    assert_eq!(c.gen, 2);
+    assert!(matches!(c.state, ConnState::Disconnected { ready_at } if ready_at > deadline));
+    assert!(rig.client.sender.in_flight[0].is_empty());
+    assert_eq!(rig.client.acc.deques[0].front(), Some(&batch), "retried");
+    assert_eq!(rig.client.acc.batches[batch as usize].attempts, 1);
+    assert!(rig.client.sender.metadata_needed);
+    // An answer on the old connection is ignored.
+    let before = rig.client.acc.batches[batch as usize].attempts;
+    let env = Envelope {
+        from: 0,
+        to: node,
+        gen: 1,
+        msg: Message::ProduceResponse {
+            request: 1,
+            responses: vec![PartitionResponse {
+                batch,
+                partition: 0,
+                error: ErrorCode::None,
+                base_offset: 0,
+                leader_hint: None,
+            }],
+        },
+    };
+    rig.at(deadline + 1, |c, ctx| c.on_message(env, ctx));
+    assert!(rig.client.ledger.outcomes[0].ranges.is_empty());
+    assert_eq!(rig.client.acc.batches[batch as usize].attempts, before);
+}
