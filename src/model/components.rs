@@ -7,7 +7,7 @@
 //!   [`Replica::fetched_entry`], [`Replica::follower_update_hw`]), and [`DelayedProduce`];
 //! - the log ([`PartitionLog`], [`LogEntry`], [`ProducerInfo`], [`SequenceCheck`]);
 //! - the producer's `RecordAccumulator` ([`Accumulator`], [`Batch`], [`Readiness`], [`Append`])
-//!   with the `BuiltInPartitioner` ([`Accumulator::sticky_partition`], [`partition_for_key`],
+//!   with the [`BuiltInPartitioner`] ([`Accumulator::sticky_partition`], [`partition_for_key`],
 //!   [`murmur2`]), the [`Sender`] and the [`TransactionManager`];
 //! - the KRaft [`Controller`] ([`assign_replicas`]);
 //! - the wire types they take and give ([`PartitionState`], [`FetchPartition`], [`ErrorCode`],
@@ -19,6 +19,7 @@ pub use super::broker::{DelayedProduce, Fetched, FollowerState, Replica};
 pub use super::controller::{assign_replicas, Controller};
 pub use super::murmur2::{murmur2, partition_for_key, to_positive};
 pub use super::partition_log::{LogEntry, PartitionLog, ProducerInfo, SequenceCheck, NUM_BATCHES_TO_RETAIN};
+pub use super::producer::partitioner::BuiltInPartitioner;
 pub use super::sender::{Sender, TransactionManager};
 pub use super::wire::{ErrorCode, FetchPartition, PartitionResponse, PartitionState};
 pub use crate::sim::{ms, rng_stream, SimTime, Stream};

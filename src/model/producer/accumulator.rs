@@ -2,12 +2,12 @@
 //! `linger.ms`, `buffer.memory` (`BufferPool`) and the built-in uniform sticky partitioner
 //! (KIP-794, `BuiltInPartitioner`). Reference sections 2.3, 2.4, 3 and 4.
 
+use super::partitioner::BuiltInPartitioner;
 use crate::config::RunSpec;
 use crate::model::record_batch::{
     estimate_size_upper_bound, record_fixed_part, record_size, record_size_fast, RECORD_BATCH_OVERHEAD,
 };
 use crate::sim::{SimTime, NS_PER_MS};
-use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
 
@@ -125,10 +125,8 @@ pub struct Accumulator {
     /// Records are placed by murmur2 of their key (keys and not `partitioner.ignore.keys`);
     /// otherwise by the sticky partitioner.
     keyed_partitioning: bool,
-    sticky: Option<u32>,
-    sticky_bytes: u64,
-    adaptive: bool,
-    rng: ChaCha8Rng,
+    /// The built-in sticky partitioner for keyless records.
+    pub partitioner: BuiltInPartitioner,
     pub(crate) batches_created: u64,
     pub(crate) records_batched: u64,
     pub(crate) bytes_batched: u64,
@@ -152,10 +150,12 @@ impl Accumulator {
             value,
             estimate: estimate_size_upper_bound(key, value),
             keyed_partitioning: key.is_some() && !spec.producer.partitioner_ignore_keys,
-            sticky: None,
-            sticky_bytes: 0,
-            adaptive: spec.producer.partitioner_adaptive_partitioning_enable,
-            rng,
+            partitioner: BuiltInPartitioner::new(
+                spec.cluster.partitions as usize,
+                spec.producer.batch_size,
+                spec.producer.partitioner_adaptive_partitioning_enable,
+                rng,
+            ),
             batches_created: 0,
             records_batched: 0,
             bytes_batched: 0,
@@ -283,8 +283,7 @@ impl Accumulator {
         let Some(&last) = self.deques[partition as usize].back() else {
             return out;
         };
-        let keyless_sticky = !self.keyed_partitioning && self.sticky == Some(partition);
-        let bs = self.batch_size.max(1) as u64;
+        let keyless_sticky = !self.keyed_partitioning && self.partitioner.current() == Some(partition);
         let fixed = record_fixed_part(self.key, self.value);
         let b = &mut self.batches[last as usize];
         if b.closed {
@@ -303,13 +302,9 @@ impl Accumulator {
             out.appended += 1;
             bytes_added += size as u64;
             let full = b.is_full();
-            if keyless_sticky {
-                self.sticky_bytes += size as u64;
-                if (self.sticky_bytes >= bs && full) || self.sticky_bytes >= 2 * bs {
-                    self.sticky = None;
-                    out.full = full;
-                    break;
-                }
+            if keyless_sticky && self.partitioner.update_partition_info(size as u64, full) {
+                out.full = full;
+                break;
             }
             if full {
                 out.full = true;
@@ -321,62 +316,20 @@ impl Accumulator {
         out
     }
 
-    /// `BuiltInPartitioner.updatePartitionInfo`: count bytes produced to the sticky partition;
-    /// switch after `batch.size` bytes if the last batch is full, or after 2x regardless.
+    /// `BuiltInPartitioner.updatePartitionInfo` for keyless records appended to the sticky
+    /// partition.
     fn note_sticky(&mut self, partition: u32, appended: u64, last_full: bool) {
-        if self.keyed_partitioning || self.sticky != Some(partition) {
+        if self.keyed_partitioning || self.partitioner.current() != Some(partition) {
             return;
         }
-        self.sticky_bytes += appended;
-        let bs = self.batch_size.max(1) as u64;
-        if (self.sticky_bytes >= bs && last_full) || self.sticky_bytes >= 2 * bs {
-            self.sticky = None;
-        }
+        self.partitioner.update_partition_info(appended, last_full);
     }
 
     /// The current sticky partition for a keyless record, choosing a new one when needed
-    /// (`BuiltInPartitioner.nextPartition`): among partitions with a known leader, weighted
-    /// by inverse queue length when adaptive partitioning is on (KIP-794), else uniform.
+    /// ([`BuiltInPartitioner::partition`] over this accumulator's queue lengths).
     pub fn sticky_partition(&mut self, has_leader: &[bool]) -> u32 {
-        if let Some(p) = self.sticky {
-            return p;
-        }
-        let n = self.deques.len();
-        let available: Vec<u32> = (0..n as u32).filter(|&p| has_leader[p as usize]).collect();
-        let candidates: Vec<u32> = if available.is_empty() {
-            (0..n as u32).collect()
-        } else {
-            available
-        };
-        let p = if self.adaptive && candidates.len() > 1 {
-            let lens: Vec<u64> = candidates
-                .iter()
-                .map(|&p| self.deques[p as usize].len() as u64)
-                .collect();
-            let max = *lens.iter().max().unwrap();
-            if lens.iter().all(|&l| l == max) {
-                candidates[self.rng.gen_range(0..candidates.len())]
-            } else {
-                // weights (maxQueueLen + 1) - queueLen, sampled from the cumulative table
-                let weights: Vec<u64> = lens.iter().map(|&l| max + 1 - l).collect();
-                let total: u64 = weights.iter().sum();
-                let mut r = self.rng.gen_range(0..total);
-                let mut chosen = candidates[candidates.len() - 1];
-                for (i, w) in weights.iter().enumerate() {
-                    if r < *w {
-                        chosen = candidates[i];
-                        break;
-                    }
-                    r -= w;
-                }
-                chosen
-            }
-        } else {
-            candidates[self.rng.gen_range(0..candidates.len())]
-        };
-        self.sticky = Some(p);
-        self.sticky_bytes = 0;
-        p
+        let deques = &self.deques;
+        self.partitioner.partition(has_leader, |p| deques[p].len() as u64)
     }
 
     /// Release a completed batch: its memory returns to the pool.
@@ -525,7 +478,7 @@ mod tests {
             if let Append::Done { .. } = a.append(p, 0, 0, rec) {
                 bytes += if rec == 0 { 61 + 109 } else { 109 };
             }
-            if a.sticky.is_none() {
+            if a.partitioner.current().is_none() {
                 break;
             }
             assert!(bytes < 3 * 16_384, "never switched");

@@ -1,0 +1,147 @@
+//! `BuiltInPartitioner` (Kafka 3.3+, KIP-794): the uniform sticky partitioner for keyless
+//! records. It sticks to one partition until about `batch.size` bytes were produced to it
+//! (`updatePartitionInfo`: after `batch.size` bytes if the last batch is full, after twice that
+//! regardless), then picks the next one (`nextPartition`): among partitions with a known leader,
+//! weighted by inverse queue length when `partitioner.adaptive.partitioning.enable` is on, else
+//! uniformly. Keyed records go through `murmur2` instead ([`super::super::murmur2`]).
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+/// The sticky state of the built-in partitioner.
+#[derive(Clone, Debug)]
+pub struct BuiltInPartitioner {
+    partitions: usize,
+    batch_size: u64,
+    adaptive: bool,
+    sticky: Option<u32>,
+    sticky_bytes: u64,
+    rng: ChaCha8Rng,
+}
+
+impl BuiltInPartitioner {
+    /// A partitioner over `partitions` partitions for `batch.size` `batch_size`, adaptive or
+    /// uniform; `rng` draws its choices.
+    pub fn new(partitions: usize, batch_size: u32, adaptive: bool, rng: ChaCha8Rng) -> BuiltInPartitioner {
+        BuiltInPartitioner {
+            partitions,
+            batch_size: batch_size.max(1) as u64,
+            adaptive,
+            sticky: None,
+            sticky_bytes: 0,
+            rng,
+        }
+    }
+
+    /// The partition keyless records currently stick to, if one is chosen.
+    #[inline]
+    pub fn current(&self) -> Option<u32> {
+        self.sticky
+    }
+
+    /// `updatePartitionInfo`: `appended` bytes went to the sticky partition, whose last batch is
+    /// now full or not. True when the partitioner lets go of it (the next keyless record picks
+    /// anew).
+    #[inline]
+    pub fn update_partition_info(&mut self, appended: u64, last_full: bool) -> bool {
+        self.sticky_bytes += appended;
+        let bs = self.batch_size;
+        if (self.sticky_bytes >= bs && last_full) || self.sticky_bytes >= 2 * bs {
+            self.sticky = None;
+            return true;
+        }
+        false
+    }
+
+    /// The sticky partition for a keyless record, choosing one when needed (`nextPartition`):
+    /// among partitions with a leader (`has_leader`), weighted by `(max queue + 1) - queue`
+    /// over the partitions' queue lengths (`queue_len`) when adaptive, else uniform.
+    pub fn partition(&mut self, has_leader: &[bool], queue_len: impl Fn(usize) -> u64) -> u32 {
+        if let Some(p) = self.sticky {
+            return p;
+        }
+        let n = self.partitions;
+        let available: Vec<u32> = (0..n as u32).filter(|&p| has_leader[p as usize]).collect();
+        let candidates: Vec<u32> = if available.is_empty() {
+            (0..n as u32).collect()
+        } else {
+            available
+        };
+        let p = if self.adaptive && candidates.len() > 1 {
+            let lens: Vec<u64> = candidates.iter().map(|&p| queue_len(p as usize)).collect();
+            let max = lens.iter().copied().max().unwrap_or(0);
+            if lens.iter().all(|&l| l == max) {
+                candidates[self.rng.gen_range(0..candidates.len())]
+            } else {
+                // weights (maxQueueLen + 1) - queueLen, sampled from the cumulative table
+                let weights: Vec<u64> = lens.iter().map(|&l| max + 1 - l).collect();
+                let total: u64 = weights.iter().sum();
+                let mut r = self.rng.gen_range(0..total);
+                let mut chosen = candidates[candidates.len() - 1];
+                for (i, w) in weights.iter().enumerate() {
+                    if r < *w {
+                        chosen = candidates[i];
+                        break;
+                    }
+                    r -= w;
+                }
+                chosen
+            }
+        } else {
+            candidates[self.rng.gen_range(0..candidates.len())]
+        };
+        self.sticky = Some(p);
+        self.sticky_bytes = 0;
+        p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{rng_stream, Stream};
+
+    /// `BuiltInPartitionerTest.testStickyPartitioning`-style: the choice sticks until
+    /// `batch.size` bytes with a full batch, or twice that without.
+    #[test]
+    fn sticks_until_one_to_two_batch_sizes() {
+        let mut bp = BuiltInPartitioner::new(6, 1000, false, rng_stream(1, Stream::Partitioner));
+        let p = bp.partition(&[true; 6], |_| 0);
+        assert_eq!(bp.partition(&[true; 6], |_| 0), p, "sticky");
+        assert!(!bp.update_partition_info(999, true));
+        assert!(
+            bp.update_partition_info(1, true),
+            "batch.size reached with a full batch"
+        );
+        let _ = bp.partition(&[true; 6], |_| 0);
+        assert!(
+            !bp.update_partition_info(1500, false),
+            "not full: up to twice batch.size"
+        );
+        assert!(bp.update_partition_info(500, false));
+        assert_eq!(bp.current(), None);
+    }
+
+    /// `BuiltInPartitionerTest.testAdaptivePartitioning`-style: partitions without a leader
+    /// are skipped; adaptive weights favour short queues (a partition with the longest queue
+    /// gets weight 1 against 4 for an empty one).
+    #[test]
+    fn skips_leaderless_partitions_and_favours_short_queues() {
+        let mut bp = BuiltInPartitioner::new(3, 1000, false, rng_stream(2, Stream::Partitioner));
+        for _ in 0..50 {
+            let p = bp.partition(&[false, true, false], |_| 0);
+            assert_eq!(p, 1);
+            bp.update_partition_info(2000, false);
+        }
+        let mut bp = BuiltInPartitioner::new(2, 1000, true, rng_stream(3, Stream::Partitioner));
+        let mut counts = [0u32; 2];
+        for _ in 0..4000 {
+            let p = bp.partition(&[true, true], |p| if p == 0 { 3 } else { 0 });
+            counts[p as usize] += 1;
+            bp.update_partition_info(2000, false);
+        }
+        // weights 1 : 4
+        let share = counts[0] as f64 / 4000.0;
+        assert!((0.15..0.25).contains(&share), "{counts:?}");
+    }
+}
