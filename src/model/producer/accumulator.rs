@@ -284,6 +284,13 @@ impl Accumulator {
             return out;
         };
         let keyless_sticky = !self.keyed_partitioning && self.partitioner.current() == Some(partition);
+        // The sticky partitioner's thresholds, as bytes still to go (checked per record without
+        // a call; the partitioner learns the total once, with the same outcome).
+        let (to_switch, to_switch_anyway) = if keyless_sticky {
+            self.partitioner.bytes_to_switch()
+        } else {
+            (u64::MAX, u64::MAX)
+        };
         let fixed = record_fixed_part(self.key, self.value);
         let b = &mut self.batches[last as usize];
         if b.closed {
@@ -302,7 +309,7 @@ impl Accumulator {
             out.appended += 1;
             bytes_added += size as u64;
             let full = b.is_full();
-            if keyless_sticky && self.partitioner.update_partition_info(size as u64, full) {
+            if (bytes_added >= to_switch && full) || bytes_added >= to_switch_anyway {
                 out.full = full;
                 break;
             }
@@ -310,6 +317,10 @@ impl Accumulator {
                 out.full = true;
                 break;
             }
+        }
+        if keyless_sticky && out.appended > 0 {
+            let last_full = self.batches[last as usize].is_full();
+            self.partitioner.update_partition_info(bytes_added, last_full);
         }
         self.records_batched += out.appended as u64;
         self.bytes_batched += bytes_added;

@@ -39,6 +39,17 @@ impl BuiltInPartitioner {
         self.sticky
     }
 
+    /// Bytes still to produce to the sticky partition before it switches: with the last batch
+    /// full, and regardless.
+    #[inline]
+    pub fn bytes_to_switch(&self) -> (u64, u64) {
+        let bs = self.batch_size;
+        (
+            bs.saturating_sub(self.sticky_bytes),
+            (2 * bs).saturating_sub(self.sticky_bytes),
+        )
+    }
+
     /// `updatePartitionInfo`: `appended` bytes went to the sticky partition, whose last batch is
     /// now full or not. True when the partitioner lets go of it (the next keyless record picks
     /// anew).
