@@ -176,9 +176,11 @@ fn zombie_leader_accepts_acks_1_writes_that_are_later_truncated() {
     s.duration_ms = 20_000;
     s.faults = vec![fault(2_000, 12_000, FaultKind::IsolateLeader { partition: 0 })];
     let r = prodsim::run(&s);
-    // From 2 s until the zombie learns of the new leader (the partition heals at 14 s), every
-    // record it acknowledged is lost: about 12 s x 100 records/s.
-    assert!((1_000..=1_300).contains(&r.delivery.lost_acked), "{:?}", r.delivery);
+    // From 2 s until the zombie learns of the new leader, every record it acknowledged is
+    // lost. The partition heals at 14 s; the controller's metadata, held by the cut since the
+    // fencing (~11 s), reaches the zombie at its first retransmission after the heal (TCP's
+    // RTO doubling from 200 ms: at ~14.0-14.2 s or ~17.2 s), so about 12-15 s x 100 records/s.
+    assert!((1_000..=1_550).contains(&r.delivery.lost_acked), "{:?}", r.delivery);
     assert_eq!(r.delivery.duplicates, 0);
     // acks=all never commits on the zombie: its HW cannot advance without the followers.
     s.producer.acks = Acks::All;

@@ -249,6 +249,7 @@ impl World {
         self.faults.ended[i] = Some(self.now);
         for (a, b) in std::mem::take(&mut self.faults.resolved[i]) {
             self.net.cut(a, b, false);
+            self.path_healed(a, b);
         }
         for b in std::mem::take(&mut self.faults.crashed[i]) {
             self.broker_restart(b);

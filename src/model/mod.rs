@@ -25,6 +25,7 @@ mod record_batch;
 use producer::client::Client;
 use producer::{accumulator, sender};
 mod tracer;
+mod transport;
 mod wire;
 
 use context::{Command, Ctx};
@@ -122,8 +123,8 @@ pub(crate) struct World {
     pub now: SimTime,
     pub phase: Phase,
     queue: EventQueue<Event>,
-    messages: Vec<Option<Envelope>>,
-    free_messages: Vec<u32>,
+    /// Messages on their way, and those a cut path holds ([`transport`]).
+    inflight: transport::InFlight,
     pub net: Network,
     /// The producer client and its application.
     pub client: Client,
@@ -173,8 +174,7 @@ impl World {
             now: 0,
             phase: Phase::Production,
             queue: EventQueue::default(),
-            messages: Vec::new(),
-            free_messages: Vec::new(),
+            inflight: transport::InFlight::new(nodes),
             net: Network::new(&spec.network, nodes, rng_stream(seed, Stream::Network)),
             client: Client::new(&spec, b + 1),
             brokers: (0..b as u32)
@@ -249,37 +249,30 @@ impl World {
     }
 
     /// Send a message handed to the network at `at` (not before now: e.g. when the sender's
-    /// CPU is done with it); returns the time its last byte left the sender's NIC.
+    /// CPU is done with it); returns the time its last byte left the sender's NIC. A message
+    /// meeting a cut path waits for the heal ([`transport`]).
     pub(crate) fn send_message_at(&mut self, at: SimTime, from: usize, to: usize, gen: u64, msg: Message) -> SimTime {
         let at = at.max(self.now);
         let bytes = msg.wire_bytes();
         let (tx_end, arrival) = self.net.transmit(at, from, to, bytes);
-        if !self.net.reachable(from, to) {
-            return tx_end; // dropped by the partition
+        let ix = self.inflight.put(Envelope { from, to, gen, msg }, tx_end);
+        if self.net.reachable(from, to) {
+            self.queue.push(arrival, Event::Deliver { msg: ix });
+        } else {
+            self.inflight.stall(ix);
         }
-        let env = Envelope { from, to, gen, msg };
-        let ix = match self.free_messages.pop() {
-            Some(ix) => {
-                self.messages[ix as usize] = Some(env);
-                ix
-            }
-            None => {
-                self.messages.push(Some(env));
-                (self.messages.len() - 1) as u32
-            }
-        };
-        self.queue.push(arrival, Event::Deliver { msg: ix });
         tx_end
     }
 
     fn deliver(&mut self, ix: u32) {
-        let env = self.messages[ix as usize].take().expect("message delivered twice");
-        self.free_messages.push(ix);
-        // A link cut while the message was in flight drops it too.
-        if !self.net.reachable(env.from, env.to) {
+        let (from, to) = self.inflight.route(ix);
+        // A path cut while the message was on its way holds it until the heal.
+        if !self.net.reachable(from, to) {
+            self.inflight.stall(ix);
             return;
         }
-        let producer = self.producer_node();
+        let env = self.inflight.take(ix);
+        let producer = self.client.node;
         let controller = self.controller_node();
         if env.to == producer {
             self.with_client(|c, ctx| c.on_message(env, ctx));
@@ -287,6 +280,31 @@ impl World {
             self.with_controller(|c, ctx| c.on_message(env, ctx));
         } else {
             self.with_broker(env.to as u32, |b, ctx| b.receive(env, ctx));
+        }
+    }
+
+    /// The path from `from` to `to` healed: what it held arrives, in order, after the first
+    /// retransmission from now (or is gone, when the kernel gave up on it).
+    pub(crate) fn path_healed(&mut self, from: usize, to: usize) {
+        if !self.net.reachable(from, to) {
+            return; // another cut still holds it
+        }
+        let Some((first_sent, held)) = self.inflight.release(from, to) else {
+            return;
+        };
+        let rtt = self.net.rtt(from, to);
+        match transport::next_retransmission(first_sent, self.now, rtt) {
+            Some(at) => {
+                for ix in held {
+                    let arrival = self.net.retransmitted(at, from, to);
+                    self.queue.push(arrival, Event::Deliver { msg: ix });
+                }
+            }
+            None => {
+                for ix in held {
+                    self.inflight.take(ix);
+                }
+            }
         }
     }
 

@@ -155,6 +155,16 @@ impl Network {
         (tx_end, arrival)
     }
 
+    /// Arrival time of bytes retransmitted at `at` from `from` to `to` after a cut healed (in
+    /// order with everything sent on the link).
+    pub(crate) fn retransmitted(&mut self, at: SimTime, from: usize, to: usize) -> SimTime {
+        let lat = self.latency(from, to);
+        let i = self.pair(from, to);
+        let arrival = (at + lat).max(self.last_arrival[i]);
+        self.last_arrival[i] = arrival;
+        arrival
+    }
+
     /// Arrival time of a zero-byte signal (TCP RST, connection refused) from `from` to `to`.
     pub(crate) fn signal(&mut self, now: SimTime, from: usize, to: usize) -> SimTime {
         now + self.latency(from, to)

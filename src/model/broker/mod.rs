@@ -241,6 +241,11 @@ impl Broker {
         match env.msg {
             Message::Produce(req) => {
                 if env.gen < self.conn_gen {
+                    // A request on a connection the producer has since replaced (it gave up on
+                    // it: request.timeout.ms) whose bytes arrived late (a healed cut): the
+                    // broker still reads and processes it on that connection, and its answer
+                    // goes nowhere (reference 5.7a: the duplicate source without idempotence).
+                    self.start_request(env.gen, req, ctx);
                     return;
                 }
                 if env.gen > self.conn_gen {
@@ -295,11 +300,16 @@ impl Broker {
             return;
         }
         let Some(req) = self.conn_queue.pop_front() else { return };
+        let gen = self.conn_gen;
+        self.muted_gen = Some(gen);
+        self.start_request(gen, req, ctx);
+    }
+
+    /// Read a request of connection `gen` off the socket and queue it for the request handler.
+    fn start_request(&mut self, gen: u64, req: ProduceRequest, ctx: &mut Ctx<'_>) {
         let bytes: u64 = req.batches.iter().map(|x| x.bytes as u64).sum();
         let acks_zero = req.acks == Acks::Zero;
         let wire = req.wire_bytes();
-        let gen = self.conn_gen;
-        self.muted_gen = Some(gen);
         self.in_service.push_back((gen, req));
         let done = self.cpu(bytes, ctx);
         let incarnation = self.incarnation;
