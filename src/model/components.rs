@@ -10,6 +10,8 @@
 //!   with the [`BuiltInPartitioner`] ([`Accumulator::sticky_partition`], [`partition_for_key`],
 //!   [`murmur2`]), the [`Sender`] and the [`TransactionManager`];
 //! - the KRaft [`Controller`] ([`assign_replicas`]);
+//! - drivers that run one component's handlers alone and report what it sends as [`Output`]s:
+//!   [`BrokerDriver`], [`ClientDriver`] ([`RecordOutcome`]), [`ControllerDriver`];
 //! - the wire types they take and give ([`PartitionState`], [`FetchPartition`], [`ErrorCode`],
 //!   [`PartitionResponse`]), and the time and random streams they run on ([`SimTime`], [`ms`],
 //!   [`rng_stream`], [`Stream`]).
@@ -17,9 +19,12 @@
 pub use super::accumulator::{Accumulator, Append, Batch, BatchId, Readiness};
 pub use super::broker::{DelayedProduce, Fetched, FollowerState, Replica};
 pub use super::controller::{assign_replicas, Controller};
+pub use super::driver::{BrokerDriver, ClientDriver, ControllerDriver, Output, RecordOutcome};
 pub use super::murmur2::{murmur2, partition_for_key, to_positive};
 pub use super::partition_log::{LogEntry, PartitionLog, ProducerInfo, SequenceCheck, NUM_BATCHES_TO_RETAIN};
 pub use super::producer::partitioner::BuiltInPartitioner;
 pub use super::sender::{Sender, TransactionManager};
-pub use super::wire::{ErrorCode, FetchPartition, PartitionResponse, PartitionState};
+pub use super::wire::{
+    ErrorCode, FetchPartition, FetchPartitionData, PartitionResponse, PartitionState, ProduceBatch, ProduceRequest,
+};
 pub use crate::sim::{ms, rng_stream, SimTime, Stream};

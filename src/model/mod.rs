@@ -12,6 +12,7 @@ mod broker;
 pub mod components;
 mod context;
 mod controller;
+mod driver;
 mod faults;
 pub(crate) mod ledger;
 mod monitor;

@@ -88,20 +88,31 @@ pub struct PartitionState {
 
 /// One batch inside a ProduceRequest.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct ProduceBatch {
+pub struct ProduceBatch {
+    /// The producer's batch id.
     pub batch: u32,
+    /// The partition.
     pub partition: u32,
+    /// Identity of the first record.
     pub rec_start: u64,
+    /// Records in the batch.
     pub count: u32,
+    /// Size in bytes.
     pub bytes: u32,
+    /// The producer id, epoch and base sequence.
     pub producer: super::partition_log::ProducerInfo,
 }
 
+/// A ProduceRequest: batches for one broker.
 #[derive(Clone, Debug)]
-pub(crate) struct ProduceRequest {
+pub struct ProduceRequest {
+    /// The request's id (its response names it).
     pub id: u64,
+    /// `acks`.
     pub acks: Acks,
+    /// `request.timeout.ms`, the purgatory's timeout.
     pub timeout: SimTime,
+    /// One batch per partition.
     pub batches: Vec<ProduceBatch>,
 }
 
@@ -140,11 +151,16 @@ pub struct FetchPartition {
     pub last_fetched_epoch: Option<u32>,
 }
 
+/// One partition of a FetchResponse to a follower.
 #[derive(Clone, Debug)]
-pub(crate) struct FetchPartitionData {
+pub struct FetchPartitionData {
+    /// The partition.
     pub partition: u32,
+    /// The error, [`ErrorCode::None`] on success.
     pub error: ErrorCode,
+    /// The leader's high watermark.
     pub high_watermark: u64,
+    /// The records read from the fetch offset.
     pub entries: Vec<LogEntry>,
     /// KIP-320 / fetch-based truncation: (epoch, end offset) when the follower diverged.
     pub diverging: Option<(u32, u64)>,

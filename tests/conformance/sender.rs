@@ -1,0 +1,362 @@
+//! `SenderTest` (clients/src/test/java/org/apache/kafka/clients/producer/internals): the
+//! sender's pass, responses, retries, the idempotent producer's sequences in flight, delivery
+//! timeouts, on a [`ClientDriver`] (the producer alone; the test answers as the broker).
+
+use crate::common::{answer, produces, spec};
+use prodsim::model::components::{ms, ClientDriver, ErrorCode, Output, RecordOutcome};
+
+const P0: u32 = 0;
+
+/// A client with a connection to broker 0 (partition 0's leader).
+fn client() -> ClientDriver {
+    let mut c = ClientDriver::new(&spec(), P0);
+    c.connected(0);
+    c
+}
+
+/// Sends one full batch of partition 0; returns (batch, request id).
+fn send_one(c: &mut ClientDriver) -> (u32, u64) {
+    let b = c.fill_batch(P0);
+    assert!(c.run_sender());
+    let sent = produces(&c.take_outputs());
+    let r = sent.last().expect("a request");
+    assert_eq!(r.1.batches[0].batch, b);
+    (b, r.1.id)
+}
+
+/// Sends one batch of `n` records of partition 0 (flushed: no batch left open); returns
+/// (batch, request id).
+fn send_small(c: &mut ClientDriver, n: u64) -> (u32, u64) {
+    c.send(n);
+    c.flush();
+    assert!(c.run_sender());
+    let sent = produces(&c.take_outputs());
+    let r = sent.last().expect("a request");
+    (r.1.batches[0].batch, r.1.id)
+}
+
+/// `SenderTest.testSimple`: a ready batch goes to its leader in one produce request; the
+/// success answer completes it (the application is told, nothing is in flight).
+#[test]
+fn a_batch_is_sent_and_acknowledged() {
+    let mut c = client();
+    let (b, req) = send_one(&mut c);
+    assert_eq!(c.in_flight(0), 1);
+    let count = c.accumulator().batches[b as usize].count as u64;
+    c.respond(0, req, vec![answer(b, P0, ErrorCode::None)]);
+    assert_eq!(c.in_flight(0), 0);
+    assert_eq!(c.outcome(P0, 0), Some(RecordOutcome::Acked));
+    assert_eq!(c.outcome(P0, count - 1), Some(RecordOutcome::Acked));
+}
+
+/// `SenderTest.testNodeNotReady`: a leader without a connection is connected to first; no
+/// produce request goes out until the connection is up.
+#[test]
+fn a_disconnected_leader_is_connected_first() {
+    let mut c = ClientDriver::new(&spec(), P0);
+    c.fill_batch(P0);
+    assert!(!c.run_sender());
+    let out = c.take_outputs();
+    assert!(produces(&out).is_empty());
+    assert!(
+        out.iter().any(|o| matches!(o, Output::Connect { node: 0, .. })),
+        "{out:?}"
+    );
+    c.connect_done(0, true);
+    assert!(c.run_sender());
+    assert_eq!(produces(&c.take_outputs()).len(), 1);
+}
+
+/// `SenderTest.testRetries`: a retriable error is retried up to `retries` times; the next
+/// error fails the batch.
+#[test]
+fn retries_are_bounded_by_the_retries_setting() {
+    let mut s = spec();
+    s.producer.retries = 1;
+    let mut c = ClientDriver::new(&s, P0);
+    c.connected(0);
+    let (b, req) = send_one(&mut c);
+    c.respond(0, req, vec![answer(b, P0, ErrorCode::RequestTimedOut)]);
+    assert_eq!(c.retries(), 1);
+    assert_eq!(c.outcome(P0, 0), None, "retried, not failed");
+    c.set_time(ms(200));
+    c.run_sender();
+    let req = produces(&c.take_outputs())[0].1.id;
+    c.respond(0, req, vec![answer(b, P0, ErrorCode::RequestTimedOut)]);
+    assert_eq!(c.outcome(P0, 0), Some(RecordOutcome::Failed), "retries exhausted");
+    assert_eq!(c.retries(), 1);
+}
+
+/// `SenderTest.testCanRetryWithoutIdempotence`: without idempotence a retriable error is
+/// retried too; the batch carries no sequence.
+#[test]
+fn a_non_idempotent_batch_is_retried_without_a_sequence() {
+    let mut s = spec();
+    s.producer.enable_idempotence = Some(false);
+    let mut c = ClientDriver::new(&s, P0);
+    c.connected(0);
+    let b = c.fill_batch(P0);
+    c.run_sender();
+    let sent = produces(&c.take_outputs());
+    assert_eq!(sent[0].1.batches[0].producer.base_seq, -1);
+    c.respond(0, sent[0].1.id, vec![answer(b, P0, ErrorCode::NotEnoughReplicas)]);
+    assert_eq!(c.retries(), 1);
+    c.set_time(ms(200));
+    c.run_sender();
+    let sent = produces(&c.take_outputs());
+    assert_eq!(sent[0].1.batches[0].batch, b);
+    assert_eq!(sent[0].1.batches[0].producer.base_seq, -1);
+}
+
+/// `SenderTest.testIdempotenceWithMultipleInflights`: two requests in flight to one
+/// partition carry consecutive sequences (the second starts at the first's record count);
+/// both acknowledged, the last acknowledged sequence is the second's last.
+#[test]
+fn in_flight_batches_carry_consecutive_sequences() {
+    let mut c = client();
+    let (b1, r1) = send_one(&mut c);
+    let (b2, r2) = send_one(&mut c);
+    assert_eq!(c.in_flight(0), 2);
+    let n1 = c.accumulator().batches[b1 as usize].count as i32;
+    let n2 = c.accumulator().batches[b2 as usize].count as i32;
+    assert_eq!(c.accumulator().batches[b2 as usize].seq, n1);
+    c.respond(0, r1, vec![answer(b1, P0, ErrorCode::None)]);
+    c.respond(0, r2, vec![answer(b2, P0, ErrorCode::None)]);
+    assert_eq!(c.sender().tm.last_acked_sequence(0), n1 + n2 - 1);
+}
+
+/// `SenderTest.testIdempotenceWithMultipleInflightsRetriedInOrder`: the first of two in-flight
+/// batches fails (retriable), the second gets `OUT_OF_ORDER_SEQUENCE_NUMBER`; both are
+/// retried in sequence order: the first alone, the second only after the first is answered.
+#[test]
+fn retried_in_flight_batches_go_again_in_sequence_order() {
+    let mut c = client();
+    let (b1, r1) = send_one(&mut c);
+    let (b2, r2) = send_one(&mut c);
+    c.respond(0, r1, vec![answer(b1, P0, ErrorCode::NotEnoughReplicas)]);
+    c.respond(0, r2, vec![answer(b2, P0, ErrorCode::OutOfOrderSequenceNumber)]);
+    assert_eq!(c.sender().tm.producer_epoch, 0, "not a gap: no epoch bump");
+    c.set_time(ms(300));
+    c.run_sender();
+    let sent = produces(&c.take_outputs());
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].1.batches.len(), 1);
+    assert_eq!(sent[0].1.batches[0].batch, b1);
+    assert!(!c.run_sender(), "b2 waits for b1");
+    c.respond(0, sent[0].1.id, vec![answer(b1, P0, ErrorCode::None)]);
+    c.run_sender();
+    let sent = produces(&c.take_outputs());
+    assert_eq!(sent[0].1.batches[0].batch, b2);
+    assert_eq!(
+        sent[0].1.batches[0].producer.base_seq,
+        c.accumulator().batches[b1 as usize].count as i32
+    );
+}
+
+/// `SenderTest.testEpochBumpOnOutOfOrderSequenceForNextBatch`: `OUT_OF_ORDER_SEQUENCE_NUMBER`
+/// for the batch right after the last acknowledged one is a real gap: the producer epoch is
+/// bumped and the batch is retried as sequence 0 of the new epoch.
+#[test]
+fn an_out_of_order_sequence_after_the_last_ack_bumps_the_epoch() {
+    let mut c = client();
+    let (b1, r1) = send_one(&mut c);
+    let (b2, r2) = send_one(&mut c);
+    c.respond(0, r1, vec![answer(b1, P0, ErrorCode::None)]);
+    c.respond(0, r2, vec![answer(b2, P0, ErrorCode::OutOfOrderSequenceNumber)]);
+    assert_eq!(c.sender().tm.producer_epoch, 1);
+    c.set_time(ms(300));
+    c.run_sender();
+    let sent = produces(&c.take_outputs());
+    let pb = sent[0].1.batches[0];
+    assert_eq!((pb.batch, pb.producer.epoch, pb.producer.base_seq), (b2, 1, 0));
+}
+
+/// `SenderTest.testExpiryOfUnsentBatchesShouldNotCauseUnresolvedSequences`: a batch that
+/// expires before it was ever sent leaves no unresolved sequence.
+#[test]
+fn an_unsent_expired_batch_leaves_no_unresolved_sequence() {
+    let mut s = spec();
+    s.producer.delivery_timeout_ms = Some(30_000);
+    let mut c = ClientDriver::new(&s, P0);
+    c.unreachable(0);
+    c.fill_batch(P0);
+    c.set_time(ms(30_000));
+    c.run_sender();
+    assert_eq!(c.outcome(P0, 0), Some(RecordOutcome::Failed));
+    assert!(!c.sender().tm.is_unresolved(0));
+    assert_eq!(c.sender().tm.producer_epoch, 0);
+}
+
+/// `SenderTest.testExpiryOfAllSentBatchesShouldCauseUnresolvedSequences`: batches that expire
+/// in flight leave their sequences unresolved; when their answers bring no acknowledgement,
+/// the epoch is bumped and the partition's next batch starts at sequence 0 of the new epoch.
+#[test]
+fn expired_in_flight_batches_resolve_to_an_epoch_bump() {
+    let mut s = spec();
+    s.producer.delivery_timeout_ms = Some(30_000);
+    let mut c = ClientDriver::new(&s, P0);
+    c.connected(0);
+    let (b1, r1) = send_one(&mut c);
+    c.set_time(ms(30_000));
+    c.run_sender();
+    assert_eq!(c.outcome(P0, 0), Some(RecordOutcome::Failed));
+    assert!(c.sender().tm.is_unresolved(0), "it may have been written");
+    c.respond(0, r1, vec![answer(b1, P0, ErrorCode::NetworkException)]);
+    assert_eq!(c.sender().tm.producer_epoch, 1, "never acknowledged: bump");
+    let b2 = c.fill_batch(P0);
+    c.run_sender();
+    let sent = produces(&c.take_outputs());
+    let pb = sent[0].1.batches[0];
+    assert_eq!((pb.batch, pb.producer.epoch, pb.producer.base_seq), (b2, 1, 0));
+}
+
+/// `SenderTest.testExpiryOfFirstBatchShouldNotCauseUnresolvedSequencesIfFutureBatchesSucceed`:
+/// the first in-flight batch expires, a later one is acknowledged past it: the unknown
+/// sequence is resolved without a bump.
+#[test]
+fn a_later_acknowledgement_resolves_an_expired_batch() {
+    let mut s = spec();
+    s.producer.delivery_timeout_ms = Some(30_000);
+    let mut c = ClientDriver::new(&s, P0);
+    c.connected(0);
+    let (b1, r1) = send_small(&mut c, 5);
+    c.set_time(ms(20_000));
+    let (b2, r2) = send_small(&mut c, 5);
+    c.set_time(ms(30_000));
+    c.run_sender();
+    assert!(c.sender().tm.is_unresolved(0));
+    c.respond(0, r2, vec![answer(b2, P0, ErrorCode::None)]);
+    c.respond(0, r1, vec![answer(b1, P0, ErrorCode::None)]);
+    assert!(!c.sender().tm.is_unresolved(0));
+    assert_eq!(c.sender().tm.producer_epoch, 0, "no bump");
+}
+
+/// `SenderTest.testInflightBatchesExpireOnDeliveryTimeout` with `testExpiredBatchDoesNotRetry`:
+/// an in-flight batch fails at `delivery.timeout.ms`; its late retriable error is not retried
+/// and does not change what the application was told.
+#[test]
+fn an_in_flight_batch_expires_and_its_late_error_is_not_retried() {
+    let mut s = spec();
+    s.producer.delivery_timeout_ms = Some(30_000);
+    let mut c = ClientDriver::new(&s, P0);
+    c.connected(0);
+    let (b, r) = send_one(&mut c);
+    c.set_time(ms(30_000) - 1);
+    c.run_sender();
+    assert_eq!(c.outcome(P0, 0), None);
+    c.set_time(ms(30_000));
+    c.run_sender();
+    assert_eq!(c.outcome(P0, 0), Some(RecordOutcome::Failed));
+    c.respond(0, r, vec![answer(b, P0, ErrorCode::NotEnoughReplicas)]);
+    assert_eq!(c.retries(), 0, "not retried");
+    assert_eq!(c.outcome(P0, 0), Some(RecordOutcome::Failed));
+}
+
+/// `SenderTest.testWhenProduceResponseReturnsWithALeaderShipChangeErrorAndNewLeaderInformation`
+/// (KIP-951): the new leader in a `NOT_LEADER_OR_FOLLOWER` answer updates the producer's
+/// metadata at once; a hint with an older leader epoch is ignored.
+#[test]
+fn a_leader_hint_updates_metadata() {
+    let mut c = client();
+    let (b, r) = send_one(&mut c);
+    let mut resp = answer(b, P0, ErrorCode::NotLeaderOrFollower);
+    resp.leader_hint = Some((2, 3));
+    c.respond(0, r, vec![resp]);
+    assert_eq!((c.sender().leaders[0], c.sender().leader_epochs[0]), (Some(2), 3));
+    c.connected(2);
+    c.run_sender();
+    let sent = produces(&c.take_outputs());
+    assert_eq!(sent[0].0, 2);
+    let mut stale = answer(b, P0, ErrorCode::NotLeaderOrFollower);
+    stale.leader_hint = Some((1, 2));
+    c.respond(2, sent[0].1.id, vec![stale]);
+    assert_eq!(c.sender().leaders[0], Some(2), "older epoch: ignored");
+}
+
+/// `SenderTest.testWhenProduceResponseReturnsWithALeaderShipChangeErrorButNoNewLeaderInformation`:
+/// without a hint the batch backs off and the producer asks for metadata.
+#[test]
+fn a_leadership_error_without_a_hint_asks_for_metadata() {
+    let mut c = client();
+    let (b, r) = send_one(&mut c);
+    c.respond(0, r, vec![answer(b, P0, ErrorCode::NotLeaderOrFollower)]);
+    c.run_sender();
+    let out = c.take_outputs();
+    assert!(produces(&out).is_empty(), "backing off: {out:?}");
+    assert!(
+        out.iter().any(|o| matches!(o, Output::MetadataRequest { .. })),
+        "{out:?}"
+    );
+}
+
+/// `SenderTest.testSendInOrder` with `max.in.flight.requests.per.connection = 1`: a retried
+/// batch goes again before the partition's next batch, which waits for it.
+#[test]
+fn with_one_in_flight_a_retry_goes_before_the_next_batch() {
+    let mut s = spec();
+    s.producer.max_in_flight_requests_per_connection = 1;
+    let mut c = ClientDriver::new(&s, P0);
+    c.connected(0);
+    c.send(300);
+    c.run_sender();
+    let sent = produces(&c.take_outputs());
+    let b1 = sent[0].1.batches[0].batch;
+    c.respond(0, sent[0].1.id, vec![answer(b1, P0, ErrorCode::NotEnoughReplicas)]);
+    c.set_time(ms(200));
+    c.run_sender();
+    let sent = produces(&c.take_outputs());
+    assert_eq!(sent[0].1.batches[0].batch, b1, "the retry first");
+    assert!(!c.run_sender(), "the next batch waits");
+}
+
+/// `SenderTest.testRetries` for the connection (`NetworkClient` request timeout): a request
+/// unanswered at `request.timeout.ms` is failed with a disconnect and its batch retried.
+#[test]
+fn an_unanswered_request_times_out_and_is_retried() {
+    let mut c = client();
+    let (b, _) = send_one(&mut c);
+    let timeout = ms(spec().producer.request_timeout_ms);
+    c.advance_to(timeout - 1);
+    assert!(c.in_flight(0) >= 1);
+    c.advance_to(timeout);
+    assert_eq!(c.in_flight(0), 0);
+    let out = c.take_outputs();
+    assert!(
+        out.iter().any(|o| matches!(o, Output::ConnectionClosed { to: 0, .. })),
+        "{out:?}"
+    );
+    assert_eq!(c.accumulator().batches[b as usize].attempts, 1);
+    assert_eq!(c.accumulator().deques[0].front(), Some(&b));
+}
+
+/// KAFKA-14034 / `TransactionManager.handleFailedBatch` in Kafka 4.x (as `SenderTest
+/// .testEpochBumpOnOutOfOrderSequenceForNextBatchWhenBatchInFlightFails` exercises): an
+/// idempotent batch failing for good with `attempts < retries` bumps the epoch at once
+/// (`requestEpochBumpForPartition`), even while later batches are in flight.
+#[test]
+#[ignore = "deviation (issue 10): idempotent epoch bump (KAFKA-14034): prodsim waits for the partition's in-flight batches before bumping"]
+fn a_failed_batch_bumps_the_epoch_at_once() {
+    let mut c = client();
+    let (b1, r1) = send_one(&mut c);
+    let _ = send_one(&mut c);
+    c.respond(0, r1, vec![answer(b1, P0, ErrorCode::InvalidProducerEpoch)]);
+    assert_eq!(c.outcome(P0, 0), Some(RecordOutcome::Failed));
+    assert_eq!(c.sender().tm.producer_epoch, 1, "bumped at once");
+}
+
+/// Kafka 4.x `Sender.sendProducerData`: an expired in-flight batch is marked unresolved only
+/// if it was in retry (`expiredBatch.inRetry()`); a first attempt that expires leaves the
+/// partition's sequence resolved (the KAFKA-14034 hazard).
+#[test]
+#[ignore = "deviation (issue 10): idempotent expiry (KAFKA-14034): prodsim marks every expired in-flight batch unresolved"]
+fn an_expired_first_attempt_is_not_unresolved() {
+    let mut s = spec();
+    s.producer.delivery_timeout_ms = Some(30_000);
+    let mut c = ClientDriver::new(&s, P0);
+    c.connected(0);
+    send_one(&mut c);
+    c.set_time(ms(30_000));
+    c.run_sender();
+    assert_eq!(c.outcome(P0, 0), Some(RecordOutcome::Failed));
+    assert!(!c.sender().tm.is_unresolved(0));
+}
