@@ -18,9 +18,10 @@
 //! - `NOT_ENOUGH_REPLICAS_AFTER_APPEND` decided on the maximal ISR (`replica_manager`);
 //! - truncation with no common epoch to `min(leader end, LEO)` (`abstract_fetcher_thread`).
 //!
-//! The other known deviations (metadata backoff and refresh, the transport: a cut link that
-//! loses bytes instead of delaying them) are properties of the network and of the whole run,
-//! not of a component: no Kafka unit test covers them, and none is ported here.
+//! Metadata backoff and refresh, another known deviation, is a property of the whole run, not
+//! of a component: no Kafka unit test covers it, and none is ported here. The transport (a cut
+//! path delays bytes, TCP retransmits them after the heal) is fixed and tested in
+//! `tests/transport.rs`.
 //!
 //! # Not modelled (not ported)
 //!
