@@ -451,20 +451,8 @@ impl ClientDriver {
         let mut spec = spec.clone();
         spec.workload.partition = Some(partition);
         let mut client = Client::new(&spec, spec.cluster.brokers as usize + 1);
-        let parts: Vec<(u32, PartitionState)> = assign_replicas(&spec.cluster)
-            .into_iter()
-            .enumerate()
-            .map(|(p, replicas)| {
-                let st = PartitionState {
-                    leader: Some(replicas[0]),
-                    leader_epoch: 0,
-                    isr: replicas.clone(),
-                    replicas,
-                    partition_epoch: 0,
-                };
-                (p as u32, st)
-            })
-            .collect();
+        // The controller's initial state: the first assigned replica leads, every replica in the ISR.
+        let parts = Controller::new(&spec, &assign_replicas(&spec.cluster)).snapshot();
         client.sender.apply_initial_metadata(&parts);
         ClientDriver {
             client,

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::config::Acks;
-use crate::model::components::assign_replicas;
+use crate::model::components::{assign_replicas, Controller};
 use crate::model::context::{Command, Ctx};
 use crate::model::ledger::Outcome;
 use crate::model::monitor::Monitor;
@@ -26,20 +26,8 @@ impl Rig {
         // Every record goes to partition 0 (led by broker 0).
         spec.workload.partition = Some(0);
         let mut client = Client::new(&spec, spec.cluster.brokers as usize + 1);
-        let parts: Vec<(u32, PartitionState)> = assign_replicas(&spec.cluster)
-            .into_iter()
-            .enumerate()
-            .map(|(p, replicas)| {
-                let st = PartitionState {
-                    leader: Some(replicas[0]),
-                    leader_epoch: 0,
-                    isr: replicas.clone(),
-                    replicas,
-                    partition_epoch: 0,
-                };
-                (p as u32, st)
-            })
-            .collect();
+        // The controller's initial state: the first assigned replica leads, every replica in the ISR.
+        let parts = Controller::new(&spec, &assign_replicas(&spec.cluster)).snapshot();
         assert_eq!(parts[0].1.leader, Some(0));
         client.sender.apply_initial_metadata(&parts);
         let monitor = Monitor::new(spec.cluster.partitions as usize);
