@@ -86,6 +86,13 @@ const CASES: &[(&str, &str, &[&str])] = &[
     ("cluster.replica_fetch_backoff_ms", "10", &[]),
     ("cluster.broker_heartbeat_interval_ms", "500", &[]),
     ("cluster.broker_session_timeout_ms", "3000", &[]),
+    // Leaders moved by the random faults go home within the run only with a short interval.
+    (
+        "cluster.auto_leader_rebalance_enable",
+        "false",
+        &["cluster.leader_imbalance_check_interval_seconds=1"],
+    ),
+    ("cluster.leader_imbalance_check_interval_seconds", "1", &[]),
     (
         "cluster.hw_requires_min_isr",
         "false",

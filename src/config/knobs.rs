@@ -147,6 +147,15 @@ macro_rules! knob_table {
                     "KRaft: interval of broker heartbeats to the controller.";
                 broker_session_timeout_ms: u64 = 9_000, int(>= 1, <= DAY_MS), "broker.session.timeout.ms",
                     "KRaft: a broker without heartbeat for this long is fenced.";
+                /// `QuorumController.maybeScheduleNextBalancePartitionLeaders` (KAFKA-13682).
+                auto_leader_rebalance_enable: bool = true, bool, "auto.leader.rebalance.enable",
+                    "KRaft: the controller moves leadership back to each partition's preferred \
+                     (first assigned) replica when it is in the ISR and unfenced.";
+                /// Seconds, as Kafka's key.
+                leader_imbalance_check_interval_seconds: u64 = 300, int(>= 1, <= 86_400),
+                    "leader.imbalance.check.interval.seconds",
+                    "KRaft: a preferred-leader election runs this long after a partition's leader \
+                     left its preferred replica (seconds), and again while imbalanced.";
                 /// 1 MiB + 12.
                 message_max_bytes: u32 = 1_048_588, int(>= 0, <= I32_MAX), "message.max.bytes",
                     "Largest record batch the broker accepts.";

@@ -49,7 +49,16 @@ pub struct Controller {
     pub elections: u64,
     unclean: bool,
     session_timeout: SimTime,
+    /// `leader.imbalance.check.interval.seconds` when `auto.leader.rebalance.enable`.
+    balance_interval: Option<SimTime>,
+    /// `QuorumController.imbalancedScheduled`: a balance is scheduled; or the last one hit
+    /// `maxElectionsPerImbalance` and the next runs at once.
+    balance_scheduled: bool,
+    balance_immediately: bool,
 }
+
+/// `QuorumController`'s `maxElectionsPerImbalance` (1000): preferred elections per balance.
+const MAX_ELECTIONS_PER_IMBALANCE: usize = 1_000;
 
 impl Controller {
     /// The controller at the start of a run: every replica in the ISR, the first assigned
@@ -74,6 +83,12 @@ impl Controller {
             elections: 0,
             unclean: spec.cluster.unclean_leader_election_enable,
             session_timeout: ms(spec.cluster.broker_session_timeout_ms),
+            balance_interval: spec
+                .cluster
+                .auto_leader_rebalance_enable
+                .then(|| ms(spec.cluster.leader_imbalance_check_interval_seconds * 1_000)),
+            balance_scheduled: false,
+            balance_immediately: false,
         }
     }
 
@@ -110,6 +125,27 @@ impl Controller {
         None
     }
 
+    /// `PartitionChangeBuilder.electPreferredLeader` (`Election.PREFERRED`): the preferred
+    /// (first assigned) replica if it is in the ISR and unfenced; else the current leader if
+    /// still valid; else the next valid replica in assignment order (none: leaderless; ELR is
+    /// not modelled).
+    pub fn elect_preferred(&self, p: usize) -> Option<u32> {
+        let st = &self.parts[p];
+        let valid = |b: u32| st.isr.contains(&b) && !self.fenced[b as usize];
+        let preferred = st.replicas.first().copied().filter(|&b| valid(b));
+        preferred
+            .or(st.leader.filter(|&l| valid(l)))
+            .or_else(|| st.replicas.iter().skip(1).copied().find(|&b| valid(b)))
+    }
+
+    /// `PartitionRegistration.hasPreferredLeader` for every partition (the controller's
+    /// `imbalancedPartitions` is empty).
+    fn balanced(&self) -> bool {
+        self.parts
+            .iter()
+            .all(|s| s.leader.is_some() && s.leader == s.replicas.first().copied())
+    }
+
     fn set_leader(&mut self, p: usize, leader: Option<(u32, bool)>) {
         let st = &mut self.parts[p];
         let new = leader.map(|l| l.0);
@@ -135,9 +171,10 @@ impl Controller {
     }
 
     /// Publish changed partitions to every broker (the metadata log, pushed after
-    /// `metadata_propagation_ms`).
-    fn publish(&mut self, changed: Vec<u32>, ctx: &mut Ctx<'_>) {
-        if changed.is_empty() {
+    /// `metadata_propagation_ms`), with the fenced brokers; `fencing` says a broker was fenced or
+    /// unfenced (a `BrokerRegistrationChangeRecord`: published even when no partition changed).
+    fn publish(&mut self, changed: Vec<u32>, fencing: bool, ctx: &mut Ctx<'_>) {
+        if changed.is_empty() && !fencing {
             return;
         }
         self.version += 1;
@@ -158,12 +195,14 @@ impl Controller {
         ctx.observe(Observation::Published {
             partitions: &partitions,
         });
+        self.maybe_schedule_balance(ctx);
         let at = ctx.now + ms(ctx.spec.cluster.metadata_propagation_ms);
         for b in 0..self.fenced.len() {
             let msg = Message::MetadataUpdate {
                 version,
                 partitions: partitions.clone(),
                 registered: None,
+                fenced: self.fenced.clone(),
             };
             ctx.send_at(at, self.node(), World::broker_node(b as u32), 0, msg);
         }
@@ -199,7 +238,7 @@ impl Controller {
                 changed.push(p as u32);
             }
         }
-        self.publish(changed, ctx);
+        self.publish(changed, true, ctx);
     }
 
     /// An unfenced broker can lead partitions that have no leader.
@@ -214,7 +253,51 @@ impl Controller {
                 }
             }
         }
-        self.publish(changed, ctx);
+        self.publish(changed, true, ctx);
+    }
+
+    /// `QuorumController.maybeScheduleNextBalancePartitionLeaders`, after every write: when a
+    /// partition is off its preferred leader and no balance is scheduled, schedule one
+    /// `leader.imbalance.check.interval.seconds` from now (10 ms when the last one hit
+    /// `maxElectionsPerImbalance`). `leader.imbalance.per.broker.percentage` is not read by the
+    /// KRaft controller (KAFKA-13682): any imbalanced partition triggers it.
+    fn maybe_schedule_balance(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(interval) = self.balance_interval else {
+            return;
+        };
+        if self.balance_scheduled || self.balanced() {
+            return;
+        }
+        let delay = if self.balance_immediately { ms(10) } else { interval };
+        ctx.schedule(ctx.now + delay, Event::LeaderBalance);
+        self.balance_scheduled = true;
+    }
+
+    /// The scheduled `maybeBalancePartitionLeaders` event
+    /// (`ReplicationControlManager.maybeTriggerLeaderChangeForPartitionsWithoutPreferredLeader`):
+    /// a preferred election ([`Controller::elect_preferred`]) for every partition off its
+    /// preferred leader, at most `maxElectionsPerImbalance`, published; then scheduled again if
+    /// some partition is still imbalanced (its preferred replica not in the ISR, or fenced).
+    pub(crate) fn balance_leaders(&mut self, ctx: &mut Ctx<'_>) {
+        self.balance_scheduled = false;
+        let mut changed = Vec::new();
+        for p in 0..self.parts.len() {
+            if changed.len() >= MAX_ELECTIONS_PER_IMBALANCE {
+                break;
+            }
+            let st = &self.parts[p];
+            if st.leader.is_some() && st.leader == st.replicas.first().copied() {
+                continue;
+            }
+            let new = self.elect_preferred(p);
+            if new != self.parts[p].leader {
+                self.set_leader(p, new.map(|l| (l, false)));
+                changed.push(p as u32);
+            }
+        }
+        self.balance_immediately = changed.len() >= MAX_ELECTIONS_PER_IMBALANCE;
+        self.publish(changed, false, ctx);
+        self.maybe_schedule_balance(ctx);
     }
 
     /// `BrokerHeartbeatManager`: no heartbeat since `seen` within the session: fence.
@@ -265,6 +348,7 @@ impl Controller {
                         version: self.version,
                         partitions: self.snapshot(),
                         registered: Some(incarnation),
+                        fenced: self.fenced.clone(),
                     };
                     ctx.send(self.node(), World::broker_node(broker), 0, msg);
                 }
@@ -294,13 +378,14 @@ impl Controller {
                     });
                     self.parts[p].isr = isr;
                     self.parts[p].partition_epoch += 1;
-                    self.publish(vec![partition], ctx);
+                    self.publish(vec![partition], false, ctx);
                 } else {
                     // Rejected (stale epoch, zombie leader): tell the sender the current state.
                     let msg = Message::MetadataUpdate {
                         version: self.version,
                         partitions: vec![(partition, self.parts[p].clone())],
                         registered: None,
+                        fenced: self.fenced.clone(),
                     };
                     ctx.send(self.node(), World::broker_node(broker), 0, msg);
                 }
@@ -449,5 +534,65 @@ mod tests {
         let mut ctx = Ctx::new(ms(13_000), &spec, &mut out, &mut monitor, &mut tracer);
         c.on_message(hb(2, v), &mut ctx);
         assert!(!c.fenced[1]);
+    }
+
+    /// `QuorumController.maybeScheduleNextBalancePartitionLeaders` and
+    /// `ReplicationControlManager.maybeBalancePartitionLeaders` (as
+    /// `ReplicationControlManagerTest.testBalancePartitionLeaders`): a write that leaves a
+    /// partition off its preferred replica schedules a balance `leader.imbalance.check
+    /// .interval.seconds` later; the balance elects the preferred replica only once it is in
+    /// the ISR and unfenced (`PartitionChangeBuilder.electPreferredLeader`), and is scheduled
+    /// again while the imbalance lasts.
+    #[test]
+    fn preferred_leaders_return_after_the_imbalance_check_interval() {
+        use crate::model::context::Command;
+        use crate::model::monitor::Monitor;
+        let spec = RunSpec::default();
+        let interval = ms(spec.cluster.leader_imbalance_check_interval_seconds * 1_000);
+        let mut c = Controller::new(&spec, &assign_replicas(&spec.cluster));
+        let (mut out, mut monitor, mut tracer) = (Vec::new(), Monitor::new(6), None);
+        let balances = |out: &[Command]| -> Vec<SimTime> {
+            out.iter()
+                .filter_map(|cmd| match cmd {
+                    Command::Schedule {
+                        at,
+                        event: Event::LeaderBalance,
+                    } => Some(*at),
+                    _ => None,
+                })
+                .collect()
+        };
+        // Broker 0's session expires at 9 s: partitions 0 and 3 (preferred b0) move.
+        let t0 = ms(9_000);
+        let mut ctx = Ctx::new(t0, &spec, &mut out, &mut monitor, &mut tracer);
+        c.session_check(0, 0, &mut ctx);
+        assert_eq!(c.parts[0].leader, Some(1));
+        assert_eq!(
+            balances(&out),
+            vec![t0 + interval],
+            "scheduled once, one interval later"
+        );
+        // Broker 0 is back (unfenced) but not in the ISR yet: the balance keeps the leader and
+        // is scheduled again.
+        c.fenced[0] = false;
+        out.clear();
+        let t1 = t0 + interval;
+        let mut ctx = Ctx::new(t1, &spec, &mut out, &mut monitor, &mut tracer);
+        c.balance_leaders(&mut ctx);
+        assert_eq!((c.parts[0].leader, c.parts[0].leader_epoch), (Some(1), 1));
+        assert_eq!(balances(&out), vec![t1 + interval]);
+        // Back in the ISR: the next balance moves leadership home in a new leader epoch, and
+        // publishes it; balanced, nothing more is scheduled.
+        for p in [0, 3] {
+            c.parts[p].isr = c.parts[p].replicas.clone();
+        }
+        out.clear();
+        let t2 = t1 + interval;
+        let mut ctx = Ctx::new(t2, &spec, &mut out, &mut monitor, &mut tracer);
+        c.balance_leaders(&mut ctx);
+        assert_eq!((c.parts[0].leader, c.parts[0].leader_epoch), (Some(0), 2));
+        assert_eq!(c.parts[3].leader, Some(0));
+        assert!(out.iter().any(|cmd| matches!(cmd, Command::Send { .. })), "published");
+        assert!(balances(&out).is_empty());
     }
 }

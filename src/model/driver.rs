@@ -102,6 +102,8 @@ pub enum Output {
         partitions: Vec<(u32, PartitionState)>,
         /// Set on the answer to a registration: the incarnation registered.
         registered: Option<u64>,
+        /// Per broker id: fenced at this version.
+        fenced: Vec<bool>,
     },
     /// The client asks broker node `to` for metadata.
     MetadataRequest {
@@ -267,12 +269,14 @@ fn output(at: SimTime, to: usize, gen: u64, msg: Message) -> Output {
             version,
             partitions,
             registered,
+            fenced,
         } => Output::MetadataUpdate {
             to,
             at,
             version,
             partitions,
             registered,
+            fenced,
         },
         Message::MetadataRequest { .. } => Output::MetadataRequest { to },
         other => Output::Other(format!("{other:?}")),

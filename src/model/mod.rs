@@ -64,6 +64,7 @@ pub(crate) enum Event {
     IsrCheck { broker: u32, incarnation: u64 },
     HeartbeatTick { broker: u32, incarnation: u64 },
     SessionCheck { broker: u32, seen: u64 },
+    LeaderBalance,
     FaultStart { index: u32 },
     FaultEnd { index: u32 },
     WindowEnd,
@@ -94,6 +95,7 @@ impl Event {
             Event::FaultEnd { index } => 19 | (*index as u64) << 8,
             Event::WindowEnd => 20,
             Event::SettleCheck => 21,
+            Event::LeaderBalance => 22,
         }
     }
 }
@@ -346,6 +348,7 @@ impl World {
                 self.with_broker(broker, |b, ctx| b.heartbeat_tick(incarnation, ctx))
             }
             Event::SessionCheck { broker, seen } => self.with_controller(|c, ctx| c.session_check(broker, seen, ctx)),
+            Event::LeaderBalance => self.with_controller(|c, ctx| c.balance_leaders(ctx)),
             Event::FaultStart { index } => self.fault_start(index as usize),
             Event::FaultEnd { index } => self.fault_end(index as usize),
             Event::WindowEnd => self.window_end(),

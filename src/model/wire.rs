@@ -208,6 +208,9 @@ pub(crate) enum Message {
         partitions: Vec<(u32, PartitionState)>,
         /// Set on the answer to a (re-)registration: the broker incarnation it registers.
         registered: Option<u64>,
+        /// Per broker id: fenced at this version (`BrokerRegistrationChangeRecord`, read by
+        /// `KRaftMetadataCache.isBrokerFenced`).
+        fenced: Vec<bool>,
     },
 }
 

@@ -114,7 +114,6 @@ fn no_divergence_no_truncation() {
 /// `AbstractFetcherThread.getOffsetTruncationState` when the follower has no epoch at or below
 /// the leader's diverging epoch: truncate to `min(leader's end offset, log end)`.
 #[test]
-#[ignore = "deviation (issue 10): truncation with no common epoch: prodsim truncates to 0, Kafka to min(leader end, LEO)"]
 fn no_common_epoch_truncates_to_the_smaller_end() {
     let r = follower_log(&[(10, 3)]);
     assert_eq!(r.divergence_truncation_offset(1, 30), 10);

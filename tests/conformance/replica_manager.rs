@@ -176,7 +176,6 @@ fn a_fetch_with_a_stale_epoch_is_fenced() {
 /// `Partition.checkEnoughReplicasReachOffset` (`DelayedProduce.tryComplete`): the min-ISR check
 /// at completion counts the maximal ISR (ISR plus pending additions).
 #[test]
-#[ignore = "deviation (issue 10): NOT_ENOUGH_REPLICAS_AFTER_APPEND: prodsim counts the committed ISR, Kafka the maximal ISR"]
 fn not_enough_replicas_after_append_counts_the_maximal_isr() {
     let mut s = RunSpec::default();
     s.cluster.min_insync_replicas = 3;

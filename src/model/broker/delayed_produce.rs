@@ -31,8 +31,8 @@ pub struct DelayedProduce {
 impl DelayedProduce {
     /// `DelayedProduce.tryComplete` / `Partition.checkEnoughReplicasReachOffset` on this
     /// broker's `replicas` and metadata `meta`: a partition is done when its leader's HW reached
-    /// the required offset (with `NOT_ENOUGH_REPLICAS_AFTER_APPEND` if the ISR is below
-    /// `min_isr` by then: the records stay in the log), or when this broker no longer leads it
+    /// the required offset (with `NOT_ENOUGH_REPLICAS_AFTER_APPEND` if the maximal ISR, KIP-497,
+    /// is below `min_isr` by then: the records stay in the log), or when this broker no longer leads it
     /// (`NOT_LEADER_OR_FOLLOWER`, with the leader it knows, KIP-951). True when every partition
     /// is done.
     pub fn try_complete(
@@ -51,7 +51,8 @@ impl DelayedProduce {
                 Some(r) if r.is_leader => {
                     if r.hw >= *required {
                         *waiting = false;
-                        let isr = meta[p].as_ref().map_or(0, |s| s.isr.len());
+                        // `Partition.checkEnoughReplicasReachOffset`: `minIsr <= curMaximalIsr.size`.
+                        let isr = meta[p].as_ref().map_or(0, |s| r.maximal_isr_len(&s.isr));
                         if isr < min_isr {
                             resp.error = ErrorCode::NotEnoughReplicasAfterAppend;
                         }
@@ -374,6 +375,33 @@ mod tests {
         // With min.insync.replicas = 1 the same request succeeds.
         let mut d = request([10, 10]);
         assert!(d.try_complete(&replicas, &meta, 1));
+        assert!(d.parts.iter().all(|p| p.0.error == ErrorCode::None));
+    }
+
+    /// `Partition.checkEnoughReplicasReachOffset` compares min.insync.replicas with the
+    /// maximal ISR (`partitionState.maximalIsr`: the ISR with a pending AlterPartition's
+    /// members, KIP-497), not the committed ISR: a pending expansion counts, a pending shrink
+    /// does not shrink it yet.
+    #[test]
+    fn not_enough_replicas_after_append_is_decided_on_the_maximal_isr() {
+        // ISR [0], expansion to [0, 1] pending: maximal ISR of 2.
+        let mut d = request([10, 10]);
+        let (mut replicas, meta) = broker([10, 10], &[0]);
+        for r in replicas.iter_mut().flatten() {
+            r.pending_isr = Some(vec![0, 1]);
+        }
+        assert!(d.try_complete(&replicas, &meta, 2));
+        assert!(
+            d.parts.iter().all(|p| p.0.error == ErrorCode::None),
+            "a pending expansion counts"
+        );
+        // ISR [0, 1], shrink to [0] pending: still 2.
+        let mut d = request([10, 10]);
+        let (mut replicas, meta) = broker([10, 10], &[0, 1]);
+        for r in replicas.iter_mut().flatten() {
+            r.pending_isr = Some(vec![0]);
+        }
+        assert!(d.try_complete(&replicas, &meta, 2));
         assert!(d.parts.iter().all(|p| p.0.error == ErrorCode::None));
     }
 

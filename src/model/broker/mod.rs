@@ -56,6 +56,8 @@ pub(crate) struct Broker {
     /// Metadata cache: every partition's state as this broker last heard it.
     pub meta: Vec<Option<PartitionState>>,
     pub metadata_version: u64,
+    /// Per broker id: fenced in the metadata applied (`KRaftMetadataCache.isBrokerFenced`).
+    pub fenced: Vec<bool>,
     /// The controller acknowledged this incarnation's registration.
     registered: bool,
     /// Generation of the producer's current connection.
@@ -97,6 +99,7 @@ impl Broker {
             replicas,
             meta: vec![None; spec.cluster.partitions as usize],
             metadata_version: 0,
+            fenced: vec![false; spec.cluster.brokers as usize],
             registered: true,
             conn_gen: 0,
             client: spec.cluster.brokers as usize + 1,
@@ -153,7 +156,7 @@ mod delayed_fetch;
 mod delayed_produce;
 pub use delayed_produce::DelayedProduce;
 mod partition;
-pub use partition::{Fetched, FollowerState, Replica};
+pub use partition::{Fetched, FollowerState, FollowerView, Replica};
 mod replica_fetcher;
 
 /// The broker's own handlers: `&mut self` and a [`Ctx`] (time, configuration, outbox,
@@ -278,6 +281,7 @@ impl Broker {
                 version,
                 partitions,
                 registered,
+                fenced,
             } => {
                 if !self.registered {
                     // A restarted broker takes no partition role before the controller has its
@@ -287,6 +291,9 @@ impl Broker {
                         return;
                     }
                     self.registered = true;
+                }
+                if version >= self.metadata_version {
+                    self.fenced = fenced;
                 }
                 self.apply_metadata(version, &partitions, ctx)
             }
@@ -410,6 +417,7 @@ impl Broker {
             *m = None;
         }
         self.metadata_version = 0;
+        self.fenced.fill(false);
         self.registered = false;
         for r in self.replicas.iter_mut().flatten() {
             r.is_leader = false;

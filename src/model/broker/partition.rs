@@ -25,10 +25,20 @@ pub struct FollowerState {
     pub broker: u32,
     /// Its log end offset as the leader knows it (the last fetch offset).
     pub leo: u64,
-    /// Last time it was caught up (`lastCaughtUpTimeMs`).
-    pub last_caught_up: SimTime,
-    pub(in crate::model) last_fetch_time: SimTime,
+    /// Last time it was caught up (`lastCaughtUpTimeMs`); `None`: never, since this replica
+    /// became leader (Kafka's 0).
+    pub last_caught_up: Option<SimTime>,
+    /// Time of its last fetch (`lastFetchTimeMs`); `None` since this replica became leader.
+    pub(in crate::model) last_fetch_time: Option<SimTime>,
     pub(in crate::model) last_fetch_leader_leo: u64,
+}
+
+impl FollowerState {
+    /// `Replica.isCaughtUp`: at the leader's log end, or caught up within `lag`
+    /// (`replica.lag.time.max.ms`).
+    pub fn is_caught_up(&self, leader_leo: u64, now: SimTime, lag: SimTime) -> bool {
+        self.leo == leader_leo || self.last_caught_up.is_some_and(|t| now.saturating_sub(t) <= lag)
+    }
 }
 
 /// One replica of a partition on this broker (Kafka's `Partition` object on that broker).
@@ -53,6 +63,26 @@ pub struct Replica {
     pub(in crate::model) pending_until: SimTime,
 }
 
+/// What `Partition.maybeIncrementLeaderHW` reads beside the replica itself: the time, the
+/// partition's `replica.lag.time.max.ms` (`Replica.isCaughtUp`), and which brokers this
+/// broker's metadata cache says are fenced (`Partition.isReplicaIsrEligible`).
+#[derive(Clone, Copy, Debug)]
+pub struct FollowerView<'a> {
+    /// Now.
+    pub now: SimTime,
+    /// `replica.lag.time.max.ms`.
+    pub lag: SimTime,
+    /// Per broker id: fenced in the metadata this broker applied.
+    pub fenced: &'a [bool],
+}
+
+impl FollowerView<'_> {
+    /// `KRaftMetadataCache.isBrokerFenced`.
+    pub fn is_fenced(&self, broker: u32) -> bool {
+        self.fenced.get(broker as usize).copied().unwrap_or(false)
+    }
+}
+
 /// What a follower does with one fetched entry ([`Replica::fetched_entry`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fetched {
@@ -70,30 +100,38 @@ const ALTER_PARTITION_WAIT: SimTime = 5_000_000_000;
 
 impl Replica {
     /// `Partition.maybeIncrementLeaderHW`: the offset the high watermark may advance to, if it
-    /// can advance: the minimum LEO over the leader and every follower in the maximal ISR
-    /// (KIP-497: the ISR plus pending additions). With `hw_requires_min_isr` (3.7+,
-    /// KAFKA-15583) no advance while the ISR (`isr_len`) is below `min.insync.replicas`.
+    /// can advance: the minimum LEO over the leader and every follower that is in the maximal
+    /// ISR (KIP-497: the ISR plus pending additions) or about to join it
+    /// (`shouldWaitForReplicaToJoinIsr`: `Replica.isCaughtUp` at `view.now` within `view.lag`,
+    /// and `isReplicaIsrEligible`: not fenced). With `hw_requires_min_isr` (3.7+, KAFKA-15583)
+    /// no advance while the ISR (`isr_len`) is below `min.insync.replicas`.
     pub fn hw_candidate(
         &self,
         maximal_isr: &[u32],
         isr_len: usize,
         min_isr: usize,
         hw_requires_min_isr: bool,
+        view: FollowerView<'_>,
     ) -> Option<u64> {
         if !self.is_leader || (hw_requires_min_isr && isr_len < min_isr) {
             return None;
         }
+        let leo = self.log.log_end_offset();
         let candidate = self
             .followers
             .iter()
-            .filter(|f| maximal_isr.contains(&f.broker))
-            .fold(self.log.log_end_offset(), |c, f| c.min(f.leo));
+            .filter(|f| {
+                maximal_isr.contains(&f.broker)
+                    || (f.is_caught_up(leo, view.now, view.lag) && !view.is_fenced(f.broker))
+            })
+            .fold(leo, |c, f| c.min(f.leo));
         (candidate > self.hw).then_some(candidate)
     }
 
     /// Moves the leader's high watermark to `to` (from [`Replica::hw_candidate`]), asserting
     /// both sides of the hand-off: it only grows while leading, stays within the log, and no
-    /// follower of `maximal_isr` is behind it.
+    /// follower of `maximal_isr` is behind it (the rule also waits for caught-up followers
+    /// outside it, so this bound holds a fortiori).
     pub fn advance_hw(&mut self, to: u64, maximal_isr: &[u32]) {
         assert!(self.is_leader, "only a leader advances its high watermark");
         assert!(
@@ -128,13 +166,18 @@ impl Replica {
         }
         let leo = self.log.log_end_offset();
         let f = self.followers.iter_mut().find(|f| f.broker == follower)?;
-        if fp.fetch_offset >= leo {
-            f.last_caught_up = now;
+        let caught_up_at = if fp.fetch_offset >= leo {
+            Some(now)
         } else if fp.fetch_offset >= f.last_fetch_leader_leo {
-            f.last_caught_up = f.last_caught_up.max(f.last_fetch_time);
+            f.last_fetch_time
+        } else {
+            None
+        };
+        if let Some(t) = caught_up_at {
+            f.last_caught_up = Some(f.last_caught_up.map_or(t, |c| c.max(t)));
         }
         f.last_fetch_leader_leo = leo;
-        f.last_fetch_time = now;
+        f.last_fetch_time = Some(now);
         f.leo = fp.fetch_offset.min(leo);
         Some(f.leo)
     }
@@ -159,7 +202,7 @@ impl Replica {
         let leo = self.log.log_end_offset();
         self.followers
             .iter()
-            .filter(|f| isr.contains(&f.broker) && f.leo != leo && now.saturating_sub(f.last_caught_up) > lag)
+            .filter(|f| isr.contains(&f.broker) && !f.is_caught_up(leo, now, lag))
             .map(|f| f.broker)
             .collect()
     }
@@ -177,8 +220,9 @@ impl Replica {
     }
 
     /// `Partition.makeLeader` on broker `me`: the epoch's start offset is the log end, every
-    /// other assigned replica becomes a follower (caught up now if in the ISR), the HW stays
-    /// within the log, a pending ISR change is dropped.
+    /// other assigned replica becomes a follower (`Replica.resetReplicaState` for a new
+    /// leader: caught up now if in the ISR, else never; no fetch seen yet), the HW stays within
+    /// the log, a pending ISR change is dropped.
     pub fn make_leader(&mut self, me: u32, st: &PartitionState, now: SimTime) {
         assert!(st.leader_epoch >= self.leader_epoch, "leader epochs only grow");
         self.is_leader = true;
@@ -193,8 +237,8 @@ impl Replica {
             .map(|&x| FollowerState {
                 broker: x,
                 leo: 0,
-                last_caught_up: if st.isr.contains(&x) { now } else { 0 },
-                last_fetch_time: now,
+                last_caught_up: st.isr.contains(&x).then_some(now),
+                last_fetch_time: None,
                 last_fetch_leader_leo: 0,
             })
             .collect();
@@ -203,13 +247,25 @@ impl Replica {
 
     /// `AbstractFetcherThread.truncateOnFetchResponse` / `getOffsetTruncationState` (KIP-279):
     /// the leader says this follower's log diverges at `epoch`, which ends at `leader_end` on the
-    /// leader. Truncate to the smaller of that and this log's own end offset for the epoch (0
-    /// when this log has no epoch at or below it).
+    /// leader. Where this log also has `epoch`: the smallest of the two ends and this log's end.
+    /// Where it does not but has a smaller one: the end of its largest smaller epoch, capped at
+    /// its log end (truncation not complete: the next fetch carries that epoch and the leader
+    /// answers for it). Where it has no epoch at or below it ("below any replica's tracked
+    /// epochs"): the leader's end offset, capped at this log's end.
     pub fn divergence_truncation_offset(&self, epoch: u32, leader_end: u64) -> u64 {
+        let leo = self.log.log_end_offset();
         match self.log.end_offset_for_epoch(epoch) {
-            Some((_, own_end)) => own_end.min(leader_end),
-            None => 0,
+            Some((e, own_end)) if e == epoch => own_end.min(leader_end).min(leo),
+            Some((_, own_end)) => own_end.min(leo),
+            None => leader_end.min(leo),
         }
+    }
+
+    /// The size of the maximal ISR (`PartitionState.maximalIsr`, KIP-497): the committed `isr`
+    /// with the members of a pending AlterPartition.
+    pub fn maximal_isr_len(&self, isr: &[u32]) -> usize {
+        let pending = self.pending_isr.as_deref().unwrap_or_default();
+        isr.len() + pending.iter().filter(|b| !isr.contains(b)).count()
     }
 
     /// Truncates the log to `offset` (the high watermark follows it down), also forgetting an
@@ -338,7 +394,12 @@ impl Broker {
             return;
         };
         let isr = self.maximal_isr(p);
-        let Some(candidate) = r.hw_candidate(&isr, self.isr_len(p), min_isr, hw_rule) else {
+        let view = FollowerView {
+            now: ctx.now,
+            lag: ms(ctx.spec.cluster.replica_lag_time_max_ms),
+            fenced: &self.fenced,
+        };
+        let Some(candidate) = r.hw_candidate(&isr, self.isr_len(p), min_isr, hw_rule, view) else {
             return;
         };
         let old = r.hw;
@@ -366,7 +427,8 @@ impl Broker {
             return;
         };
         r.expire_pending_isr(now);
-        let can_join = r.can_join_isr(f_leo);
+        // `isReplicaIsrEligible`: a fenced broker does not join.
+        let can_join = r.can_join_isr(f_leo) && !self.fenced[follower as usize];
         let in_isr = self.in_maximal_isr(p, follower);
         // Partition.maybeExpandIsr
         if !in_isr && can_join {
@@ -487,21 +549,105 @@ mod tests {
         }
     }
 
+    const LAG: SimTime = 30_000_000_000;
+    const UNFENCED: [bool; 3] = [false; 3];
+
+    fn view(now: SimTime) -> FollowerView<'static> {
+        FollowerView {
+            now,
+            lag: LAG,
+            fenced: &UNFENCED,
+        }
+    }
+
     /// `Partition.maybeIncrementLeaderHW`: the HW is the minimum
     /// LEO over the leader and the ISR followers.
     #[test]
     fn hw_is_the_minimum_leo_of_the_isr() {
         let mut r = leader_with(10, 0);
         let isr = [0, 1, 2];
-        assert_eq!(r.hw_candidate(&isr, 3, 1, true), None, "followers at 0: no advance");
+        let now = ms(1);
+        assert_eq!(
+            r.hw_candidate(&isr, 3, 1, true, view(now)),
+            None,
+            "followers at 0: no advance"
+        );
         r.update_follower_fetch_state(1, &fetch(6, 1, Some(1)), ms(1)).unwrap();
-        assert_eq!(r.hw_candidate(&isr, 3, 1, true), None, "follower 2 still at 0");
+        assert_eq!(
+            r.hw_candidate(&isr, 3, 1, true, view(now)),
+            None,
+            "follower 2 still at 0"
+        );
         r.update_follower_fetch_state(2, &fetch(4, 1, Some(1)), ms(1)).unwrap();
-        assert_eq!(r.hw_candidate(&isr, 3, 1, true), Some(4));
+        assert_eq!(r.hw_candidate(&isr, 3, 1, true, view(now)), Some(4));
         r.advance_hw(4, &isr);
         assert_eq!(r.hw, 4);
-        // A follower outside the ISR does not hold the HW back.
-        assert_eq!(r.hw_candidate(&[0, 1], 2, 1, true), Some(6));
+        // A follower outside the ISR, not caught up for longer than replica.lag.time.max.ms,
+        // does not hold the HW back.
+        let later = ms(1) + LAG + 1;
+        assert_eq!(r.hw_candidate(&[0, 1], 2, 1, true, view(later)), Some(6));
+    }
+
+    /// `Partition.maybeIncrementLeaderHW` also waits for a follower outside the maximal ISR
+    /// that is caught up (`Replica.isCaughtUp`: at the leader's log end, or caught up within
+    /// replica.lag.time.max.ms) and ISR-eligible (`isReplicaIsrEligible`: not fenced); as
+    /// `PartitionTest.testHighWatermarkIncreasesWithFencedOrShutdownFollower` ("unfenced": the
+    /// HW stays, "fenced": it advances).
+    #[test]
+    fn hw_waits_for_a_caught_up_follower_about_to_join_the_isr() {
+        let mut r = leader_with(10, 0);
+        r.update_follower_fetch_state(1, &fetch(10, 1, Some(1)), ms(100))
+            .unwrap();
+        r.update_follower_fetch_state(2, &fetch(10, 1, Some(1)), ms(100))
+            .unwrap();
+        assert_eq!(r.hw_candidate(&[0, 1, 2], 3, 1, true, view(ms(100))), Some(10));
+        r.advance_hw(10, &[0, 1, 2]);
+        append(&mut r, 10, 1); // leader LEO 20
+        r.update_follower_fetch_state(2, &fetch(20, 1, Some(1)), ms(200))
+            .unwrap();
+        // The controller took broker 1 out of the ISR; it was caught up 100 ms ago.
+        let shrunk = [0, 2];
+        assert_eq!(
+            r.hw_candidate(&shrunk, 2, 1, true, view(ms(200))),
+            None,
+            "unfenced and caught up: the HW waits for broker 1"
+        );
+        let fenced = [false, true, false];
+        let v = FollowerView {
+            fenced: &fenced,
+            ..view(ms(200))
+        };
+        assert_eq!(
+            r.hw_candidate(&shrunk, 2, 1, true, v),
+            Some(20),
+            "fenced: not waited for"
+        );
+        let late = ms(100) + LAG + 1;
+        assert_eq!(
+            r.hw_candidate(&shrunk, 2, 1, true, view(late)),
+            Some(20),
+            "not caught up for longer than replica.lag.time.max.ms"
+        );
+        // At the leader's log end it is caught up whatever the time (it cannot hold the HW).
+        r.update_follower_fetch_state(1, &fetch(20, 1, Some(1)), late).unwrap();
+        assert_eq!(r.hw_candidate(&shrunk, 2, 1, true, view(late)), Some(20));
+    }
+
+    /// `Replica.resetReplicaState` on a new leader: a follower outside the ISR starts never
+    /// caught up (lastCaughtUpTimeMs and lastFetchTimeMs 0), so its first fetch below the log
+    /// end does not make it caught up and it does not hold the new leader's HW back.
+    #[test]
+    fn a_new_leaders_out_of_sync_follower_is_not_caught_up() {
+        let mut r = Replica::default();
+        append(&mut r, 10, 0);
+        r.make_leader(ME, &state(1, &[0, 2]), ms(1_000));
+        append(&mut r, 5, 1); // leader LEO 15
+        r.update_follower_fetch_state(1, &fetch(4, 1, Some(0)), ms(1_500))
+            .unwrap();
+        r.update_follower_fetch_state(2, &fetch(15, 1, Some(1)), ms(1_500))
+            .unwrap();
+        assert_eq!(r.followers[0].last_caught_up, None);
+        assert_eq!(r.hw_candidate(&[0, 2], 2, 1, true, view(ms(1_500))), Some(15));
     }
 
     /// KAFKA-15583 (3.7+): no HW advance while the ISR is below min.insync.replicas; before
@@ -509,8 +655,9 @@ mod tests {
     #[test]
     fn hw_waits_for_min_isr_only_with_the_3_7_rule() {
         let r = leader_with(10, 0);
-        assert_eq!(r.hw_candidate(&[0], 1, 2, true), None);
-        assert_eq!(r.hw_candidate(&[0], 1, 2, false), Some(10));
+        let late = LAG + 1;
+        assert_eq!(r.hw_candidate(&[0], 1, 2, true, view(late)), None);
+        assert_eq!(r.hw_candidate(&[0], 1, 2, false, view(late)), Some(10));
     }
 
     /// The HW only grows while leading (asserted: an invariant of the model).
@@ -537,21 +684,21 @@ mod tests {
         let mut r = leader_with(10, 0);
         r.update_follower_fetch_state(1, &fetch(10, 1, Some(1)), ms(100))
             .unwrap();
-        assert_eq!(r.followers[0].last_caught_up, ms(100));
+        assert_eq!(r.followers[0].last_caught_up, Some(ms(100)));
         append(&mut r, 5, 1); // leader LEO 15
                               // Fetch at 10 >= the leader LEO at the previous fetch (10): caught up as of ms(100)...
         r.update_follower_fetch_state(1, &fetch(10, 1, Some(1)), ms(200))
             .unwrap();
-        assert_eq!(r.followers[0].last_caught_up, ms(100));
+        assert_eq!(r.followers[0].last_caught_up, Some(ms(100)));
         // ...fetch at 12 < the leader LEO at the previous fetch (15): no credit.
         r.update_follower_fetch_state(1, &fetch(12, 1, Some(1)), ms(300))
             .unwrap();
-        assert_eq!(r.followers[0].last_caught_up, ms(100));
+        assert_eq!(r.followers[0].last_caught_up, Some(ms(100)));
         assert_eq!(r.followers[0].leo, 12);
         // At the log end: caught up now.
         r.update_follower_fetch_state(1, &fetch(15, 1, Some(1)), ms(400))
             .unwrap();
-        assert_eq!(r.followers[0].last_caught_up, ms(400));
+        assert_eq!(r.followers[0].last_caught_up, Some(ms(400)));
     }
 
     /// Fetches of another leader epoch, of a diverging follower, or to a non-leader are not
@@ -625,7 +772,7 @@ mod tests {
         let mut r = leader_with(3, ms(7));
         assert!(r.is_leader && r.leader_epoch == 1);
         let f1 = r.followers.iter().find(|f| f.broker == 1).unwrap();
-        assert_eq!((f1.leo, f1.last_caught_up), (0, ms(7)));
+        assert_eq!((f1.leo, f1.last_caught_up), (0, Some(ms(7))));
         assert_eq!(r.make_follower(&state(0, &[1])), None, "stale epoch");
         assert!(r.is_leader);
         assert_eq!(r.make_follower(&state(2, &[1])), Some(true));
@@ -634,7 +781,7 @@ mod tests {
         out.isr = vec![0, 1];
         r.make_leader(ME, &out, ms(9));
         let f2 = r.followers.iter().find(|f| f.broker == 2).unwrap();
-        assert_eq!(f2.last_caught_up, 0, "not in the ISR: not caught up");
+        assert_eq!(f2.last_caught_up, None, "not in the ISR: not caught up");
     }
 
     #[test]

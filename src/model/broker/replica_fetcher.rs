@@ -267,9 +267,43 @@ mod tests {
         let r = follower(&[(10, 0), (5, 2)]);
         // The leader says epoch 1 ends at 30; this log's epochs <= 1 end at 10.
         assert_eq!(r.divergence_truncation_offset(1, 30), 10);
-        // An epoch this log never had and nothing below it: truncate everything.
+    }
+
+    /// `AbstractFetcherThread.getOffsetTruncationState` when this log has no epoch at or
+    /// below the leader's ("leader replied with epoch below any replica's tracked epochs"):
+    /// truncate to the leader's end offset, capped at this log's end, not to 0; as
+    /// `ReplicaFetcherThreadTest.shouldTruncateToOffsetSpecifiedInEpochOffsetResponseIfFollowerHasNoMoreEpochs`
+    /// (leader epoch 4 ends at 156 and 202, follower's epochs start at 5, LEO 200).
+    #[test]
+    fn no_common_epoch_truncates_to_the_leaders_end_capped_at_the_log_end() {
+        let r = follower(&[(200, 5)]);
+        assert_eq!(r.divergence_truncation_offset(4, 156), 156);
+        assert_eq!(r.divergence_truncation_offset(4, 202), 200);
         let r = follower(&[(10, 3)]);
-        assert_eq!(r.divergence_truncation_offset(1, 30), 0);
+        assert_eq!(r.divergence_truncation_offset(1, 30), 10);
+    }
+
+    /// `getOffsetTruncationState` when this log does not know the leader's epoch: truncate to
+    /// the end of its largest smaller epoch (capped at its log end) and ask again, whatever
+    /// the leader's end offset (`ReplicaFetcherThreadTest
+    /// .shouldTruncateIfLeaderRepliesWithDivergingEpochNotKnownToFollower`); the next fetch
+    /// carries that smaller epoch and the leader answers for it.
+    #[test]
+    fn an_unknown_epoch_truncates_to_the_end_of_the_largest_smaller_one() {
+        let r = follower(&[(10, 0), (5, 2)]);
+        assert_eq!(
+            r.divergence_truncation_offset(1, 5),
+            10,
+            "not 5: the leader's end of epoch 1"
+        );
+        let mut r = follower(&[(10, 0), (5, 2)]);
+        r.truncate_to(10);
+        assert_eq!(r.log.latest_epoch(), Some(0));
+        assert_eq!(
+            r.divergence_truncation_offset(0, 5),
+            5,
+            "the second round agrees on epoch 0"
+        );
     }
 
     /// Truncation takes the high watermark down with the log (a follower's HW may fall only by
