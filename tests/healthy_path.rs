@@ -125,9 +125,13 @@ fn mean_batch_grows_with_linger_at_low_rate() {
             // also grow while the first metadata fetch is pending, and with acks=all while the
             // node waits for an in-flight slot (max.in.flight = 5, one request at a time per
             // connection at the broker, reference 7.1): then linger is not what closes them.
+            // With linger > 0 too, the first batch to each leader waits for the first metadata
+            // fetch and the connection: now that no switch cuts batches short (the sticky
+            // partitioner's switch waits for the batch to be sent, `partitionChanged`), nothing
+            // hides those few extra records in the mean, hence 0.5 % of slack.
             let most = rate * *l as f64 / 1000.0 + 1.0;
             assert!(
-                *l == 0 || r.mean_batch_records <= most + 1e-9,
+                *l == 0 || r.mean_batch_records <= most * 1.005,
                 "acks={acks} linger {l}: {:.2} records per batch, but only {most} arrive within a linger",
                 r.mean_batch_records
             );
@@ -136,8 +140,9 @@ fn mean_batch_grows_with_linger_at_low_rate() {
                 "acks={acks} linger {l}: {:.2} records per batch exceeds a full batch",
                 r.mean_batch_records
             );
-            // Batches below the size limit are cut by linger only; the sticky partitioner moves
-            // on after 16-32 KiB (KIP-794), which trims a few batches, never most of them.
+            // Batches below the size limit are cut by linger only: the sticky partitioner moves
+            // on after 16-32 KiB (KIP-794), but only once its batch is full or sent
+            // (`partitionChanged`), so it does not cut batches.
             if (5..=20).contains(l) {
                 assert!(
                     r.mean_batch_records >= 0.75 * rate * *l as f64 / 1000.0,

@@ -261,10 +261,21 @@ impl Client {
 
     /// Append one record; false when `buffer.memory` has no room for a needed new batch.
     fn try_append(&mut self, thread: Option<u32>, sent_at: SimTime, ctx: &mut Ctx<'_>) -> bool {
-        let partition = self.choose_partition(ctx.spec);
-        let next_rec = self.ledger.sent[partition as usize];
-        match self.acc.append(partition, ctx.now, sent_at, next_rec) {
+        let mut partition = self.choose_partition(ctx.spec);
+        let mut appended = self
+            .acc
+            .append(partition, ctx.now, sent_at, self.ledger.sent[partition as usize]);
+        while let Append::PartitionChanged = appended {
+            // RecordAccumulator.append's retry loop: the sticky partition's full batch closed and
+            // the suppressed switch completed; the record goes to the next partition.
+            partition = self.choose_partition(ctx.spec);
+            appended = self
+                .acc
+                .append(partition, ctx.now, sent_at, self.ledger.sent[partition as usize]);
+        }
+        match appended {
             Append::NoMemory => false,
+            Append::PartitionChanged => unreachable!("retried above"),
             Append::Done {
                 batch,
                 rec,

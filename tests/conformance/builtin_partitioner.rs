@@ -41,6 +41,6 @@ fn without_any_leader_any_partition_may_be_chosen() {
 fn the_sticky_batch_size_is_at_least_one() {
     let mut bp = BuiltInPartitioner::new(3, 0, false, rng_stream(5, Stream::Partitioner));
     bp.partition(&[true; 3], |_| 0);
-    assert_eq!(bp.bytes_to_switch(), (1, 2));
+    assert_eq!((bp.produced_bytes(), bp.bytes_to_forced_switch()), (0, 2));
     assert!(bp.update_partition_info(1, true));
 }

@@ -24,6 +24,7 @@ pub fn append(a: &mut Accumulator, p: u32, now: SimTime, rec: u64) -> (u32, bool
             batch, new_batch, full, ..
         } => (batch, new_batch, full),
         Append::NoMemory => panic!("no memory"),
+        Append::PartitionChanged => panic!("the sticky partition changed: choose again"),
     }
 }
 

@@ -6,11 +6,6 @@
 //! # Deviations (`#[ignore = "deviation (issue 10): ..."]`)
 //!
 //! Written as Kafka behaves; ignored until prodsim is fixed (issue 10, item 2):
-//! - keyless `partitionChanged`: a suppressed sticky switch is completed once the partition's
-//!   batches are all full or drained (`record_accumulator`);
-//! - drain: the node's drain index is updated before each visit (the next drain starts at the
-//!   last partition visited), and `shouldStopDrainBatchesForPartition` `break`s the node's drain
-//!   (`record_accumulator`);
 //! - idempotent producer as Kafka 4.x is (KAFKA-14034): an immediate epoch bump on a failed
 //!   batch, an expired batch unresolved only if it was in retry (`sender`);
 //! - the sequence wraps from `Integer.MAX_VALUE` to 0 on the producer (`transaction_manager`).

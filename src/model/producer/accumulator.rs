@@ -102,6 +102,10 @@ pub enum Append {
     },
     /// No `buffer.memory` for a new batch: `send()` blocks.
     NoMemory,
+    /// Nothing appended: the record's partition was the sticky one, its last batch just closed
+    /// with `batch.size` bytes produced to it, and `partitionChanged` completed the suppressed
+    /// switch. Choose the partition again and retry (`RecordAccumulator.append`'s `continue`).
+    PartitionChanged,
 }
 
 /// `RecordAccumulator` with its `BufferPool` and the `BuiltInPartitioner`'s sticky state.
@@ -213,6 +217,7 @@ impl Accumulator {
                         full,
                     };
                 }
+                // tryAppend: no room, closeForRecordAppends.
                 b.closed = true;
             }
         }
@@ -220,6 +225,12 @@ impl Accumulator {
         let reserve = self.batch_size.max(self.estimate) as u64;
         if self.free_memory < reserve {
             return Append::NoMemory;
+        }
+        // RecordAccumulator.append checks partitionChanged again between the allocation and
+        // appendNewBatch: with the last batch now closed, a switch suppressed while it was open
+        // completes here, and the record goes to the next partition instead.
+        if self.partition_changed(partition) {
+            return Append::PartitionChanged;
         }
         self.free_memory -= reserve;
         let size = record_size(0, 0, self.key, self.value);
@@ -284,12 +295,14 @@ impl Accumulator {
             return out;
         };
         let keyless_sticky = !self.keyed_partitioning && self.partitioner.current() == Some(partition);
-        // The sticky partitioner's thresholds, as bytes still to go (checked per record without
-        // a call; the partitioner learns the total once, with the same outcome).
-        let (to_switch, to_switch_anyway) = if keyless_sticky {
-            self.partitioner.bytes_to_switch()
+        // `updatePartitionInfo` after each append switches once batch.size bytes were produced
+        // and the batch is full (the burst stops there anyway), or at twice batch.size
+        // regardless: checked per record as bytes still to go, without a call; the partitioner
+        // learns the total once, with the same outcome.
+        let to_forced_switch = if keyless_sticky {
+            self.partitioner.bytes_to_forced_switch()
         } else {
-            (u64::MAX, u64::MAX)
+            u64::MAX
         };
         let fixed = record_fixed_part(self.key, self.value);
         let b = &mut self.batches[last as usize];
@@ -309,12 +322,8 @@ impl Accumulator {
             out.appended += 1;
             bytes_added += size as u64;
             let full = b.is_full();
-            if (bytes_added >= to_switch && full) || bytes_added >= to_switch_anyway {
+            if full || bytes_added >= to_forced_switch {
                 out.full = full;
-                break;
-            }
-            if full {
-                out.full = true;
                 break;
             }
         }
@@ -328,17 +337,44 @@ impl Accumulator {
     }
 
     /// `BuiltInPartitioner.updatePartitionInfo` for keyless records appended to the sticky
-    /// partition.
-    fn note_sticky(&mut self, partition: u32, appended: u64, last_full: bool) {
+    /// partition; `enable_switch` is `allBatchesFull(deque)` after the append.
+    fn note_sticky(&mut self, partition: u32, appended: u64, enable_switch: bool) {
         if self.keyed_partitioning || self.partitioner.current() != Some(partition) {
             return;
         }
-        self.partitioner.update_partition_info(appended, last_full);
+        self.partitioner.update_partition_info(appended, enable_switch);
+    }
+
+    /// `RecordAccumulator.allBatchesFull`: the deque's last batch is full or closed, or the
+    /// deque is empty (the sender drained it). Only the last batch may be incomplete.
+    fn all_batches_full(&self, partition: u32) -> bool {
+        self.deques[partition as usize]
+            .back()
+            .is_none_or(|&b| self.batches[b as usize].is_full())
+    }
+
+    /// `RecordAccumulator.partitionChanged` for keyless records of the sticky `partition`:
+    /// "we might have disabled partition switch if the queue had incomplete batches": when all
+    /// its batches are full now, `updatePartitionInfo(info, 0, cluster, enableSwitch=true)`
+    /// completes a switch suppressed while the last batch was open. True when the partitioner
+    /// let go of `partition`.
+    fn partition_changed(&mut self, partition: u32) -> bool {
+        if self.keyed_partitioning || self.partitioner.current() != Some(partition) {
+            return false;
+        }
+        self.all_batches_full(partition) && self.partitioner.update_partition_info(0, true)
     }
 
     /// The current sticky partition for a keyless record, choosing a new one when needed
-    /// ([`BuiltInPartitioner::partition`] over this accumulator's queue lengths).
+    /// ([`BuiltInPartitioner::partition`] over this accumulator's queue lengths). First, as
+    /// `RecordAccumulator.append` does under the deque's lock before appending, `partitionChanged`:
+    /// once the sticky partition's batches are all full (or drained), a switch suppressed while
+    /// its last batch was open completes. So a partition keeps its open batch until it fills or
+    /// linger sends it, and batches over many partitions are as full as over one (reference 2.3).
     pub fn sticky_partition(&mut self, has_leader: &[bool]) -> u32 {
+        if let Some(p) = self.partitioner.current() {
+            self.partition_changed(p);
+        }
         let deques = &self.deques;
         self.partitioner.partition(has_leader, |p| deques[p].len() as u64)
     }
@@ -422,7 +458,7 @@ mod tests {
                 Append::Done {
                     batch, new_batch, full, ..
                 } => (batch, new_batch, full),
-                Append::NoMemory => panic!("no memory"),
+                Append::NoMemory | Append::PartitionChanged => panic!("not appended"),
             })
             .collect()
     }
@@ -498,6 +534,72 @@ mod tests {
             (16_384..=2 * 16_384 + 110).contains(&bytes),
             "switched after {bytes} bytes"
         );
+    }
+
+    /// One keyless `send()` at `now` as `KafkaProducer.send` makes it: the sticky partition
+    /// (after `partitionChanged`), then `append`, again after a completed switch. Returns the
+    /// partition and whether a switch was completed first.
+    fn send_keyless(a: &mut Accumulator, sent: &mut [u64], now: SimTime) -> (u32, bool) {
+        let leaders = [true; 6];
+        let mut switched = false;
+        loop {
+            let p = a.sticky_partition(&leaders[..a.deques.len()]);
+            match a.append(p, now, now, sent[p as usize]) {
+                Append::Done { .. } => {
+                    sent[p as usize] += 1;
+                    return (p, switched);
+                }
+                Append::PartitionChanged => switched = true,
+                Append::NoMemory => panic!("no memory"),
+            }
+        }
+    }
+
+    /// `RecordAccumulatorTest.testStickyBatches` / `testUniformBuiltInPartitioner` (size-bound):
+    /// a 16 KiB batch of 148 records is 16 277 bytes, short of batch.size, so when it closes the
+    /// partition stays; the second batch passes batch.size while open (switch suppressed), and
+    /// when it closes `partitionChanged` completes the switch: two full batches, then the
+    /// 297th record goes to the next partition.
+    #[test]
+    fn a_sticky_partition_gets_two_full_batches_then_switches() {
+        let mut a = acc(16_384, 1 << 30);
+        let mut sent = vec![0u64; 6];
+        let (p, _) = send_keyless(&mut a, &mut sent, 0);
+        for i in 1..296 {
+            assert_eq!(send_keyless(&mut a, &mut sent, 0), (p, false), "record {i}");
+        }
+        assert_eq!(a.partitioner.produced_bytes(), 2 * 16_277);
+        let (_, switched) = send_keyless(&mut a, &mut sent, 0);
+        assert!(switched, "the second batch closed with batch.size bytes produced");
+        let batches: Vec<(u32, bool)> = a.deques[p as usize]
+            .iter()
+            .map(|&b| (a.batches[b as usize].count, a.batches[b as usize].is_full()))
+            .collect();
+        assert_eq!(&batches[..2], [(148, true), (148, true)]);
+    }
+
+    /// `RecordAccumulatorTest.testBuiltInPartitionerFractionalBatches` (linger-bound): rounds of
+    /// 2/3 of batch.size, each drained by the sender. The second batch passes batch.size while
+    /// open: the switch is suppressed, then completed by the next append once the sender drained
+    /// the deque (`allBatchesFull` of an empty deque). Every drained batch is one round's records
+    /// (between half and all of batch.size), never a fraction cut by a switch at 2 x batch.size.
+    #[test]
+    fn linger_bound_batches_are_not_cut_by_a_switch() {
+        let mut a = acc(16_384, 1 << 30);
+        let mut sent = vec![0u64; 6];
+        let per_round = 16_384 * 2 / 3 / 109;
+        for round in 0..10u64 {
+            let now = ms(10 * round);
+            for _ in 0..per_round {
+                send_keyless(&mut a, &mut sent, now);
+            }
+            let drained: Vec<BatchId> = (0..6).filter_map(|p| a.pop_head(p)).collect();
+            assert_eq!(drained.len(), 1, "round {round}: one batch");
+            let b = &a.batches[drained[0] as usize];
+            assert_eq!(b.count as usize, per_round, "round {round}");
+            assert!(b.bytes > 16_384 / 2 && b.bytes < 16_384);
+            a.release(drained[0]);
+        }
     }
 
     /// `RecordAccumulator.ready`: a partial batch waits for linger.ms from its creation.

@@ -1,9 +1,15 @@
 //! `BuiltInPartitioner` (Kafka 3.3+, KIP-794): the uniform sticky partitioner for keyless
-//! records. It sticks to one partition until about `batch.size` bytes were produced to it
-//! (`updatePartitionInfo`: after `batch.size` bytes if the last batch is full, after twice that
-//! regardless), then picks the next one (`nextPartition`): among partitions with a known leader,
-//! weighted by inverse queue length when `partitioner.adaptive.partitioning.enable` is on, else
-//! uniformly. Keyed records go through `murmur2` instead ([`super::super::murmur2`]).
+//! records. It sticks to one partition until about `batch.size` bytes were produced to it, then
+//! picks the next one (`nextPartition`): among partitions with a known leader, weighted by
+//! inverse queue length when `partitioner.adaptive.partitioning.enable` is on, else uniformly.
+//! Keyed records go through `murmur2` instead ([`super::super::murmur2`]).
+//!
+//! The switch (`updatePartitionInfo(info, appendedBytes, cluster, enableSwitch)`) happens once
+//! `batch.size` bytes were produced and switching is enabled, or regardless once twice that was
+//! produced. The accumulator enables it only when the partition's deque has no open batch
+//! (`RecordAccumulator.allBatchesFull`), and calls it with 0 bytes before each append
+//! (`RecordAccumulator.partitionChanged`) to complete a switch suppressed while the last batch
+//! was open: see [`super::accumulator::Accumulator::sticky_partition`].
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -39,25 +45,33 @@ impl BuiltInPartitioner {
         self.sticky
     }
 
-    /// Bytes still to produce to the sticky partition before it switches: with the last batch
-    /// full, and regardless.
+    /// Bytes still to produce to the sticky partition before it switches even with an open
+    /// batch (twice `batch.size`).
     #[inline]
-    pub fn bytes_to_switch(&self) -> (u64, u64) {
-        let bs = self.batch_size;
-        (
-            bs.saturating_sub(self.sticky_bytes),
-            (2 * bs).saturating_sub(self.sticky_bytes),
-        )
+    pub fn bytes_to_forced_switch(&self) -> u64 {
+        (2 * self.batch_size).saturating_sub(self.sticky_bytes)
     }
 
-    /// `updatePartitionInfo`: `appended` bytes went to the sticky partition, whose last batch is
-    /// now full or not. True when the partitioner lets go of it (the next keyless record picks
-    /// anew).
+    /// Bytes produced to the sticky partition since it was chosen (`producedBytes`).
     #[inline]
-    pub fn update_partition_info(&mut self, appended: u64, last_full: bool) -> bool {
+    pub fn produced_bytes(&self) -> u64 {
+        self.sticky_bytes
+    }
+
+    /// `BuiltInPartitioner.updatePartitionInfo(partitionInfo, appendedBytes, cluster,
+    /// enableSwitch)`: `appended` more bytes went to the sticky partition; it switches once
+    /// `batch.size` bytes were produced if `enable_switch` (the partition's last batch is full
+    /// or closed, or its deque is empty: `RecordAccumulator.allBatchesFull`), or once twice that
+    /// was produced regardless. True when the partitioner lets go of it (the next keyless record
+    /// picks anew, `nextPartition`).
+    #[inline]
+    pub fn update_partition_info(&mut self, appended: u64, enable_switch: bool) -> bool {
+        if self.sticky.is_none() {
+            return false;
+        }
         self.sticky_bytes += appended;
         let bs = self.batch_size;
-        if (self.sticky_bytes >= bs && last_full) || self.sticky_bytes >= 2 * bs {
+        if (self.sticky_bytes >= bs && enable_switch) || self.sticky_bytes >= 2 * bs {
             self.sticky = None;
             return true;
         }
@@ -131,6 +145,46 @@ mod tests {
         );
         assert!(bp.update_partition_info(500, false));
         assert_eq!(bp.current(), None);
+    }
+
+    /// `BuiltInPartitionerTest.testStickyPartitioning` (sticky batch size 3, records of 1 byte:
+    /// the partition switches after the third), then `updatePartitionInfo`'s `enableSwitch`:
+    /// past `batch.size` with the last batch open, the switch is only suppressed, and a 0-byte
+    /// update with switching enabled (`RecordAccumulator.partitionChanged`, once the batch is
+    /// full, closed or drained) completes it; and switching works with one partition.
+    #[test]
+    fn a_suppressed_switch_is_completed_by_partition_changed() {
+        let mut bp = BuiltInPartitioner::new(3, 3, false, rng_stream(4, Stream::Partitioner));
+        let a = bp.partition(&[true; 3], |_| 0);
+        for _ in 0..2 {
+            assert!(!bp.update_partition_info(1, true));
+            assert_eq!(bp.partition(&[true; 3], |_| 0), a);
+        }
+        assert!(bp.update_partition_info(1, true), "switched after 3 bytes");
+        assert_eq!(bp.current(), None);
+
+        let b = bp.partition(&[true; 3], |_| 0);
+        assert!(
+            !bp.update_partition_info(4, false),
+            "suppressed: the last batch is open"
+        );
+        assert!(!bp.update_partition_info(0, false));
+        assert_eq!(bp.current(), Some(b));
+        assert_eq!(bp.produced_bytes(), 4);
+        assert!(bp.update_partition_info(0, true), "completed by partitionChanged");
+        let _ = bp.partition(&[true; 3], |_| 0);
+        assert!(!bp.update_partition_info(5, false));
+        assert!(bp.update_partition_info(1, false), "forced at twice batch.size");
+
+        let mut one = BuiltInPartitioner::new(1, 1, false, rng_stream(5, Stream::Partitioner));
+        for _ in 0..10 {
+            assert_eq!(one.partition(&[true], |_| 0), 0);
+            assert!(one.update_partition_info(1, true));
+        }
+        assert!(
+            !one.update_partition_info(0, true),
+            "no partition chosen: nothing to switch"
+        );
     }
 
     /// `BuiltInPartitionerTest.testAdaptivePartitioning`-style: partitions without a leader

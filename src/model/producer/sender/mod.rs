@@ -305,24 +305,37 @@ impl Client {
             && self.sender.leader_epochs[b.partition as usize] == b.leader_epoch_at_attempt
     }
 
-    /// `RecordAccumulator.drainBatchesForOneNode`: one batch per partition, rotating start.
+    /// `RecordAccumulator.drainBatchesForOneNode`: one pass over the partitions the node leads,
+    /// taking the head batch of each, from the node's `drainIndex`. As Kafka does,
+    /// `updateDrainIndex` records each partition before it is visited, so the next drain starts
+    /// at the last partition visited: the one that stopped this drain, or after a whole round
+    /// the one before this drain's start. The node's drain stops (`break`, not `continue`) when
+    /// the next batch would take the request past `max.request.size` (the first batch always
+    /// goes), or when `shouldStopDrainBatchesForPartition` holds (idempotence, reference 4.3 and
+    /// 6.3): nothing after that partition goes in this request.
     pub(crate) fn drain_node(&mut self, node: usize, ctx: &Ctx<'_>) -> Vec<BatchId> {
         let n_parts = self.sender.node_partitions[node].len();
         if n_parts == 0 {
             return Vec::new();
         }
-        let start = self.sender.drain_index[node] % n_parts;
-        self.sender.drain_index[node] = (start + 1) % n_parts;
+        let mut drain_index = self.sender.drain_index[node] % n_parts;
         let max_request = ctx.spec.producer.max_request_size as u64;
         let order_guaranteed = ctx.spec.producer.max_in_flight_requests_per_connection == 1;
         let mut size = 0u64;
         let mut out = Vec::new();
-        for i in 0..n_parts {
-            let p = self.sender.node_partitions[node][(start + i) % n_parts] as usize;
+        // do { ... } while (start != drainIndex): one visit per partition.
+        for _ in 0..n_parts {
+            let p = self.sender.node_partitions[node][drain_index] as usize;
+            self.sender.drain_index[node] = drain_index; // updateDrainIndex
+            drain_index = (drain_index + 1) % n_parts;
+            // isMuted: only proceed if the partition has no in-flight batches.
+            if self.sender.muted[p] {
+                continue;
+            }
             let Some(&head) = self.acc.deques[p].front() else {
                 continue;
             };
-            if self.sender.muted[p] || self.backing_off(head, ctx.now) {
+            if self.backing_off(head, ctx.now) {
                 continue;
             }
             let bytes = self.acc.batches[head as usize].bytes as u64;
@@ -330,7 +343,7 @@ impl Client {
                 break;
             }
             if self.sender.tm.idempotent && self.should_stop_drain(p, head) {
-                continue;
+                break;
             }
             self.acc.pop_head(p as u32);
             size += bytes;

@@ -372,3 +372,94 @@ fn a_request_timeout_disconnects_and_bumps_the_connection_generation() {
     assert!(rig.client.ledger.outcomes[0].ranges.is_empty());
     assert_eq!(rig.client.acc.batches[batch as usize].attempts, before);
 }
+
+/// A connected client of one broker leading partitions `0..partitions`, with
+/// `max.request.size` `max_request` (a one-record batch is 170 bytes).
+fn drain_rig(partitions: u32, max_request: u32) -> Rig {
+    let mut spec = RunSpec::default();
+    spec.cluster.brokers = 1;
+    spec.cluster.replication_factor = 1;
+    spec.cluster.partitions = partitions;
+    spec.producer.max_request_size = max_request;
+    let mut rig = Rig::new(spec);
+    assert_eq!(
+        rig.client.sender.node_partitions[0],
+        (0..partitions).collect::<Vec<_>>()
+    );
+    rig.connected(0);
+    rig
+}
+
+impl Rig {
+    /// One record appended to each of `partitions` (a new batch where the last was drained).
+    fn append_to(&mut self, partitions: &[u32]) {
+        for &p in partitions {
+            let rec = self.client.ledger.sent[p as usize];
+            assert!(matches!(
+                self.client.acc.append(p, 0, 0, rec),
+                crate::model::accumulator::Append::Done { .. }
+            ));
+            self.client.ledger.sent[p as usize] += 1;
+        }
+    }
+
+    /// `drainBatchesForOneNode` for broker 0: the partitions of the batches drained, in order.
+    fn drain(&mut self) -> Vec<u32> {
+        let ids = self.at(0, |c, ctx| c.drain_node(0, ctx));
+        ids.iter()
+            .map(|&b| self.client.acc.batches[b as usize].partition)
+            .collect()
+    }
+}
+
+/// `RecordAccumulatorTest.testDrainBatches` and `testPartialDrain`, with four partitions on one
+/// node: a request takes batches until the next would exceed `max.request.size`, and the node's
+/// drain stops there (`break`); `updateDrainIndex` is called before each partition visited, so
+/// the next drain starts at the partition that stopped this one (or, after a whole round, at the
+/// last one visited), not one past where the previous drain started: a partition that keeps
+/// getting records cannot starve the ones after it.
+#[test]
+fn drain_stops_at_max_request_size_and_resumes_where_it_stopped() {
+    let mut rig = drain_rig(4, 200);
+    rig.append_to(&[1, 2, 3]);
+    assert_eq!(
+        rig.drain(),
+        [1],
+        "partial drain: one batch fits, the drain stops at partition 2"
+    );
+    assert_eq!(rig.client.sender.drain_index[0], 2);
+    rig.append_to(&[1]);
+    assert_eq!(rig.drain(), [2], "resumes at partition 2, not at 1 again");
+    assert_eq!(rig.drain(), [3], "partition 0 is empty; the drain stops at partition 1");
+    assert_eq!(rig.drain(), [1]);
+    assert_eq!(rig.drain(), Vec::<u32>::new());
+
+    // A whole round: the index stays at the last partition visited, where the next drain starts.
+    let mut rig = drain_rig(4, 1 << 20);
+    rig.append_to(&[0, 1, 2, 3]);
+    assert_eq!(rig.drain(), [0, 1, 2, 3]);
+    assert_eq!(rig.client.sender.drain_index[0], 3);
+    rig.append_to(&[0, 1, 2, 3]);
+    assert_eq!(rig.drain(), [3, 0, 1, 2]);
+}
+
+/// `RecordAccumulatorTest.testReadyAndDrainWhenABatchIsBeingRetried`'s drain rule and reference
+/// 4.3 (correction): when `shouldStopDrainBatchesForPartition` holds for a partition (here its
+/// sequence is unresolved), the whole node's drain stops there (`break`), and the next drain
+/// starts at that partition: nothing led by the node is drained until it may go.
+#[test]
+fn idempotent_drain_stop_ends_the_nodes_drain() {
+    let mut rig = drain_rig(3, 1 << 20);
+    rig.append_to(&[0, 1, 2]);
+    // Partition 1 had a batch (sequence 0, one record) whose fate is unknown.
+    rig.client.sender.tm.assign_sequence(1, 999, 1);
+    rig.client.sender.tm.batch_finished(1, 999, 0, 1, 0, false);
+    assert!(rig.client.sender.tm.is_unresolved(1));
+    assert_eq!(rig.drain(), [0], "stops at partition 1: partition 2 waits too");
+    assert_eq!(rig.client.sender.drain_index[0], 1);
+    assert_eq!(
+        rig.drain(),
+        Vec::<u32>::new(),
+        "starts at partition 1 and stops at once"
+    );
+}
