@@ -11,12 +11,14 @@
 //! - drain: the node's drain index is updated before each visit (the next drain starts at the
 //!   last partition visited), and `shouldStopDrainBatchesForPartition` `break`s the node's drain
 //!   (`record_accumulator`);
-//! - idempotent producer as Kafka 4.x is (KAFKA-14034): an immediate epoch bump on a failed
-//!   batch, an expired batch unresolved only if it was in retry (`sender`);
 //! - the sequence wraps from `Integer.MAX_VALUE` to 0 on the producer (`transaction_manager`);
 //! - the HW also waits for a caught-up follower about to join the ISR (`partition`);
 //! - `NOT_ENOUGH_REPLICAS_AFTER_APPEND` decided on the maximal ISR (`replica_manager`);
 //! - truncation with no common epoch to `min(leader end, LEO)` (`abstract_fetcher_thread`).
+//!
+//! The idempotent producer is as Kafka 4.x is (KAFKA-14034's immediate epoch bump, an expired
+//! batch unresolved only if it was in retry, `sender`): fixed; the unmerged fix is the
+//! model-only key `producer.epoch_bump_waits_for_in_flight`.
 //!
 //! Metadata backoff and refresh, another known deviation, is a property of the whole run, not
 //! of a component: no Kafka unit test covers it, and none is ported here. The transport (a cut

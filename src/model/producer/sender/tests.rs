@@ -269,8 +269,9 @@ fn a_retriable_error_reenqueues_the_batch_with_backoff() {
 
 /// `RecordAccumulatorTest.testExpiredBatches` and `SenderTest.testInflightBatchesExpireOnDeliveryTimeout`:
 /// `delivery.timeout.ms` after creation a queued batch and an in-flight one fail, the ledger
-/// records the failure, the memory returns; the in-flight one leaves its sequence unresolved,
-/// and its late success does not change what the application was told.
+/// records the failure, the memory returns; the in-flight one, a first attempt, leaves its
+/// sequence resolved (`Sender.sendProducerData` marks only batches `inRetry()`), and its late
+/// success does not change what the application was told.
 #[test]
 fn an_expired_batch_fails_and_the_ledger_records_it() {
     let mut rig = Rig::new(RunSpec::default());
@@ -304,7 +305,10 @@ fn an_expired_batch_fails_and_the_ledger_records_it() {
     rig.at(dt, |c, ctx| c.sender_pass(ctx));
     assert_eq!(outcome(&rig, start), Some(Outcome::Failed));
     assert_eq!(outcome(&rig, start + count - 1), Some(Outcome::Failed));
-    assert!(rig.client.sender.tm.is_unresolved(0), "it may have been written");
+    assert!(
+        !rig.client.sender.tm.is_unresolved(0),
+        "a first attempt that expires is not unresolved (only a batch in retry is)"
+    );
     rig.respond(dt + 1, request, batch, ErrorCode::None);
     assert_eq!(
         outcome(&rig, start),
