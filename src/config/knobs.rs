@@ -121,7 +121,7 @@ macro_rules! knob_table {
                 epoch_bump_waits_for_in_flight: bool = false, bool, "",
                     "KAFKA-14034's unmerged fix (PR #13796), model-only. false (Kafka 4.x): an \
                      idempotent batch that fails for good before its retries run out (e.g. at \
-                     delivery_timeout_ms) bumps the producer epoch at the next sender loop and \
+                     delivery_timeout_ms) or with OUT_OF_ORDER_SEQUENCE_NUMBER bumps the producer epoch at the next sender loop and \
                      renumbers its partition's in-flight batches from sequence 0 of the new epoch, \
                      so a batch the broker already wrote can be written again (a duplicate). true: \
                      the failed batch marks its partition's sequence unresolved instead, and the \
