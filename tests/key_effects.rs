@@ -55,6 +55,22 @@ const CASES: &[(&str, &str, &[&str])] = &[
     ),
     ("producer.partitioner_adaptive_partitioning_enable", "false", &[]),
     ("producer.partitioner_ignore_keys", "true", &["workload.keys=100"]),
+    (
+        "producer.epoch_bump_waits_for_in_flight",
+        "true",
+        // An idempotent batch fails for good (one retry) while others of its partition are in
+        // flight: Kafka 4.x bumps the epoch at once, the fix marks the sequence unresolved.
+        &[
+            "producer.retries=1",
+            "producer.batch_size=1672",
+            "cluster.replication_factor=1",
+            "cluster.min_insync_replicas=1",
+            "duration_ms=10000",
+            "workload.rate=5000",
+            "random_faults.lose_responses_per_min=60",
+            "random_faults.lose_responses_mean_ms=1000",
+        ],
+    ),
     ("cluster.brokers", "4", &[]),
     ("cluster.partitions", "3", &[]),
     ("cluster.replication_factor", "2", &[]),

@@ -227,7 +227,8 @@ fn replay(property: &str, text: &str) -> Result<(), String> {
 /// the unresolved sequence as soon as nothing is on the wire and bumps its epoch; batch #1 is
 /// renumbered (epoch 1, seq 0) and appended a second time. Kafka's
 /// `TransactionManager.maybeResolveSequences` waits until no batch of the partition is in
-/// `inflightBatchesBySequence`, which holds batches queued for retry too.
+/// `inflightBatchesBySequence`, which holds batches queued for retry too. (With KAFKA-14034's
+/// fix, `epoch_bump_waits_for_in_flight`: the property's precondition.)
 #[test]
 fn idempotent_retry_is_not_renumbered() {
     let text = r#"
@@ -240,6 +241,7 @@ linger_ms = 0
 max_in_flight_requests_per_connection = 3
 request_timeout_ms = 500
 retries = 1
+epoch_bump_waits_for_in_flight = true
 
 [cluster]
 partitions = 1

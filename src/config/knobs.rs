@@ -118,6 +118,14 @@ macro_rules! knob_table {
                     "KIP-794: keyless records favour partitions with shorter queues.";
                 partitioner_ignore_keys: bool = false, bool, "partitioner.ignore.keys",
                     "Ignore record keys when partitioning (keyed records use the sticky partitioner).";
+                epoch_bump_waits_for_in_flight: bool = false, bool, "",
+                    "KAFKA-14034's unmerged fix (PR #13796), model-only. false (Kafka 4.x): an \
+                     idempotent batch that fails for good before its retries run out (e.g. at \
+                     delivery_timeout_ms) or with OUT_OF_ORDER_SEQUENCE_NUMBER bumps the producer epoch at the next sender loop and \
+                     renumbers its partition's in-flight batches from sequence 0 of the new epoch, \
+                     so a batch the broker already wrote can be written again (a duplicate). true: \
+                     the failed batch marks its partition's sequence unresolved instead, and the \
+                     epoch is bumped only once the partition's in-flight batches are done.";
             }
 
             /// Cluster, broker and topic configuration ([RC], [SLC], [LC], [KRC]).

@@ -6,9 +6,11 @@
 //! # Deviations (`#[ignore = "deviation (issue 10): ..."]`)
 //!
 //! Written as Kafka behaves; ignored until prodsim is fixed (issue 10, item 2):
-//! - idempotent producer as Kafka 4.x is (KAFKA-14034): an immediate epoch bump on a failed
-//!   batch, an expired batch unresolved only if it was in retry (`sender`);
 //! - the sequence wraps from `Integer.MAX_VALUE` to 0 on the producer (`transaction_manager`).
+//!
+//! The idempotent producer is as Kafka 4.x is (KAFKA-14034's immediate epoch bump, an expired
+//! batch unresolved only if it was in retry, `sender`): fixed; the unmerged fix is the
+//! model-only key `producer.epoch_bump_waits_for_in_flight`.
 //!
 //! Metadata backoff and refresh, another known deviation, is a property of the whole run, not
 //! of a component: no Kafka unit test covers it, and none is ported here. The transport (a cut

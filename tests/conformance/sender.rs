@@ -155,7 +155,9 @@ fn retried_in_flight_batches_go_again_in_sequence_order() {
 
 /// `SenderTest.testEpochBumpOnOutOfOrderSequenceForNextBatch`: `OUT_OF_ORDER_SEQUENCE_NUMBER`
 /// for the batch right after the last acknowledged one is a real gap: the producer epoch is
-/// bumped and the batch is retried as sequence 0 of the new epoch.
+/// bumped at the next sender loop (`requestEpochBumpForPartition`, then
+/// `bumpIdempotentEpochAndResetIdIfNeeded` in `Sender.runOnce`) and the batch is retried as
+/// sequence 0 of the new epoch.
 #[test]
 fn an_out_of_order_sequence_after_the_last_ack_bumps_the_epoch() {
     let mut c = client();
@@ -163,9 +165,11 @@ fn an_out_of_order_sequence_after_the_last_ack_bumps_the_epoch() {
     let (b2, r2) = send_one(&mut c);
     c.respond(0, r1, vec![answer(b1, P0, ErrorCode::None)]);
     c.respond(0, r2, vec![answer(b2, P0, ErrorCode::OutOfOrderSequenceNumber)]);
-    assert_eq!(c.sender().tm.producer_epoch, 1);
+    assert!(c.sender().tm.epoch_bump_required());
+    assert_eq!(c.sender().tm.producer_epoch, 0, "at the next loop");
     c.set_time(ms(300));
     c.run_sender();
+    assert_eq!(c.sender().tm.producer_epoch, 1);
     let sent = produces(&c.take_outputs());
     let pb = sent[0].1.batches[0];
     assert_eq!((pb.batch, pb.producer.epoch, pb.producer.base_seq), (b2, 1, 0));
@@ -187,9 +191,11 @@ fn an_unsent_expired_batch_leaves_no_unresolved_sequence() {
     assert_eq!(c.sender().tm.producer_epoch, 0);
 }
 
-/// `SenderTest.testExpiryOfAllSentBatchesShouldCauseUnresolvedSequences`: batches that expire
-/// in flight leave their sequences unresolved; when their answers bring no acknowledgement,
-/// the epoch is bumped and the partition's next batch starts at sequence 0 of the new epoch.
+/// `SenderTest.testExpiryOfAllSentBatchesShouldCauseUnresolvedSequences`: a batch in retry
+/// that expires in flight leaves its sequence unresolved (`markSequenceUnresolved`); nothing of
+/// the partition is unfinished and nothing was acknowledged, so the next loop
+/// (`maybeResolveSequences`) bumps the epoch and the partition's next batch starts at sequence
+/// 0 of the new epoch. Its late answer changes nothing.
 #[test]
 fn expired_in_flight_batches_resolve_to_an_epoch_bump() {
     let mut s = spec();
@@ -197,11 +203,16 @@ fn expired_in_flight_batches_resolve_to_an_epoch_bump() {
     let mut c = ClientDriver::new(&s, P0);
     c.connected(0);
     let (b1, r1) = send_one(&mut c);
+    c.respond(0, r1, vec![answer(b1, P0, ErrorCode::NotLeaderOrFollower)]);
+    c.set_time(ms(1_000));
+    c.run_sender();
+    let r1 = produces(&c.take_outputs())[0].1.id;
     c.set_time(ms(30_000));
     c.run_sender();
     assert_eq!(c.outcome(P0, 0), Some(RecordOutcome::Failed));
     assert!(c.sender().tm.is_unresolved(0), "it may have been written");
     c.respond(0, r1, vec![answer(b1, P0, ErrorCode::NetworkException)]);
+    c.run_sender();
     assert_eq!(c.sender().tm.producer_epoch, 1, "never acknowledged: bump");
     let b2 = c.fill_batch(P0);
     c.run_sender();
@@ -211,8 +222,8 @@ fn expired_in_flight_batches_resolve_to_an_epoch_bump() {
 }
 
 /// `SenderTest.testExpiryOfFirstBatchShouldNotCauseUnresolvedSequencesIfFutureBatchesSucceed`:
-/// the first in-flight batch expires, a later one is acknowledged past it: the unknown
-/// sequence is resolved without a bump.
+/// the first batch, in retry, expires (its sequence unresolved), a later one is acknowledged
+/// past it: the next loop resolves the unknown sequence without a bump.
 #[test]
 fn a_later_acknowledgement_resolves_an_expired_batch() {
     let mut s = spec();
@@ -222,11 +233,15 @@ fn a_later_acknowledgement_resolves_an_expired_batch() {
     let (b1, r1) = send_small(&mut c, 5);
     c.set_time(ms(20_000));
     let (b2, r2) = send_small(&mut c, 5);
+    c.respond(0, r1, vec![answer(b1, P0, ErrorCode::RequestTimedOut)]);
+    c.unreachable(0);
     c.set_time(ms(30_000));
     c.run_sender();
+    assert_eq!(c.outcome(P0, 0), Some(RecordOutcome::Failed));
     assert!(c.sender().tm.is_unresolved(0));
     c.respond(0, r2, vec![answer(b2, P0, ErrorCode::None)]);
-    c.respond(0, r1, vec![answer(b1, P0, ErrorCode::None)]);
+    assert!(c.sender().tm.is_unresolved(0), "until the next loop");
+    c.run_sender();
     assert!(!c.sender().tm.is_unresolved(0));
     assert_eq!(c.sender().tm.producer_epoch, 0, "no bump");
 }
@@ -332,23 +347,41 @@ fn an_unanswered_request_times_out_and_is_retried() {
 /// KAFKA-14034 / `TransactionManager.handleFailedBatch` in Kafka 4.x (as `SenderTest
 /// .testEpochBumpOnOutOfOrderSequenceForNextBatchWhenBatchInFlightFails` exercises): an
 /// idempotent batch failing for good with `attempts < retries` bumps the epoch at once
-/// (`requestEpochBumpForPartition`), even while later batches are in flight.
+/// (`requestEpochBumpForPartition`, applied by the next `runOnce`), even while later batches
+/// are in flight: `startSequencesAtBeginning` renumbers the one in flight (the duplicate
+/// hazard). With the unmerged fix (`epoch_bump_waits_for_in_flight`) the partition is marked
+/// unresolved and the in-flight batch keeps its numbers.
 #[test]
-#[ignore = "deviation (issue 10): idempotent epoch bump (KAFKA-14034): prodsim waits for the partition's in-flight batches before bumping"]
 fn a_failed_batch_bumps_the_epoch_at_once() {
     let mut c = client();
     let (b1, r1) = send_one(&mut c);
-    let _ = send_one(&mut c);
+    let (b2, _) = send_one(&mut c);
     c.respond(0, r1, vec![answer(b1, P0, ErrorCode::InvalidProducerEpoch)]);
     assert_eq!(c.outcome(P0, 0), Some(RecordOutcome::Failed));
+    c.run_sender();
     assert_eq!(c.sender().tm.producer_epoch, 1, "bumped at once");
+    let b = &c.accumulator().batches[b2 as usize];
+    assert_eq!((b.producer_epoch, b.seq), (1, 0), "the in-flight batch renumbered");
+
+    let mut s = spec();
+    s.producer.epoch_bump_waits_for_in_flight = true;
+    let mut c = ClientDriver::new(&s, P0);
+    c.connected(0);
+    let (b1, r1) = send_one(&mut c);
+    let (b2, _) = send_one(&mut c);
+    let seq2 = c.accumulator().batches[b2 as usize].seq;
+    c.respond(0, r1, vec![answer(b1, P0, ErrorCode::InvalidProducerEpoch)]);
+    c.run_sender();
+    assert_eq!(c.sender().tm.producer_epoch, 0, "the bump waits");
+    assert!(c.sender().tm.is_unresolved(0));
+    let b = &c.accumulator().batches[b2 as usize];
+    assert_eq!((b.producer_epoch, b.seq), (0, seq2));
 }
 
 /// Kafka 4.x `Sender.sendProducerData`: an expired in-flight batch is marked unresolved only
 /// if it was in retry (`expiredBatch.inRetry()`); a first attempt that expires leaves the
 /// partition's sequence resolved (the KAFKA-14034 hazard).
 #[test]
-#[ignore = "deviation (issue 10): idempotent expiry (KAFKA-14034): prodsim marks every expired in-flight batch unresolved"]
 fn an_expired_first_attempt_is_not_unresolved() {
     let mut s = spec();
     s.producer.delivery_timeout_ms = Some(30_000);

@@ -73,12 +73,13 @@ fn an_old_epoch_batch_finishing_after_a_bump_is_ignored() {
     t.batch_finished(1, 9, 10, 5, 0, true);
     assert_eq!(t.last_acked_sequence(1), -1, "an epoch-0 ack is ignored");
     t.batch_finished(1, 9, 10, 5, 0, false);
+    t.mark_unresolved(1, 10, 5, 0);
     assert!(!t.is_unresolved(1), "an epoch-0 failure is ignored");
 }
 
-/// `TransactionManagerTest.testEpochBumpAfterLastInflightBatchFails`: a failed batch leaves its
-/// sequence unresolved; when the last in-flight batch fails too, nothing was acknowledged past
-/// it: the epoch must be bumped.
+/// `TransactionManagerTest.testEpochBumpAfterLastInflightBatchFails`: an expired batch in retry
+/// leaves its sequence unresolved (`markSequenceUnresolved`); when the last in-flight batch
+/// fails too, nothing was acknowledged past it: `maybeResolveSequences` asks for a bump.
 #[test]
 fn unresolved_sequences_resolve_to_a_bump_when_the_last_batch_fails() {
     let mut t = tm();
@@ -86,11 +87,16 @@ fn unresolved_sequences_resolve_to_a_bump_when_the_last_batch_fails() {
     stamp(&mut t, &mut b, 0, 1, 5);
     stamp(&mut t, &mut b, 0, 2, 5);
     t.batch_finished(0, 1, 0, 5, 0, false);
+    t.mark_unresolved(0, 0, 5, 0);
     assert!(t.is_unresolved(0));
-    assert!(!t.maybe_resolve(0, false), "not while a batch is in flight");
+    t.maybe_resolve_sequences();
+    assert!(t.is_unresolved(0), "not while a batch is in flight");
     t.batch_finished(0, 2, 5, 5, 0, false);
-    assert!(t.maybe_resolve(0, true), "bump");
+    t.maybe_resolve_sequences();
+    assert!(t.epoch_bump_required(), "bump");
     assert!(!t.is_unresolved(0));
+    assert!(t.bump_epoch_if_needed(&mut b));
+    assert_eq!(t.producer_epoch, 1);
 }
 
 /// `TransactionManagerTest.testNoProducerIdResetAfterLastInFlightBatchSucceeds`: the last
@@ -102,8 +108,10 @@ fn no_bump_when_the_last_in_flight_batch_succeeds() {
     stamp(&mut t, &mut b, 0, 1, 5);
     stamp(&mut t, &mut b, 0, 2, 5);
     t.batch_finished(0, 1, 0, 5, 0, false);
+    t.mark_unresolved(0, 0, 5, 0);
     t.batch_finished(0, 2, 5, 5, 0, true);
-    assert!(!t.maybe_resolve(0, true));
+    t.maybe_resolve_sequences();
+    assert!(!t.epoch_bump_required());
     assert!(!t.is_unresolved(0));
     assert_eq!(t.producer_epoch, 0);
 }
@@ -141,10 +149,12 @@ fn an_old_epoch_failure_after_a_bump_leaves_the_partition_resolved() {
     let mut b = vec![Batch::default(); 3];
     stamp(&mut t, &mut b, 0, 1, 5);
     t.batch_finished(0, 1, 0, 5, 0, false);
-    assert!(t.maybe_resolve(0, true));
-    t.bump_epoch(0, &mut b);
+    t.mark_unresolved(0, 0, 5, 0);
+    t.maybe_resolve_sequences();
+    assert!(t.bump_epoch_if_needed(&mut b));
     stamp(&mut t, &mut b, 0, 2, 5);
     t.batch_finished(0, 1, 0, 5, 0, false); // the old batch's late failure
+    t.mark_unresolved(0, 0, 5, 0);
     assert!(!t.is_unresolved(0));
     assert_eq!(t.next_sequence(0), 5);
 }
@@ -157,10 +167,14 @@ fn an_unresolved_sequence_with_nothing_in_flight_bumps_at_once() {
     let mut b = vec![Batch::default(); 2];
     stamp(&mut t, &mut b, 0, 1, 5);
     t.batch_finished(0, 1, 0, 5, 0, false);
-    assert!(t.maybe_resolve(0, true));
+    t.mark_unresolved(0, 0, 5, 0);
+    t.maybe_resolve_sequences();
+    assert!(t.epoch_bump_required());
     // The same after an acknowledgement of everything: nothing to bump.
     let mut t = tm();
     stamp(&mut t, &mut b, 0, 1, 5);
+    t.mark_unresolved(0, 0, 5, 0);
     t.batch_finished(0, 1, 0, 5, 0, true);
-    assert!(!t.maybe_resolve(0, true));
+    t.maybe_resolve_sequences();
+    assert!(!t.epoch_bump_required());
 }

@@ -82,6 +82,7 @@ impl Client {
         let p = self.acc.batches[id as usize].partition as usize;
         let was_in_flight = self.acc.batches[id as usize].in_flight;
         self.acc.batches[id as usize].in_flight = false;
+        let reset = self.sender.tm.take_reset(id);
         if let Some(pos) = self.sender.in_flight_batches[p].iter().position(|&x| x == id) {
             self.sender.in_flight_batches[p].remove(pos);
         }
@@ -89,7 +90,14 @@ impl Client {
             self.sender.muted[p] = false;
         }
         if self.acc.batches[id as usize].done {
-            // Already failed by delivery timeout; a late answer is only logged (ProducerBatch.done).
+            // Already failed by delivery timeout; a late answer is only logged (ProducerBatch.done),
+            // but a late success still moves the last acknowledged sequence
+            // (`Sender.completeBatch` calls `TransactionManager.handleCompletedBatch` first).
+            let b = &self.acc.batches[id as usize];
+            if error == ErrorCode::None {
+                let (seq, count, epoch) = (b.seq, b.count, b.producer_epoch);
+                self.sender.tm.batch_finished(p, id, seq, count, epoch, true);
+            }
             if ctx.tracing() {
                 let b = &self.acc.batches[id as usize];
                 let (partition, rec_start, count) = (b.partition, b.rec_start, b.count);
@@ -102,7 +110,9 @@ impl Client {
                 });
             }
             self.acc.recycle(id);
-            self.maybe_resolve(p);
+            if self.sender.tm.has_work_for_next_loop() {
+                self.sender_schedule(ctx.now, ctx);
+            }
             return;
         }
         if error == ErrorCode::None {
@@ -115,16 +125,15 @@ impl Client {
         let retriable = error.retriable()
             || (idem && error == ErrorCode::OutOfOrderSequenceNumber)
             || (error == ErrorCode::InvalidProducerEpoch && stale_epoch);
-        let can_retry = retriable
-            && b.attempts < ctx.spec.producer.retries
-            && ctx.now < b.created + ms(ctx.spec.producer.delivery_timeout_ms());
-        if idem
-            && error == ErrorCode::OutOfOrderSequenceNumber
-            && self.sender.tm.is_sequence_gap(p, b.seq, b.producer_epoch)
-        {
-            // A real gap: the broker lost batches we had acknowledged. Bump the epoch and
-            // rewrite this partition's sequences (TransactionManager.bumpIdempotentProducerEpoch).
-            self.bump_producer_epoch(p);
+        let attempts_left = b.attempts < ctx.spec.producer.retries;
+        // Sender.canRetry: not past delivery.timeout.ms, attempts < retries, then the error.
+        let may_retry = attempts_left && ctx.now < b.created + ms(ctx.spec.producer.delivery_timeout_ms());
+        let can_retry = may_retry && retriable;
+        let oosn = idem && error == ErrorCode::OutOfOrderSequenceNumber;
+        if may_retry && oosn && self.sender.tm.is_sequence_gap(p, b.seq, reset) {
+            // TransactionManager.canRetry: a real gap (the broker lost batches we had
+            // acknowledged): retry, and bump the epoch at the next loop.
+            self.sender.tm.request_epoch_bump(p);
         }
         if can_retry {
             let attempts = self.acc.batches[id as usize].attempts + 1;
@@ -142,7 +151,16 @@ impl Client {
             self.sender_schedule(ctx.now, ctx);
             self.sender_schedule(until, ctx);
         } else {
+            let (seq, count, epoch) = (b.seq, b.count, b.producer_epoch);
             self.finish_batch(id, Outcome::Failed, error, ctx);
+            // TransactionManager.handleFailedBatch: `failBatch(batch, response, attempts <
+            // retries)` adjusts the sequences only when the batch did not exhaust its retries.
+            if oosn || (idem && attempts_left) {
+                self.sender.tm.failed_asking_for_bump(p, seq, count, epoch);
+            }
+            if self.sender.tm.has_work_for_next_loop() {
+                self.sender_schedule(ctx.now, ctx);
+            }
         }
     }
 
@@ -186,27 +204,24 @@ impl Client {
         if sync > 0 {
             self.app_records_completed(p, rec_start, count, ctx);
         }
-        self.maybe_resolve(pu);
         self.memory_released(ctx);
     }
 
-    /// `TransactionManager.maybeResolveSequences`: bump the epoch when the unknown sequences
-    /// were not all acknowledged.
-    pub(crate) fn maybe_resolve(&mut self, p: usize) {
-        let in_flight_empty = self.sender.in_flight_batches[p].is_empty();
-        if self.sender.tm.maybe_resolve(p, in_flight_empty) {
-            self.bump_producer_epoch(p);
+    /// The idempotent producer's work at the start of each sender loop (`Sender.runOnce`):
+    /// `TransactionManager.maybeResolveSequences`, then
+    /// `bumpIdempotentEpochAndResetIdIfNeeded` ([`TransactionManager::bump_epoch_if_needed`]).
+    pub(crate) fn resolve_sequences(&mut self) {
+        if self.sender.tm.idempotent {
+            self.sender.tm.maybe_resolve_sequences();
+            self.sender.tm.bump_epoch_if_needed(&mut self.acc.batches);
         }
     }
 
-    /// Bump the idempotent producer's epoch locally (KIP-360) and restart the sequences of the
-    /// partition that needed it at 0 ([`TransactionManager::bump_epoch`]).
-    pub(crate) fn bump_producer_epoch(&mut self, p: usize) {
-        self.sender.tm.bump_epoch(p, &mut self.acc.batches);
-    }
-
     /// `RecordAccumulator.expiredBatches` and `Sender.getExpiredInflightBatches`:
-    /// `delivery.timeout.ms` counted from batch creation, queued or in flight.
+    /// `delivery.timeout.ms` counted from batch creation, queued or in flight. Each expired
+    /// batch fails (`failBatch(batch, TimeoutException, adjustSequenceNumbers = false)`), and
+    /// one that was already in retry (`inRetry()`) marks its partition's sequence unresolved
+    /// (`markSequenceUnresolved`): a first attempt that expires does not.
     pub(crate) fn expire_batches(&mut self, next_wake: &mut SimTime, ctx: &mut Ctx<'_>) {
         let dt = ms(ctx.spec.producer.delivery_timeout_ms());
         let now = ctx.now;
@@ -218,21 +233,34 @@ impl Client {
                     break;
                 }
                 self.acc.pop_head(p as u32);
-                self.finish_batch(head, Outcome::Failed, ErrorCode::DeliveryTimeout, ctx);
+                self.expire_batch(p, head, ctx);
             }
-            // in-flight batches are ordered by drain, roughly by creation: check them all
-            let mut i = 0;
-            while i < self.sender.in_flight_batches[p].len() {
-                let id = self.sender.in_flight_batches[p][i];
+            // The partition's in-flight batches in drain order, up to the first that has not
+            // expired: a retry drained again after newer batches waits behind them, and can
+            // outlive delivery.timeout.ms (it then fails through completeBatch).
+            while let Some(&id) = self.sender.in_flight_batches[p].front() {
                 let b = &self.acc.batches[id as usize];
-                if !b.done && b.created + dt <= now {
-                    // Ambiguous: the request may still be written by the broker.
-                    self.finish_batch(id, Outcome::Failed, ErrorCode::DeliveryTimeout, ctx);
-                } else if !b.done {
-                    *next_wake = (*next_wake).min(b.created + dt);
+                let (done, expires) = (b.done, b.created + dt);
+                if !done && expires > now {
+                    *next_wake = (*next_wake).min(expires);
+                    break;
                 }
-                i += 1;
+                self.sender.in_flight_batches[p].pop_front();
+                if !done {
+                    // Ambiguous: the request may still be written by the broker.
+                    self.expire_batch(p, id, ctx);
+                }
             }
+        }
+    }
+
+    /// One batch of partition `p` fails at `delivery.timeout.ms`.
+    fn expire_batch(&mut self, p: usize, id: BatchId, ctx: &mut Ctx<'_>) {
+        let b = &self.acc.batches[id as usize];
+        let (seq, count, epoch, in_retry) = (b.seq, b.count, b.producer_epoch, b.retrying);
+        self.finish_batch(id, Outcome::Failed, ErrorCode::DeliveryTimeout, ctx);
+        if in_retry {
+            self.sender.tm.mark_unresolved(p, seq, count, epoch);
         }
     }
 }

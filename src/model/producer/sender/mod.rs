@@ -119,7 +119,8 @@ impl Sender {
             next_id: 1,
             muted: vec![false; p],
             in_flight_batches: vec![VecDeque::new(); p],
-            tm: TransactionManager::new(p, spec.producer.idempotence()),
+            tm: TransactionManager::new(p, spec.producer.idempotence())
+                .with_bump_waiting_for_in_flight(spec.producer.epoch_bump_waits_for_in_flight),
             flushing: false,
             requests: 0,
             retries: 0,
@@ -230,6 +231,7 @@ impl Client {
     pub(crate) fn sender_pass(&mut self, ctx: &mut Ctx<'_>) -> bool {
         let now = ctx.now;
         let mut next_wake = SimTime::MAX;
+        self.resolve_sequences();
         self.expire_batches(&mut next_wake, ctx);
         let linger = ms(ctx.spec.producer.linger_ms);
         let exhausted = self.acc.memory_waiters > 0 || self.sender.flushing;
@@ -290,6 +292,10 @@ impl Client {
             self.request_metadata(ctx);
         }
         self.sender.ready_scratch = ready;
+        if self.sender.tm.has_work_for_next_loop() {
+            // Sequences to resolve or an epoch to bump: the next loop does it at once.
+            next_wake = now;
+        }
         if next_wake != SimTime::MAX {
             self.sender_schedule(next_wake, ctx);
         }

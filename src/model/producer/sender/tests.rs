@@ -257,8 +257,9 @@ fn a_retriable_error_reenqueues_the_batch_with_backoff() {
 
 /// `RecordAccumulatorTest.testExpiredBatches` and `SenderTest.testInflightBatchesExpireOnDeliveryTimeout`:
 /// `delivery.timeout.ms` after creation a queued batch and an in-flight one fail, the ledger
-/// records the failure, the memory returns; the in-flight one leaves its sequence unresolved,
-/// and its late success does not change what the application was told.
+/// records the failure, the memory returns; the in-flight one, a first attempt, leaves its
+/// sequence resolved (`Sender.sendProducerData` marks only batches `inRetry()`), and its late
+/// success does not change what the application was told.
 #[test]
 fn an_expired_batch_fails_and_the_ledger_records_it() {
     let mut rig = Rig::new(RunSpec::default());
@@ -292,7 +293,10 @@ fn an_expired_batch_fails_and_the_ledger_records_it() {
     rig.at(dt, |c, ctx| c.sender_pass(ctx));
     assert_eq!(outcome(&rig, start), Some(Outcome::Failed));
     assert_eq!(outcome(&rig, start + count - 1), Some(Outcome::Failed));
-    assert!(rig.client.sender.tm.is_unresolved(0), "it may have been written");
+    assert!(
+        !rig.client.sender.tm.is_unresolved(0),
+        "a first attempt that expires is not unresolved (only a batch in retry is)"
+    );
     rig.respond(dt + 1, request, batch, ErrorCode::None);
     assert_eq!(
         outcome(&rig, start),
@@ -451,8 +455,10 @@ fn drain_stops_at_max_request_size_and_resumes_where_it_stopped() {
 fn idempotent_drain_stop_ends_the_nodes_drain() {
     let mut rig = drain_rig(3, 1 << 20);
     rig.append_to(&[0, 1, 2]);
-    // Partition 1 had a batch (sequence 0, one record) whose fate is unknown.
+    // Partition 1 had a batch (sequence 0, one record) that expired in retry: its fate is
+    // unknown (`markSequenceUnresolved`).
     rig.client.sender.tm.assign_sequence(1, 999, 1);
+    rig.client.sender.tm.mark_unresolved(1, 0, 1, 0);
     rig.client.sender.tm.batch_finished(1, 999, 0, 1, 0, false);
     assert!(rig.client.sender.tm.is_unresolved(1));
     assert_eq!(rig.drain(), [0], "stops at partition 1: partition 2 waits too");
