@@ -97,7 +97,8 @@ pub enum Append {
         rec: u64,
         /// The record opened a new batch (`newBatchCreated`).
         new_batch: bool,
-        /// The batch is full now (`batchIsFull`).
+        /// A batch of the partition is sendable now (`batchIsFull`: this one is full, or it was
+        /// opened behind another, which the record closed): the sender wakes at once.
         full: bool,
     },
     /// No `buffer.memory` for a new batch: `send()` blocks.
@@ -273,11 +274,15 @@ impl Accumulator {
         self.bytes_batched += (RECORD_BATCH_OVERHEAD + size) as u64;
         let full = self.batches[id as usize].is_full();
         self.note_sticky(partition, (RECORD_BATCH_OVERHEAD + size) as u64, full);
+        // `RecordAppendResult.batchIsFull = dq.size() > 1 || batch.isFull()`: a new batch behind
+        // the one this record closed makes that one sendable now (`KafkaProducer.doSend` wakes
+        // the sender), not when its own linger ends.
+        let batch_is_full = self.deques[partition as usize].len() > 1 || full;
         Append::Done {
             batch: id,
             rec: next_rec,
             new_batch: true,
-            full,
+            full: batch_is_full,
         }
     }
 
@@ -461,6 +466,20 @@ mod tests {
                 Append::NoMemory | Append::PartitionChanged => panic!("not appended"),
             })
             .collect()
+    }
+
+    /// `RecordAppendResult.batchIsFull` (`dq.size() > 1 || batch.isFull()`, which
+    /// `KafkaProducer.doSend` answers with `sender.wakeup()`): the record that opens a new batch
+    /// behind one it closed reports it, so the closed batch goes at once instead of waiting for
+    /// its linger; the first batch of a partition does not.
+    #[test]
+    fn a_new_batch_behind_a_closed_one_wakes_the_sender() {
+        let mut a = acc(16_384, 1 << 25);
+        let appends = fill(&mut a, 0, 300);
+        let new_batches: Vec<(bool, bool)> = appends.iter().filter(|x| x.1).map(|x| (x.1, x.2)).collect();
+        assert!(new_batches.len() >= 3, "{new_batches:?}");
+        assert_eq!(new_batches[0], (true, false), "the first batch: nothing to send yet");
+        assert!(new_batches[1..].iter().all(|&(_, full)| full), "{new_batches:?}");
     }
 
     #[test]
