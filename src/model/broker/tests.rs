@@ -12,32 +12,8 @@ use crate::sim::{rng_stream, Stream};
 #[test]
 fn isr_check_proposes_to_drop_a_lagging_follower() {
     let spec = RunSpec::default();
-    let assignment = assign_replicas(&spec.cluster);
-    let mut br = Broker::new(0, &spec, &assignment, rng_stream(1, Stream::Broker));
-    let p = assignment.iter().position(|r| r[0] == 0).unwrap();
-    let st = PartitionState {
-        replicas: assignment[p].clone(),
-        leader: Some(0),
-        leader_epoch: 0,
-        isr: assignment[p].clone(),
-        partition_epoch: 0,
-    };
-    br.meta[p] = Some(st.clone());
-    let r = br.replicas[p].as_mut().unwrap();
-    r.make_leader(0, &st, 0);
-    r.log.append(
-        crate::model::partition_log::LogEntry {
-            base_offset: 0,
-            count: 10,
-            rec_start: 0,
-            leader_epoch: 0,
-            producer: Default::default(),
-            bytes: 1000,
-            append_time: 0,
-        },
-        ms(5000),
-        0,
-    );
+    let (mut br, p) = leader_of_first_partition(&spec);
+    append_ten_records(br.replicas[p].as_mut().unwrap());
     let (mut out, mut monitor, mut tracer) = (Vec::new(), Monitor::new(6), None);
     let now = ms(spec.cluster.replica_lag_time_max_ms) + ms(1);
     let mut ctx = Ctx::new(now, &spec, &mut out, &mut monitor, &mut tracer);
@@ -70,6 +46,20 @@ fn isr_check_proposes_to_drop_a_lagging_follower() {
     let mut ctx = Ctx::new(now, &spec, &mut out, &mut monitor, &mut tracer);
     br.isr_check(br.incarnation + 1, &mut ctx);
     assert!(out.is_empty());
+}
+
+/// Ten records of leader epoch 0 at the log end of `r`.
+fn append_ten_records(r: &mut Replica) {
+    let e = crate::model::partition_log::LogEntry {
+        base_offset: 0,
+        count: 10,
+        rec_start: 0,
+        leader_epoch: 0,
+        producer: Default::default(),
+        bytes: 1000,
+        append_time: 0,
+    };
+    r.log.append(e, ms(5000), 0);
 }
 
 /// Broker 0 leading partition `p` (ISR = all replicas), with its metadata.
@@ -251,19 +241,7 @@ fn a_diverging_fetch_response_truncates_and_fetches_from_the_new_end() {
         partition_epoch: 1,
     };
     br.meta[p] = Some(st.clone());
-    br.replicas[p].as_mut().unwrap().log.append(
-        crate::model::partition_log::LogEntry {
-            base_offset: 0,
-            count: 10,
-            rec_start: 0,
-            leader_epoch: 0,
-            producer: Default::default(),
-            bytes: 1000,
-            append_time: 0,
-        },
-        ms(5000),
-        0,
-    );
+    append_ten_records(br.replicas[p].as_mut().unwrap());
     let nodes = spec.cluster.brokers as usize + 2;
     let net = crate::model::network::Network::new(&spec.network, nodes, rng_stream(1, Stream::Network));
     let (mut out, mut monitor, mut tracer) = (Vec::new(), Monitor::new(spec.cluster.partitions as usize), None);
