@@ -124,7 +124,7 @@ pub(crate) fn cmd_search(args: &SearchArgs) -> Result<u8, Failure> {
             "note: [random_faults] are off during a search: it draws its own fault schedules, as data it can shrink"
         );
     }
-    if let Err(why) = (prop.requires)(&sc.base) {
+    if let Err(why) = (prop.requires)(&sc.base_spec()) {
         if sc.sweep.is_empty() {
             errln!(
                 "note: Kafka does not promise `{}` for this configuration ({why}); searching anyway",

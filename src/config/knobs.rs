@@ -66,6 +66,9 @@ macro_rules! knob_table {
 
             /// Producer configuration ([PC], [CCC]); Kafka 4.x defaults.
             ProducerConfig in producer {
+                /// The rows of `versions::HISTORY` for `producer.*` keys follow it.
+                client_version: Option<KafkaVersion> = None, opt_version, "",
+                    "The producer client's Kafka release (\"0.10\", \"2.8\", \"3.6\", \"4.0\", ...; a                      string): the defaults of that client for every producer key the scenario does                      not set (see the release notes of each key). \"default\": cluster.kafka_version.";
                 acks: Acks = Acks::All, acks, "acks",
                     "Acknowledgements the leader waits for: 0 (none), 1 (leader only), all (the \
                      ISR). The integers 0, 1, -1 are accepted too.";
@@ -126,10 +129,21 @@ macro_rules! knob_table {
                      so a batch the broker already wrote can be written again (a duplicate). true: \
                      the failed batch marks its partition's sequence unresolved instead, and the \
                      epoch is bumped only once the partition's in-flight batches are done.";
+                idempotence_default_on: bool = true, bool, "",
+                    "Kafka >= 3.2 clients (KIP-679, KAFKA-13598, KAFKA-13673): with \
+                     enable_idempotence unset, idempotence is on unless acks != all or retries = 0. \
+                     false: off unless enable_idempotence = true (clients before 3.0, and 3.0.0 / \
+                     3.1.0 where the new default did not take effect).";
             }
 
             /// Cluster, broker and topic configuration ([RC], [SLC], [LC], [KRC]).
             ClusterConfig in cluster {
+                /// The rows of `versions::HISTORY` for the cluster's keys follow it.
+                kafka_version: KafkaVersion = KafkaVersion::default(), version, "",
+                    "The brokers' and controller's Kafka release (\"0.8\", \"0.10\", \"2.0\", \"3.7\", \
+                     \"4.0\", \"4.1\", ...; a string, quoted in TOML): the defaults and behaviours of \
+                     that release for every key the scenario does not set, and the client's too \
+                     unless producer.client_version is set.";
                 brokers: u32 = 3, int(>= 1, <= 64), "",
                     "Number of brokers, named b0, b1, ...";
                 partitions: u32 = 6, int(>= 1, <= 10_000), "num.partitions",
@@ -167,6 +181,18 @@ macro_rules! knob_table {
                 /// 1 MiB + 12.
                 message_max_bytes: u32 = 1_048_588, int(>= 0, <= I32_MAX), "message.max.bytes",
                     "Largest record batch the broker accepts.";
+                follower_truncation: FollowerTruncation = FollowerTruncation::LeaderEpoch,
+                    choice("high_watermark", "leader_epoch_single_round", "leader_epoch"), "",
+                    "How a replica that becomes follower finds where its log diverges: \
+                     high_watermark (before 0.11: truncate to its own HW), \
+                     leader_epoch_single_round (KIP-101, 0.11-1.1: one OffsetsForLeaderEpoch round), \
+                     leader_epoch (KIP-279, 2.0+: round after round, bounded by its own epoch end).";
+                eligible_leader_replicas_enable: bool = false, bool, "",
+                    "KIP-966 eligible leader replicas (opt-in in 4.0 through the \
+                     eligible.leader.replicas.version feature, on for new 4.1 clusters): replicas \
+                     leaving an ISR smaller than min_insync_replicas stay electable, the ISR may \
+                     become empty, and a replica restarting after an unclean shutdown is no longer \
+                     electable until it rejoins the ISR.";
                 hw_requires_min_isr: bool = true, bool, "",
                     "Kafka >= 3.7 (KAFKA-15583): the high watermark does not advance while the ISR is \
                      smaller than min_insync_replicas. false models older brokers.";

@@ -12,6 +12,7 @@ use std::fmt;
 
 mod faults;
 mod knobs;
+pub mod versions;
 
 pub(crate) use faults::fault_type_table;
 pub use faults::{Fault, FaultKind, FaultType, Node, RandomFaults};
@@ -119,16 +120,59 @@ impl Arrival {
     }
 }
 
+/// How a replica becoming follower finds where its log diverges from the leader's
+/// (`cluster.follower_truncation`; reference 7.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FollowerTruncation {
+    /// Before 0.11: truncate to its own high watermark when it becomes follower
+    /// (`ReplicaManager.makeFollowers` calling `truncateTo(highWatermark)`), then fetch; a
+    /// fetch past the leader's log end gets `OFFSET_OUT_OF_RANGE` and truncates to it
+    /// (`ReplicaFetcherThread.handleOffsetOutOfRange`). KIP-101's two scenarios lose or
+    /// diverge through it.
+    HighWatermark,
+    /// 0.11 to 1.1 (KIP-101): one `OffsetsForLeaderEpoch` round when it becomes follower:
+    /// truncate to the leader's end offset of its latest epoch, capped at its log end (the
+    /// high watermark when the leader has no such epoch), then fetch without further checks.
+    LeaderEpochSingleRound,
+    /// 2.0+ (KIP-279, and KIP-595's diverging epoch in fetch responses since 2.7): every fetch
+    /// carries its last fetched epoch; truncation to the end of the largest common epoch, bounded
+    /// by its own end of that epoch, round after round.
+    LeaderEpoch,
+}
+
+impl FollowerTruncation {
+    /// The scenario value.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            FollowerTruncation::HighWatermark => "high_watermark",
+            FollowerTruncation::LeaderEpochSingleRound => "leader_epoch_single_round",
+            FollowerTruncation::LeaderEpoch => "leader_epoch",
+        }
+    }
+    /// Parses a scenario value.
+    pub(crate) fn parse(s: &str) -> Option<FollowerTruncation> {
+        match s {
+            "high_watermark" => Some(FollowerTruncation::HighWatermark),
+            "leader_epoch_single_round" => Some(FollowerTruncation::LeaderEpochSingleRound),
+            "leader_epoch" => Some(FollowerTruncation::LeaderEpoch),
+            _ => None,
+        }
+    }
+}
+
+pub use versions::KafkaVersion;
+
 knob_table!(define_config);
 
 impl ProducerConfig {
     /// Effective idempotence, following `ProducerConfig.postProcessAndValidateIdempotenceConfigs`:
     /// explicit `true` is validated elsewhere; the default is silently off when `acks != all`
-    /// or `retries == 0` (Kafka 3.2+, KAFKA-13673).
+    /// or `retries == 0` (Kafka 3.2+, KAFKA-13673), and off for older clients
+    /// (`idempotence_default_on = false`).
     pub(crate) fn idempotence(&self) -> bool {
         match self.enable_idempotence {
             Some(v) => v,
-            None => self.acks == Acks::All && self.retries > 0,
+            None => self.idempotence_default_on && self.acks == Acks::All && self.retries > 0,
         }
     }
 

@@ -48,6 +48,9 @@ pub struct Controller {
     /// Leader elections made so far.
     pub elections: u64,
     unclean: bool,
+    /// KIP-966 eligible leader replicas, and the min ISR they are kept against.
+    elr: bool,
+    min_isr: usize,
     session_timeout: SimTime,
     /// `leader.imbalance.check.interval.seconds` when `auto.leader.rebalance.enable`.
     balance_interval: Option<SimTime>,
@@ -73,6 +76,7 @@ impl Controller {
                     leader_epoch: 0,
                     isr: reps.clone(),
                     partition_epoch: 0,
+                    elr: Vec::new(),
                 })
                 .collect(),
             fenced: vec![false; spec.cluster.brokers as usize],
@@ -82,6 +86,8 @@ impl Controller {
             version: 1,
             elections: 0,
             unclean: spec.cluster.unclean_leader_election_enable,
+            elr: spec.cluster.eligible_leader_replicas_enable,
+            min_isr: crate::model::broker::effective_min_isr(spec),
             session_timeout: ms(spec.cluster.broker_session_timeout_ms),
             balance_interval: spec
                 .cluster
@@ -108,13 +114,16 @@ impl Controller {
         self.hb_seen[b as usize]
     }
 
-    /// `PartitionChangeBuilder.electLeader`: the first replica in assignment order that is in
-    /// the ISR and unfenced; else, with unclean election, the first unfenced replica.
-    /// Returns (leader, unclean).
+    /// `PartitionChangeBuilder.electAnyLeader`: the first replica in assignment order that is
+    /// a valid new leader (`isValidNewLeader`: in the ISR, or, with ELR and an empty ISR, in the
+    /// ELR; and unfenced); else, with unclean election, the first unfenced replica.
+    /// Returns (leader, unclean). (`lastKnownElr`, the last resort when every ELR member shut
+    /// down uncleanly, is not modelled.)
     pub fn elect(&self, p: usize) -> Option<(u32, bool)> {
         let st = &self.parts[p];
         let ok = |b: &u32| !self.fenced[*b as usize];
-        if let Some(&l) = st.replicas.iter().find(|b| st.isr.contains(b) && ok(b)) {
+        let valid = |b: &u32| st.isr.contains(b) || (st.isr.is_empty() && st.elr.contains(b));
+        if let Some(&l) = st.replicas.iter().find(|b| valid(b) && ok(b)) {
             return Some((l, false));
         }
         if self.unclean {
@@ -156,11 +165,36 @@ impl Controller {
             }
         }
         st.leader = new;
-        if let Some((l, true)) = leader {
-            // Unclean: the elected out-of-sync replica's log becomes the truth.
-            st.isr = vec![l];
+        if let Some((l, unclean)) = leader {
+            if unclean || !st.isr.contains(&l) {
+                // Unclean: the elected out-of-sync replica's log becomes the truth. From the
+                // ELR (KIP-966, `PartitionChangeBuilder.build`): the ISR restarts with it.
+                st.isr = vec![l];
+                st.elr.retain(|&b| b != l);
+            }
         }
         st.partition_epoch += 1;
+    }
+
+    /// `PartitionChangeBuilder.populateTargetElr` for partition `p` about to take ISR
+    /// `target`: without ELR, or with an ISR of at least min ISR, none; else the ELR and the
+    /// current ISR, less the target ISR.
+    fn target_elr(&self, p: usize, target: &[u32]) -> Vec<u32> {
+        if !self.elr || target.len() >= self.min_isr {
+            return Vec::new();
+        }
+        let st = &self.parts[p];
+        st.replicas
+            .iter()
+            .copied()
+            .filter(|b| (st.elr.contains(b) || st.isr.contains(b)) && !target.contains(b))
+            .collect()
+    }
+
+    /// Sets partition `p`'s ISR to `isr`, with its ELR.
+    fn set_isr(&mut self, p: usize, isr: Vec<u32>) {
+        self.parts[p].elr = self.target_elr(p, &isr);
+        self.parts[p].isr = isr;
     }
 }
 
@@ -223,8 +257,11 @@ impl Controller {
                 continue;
             }
             let mut touched = false;
-            if st.isr.contains(&b) && st.isr.len() > 1 {
-                self.parts[p].isr.retain(|&x| x != b);
+            // Without ELR the last ISR member stays (the partition goes leaderless instead);
+            // with ELR the ISR may become empty (`generateLeaderAndIsrUpdates`).
+            if st.isr.contains(&b) && (st.isr.len() > 1 || self.elr) {
+                let isr: Vec<u32> = st.isr.iter().copied().filter(|&x| x != b).collect();
+                self.set_isr(p, isr);
                 touched = true;
             }
             if self.parts[p].leader == Some(b) {
@@ -239,6 +276,19 @@ impl Controller {
             }
         }
         self.publish(changed, true, ctx);
+    }
+
+    /// Broker `b` registered after an unclean shutdown: it is no longer an eligible leader.
+    fn leave_elrs(&mut self, b: u32, ctx: &mut Ctx<'_>) {
+        let mut changed = Vec::new();
+        for (p, st) in self.parts.iter_mut().enumerate() {
+            if st.elr.contains(&b) {
+                st.elr.retain(|&x| x != b);
+                st.partition_epoch += 1;
+                changed.push(p as u32);
+            }
+        }
+        self.publish(changed, false, ctx);
     }
 
     /// An unfenced broker can lead partitions that have no leader.
@@ -332,6 +382,9 @@ impl Controller {
                     // metadata version (its RegisterBrokerRecord's offset).
                     self.incarnation[bi] = incarnation;
                     self.registered_at[bi] = self.version;
+                    // A crash is an unclean shutdown: KIP-966 takes the broker out of every
+                    // ELR (`ReplicationControlManager.handleBrokerUncleanShutdown`).
+                    self.leave_elrs(broker, ctx);
                 }
                 let seen = self.note_heartbeat(broker);
                 let at = ctx.now + self.session_timeout;
@@ -376,7 +429,7 @@ impl Controller {
                         from: &self.parts[p].isr,
                         to: &isr,
                     });
-                    self.parts[p].isr = isr;
+                    self.set_isr(p, isr);
                     self.parts[p].partition_epoch += 1;
                     self.publish(vec![partition], false, ctx);
                 } else {

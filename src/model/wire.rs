@@ -26,6 +26,9 @@ pub enum ErrorCode {
     OutOfOrderSequenceNumber,
     /// `INVALID_PRODUCER_EPOCH`: an idempotent batch of an older producer epoch.
     InvalidProducerEpoch,
+    /// `OFFSET_OUT_OF_RANGE`: a fetch past the leader's log end (a follower whose log is longer
+    /// than the leader's, when the fetch carries no epoch to find the divergence by).
+    OffsetOutOfRange,
     /// Client side: `delivery.timeout.ms` expired (`TimeoutException`).
     DeliveryTimeout,
     /// Client side: `send()` could not allocate `buffer.memory` within `max.block.ms`.
@@ -63,6 +66,7 @@ impl ErrorCode {
             ErrorCode::NetworkException => "NETWORK_EXCEPTION",
             ErrorCode::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
             ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
+            ErrorCode::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
             ErrorCode::DeliveryTimeout => "TimeoutException (delivery.timeout.ms)",
             ErrorCode::BufferExhausted => "BufferExhaustedException (max.block.ms)",
             ErrorCode::RecordTooLarge => "RecordTooLargeException",
@@ -84,6 +88,10 @@ pub struct PartitionState {
     pub isr: Vec<u32>,
     /// Bumped at every change of the state (`partitionEpoch`).
     pub partition_epoch: u32,
+    /// Eligible leader replicas (KIP-966, `cluster.eligible_leader_replicas_enable`): replicas
+    /// that left an ISR smaller than `min.insync.replicas`, hence hold every committed record;
+    /// electable when the ISR is empty. Always empty without ELR.
+    pub elr: Vec<u32>,
 }
 
 /// One batch inside a ProduceRequest.
@@ -164,6 +172,9 @@ pub struct FetchPartitionData {
     pub entries: Vec<LogEntry>,
     /// KIP-320 / fetch-based truncation: (epoch, end offset) when the follower diverged.
     pub diverging: Option<(u32, u64)>,
+    /// The leader's log end offset, which a follower answered `OFFSET_OUT_OF_RANGE` truncates
+    /// to (`ReplicaFetcherThread.handleOffsetOutOfRange`, learnt there through ListOffsets).
+    pub leader_log_end: u64,
 }
 
 /// Messages on the wire. Sizes approximate the real request schemas (reference 3.5).

@@ -3,6 +3,7 @@
 
 use super::keys::{display_value, get_key, set_key};
 use super::{short_name, RunPoint, Scenario, ScenarioError, FIXED_COLUMNS, MAX_RUNS};
+use crate::config::versions::{history_keys, value_at, Change, Side, HISTORY};
 use crate::config::RunSpec;
 use crate::expect::params_text;
 
@@ -54,6 +55,20 @@ impl Scenario {
             .collect()
     }
 
+    /// Whether the scenario sets `key` itself (file, properties file, `--set`) or sweeps it:
+    /// then its release's default does not apply.
+    pub(crate) fn sets(&self, key: &str) -> bool {
+        self.origins.contains_key(key) || self.sweep.iter().any(|a| a.key == key)
+    }
+
+    /// The scenario's base configuration with its release's defaults applied (what a run
+    /// without sweep values gets; `search` starts from it).
+    pub fn base_spec(&self) -> RunSpec {
+        let mut spec = self.base.clone();
+        apply_release_defaults(&mut spec, |k| self.sets(k));
+        spec
+    }
+
     /// Number of sweep points (saturating).
     fn combos(&self) -> usize {
         self.sweep.iter().fold(1usize, |n, a| n.saturating_mul(a.values.len()))
@@ -96,6 +111,7 @@ impl Scenario {
                     set_key(&mut spec, &axis.key, v).map_err(|m| self.key_error(&axis.key, m))?;
                 }
             }
+            apply_release_defaults(&mut spec, |k| self.sets(k));
             let params = self.params_of(&spec);
             self.check_spec(&spec, &params)?;
             visit(params, spec);
@@ -185,5 +201,29 @@ impl Scenario {
             }
         })?;
         Ok(out)
+    }
+}
+
+/// Sets every key with a history (`config::versions::HISTORY`) that `explicit` does not claim
+/// to its value at the run's release: `cluster.kafka_version` for the cluster's keys,
+/// `producer.client_version` (else the cluster's release) for the client's.
+pub(crate) fn apply_release_defaults(spec: &mut RunSpec, explicit: impl Fn(&str) -> bool) {
+    let cluster = spec.cluster.kafka_version;
+    let client = spec.producer.client_version.unwrap_or(cluster);
+    for key in history_keys() {
+        if explicit(key) {
+            continue;
+        }
+        let side = HISTORY
+            .iter()
+            .find(|c| c.key == key)
+            .map_or(Side::Cluster, Change::side);
+        let release = if side == Side::Client { client } else { cluster };
+        let Some(lit) = value_at(key, release) else { continue };
+        let value: toml::Value = toml::from_str::<toml::Table>(&format!("v = {lit}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .expect("history values are TOML literals (tested)");
+        set_key(spec, key, &value).expect("history values are valid values of their keys (tested)");
     }
 }

@@ -13,8 +13,10 @@ use std::sync::OnceLock;
 use toml::Value;
 
 use super::kafka::{SerializerRole, PRODUCER_CONFIGS};
+use crate::config::versions::{changes_text, RELEASES};
 use crate::config::{
-    fault_type_table, knob_table, Acks, Arrival, FaultType, RunSpec, SendMode, DAY_MS, I32_MAX, MAX_KEYS,
+    fault_type_table, knob_table, Acks, Arrival, FaultType, FollowerTruncation, KafkaVersion, RunSpec, SendMode,
+    DAY_MS, I32_MAX, MAX_KEYS,
 };
 
 /// Sections of a scenario file that hold `RunSpec` keys, in file order. The empty name is the
@@ -51,6 +53,11 @@ pub(crate) enum Kind {
     Choice(&'static [&'static str]),
     /// `"0"`, `"1"`, `"all"`; also the integers 0, 1, -1 and the string `"-1"` (= all).
     Acks,
+    /// A Kafka release as a string (`"0.10"`, `"4.0"`, `"3.0.1"`), never a number (TOML would
+    /// read 0.10 as 0.1); `optional`: `"default"` too.
+    Version {
+        optional: bool,
+    },
 }
 
 fn int_range_text(min: i64, max: i64) -> String {
@@ -90,6 +97,15 @@ impl Kind {
             Kind::OptBool => format!("true, false or \"{DEFAULT_TOKEN}\""),
             Kind::Choice(c) => quoted_list(c),
             Kind::Acks => quoted_list(&["0", "1", "all"]),
+            Kind::Version { optional } => format!(
+                "a Kafka release as a string, one of {}{} (optionally with a patch, \"3.0.1\")",
+                RELEASES.join(", "),
+                if optional {
+                    format!(", or \"{DEFAULT_TOKEN}\"")
+                } else {
+                    String::new()
+                }
+            ),
         }
     }
 
@@ -127,6 +143,18 @@ impl Kind {
                 Some(a) => Ok(Value::String(a.as_str().into())),
                 None => bad(),
             },
+            (Kind::Version { optional: true }, Value::String(s)) if s == DEFAULT_TOKEN => {
+                Ok(Value::String(DEFAULT_TOKEN.into()))
+            }
+            (Kind::Version { .. }, Value::String(s)) => match KafkaVersion::parse(s) {
+                Some(v) => Ok(Value::String(v.as_str())),
+                None => bad(),
+            },
+            (Kind::Version { .. }, Value::Float(_) | Value::Integer(_)) => Err(format!(
+                "a Kafka release is a string: write it in quotes (\"0.10\", \"4.0\"); unquoted, TOML reads \
+                 it as the number {}, and 0.10 would be 0.1",
+                render_value(v)
+            )),
             (Kind::Acks, Value::Integer(i)) => match i {
                 0 => Ok(Value::String("0".into())),
                 1 => Ok(Value::String("1".into())),
@@ -274,6 +302,31 @@ macro_rules! knob_key {
                 Value::Boolean(b) => s.$($f).+ = Some(*b),
                 _ if opt_str(v) => s.$($f).+ = None,
                 _ => {}
+            })
+    };
+    ($key:expr, $kafka:expr, $doc:expr, $t:ty, $($f:ident).+, version) => {
+        knob_key!(@info $key, $kafka, $doc, Kind::Version { optional: false },
+            |s: &RunSpec| Value::String(s.$($f).+.as_str()),
+            |s: &mut RunSpec, v: &Value| {
+                if let Some(x) = v.as_str().and_then(KafkaVersion::parse) {
+                    s.$($f).+ = x;
+                }
+            })
+    };
+    ($key:expr, $kafka:expr, $doc:expr, $t:ty, $($f:ident).+, opt_version) => {
+        knob_key!(@info $key, $kafka, $doc, Kind::Version { optional: true },
+            |s: &RunSpec| match s.$($f).+ {
+                Some(x) => Value::String(x.as_str()),
+                None => Value::String(DEFAULT_TOKEN.into()),
+            },
+            |s: &mut RunSpec, v: &Value| match v.as_str() {
+                Some(t) if t == DEFAULT_TOKEN => s.$($f).+ = None,
+                Some(t) => {
+                    if let Some(x) = KafkaVersion::parse(t) {
+                        s.$($f).+ = Some(x);
+                    }
+                }
+                None => {}
             })
     };
     ($key:expr, $kafka:expr, $doc:expr, $t:ty, $($f:ident).+, acks) => {
@@ -741,13 +794,18 @@ pub fn reference_markdown() -> String {
             } else {
                 md_escape(&k.allowed)
             };
+            // The releases where the default changed (`config::versions::HISTORY`).
+            let doc = match changes_text(k.key) {
+                Some(h) => format!("{} Default by release: {h}.", k.doc),
+                None => k.doc.to_string(),
+            };
             out.push_str(&format!(
                 "| `{}` | {} | `{}` | {} | {} |\n",
                 k.short(),
                 kafka,
                 md_escape(&k.default),
                 allowed,
-                md_escape(k.doc)
+                md_escape(&doc)
             ));
         }
     }

@@ -16,12 +16,15 @@ mod tests;
 mod tests_errors;
 #[cfg(test)]
 mod tests_kafka;
+#[cfg(test)]
+mod tests_versions;
 mod write;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub(crate) use expand::apply_release_defaults;
 pub use keys::{find_key, keys, reference_markdown, KeyInfo, NOT_MODELLED};
 pub(crate) use keys::{kafka_alias, render_value, set_key};
 pub use toml::Value;

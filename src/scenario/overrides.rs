@@ -65,7 +65,17 @@ fn value_from_text(kind: Kind, text: &str) -> Value {
                 string()
             }
         }
-        Kind::Choice(_) | Kind::Acks => string(),
+        Kind::Choice(_) | Kind::Acks | Kind::Version { .. } => string(),
+    }
+}
+
+/// A `--set` value for a release key, from the text as typed: `0.10`, `"0.10"`, `4.0` and the
+/// list `[0.10, 4.0]` are versions, never numbers (0.10 is not 0.1).
+fn version_set_value(raw: &str) -> Value {
+    let one = |t: &str| Value::String(t.trim().trim_matches(|c| c == '"' || c == '\'').to_string());
+    match raw.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        Some(items) => Value::Array(items.split(',').filter(|t| !t.trim().is_empty()).map(one).collect()),
+        None => one(raw),
     }
 }
 
@@ -123,7 +133,13 @@ impl Scenario {
         };
         let key = key.trim();
         let raw = raw.trim();
-        let value = parse_set_value(raw);
+        let is_version =
+            keys::resolve(key).is_ok_and(|t| matches!(t, Target::Key(i) if matches!(i.kind, Kind::Version { .. })));
+        let value = if is_version {
+            version_set_value(raw)
+        } else {
+            parse_set_value(raw)
+        };
         match key {
             "name" => {
                 self.name = match value {

@@ -26,9 +26,10 @@
 //! lowest failing shard. Shards run in parallel, yet the outcome does not depend on the number
 //! of jobs.
 
+use crate::config::versions::history_keys;
 use crate::config::{Acks, Arrival, Fault, FaultKind, FaultType, Node, RandomFaults, RunSpec, SendMode};
 use crate::result::RunResult;
-use crate::scenario::{render_value, set_key, Scenario, Value};
+use crate::scenario::{apply_release_defaults, render_value, set_key, Scenario, Value};
 use proptest::prelude::*;
 use proptest::sample::subsequence;
 use proptest::test_runner::{

@@ -29,6 +29,9 @@ pub struct Space {
     pub max_faults: usize,
     /// Apply the property's down budget ([`Property::down_budget`]) when it has one.
     pub(crate) enforce_down_budget: bool,
+    /// Keys with a release history that the scenario sets or sweeps itself: a swept
+    /// `cluster.kafka_version` leaves them alone.
+    pub(crate) explicit: Vec<&'static str>,
 }
 
 impl Space {
@@ -42,13 +45,15 @@ impl Space {
             fault_kinds: None,
             max_faults: 4,
             enforce_down_budget: true,
+            explicit: Vec::new(),
         }
     }
 
     /// Searches over fault schedules (and sweep points) of a scenario.
     pub fn from_scenario(sc: &Scenario) -> Space {
         Space {
-            base: sc.base.clone(),
+            base: sc.base_spec(),
+            explicit: history_keys().into_iter().filter(|k| sc.sets(k)).collect(),
             sweep: sc
                 .sweep
                 .iter()
@@ -76,6 +81,7 @@ impl Space {
             fault_kinds: None,
             max_faults: 4,
             enforce_down_budget: true,
+            explicit: Vec::new(),
         }
     }
 
@@ -117,6 +123,10 @@ impl Space {
             .prop_map(move |(drawn, kept, picks, mut spec, seed)| {
                 for (axis, &i) in space.sweep.iter().zip(&picks) {
                     set_key(&mut spec, &axis.key, &axis.values[i]).expect("sweep values were validated");
+                }
+                if !space.random_config && !space.sweep.is_empty() {
+                    // A swept release brings its own defaults (the scenario's keys still win).
+                    apply_release_defaults(&mut spec, |k| space.explicit.contains(&k));
                 }
                 if space.random_config {
                     (property.conform)(&mut spec);

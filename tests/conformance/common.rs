@@ -36,6 +36,7 @@ pub fn state(replicas: &[u32], leader: Option<u32>, epoch: u32, isr: &[u32]) -> 
         leader_epoch: epoch,
         isr: isr.to_vec(),
         partition_epoch: epoch,
+        elr: Vec::new(),
     }
 }
 

@@ -187,6 +187,7 @@ fn not_enough_replicas_after_append_counts_the_maximal_isr() {
     // ISR is {0, 1, 2}); follower 2's fetch finally commits the batch.
     let shrunk = prodsim::model::components::PartitionState {
         partition_epoch: 1,
+        elr: Vec::new(),
         ..state(&[0, 1, 2], Some(0), 0, &[0, 2])
     };
     d.apply_metadata(2, &[(0, shrunk)]);

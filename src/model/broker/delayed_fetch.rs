@@ -129,10 +129,19 @@ impl Broker {
                 high_watermark: 0,
                 entries: Vec::new(),
                 diverging: None,
+                leader_log_end: 0,
             };
             match self.replicas[p].as_ref() {
                 Some(r) if r.is_leader && r.leader_epoch == fp.current_leader_epoch => {
                     d.high_watermark = r.hw;
+                    d.leader_log_end = r.log.log_end_offset();
+                    if fp.last_fetched_epoch.is_none() && fp.fetch_offset > d.leader_log_end {
+                        // Nothing to find the divergence by: `OFFSET_OUT_OF_RANGE`.
+                        d.error = ErrorCode::OffsetOutOfRange;
+                        urgent = true;
+                        out.push(d);
+                        continue;
+                    }
                     let diverged = fp
                         .last_fetched_epoch
                         .and_then(|lfe| match r.log.end_offset_for_epoch(lfe) {

@@ -301,6 +301,7 @@ mod tests {
             leader_epoch: 1,
             isr: isr.to_vec(),
             partition_epoch: 1,
+            elr: Vec::new(),
         }
     }
 

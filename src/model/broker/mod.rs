@@ -423,6 +423,8 @@ impl Broker {
             r.is_leader = false;
             r.followers.clear();
             r.pending_isr = None;
+            // A restarted replica reconciles its log with the leader before anything else.
+            r.reconcile_pending = true;
         }
         if power {
             for r in self.replicas.iter_mut().flatten() {

@@ -11,6 +11,7 @@
 //! state changes: leader epochs only grow, a leader's HW only grows and never passes its log end
 //! nor the LEO of any ISR member it knows.
 
+use crate::config::FollowerTruncation;
 use crate::model::broker::{durable_before, effective_min_isr, Broker};
 use crate::model::context::Ctx;
 use crate::model::observe::Observation;
@@ -61,6 +62,10 @@ pub struct Replica {
     /// Partition epoch the AlterPartition was based on: any answer at or past it settles it.
     pub(in crate::model) pending_epoch: u32,
     pub(in crate::model) pending_until: SimTime,
+    /// A follower of a new leader epoch (or a restarted replica) that has not reconciled its
+    /// log with the leader yet: before KIP-279 that happens once, when it becomes follower
+    /// (`cluster.follower_truncation`).
+    pub(in crate::model) reconcile_pending: bool,
 }
 
 /// What `Partition.maybeIncrementLeaderHW` reads beside the replica itself: the time, the
@@ -314,6 +319,9 @@ impl Replica {
             return None;
         }
         let was_leader = self.is_leader;
+        if st.leader_epoch > self.leader_epoch || was_leader {
+            self.reconcile_pending = true;
+        }
         self.is_leader = false;
         self.leader_epoch = st.leader_epoch;
         self.followers.clear();
@@ -462,6 +470,14 @@ impl Broker {
         let Some(was_leader) = r.make_follower(st) else {
             return;
         };
+        if ctx.spec.cluster.follower_truncation == FollowerTruncation::HighWatermark && r.reconcile_pending {
+            // Before KIP-101 (0.11): `ReplicaManager.makeFollowers` truncates every new
+            // follower to its own high watermark, which may lag the leader's: the loss of
+            // KIP-101's first scenario.
+            r.reconcile_pending = false;
+            let (old, hw) = (r.log.log_end_offset(), r.hw);
+            self.truncate_replica(p, hw, old, ctx);
+        }
         for f in self.fetchers.iter_mut() {
             f.partitions.retain(|&x| x as usize != p);
         }
@@ -514,6 +530,7 @@ mod tests {
             leader_epoch: epoch,
             isr: isr.to_vec(),
             partition_epoch: epoch,
+            elr: Vec::new(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! (`num.replica.fetchers = 1`), its fetch timeout and backoff, appending what the leader sends,
 //! and truncation by leader epoch (`AbstractFetcherThread`, KIP-101/279/320).
 
+use crate::config::FollowerTruncation;
 use crate::model::broker::partition::Fetched;
 use crate::model::broker::Broker;
 use crate::model::context::Ctx;
@@ -25,6 +26,8 @@ impl Broker {
         if self.fetchers[l].in_flight.is_some() || self.fetchers[l].partitions.is_empty() {
             return;
         }
+        let c = &ctx.spec.cluster;
+        let mode = c.follower_truncation;
         let partitions: Vec<FetchPartition> = self.fetchers[l]
             .partitions
             .iter()
@@ -32,11 +35,19 @@ impl Broker {
                 let r = self.replicas[p as usize]
                     .as_ref()
                     .expect("a fetcher follows hosted partitions");
+                // What the follower asks the leader to check its log against: every fetch
+                // (KIP-279 / KIP-595), the first after it became follower (KIP-101's single
+                // OffsetsForLeaderEpoch round), or nothing (before KIP-101).
+                let check = match mode {
+                    FollowerTruncation::LeaderEpoch => true,
+                    FollowerTruncation::LeaderEpochSingleRound => r.reconcile_pending,
+                    FollowerTruncation::HighWatermark => false,
+                };
                 FetchPartition {
                     partition: p,
                     fetch_offset: r.log.log_end_offset(),
                     current_leader_epoch: r.leader_epoch,
-                    last_fetched_epoch: r.log.latest_epoch(),
+                    last_fetched_epoch: if check { r.log.latest_epoch() } else { None },
                 }
             })
             .collect();
@@ -136,33 +147,38 @@ impl Broker {
             if !self.fetchers[l].partitions.contains(&d.partition) {
                 continue;
             }
+            if d.error == ErrorCode::OffsetOutOfRange {
+                // `ReplicaFetcherThread.handleOffsetOutOfRange`: the leader's log is shorter
+                // than this one (after an unclean election, or logs that diverged unseen):
+                // truncate to its end. (Kafka before 0.11 halted the broker here when unclean
+                // election was disabled; not modelled: the follower truncates.)
+                all_errors = false;
+                let r = self.replicas[p].as_mut().expect("a fetcher follows hosted partitions");
+                let old = r.log.log_end_offset();
+                let target = d.leader_log_end.min(old);
+                self.truncate_replica(p, target, old, ctx);
+                continue;
+            }
             if d.error != ErrorCode::None {
                 continue;
             }
             all_errors = false;
+            let single_round = ctx.spec.cluster.follower_truncation == FollowerTruncation::LeaderEpochSingleRound;
+            let r = self.replicas[p].as_mut().expect("a fetcher follows hosted partitions");
+            if single_round && r.reconcile_pending {
+                r.reconcile_pending = false;
+            }
             if let Some((e, end)) = d.diverging {
-                let r = self.replicas[p].as_mut().expect("a fetcher follows hosted partitions");
-                let target = r.divergence_truncation_offset(e, end);
                 let old = r.log.log_end_offset();
-                let removed: Vec<LogEntry> = if ctx.tracing() && target < old {
-                    r.log.entries_below(old).filter(|e| e.end_offset() > target).collect()
+                let target = if single_round {
+                    // KIP-101 (0.11-1.1) `ReplicaFetcherThread.maybeTruncate`: the leader's end
+                    // of this log's latest epoch, capped at the log end, without looking at
+                    // where this log's own epochs end: the gap KIP-279 closed.
+                    end.min(old)
                 } else {
-                    Vec::new()
+                    r.divergence_truncation_offset(e, end)
                 };
-                // Also when nothing is removed: the epoch no longer matches; forget it so the
-                // next fetch carries the right epoch.
-                r.truncate_to(target);
-                // Reported after the fact, from the log as it now is.
-                let to = r.log.log_end_offset();
-                if to < old {
-                    ctx.observe(Observation::Truncated {
-                        broker: b,
-                        partition: p,
-                        from: old,
-                        to,
-                        removed: &removed,
-                    });
-                }
+                self.truncate_replica(p, target, old, ctx);
                 continue;
             }
             for e in d.entries {
@@ -207,6 +223,33 @@ impl Broker {
             // thread's loop); built now, sent when the broker's CPU is done with the data.
             let at = self.cpu(bytes, ctx);
             self.send_fetch(inc, leader, at, ctx);
+        }
+    }
+}
+
+impl Broker {
+    /// Truncates partition `p`'s log from `old` to `target`, reported after the fact.
+    pub(in crate::model) fn truncate_replica(&mut self, p: usize, target: u64, old: u64, ctx: &mut Ctx<'_>) {
+        let b = self.id;
+        let r = self.replicas[p].as_mut().expect("truncation of a hosted partition");
+        let removed: Vec<LogEntry> = if ctx.tracing() && target < old {
+            r.log.entries_below(old).filter(|e| e.end_offset() > target).collect()
+        } else {
+            Vec::new()
+        };
+        // Also when nothing is removed: the epoch no longer matches; forget it so the next
+        // fetch carries the right epoch.
+        r.truncate_to(target);
+        // Reported after the fact, from the log as it now is.
+        let to = r.log.log_end_offset();
+        if to < old {
+            ctx.observe(Observation::Truncated {
+                broker: b,
+                partition: p,
+                from: old,
+                to,
+                removed: &removed,
+            });
         }
     }
 }

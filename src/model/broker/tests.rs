@@ -73,6 +73,7 @@ fn leader_of_first_partition(spec: &RunSpec) -> (Broker, usize) {
         leader_epoch: 0,
         isr: assignment[p].clone(),
         partition_epoch: 0,
+        elr: Vec::new(),
     };
     br.meta[p] = Some(st.clone());
     br.replicas[p].as_mut().unwrap().make_leader(0, &st, 0);
@@ -183,6 +184,7 @@ fn produce_to_a_follower_names_the_leader() {
         leader_epoch: 3,
         isr: assignment[p].clone(),
         partition_epoch: 3,
+        elr: Vec::new(),
     });
     let mut out = drive(&spec, 0, |ctx| br.receive(produce(p, Acks::All, 5), ctx));
     out.extend(drive(&spec, ms(1), |ctx| br.request_done(br.incarnation, ctx)));
@@ -239,6 +241,7 @@ fn a_diverging_fetch_response_truncates_and_fetches_from_the_new_end() {
         leader_epoch: 1,
         isr: assignment[p].clone(),
         partition_epoch: 1,
+        elr: Vec::new(),
     };
     br.meta[p] = Some(st.clone());
     append_ten_records(br.replicas[p].as_mut().unwrap());
@@ -271,6 +274,7 @@ fn a_diverging_fetch_response_truncates_and_fetches_from_the_new_end() {
         high_watermark: 4,
         entries: Vec::new(),
         diverging: Some((0, 4)),
+        leader_log_end: 4,
     };
     br.follower_handle_fetch_response(0, id, vec![data], &mut ctx);
     assert_eq!(br.replicas[p].as_ref().unwrap().log.log_end_offset(), 4);
