@@ -164,9 +164,13 @@ macro_rules! knob_table {
                     "leader.imbalance.check.interval.seconds",
                     "KRaft: a preferred-leader election runs this long after a partition's leader \
                      left its preferred replica (seconds), and again while imbalanced.";
-                /// 1 MiB + 12.
+                /// 1 MiB + 12. The topic-level name is `max.message.bytes`.
                 message_max_bytes: u32 = 1_048_588, int(>= 0, <= I32_MAX), "message.max.bytes",
-                    "Largest record batch the broker accepts.";
+                    "Largest record batch the leader accepts (topic max.message.bytes); a larger \
+                     one gets MESSAGE_TOO_LARGE: the producer splits a batch of several records \
+                     into batch.size and sends it again, and fails a single record. Kafka 4.0/4.1 \
+                     split a batch of at most batch.size into the same batch (KAFKA-8350): it \
+                     is sent again until delivery_timeout_ms.";
                 hw_requires_min_isr: bool = true, bool, "",
                     "Kafka >= 3.7 (KAFKA-15583): the high watermark does not advance while the ISR is \
                      smaller than min_insync_replicas. false models older brokers.";

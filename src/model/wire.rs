@@ -26,6 +26,11 @@ pub enum ErrorCode {
     OutOfOrderSequenceNumber,
     /// `INVALID_PRODUCER_EPOCH`: an idempotent batch of an older producer epoch.
     InvalidProducerEpoch,
+    /// `MESSAGE_TOO_LARGE`: the batch is larger than the topic's `max.message.bytes` (broker
+    /// `message.max.bytes`), refused before the append (`UnifiedLog.analyzeAndValidateRecords`
+    /// throws `RecordTooLargeException`). Not retriable: the producer splits a batch of more
+    /// than one record (`Sender.completeBatch`), and fails a single record.
+    MessageTooLarge,
     /// Client side: `delivery.timeout.ms` expired (`TimeoutException`).
     DeliveryTimeout,
     /// Client side: `send()` could not allocate `buffer.memory` within `max.block.ms`.
@@ -63,6 +68,7 @@ impl ErrorCode {
             ErrorCode::NetworkException => "NETWORK_EXCEPTION",
             ErrorCode::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
             ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
+            ErrorCode::MessageTooLarge => "MESSAGE_TOO_LARGE",
             ErrorCode::DeliveryTimeout => "TimeoutException (delivery.timeout.ms)",
             ErrorCode::BufferExhausted => "BufferExhaustedException (max.block.ms)",
             ErrorCode::RecordTooLarge => "RecordTooLargeException",

@@ -11,6 +11,8 @@ use crate::sim::{SimTime, NS_PER_MS};
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
 
+mod split;
+
 /// Index of a batch in [`Accumulator::batches`] (the simulator's handle on a `ProducerBatch`).
 pub type BatchId = u32;
 
@@ -257,18 +259,8 @@ impl Accumulator {
             leader_epoch_at_attempt: 0,
             sync_waiters: 0,
         };
-        let id = match self.free_ids.pop() {
-            Some(id) => {
-                self.batches[id as usize] = batch;
-                id
-            }
-            None => {
-                self.batches.push(batch);
-                (self.batches.len() - 1) as BatchId
-            }
-        };
+        let id = self.insert_batch(batch);
         self.deques[partition as usize].push_back(id);
-        self.live += 1;
         self.batches_created += 1;
         self.records_batched += 1;
         self.bytes_batched += (RECORD_BATCH_OVERHEAD + size) as u64;
@@ -283,6 +275,21 @@ impl Accumulator {
             rec: next_rec,
             new_batch: true,
             full: batch_is_full,
+        }
+    }
+
+    /// A new live batch in a free slot (or a new one): its id.
+    fn insert_batch(&mut self, batch: Batch) -> BatchId {
+        self.live += 1;
+        match self.free_ids.pop() {
+            Some(id) => {
+                self.batches[id as usize] = batch;
+                id
+            }
+            None => {
+                self.batches.push(batch);
+                (self.batches.len() - 1) as BatchId
+            }
         }
     }
 
