@@ -126,6 +126,12 @@ macro_rules! knob_table {
                      so a batch the broker already wrote can be written again (a duplicate). true: \
                      the failed batch marks its partition's sequence unresolved instead, and the \
                      epoch is bumped only once the partition's in-flight batches are done.";
+                split_halves_split_batches: bool = false, bool, "",
+                    "KAFKA-8350's fix (PR #20358, merged after Kafka 4.1), model-only. false (Kafka \
+                     4.0/4.1): a batch refused with MESSAGE_TOO_LARGE is always split into batch.size, \
+                     so a batch of at most batch.size comes back whole and is refused again until \
+                     delivery_timeout_ms. true: a batch that was already split is split into \
+                     max(largest record, half its size), so the pieces shrink until they fit.";
             }
 
             /// Cluster, broker and topic configuration ([RC], [SLC], [LC], [KRC]).

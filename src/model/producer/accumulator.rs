@@ -64,6 +64,8 @@ pub struct Batch {
     pub(crate) leader_epoch_at_attempt: u32,
     /// Sync application threads waiting for records of this batch.
     pub(crate) sync_waiters: u32,
+    /// Made by a split (`ProducerBatch.isSplitBatch`): allocated off the pool.
+    pub split: bool,
 }
 
 impl Batch {
@@ -126,6 +128,8 @@ pub struct Accumulator {
     /// Batches created and not yet completed.
     pub(crate) live: u64,
     batch_size: u32,
+    /// `producer.split_halves_split_batches` (KAFKA-8350's fix).
+    split_halves: bool,
     key: Option<u32>,
     value: Option<u32>,
     estimate: u32,
@@ -153,6 +157,7 @@ impl Accumulator {
             memory_waiters: 0,
             live: 0,
             batch_size: spec.producer.batch_size,
+            split_halves: spec.producer.split_halves_split_batches,
             key,
             value,
             estimate: estimate_size_upper_bound(key, value),
@@ -258,6 +263,7 @@ impl Accumulator {
             done: false,
             leader_epoch_at_attempt: 0,
             sync_waiters: 0,
+            split: false,
         };
         let id = self.insert_batch(batch);
         self.deques[partition as usize].push_back(id);

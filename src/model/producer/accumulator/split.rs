@@ -86,6 +86,7 @@ impl Accumulator {
                 done: false,
                 leader_epoch_at_attempt: 0,
                 sync_waiters: big.sync_waiters,
+                split: true,
             };
             seq = seq.wrapping_add(count as i32);
             out.push(self.insert_batch(batch));
@@ -103,9 +104,24 @@ impl Accumulator {
     ///
     /// The model's batches never hold more than `batch.size` bytes with more than one record
     /// (no compression), so Kafka 4.0 / 4.1's split into `batch.size` makes one batch, the same
-    /// records again: KAFKA-8350, fixed after 4.1 by halving a batch that was already split.
+    /// records again, refused again until `delivery.timeout.ms` (KAFKA-8350). Its fix (PR
+    /// #20358, after 4.1; `producer.split_halves_split_batches`) splits a batch that was already
+    /// split into `max(bigBatch.maxRecordSize, bigBatch.estimatedSizeInBytes() / 2)`.
     pub fn split_and_reenqueue(&mut self, id: BatchId) -> Vec<BatchId> {
-        let pieces = self.split(id, self.batch_size);
+        let b = &self.batches[id as usize];
+        let size = if self.split_halves && b.split {
+            // maxRecordSize: the upper-bound estimate of the largest record (all are alike).
+            self.estimate.max(b.bytes / 2)
+        } else {
+            self.batch_size
+        };
+        self.split_into_and_reenqueue(id, size)
+    }
+
+    /// [`Accumulator::split_and_reenqueue`] into batches of `split_batch_size` (Kafka's tests
+    /// split a batch built off the accumulator, bigger than its `batch.size`).
+    pub fn split_into_and_reenqueue(&mut self, id: BatchId, split_batch_size: u32) -> Vec<BatchId> {
+        let pieces = self.split(id, split_batch_size);
         for &b in pieces.iter().rev() {
             self.reenqueue(b);
         }
@@ -239,6 +255,36 @@ mod tests {
         let b = &a.batches[pieces[0] as usize];
         assert_eq!((b.rec_start, b.count, b.bytes), (0, count, bytes));
         assert_eq!(a.deques[0].front(), Some(&pieces[0]));
+    }
+
+    /// KAFKA-8350's fix (`producer.split_halves_split_batches`): the first split of a batch is
+    /// into `batch.size` (the same batch here), a split of a split batch into half its size.
+    #[test]
+    fn with_the_kafka_8350_fix_a_split_batch_is_halved() {
+        let mut spec = RunSpec::default();
+        spec.producer.split_halves_split_batches = true;
+        let mut a = Accumulator::new(&spec, rng_stream(1, Stream::Partitioner));
+        let id = fill(&mut a, 148, |_| 0)[0];
+        a.pop_head(0);
+        let once = a.split_and_reenqueue(id);
+        assert_eq!(once.len(), 1, "the first split is into batch.size");
+        a.pop_head(0);
+        let bytes = a.batches[once[0] as usize].bytes;
+        let twice = a.split_and_reenqueue(once[0]);
+        assert_eq!(twice.len(), 2, "then into halves");
+        assert!(twice.iter().all(|&b| a.batches[b as usize].bytes <= bytes / 2));
+        assert_eq!(twice.iter().map(|&b| a.batches[b as usize].count).sum::<u32>(), 148);
+        spec.producer.split_halves_split_batches = false;
+        let mut a = Accumulator::new(&spec, rng_stream(1, Stream::Partitioner));
+        let id = fill(&mut a, 148, |_| 0)[0];
+        a.pop_head(0);
+        let once = a.split_and_reenqueue(id);
+        a.pop_head(0);
+        assert_eq!(
+            a.split_and_reenqueue(once[0]).len(),
+            1,
+            "Kafka 4.0/4.1: always batch.size"
+        );
     }
 
     /// `RecordAccumulatorTest.testSplitBatchOffAccumulator`: split batches are allocated off the
