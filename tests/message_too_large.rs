@@ -34,7 +34,14 @@ fn with_the_fix_batches_over_the_limit_are_split_and_all_delivered() {
     assert!(r.records_sent >= 99_000);
     let d = &r.delivery;
     assert_eq!(
-        (d.lost_acked, d.lost_failed, d.duplicates, d.reordered, d.phantom, d.pending),
+        (
+            d.lost_acked,
+            d.lost_failed,
+            d.duplicates,
+            d.reordered,
+            d.phantom,
+            d.pending
+        ),
         (0, 0, 0, 0, 0, 0)
     );
     assert!(r.mean_batch_bytes > 8_000.0, "the batches were made over the limit");
@@ -51,7 +58,10 @@ fn without_the_fix_full_batches_fail_at_the_delivery_timeout() {
     assert!(r.records_failed > r.records_sent * 9 / 10, "{r:?}");
     assert_eq!(r.records_acked + r.records_failed, r.records_sent);
     let d = &r.delivery;
-    assert_eq!((d.lost_acked, d.failed_present, d.duplicates, d.phantom, d.pending), (0, 0, 0, 0, 0));
+    assert_eq!(
+        (d.lost_acked, d.failed_present, d.duplicates, d.phantom, d.pending),
+        (0, 0, 0, 0, 0)
+    );
     assert!(r.end_ms >= 40_000, "records fail at delivery.timeout.ms: {}", r.end_ms);
 }
 
@@ -74,5 +84,9 @@ fn a_single_record_over_the_limit_fails_at_once() {
     assert_eq!(r.retries, 0);
     assert_eq!(r.mean_batch_records, 1.0);
     assert_eq!(r.delivery.failed_present, 0, "nothing was appended");
-    assert!(r.resolve_max_ms < 100.0, "failed at the first answer: {} ms", r.resolve_max_ms);
+    assert!(
+        r.resolve_max_ms < 100.0,
+        "failed at the first answer: {} ms",
+        r.resolve_max_ms
+    );
 }

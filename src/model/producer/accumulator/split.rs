@@ -247,7 +247,7 @@ mod tests {
     #[test]
     fn a_batch_size_split_of_a_batch_size_batch_is_the_same_batch() {
         let mut a = acc(16_384, 100);
-        let id = fill(&mut a, 148, |i| ms(i))[0];
+        let id = fill(&mut a, 148, ms)[0];
         a.pop_head(0);
         let (count, bytes) = (a.batches[id as usize].count, a.batches[id as usize].bytes);
         let pieces = a.split_and_reenqueue(id);
