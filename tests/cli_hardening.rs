@@ -226,10 +226,6 @@ fn bad_input_leaves_the_output_directory_as_it_was() {
     );
     w(
         "not-modelled.toml",
-        &format!("{SMALL}[cluster]\nmessage_max_bytes = 2000000\n"),
-    );
-    w(
-        "not-modelled-2.toml",
         &format!("{SMALL}[producer]\nmetadata_max_age_ms = 1000\n"),
     );
     w("tiny-nic.toml", &format!("{SMALL}[network]\nbandwidth_mbps = 1e-15\n"));
@@ -240,8 +236,7 @@ fn bad_input_leaves_the_output_directory_as_it_was() {
         vec!["run", "y-not-numeric.toml"],
         vec!["run", "unknown-col.toml"],
         vec!["run", "not-modelled.toml"],
-        vec!["run", "not-modelled-2.toml"],
-        vec!["run", "ok.toml", "--set", "cluster.message_max_bytes=5"],
+        vec!["run", "ok.toml", "--set", "producer.metadata_max_age_ms=5"],
         vec!["run", "tiny-nic.toml"],
         vec!["run", "many-keys.toml"],
         vec!["run", "ok.toml", "--set", "workload.keys=100000000"],
@@ -260,7 +255,7 @@ fn bad_input_leaves_the_output_directory_as_it_was() {
     }
     let o = run_in(cwd.path(), &["run", "not-modelled.toml"]);
     assert!(stderr(&o).contains("not modelled yet"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("cluster.message_max_bytes"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("producer.metadata_max_age_ms"), "{}", stderr(&o));
     let o = run_in(cwd.path(), &["run", "ok.toml", "ok2.toml"]);
     assert!(stderr(&o).contains("both named `ok`"), "{}", stderr(&o));
 }

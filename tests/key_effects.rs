@@ -94,6 +94,17 @@ const CASES: &[(&str, &str, &[&str])] = &[
         // Any replica leaving the ISR leaves it below min ISR: it joins the ELR.
         &["cluster.min_insync_replicas=3"],
     ),
+    (
+        "producer.split_halves_split_batches",
+        "true",
+        // Batches over message.max.bytes: Kafka 4.0/4.1 send them whole until they expire, the
+        // fix halves them until they fit.
+        &[
+            "cluster.message_max_bytes=600",
+            "producer.request_timeout_ms=900",
+            "producer.delivery_timeout_ms=1000",
+        ],
+    ),
     ("cluster.brokers", "4", &[]),
     ("cluster.partitions", "3", &[]),
     ("cluster.replication_factor", "2", &[]),
@@ -144,6 +155,8 @@ const CASES: &[(&str, &str, &[&str])] = &[
             "random_faults.crash_mean_ms=3000",
         ],
     ),
+    // One record per batch, each over the limit: MESSAGE_TOO_LARGE fails it.
+    ("cluster.message_max_bytes", "100", &["producer.batch_size=0"]),
     ("cluster.request_service_us", "200", &[]),
     ("cluster.byte_service_ns", "5", &[]),
     (

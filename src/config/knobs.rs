@@ -134,6 +134,12 @@ macro_rules! knob_table {
                      enable_idempotence unset, idempotence is on unless acks != all or retries = 0. \
                      false: off unless enable_idempotence = true (clients before 3.0, and 3.0.0 / \
                      3.1.0 where the new default did not take effect).";
+                split_halves_split_batches: bool = false, bool, "",
+                    "KAFKA-8350's fix (PR #20358, merged after Kafka 4.1), model-only. false (Kafka \
+                     4.0/4.1): a batch refused with MESSAGE_TOO_LARGE is always split into batch.size, \
+                     so a batch of at most batch.size comes back whole and is refused again until \
+                     delivery_timeout_ms. true: a batch that was already split is split into \
+                     max(largest record, half its size), so the pieces shrink until they fit.";
             }
 
             /// Cluster, broker and topic configuration ([RC], [SLC], [LC], [KRC]).
@@ -178,9 +184,13 @@ macro_rules! knob_table {
                     "leader.imbalance.check.interval.seconds",
                     "KRaft: a preferred-leader election runs this long after a partition's leader \
                      left its preferred replica (seconds), and again while imbalanced.";
-                /// 1 MiB + 12.
+                /// 1 MiB + 12. The topic-level name is `max.message.bytes`.
                 message_max_bytes: u32 = 1_048_588, int(>= 0, <= I32_MAX), "message.max.bytes",
-                    "Largest record batch the broker accepts.";
+                    "Largest record batch the leader accepts (topic max.message.bytes); a larger \
+                     one gets MESSAGE_TOO_LARGE: the producer splits a batch of several records \
+                     into batch.size and sends it again, and fails a single record. Kafka 4.0/4.1 \
+                     split a batch of at most batch.size into the same batch (KAFKA-8350): it \
+                     is sent again until delivery_timeout_ms.";
                 follower_truncation: FollowerTruncation = FollowerTruncation::LeaderEpoch,
                     choice("high_watermark", "leader_epoch_single_round", "leader_epoch"), "",
                     "How a replica that becomes follower finds where its log diverges: \

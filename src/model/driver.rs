@@ -613,6 +613,11 @@ impl ClientDriver {
         self.client.sender.retries
     }
 
+    /// Batches split after `MESSAGE_TOO_LARGE` so far.
+    pub fn splits(&self) -> u64 {
+        self.client.sender.splits
+    }
+
     /// What the application was told about record `rec` of partition `p` (`None`: nothing
     /// yet).
     pub fn outcome(&self, p: u32, rec: u64) -> Option<RecordOutcome> {

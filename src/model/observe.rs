@@ -66,6 +66,15 @@ pub(crate) enum Observation<'a> {
         batch: BatchId,
         error: ErrorCode,
     },
+    /// A batch refused with `MESSAGE_TOO_LARGE` was split into `into` new batches
+    /// (`RecordAccumulator.splitAndReenqueue`).
+    Split {
+        partition: u32,
+        rec_start: u64,
+        count: u32,
+        batch: BatchId,
+        into: u32,
+    },
     /// The application learnt the batch's outcome.
     Completed {
         partition: u32,

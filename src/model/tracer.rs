@@ -151,6 +151,16 @@ impl Tracer {
                     error.name()
                 ),
             ),
+            Observation::Split {
+                partition,
+                rec_start,
+                count,
+                batch,
+                into,
+            } if self.covers(partition, rec_start, count as u64) => self.line(
+                now,
+                format!("sender: batch #{batch} split into {into} batch(es) of batch.size, sent again (no retry counted)"),
+            ),
             Observation::Completed {
                 partition,
                 rec_start,

@@ -29,6 +29,11 @@ pub enum ErrorCode {
     /// `OFFSET_OUT_OF_RANGE`: a fetch past the leader's log end (a follower whose log is longer
     /// than the leader's, when the fetch carries no epoch to find the divergence by).
     OffsetOutOfRange,
+    /// `MESSAGE_TOO_LARGE`: the batch is larger than the topic's `max.message.bytes` (broker
+    /// `message.max.bytes`), refused before the append (`UnifiedLog.analyzeAndValidateRecords`
+    /// throws `RecordTooLargeException`). Not retriable: the producer splits a batch of more
+    /// than one record (`Sender.completeBatch`), and fails a single record.
+    MessageTooLarge,
     /// Client side: `delivery.timeout.ms` expired (`TimeoutException`).
     DeliveryTimeout,
     /// Client side: `send()` could not allocate `buffer.memory` within `max.block.ms`.
@@ -67,6 +72,7 @@ impl ErrorCode {
             ErrorCode::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
             ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
             ErrorCode::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
+            ErrorCode::MessageTooLarge => "MESSAGE_TOO_LARGE",
             ErrorCode::DeliveryTimeout => "TimeoutException (delivery.timeout.ms)",
             ErrorCode::BufferExhausted => "BufferExhaustedException (max.block.ms)",
             ErrorCode::RecordTooLarge => "RecordTooLargeException",

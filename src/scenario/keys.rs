@@ -442,7 +442,7 @@ pub(crate) fn set_key(spec: &mut RunSpec, key: &str, value: &Value) -> Result<()
 /// read yet: setting one is an error rather than a silently ignored value. A key leaves this
 /// list in the change that makes the model read it (`tests/key_effects.rs` checks that every
 /// other key changes some output).
-pub const NOT_MODELLED: &[&str] = &["cluster.message_max_bytes", "producer.metadata_max_age_ms"];
+pub const NOT_MODELLED: &[&str] = &["producer.metadata_max_age_ms"];
 
 fn not_modelled_message(info: &KeyInfo) -> String {
     format!(

@@ -1,6 +1,6 @@
 //! `ProducerBatchTest` (clients/src/test/java/org/apache/kafka/clients/producer/internals): one
 //! batch's appends, completion and expiry, on prodsim's [`Accumulator`] and a [`ClientDriver`].
-//! Compression, headers, record errors and splitting are not modelled.
+//! Compression, headers and record errors are not modelled.
 
 use crate::common::{accumulator, answer, append, produces, spec};
 use prodsim::model::components::{ms, ClientDriver, ErrorCode, RecordOutcome};
@@ -105,4 +105,34 @@ fn only_a_leader_change_skips_the_backoff() {
     c.respond(1, sent[0].1.id, vec![answer(b, 0, ErrorCode::NotEnoughReplicas)]);
     c.run_sender();
     assert!(produces(&c.take_outputs()).is_empty(), "same leader: backoff");
+}
+
+/// `ProducerBatchTest.testSplitPreservesHeaders` / `testSplitPreservesMagicAndCompressionType`
+/// (what the model has of them: no headers, magic v2, no compression): `ProducerBatch.split`
+/// into 512-byte buffers makes several batches, each a split batch holding consecutive records
+/// within 512 bytes, all the records in order, none tried yet.
+#[test]
+fn a_split_keeps_every_record_in_order_in_split_batches() {
+    let mut s = spec();
+    s.workload.record_bytes = 100;
+    let mut a = accumulator(&s);
+    let (big, _, _) = append(&mut a, 0, 0, 0);
+    for rec in 1..20 {
+        append(&mut a, 0, 0, rec);
+    }
+    a.pop_head(0);
+    let pieces = a.split(big, 512);
+    assert!(
+        pieces.len() >= 2,
+        "This batch should be split to multiple small batches."
+    );
+    let mut next = 0;
+    for &p in &pieces {
+        let b = &a.batches[p as usize];
+        assert!(b.split && b.closed && b.attempts == 0);
+        assert_eq!(b.rec_start, next);
+        assert!(b.bytes <= 512, "{}", b.bytes);
+        next += b.count as u64;
+    }
+    assert_eq!(next, 20);
 }

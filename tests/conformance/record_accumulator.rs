@@ -467,3 +467,65 @@ fn an_idempotent_drain_stop_ends_the_nodes_drain() {
     let sent = produces(&c.take_outputs());
     assert!(sent.is_empty(), "partition 0 stops the drain: {sent:?}");
 }
+
+/// `RecordAccumulatorTest.testSplitAndReenqueue`: a drained batch of two 1 KiB records, bigger
+/// than the split size, is split into two batches of one record each that go back to the
+/// front of the deque in record order, untried: the first is drained (and acknowledged)
+/// first, then the second. (Kafka builds the big batch off an accumulator of `batch.size`
+/// 1024 and compresses it; the model splits into 1024 explicitly.)
+#[test]
+fn split_and_reenqueue_sends_the_records_again_in_order() {
+    let mut s = spec();
+    s.producer.batch_size = 4096;
+    s.workload.record_bytes = 1024;
+    let mut a = accumulator(&s);
+    let (big, _, _) = append(&mut a, P0, 0, 0);
+    append(&mut a, P0, 0, 1);
+    assert_eq!(a.batches[big as usize].count, 2);
+    assert_eq!(a.pop_head(P0), Some(big));
+    let pieces = a.split_into_and_reenqueue(big, 1024);
+    assert_eq!(pieces.len(), 2);
+    let order: Vec<(u64, u32, u32)> = a.deques[P0 as usize]
+        .iter()
+        .map(|&b| {
+            let b = &a.batches[b as usize];
+            (b.rec_start, b.count, b.attempts)
+        })
+        .collect();
+    assert_eq!(order, vec![(0, 1, 0), (1, 1, 0)]);
+    assert_eq!(a.pop_head(P0), Some(pieces[0]));
+    assert_eq!(a.pop_head(P0), Some(pieces[1]));
+}
+
+/// `RecordAccumulatorTest.testSplitBatchOffAccumulator`: the split batches are allocated off
+/// the accumulator: once the big batch is deallocated the pool is whole again, with the split
+/// batches still to send.
+#[test]
+fn split_batches_are_allocated_off_the_accumulator() {
+    let mut s = spec();
+    s.producer.batch_size = 1024;
+    s.producer.buffer_memory = 3 * 1024;
+    s.workload.record_bytes = 100;
+    let mut a = accumulator(&s);
+    let (big, _, _) = append(&mut a, P0, 0, 0);
+    for rec in 1..8 {
+        append(&mut a, P0, 0, rec);
+    }
+    assert_eq!(a.batches[big as usize].count, 8);
+    assert_eq!(a.free_memory, 2 * 1024);
+    a.pop_head(P0);
+    let pieces = a.split_into_and_reenqueue(big, 256);
+    assert!(pieces.len() > 1, "{pieces:?}");
+    a.release(big);
+    a.recycle(big);
+    assert_eq!(
+        a.free_memory,
+        3 * 1024,
+        "The split batches should be allocated off the accumulator"
+    );
+    a.assert_memory_conserved(3 * 1024);
+    for &p in &pieces {
+        a.release(p);
+    }
+    assert_eq!(a.free_memory, 3 * 1024, "and give nothing back when done");
+}

@@ -393,3 +393,178 @@ fn an_expired_first_attempt_is_not_unresolved() {
     assert_eq!(c.outcome(P0, 0), Some(RecordOutcome::Failed));
     assert!(!c.sender().tm.is_unresolved(0));
 }
+
+/// Sends one batch of two 8000-byte records of partition 0 (one batch: 2 x ~8 KB fit
+/// `batch.size` 16384); returns (batch, request id).
+fn send_two_big_records(c: &mut ClientDriver) -> (u32, u64) {
+    let (b, req) = send_small(c, 2);
+    assert_eq!(c.accumulator().batches[b as usize].count, 2);
+    (b, req)
+}
+
+fn big_records_spec() -> prodsim::RunSpec {
+    let mut s = spec();
+    s.workload.record_bytes = 8_000;
+    s
+}
+
+/// `SenderTest.testIdempotentSplitBatchAndSend`: MESSAGE_TOO_LARGE on a batch of two records
+/// splits it and sends it again: no retry counted, the futures not done, the next sequence
+/// still 2; the split batches carry sequences 0 and 1 and their acknowledgements complete the
+/// records one by one (last acknowledged 0, then 1), nothing left in the accumulator. Kafka
+/// 4.0/4.1 split into `batch.size`, which gives the same batch back here (no compression):
+/// with KAFKA-8350's fix (`split_halves_split_batches`) the second refusal halves it, as
+/// Kafka's test gets from splitting a compressed batch.
+#[test]
+fn a_too_large_batch_is_split_and_sent_again() {
+    let mut s = big_records_spec();
+    s.producer.split_halves_split_batches = true;
+    let mut c = ClientDriver::new(&s, P0);
+    c.connected(0);
+    let (b, req) = send_two_big_records(&mut c);
+    assert_eq!(c.sender().tm.next_sequence(0), 2, "The next sequence should be 2");
+    c.respond(0, req, vec![answer(b, P0, ErrorCode::MessageTooLarge)]);
+    assert_eq!((c.splits(), c.retries()), (1, 0), "split, not retried");
+    assert_eq!(c.outcome(P0, 0), None, "The future shouldn't have been done.");
+    c.run_sender();
+    let sent = produces(&c.take_outputs());
+    let again = &sent[0].1.batches[0];
+    assert_eq!(
+        (again.rec_start, again.count, again.producer.base_seq),
+        (0, 2, 0),
+        "batch.size: the same batch"
+    );
+    c.respond(
+        0,
+        sent[0].1.id,
+        vec![answer(again.batch, P0, ErrorCode::MessageTooLarge)],
+    );
+    assert_eq!(c.splits(), 2);
+    assert_eq!(c.sender().tm.next_sequence(0), 2, "The next sequence should be 2");
+    for rec in 0..2u64 {
+        c.run_sender();
+        let sent = produces(&c.take_outputs());
+        assert_eq!(sent.len(), 1);
+        let piece = &sent[0].1.batches[0];
+        assert_eq!(
+            (piece.rec_start, piece.count, piece.producer.base_seq),
+            (rec, 1, rec as i32)
+        );
+        c.respond(0, sent[0].1.id, vec![answer(piece.batch, P0, ErrorCode::None)]);
+        assert_eq!(c.outcome(P0, rec), Some(RecordOutcome::Acked));
+        assert_eq!(c.sender().tm.last_acked_sequence(0), rec as i32);
+        assert_eq!(
+            c.sender().tm.next_sequence(0),
+            2,
+            "The next sequence number should still be 2"
+        );
+    }
+    assert_eq!(c.outcome(P0, 1), Some(RecordOutcome::Acked));
+    assert!(
+        c.accumulator().deques[0].is_empty(),
+        "There should be no batch in the accumulator"
+    );
+    assert!(c.accumulator().is_empty());
+}
+
+/// KAFKA-8350 as Kafka 4.0/4.1 have it: a batch of at most `batch.size` refused with
+/// MESSAGE_TOO_LARGE is split into `batch.size`, i.e. into itself, and sent again, again and
+/// again, no retry counted, until `delivery.timeout.ms` fails it.
+#[test]
+fn without_kafka_8350s_fix_the_split_batch_comes_back_whole_until_it_expires() {
+    let mut s = big_records_spec();
+    s.producer.delivery_timeout_ms = Some(30_000);
+    let mut c = ClientDriver::new(&s, P0);
+    c.connected(0);
+    let (mut b, mut req) = send_two_big_records(&mut c);
+    for round in 1..=5u64 {
+        c.set_time(ms(round));
+        c.respond(0, req, vec![answer(b, P0, ErrorCode::MessageTooLarge)]);
+        c.run_sender();
+        let sent = produces(&c.take_outputs());
+        let again = sent[0].1.batches[0];
+        assert_eq!((again.rec_start, again.count, again.producer.base_seq), (0, 2, 0));
+        (b, req) = (again.batch, sent[0].1.id);
+    }
+    assert_eq!((c.splits(), c.retries()), (5, 0));
+    assert_eq!(c.outcome(P0, 0), None);
+    c.set_time(ms(30_000));
+    c.run_sender();
+    assert_eq!(
+        c.outcome(P0, 0),
+        Some(RecordOutcome::Failed),
+        "delivery.timeout.ms counts from the first batch"
+    );
+    assert_eq!(c.outcome(P0, 1), Some(RecordOutcome::Failed));
+}
+
+/// `SenderTest.testExpiredBatchDoesNotSplitOnMessageTooLargeError`: a batch that expired in
+/// flight is done: its MESSAGE_TOO_LARGE answer is not split and nothing is sent again.
+#[test]
+fn an_expired_batch_is_not_split() {
+    let mut s = big_records_spec();
+    s.producer.delivery_timeout_ms = Some(30_000);
+    let mut c = ClientDriver::new(&s, P0);
+    c.connected(0);
+    let (b, req) = send_two_big_records(&mut c);
+    c.set_time(ms(30_000));
+    c.run_sender();
+    assert_eq!(c.outcome(P0, 0), Some(RecordOutcome::Failed));
+    c.respond(0, req, vec![answer(b, P0, ErrorCode::MessageTooLarge)]);
+    assert_eq!(c.splits(), 0);
+    c.run_sender();
+    assert!(
+        produces(&c.take_outputs()).is_empty(),
+        "must not split big batch and resend anything"
+    );
+    assert_eq!(c.in_flight(0), 0);
+    assert!(c.accumulator().is_empty());
+}
+
+/// `SenderTest.testIdempotenceWithMultipleInflightsWhereFirstFailsFatallyAndSequenceOfFutureBatchesIsAdjusted`:
+/// MESSAGE_TOO_LARGE on a single-record batch fails it (`RecordTooLargeException`, not
+/// retried, not split) while a second batch is in flight; it failed with attempts left, so the
+/// epoch is bumped at the next loop (Kafka 4.x) and the batch in flight renumbered.
+#[test]
+fn a_single_record_too_large_fails_without_retry() {
+    let mut c = client();
+    let (b1, r1) = send_small(&mut c, 1);
+    let (b2, _) = send_small(&mut c, 1);
+    assert_eq!(c.sender().tm.next_sequence(0), 2);
+    c.respond(0, r1, vec![answer(b1, P0, ErrorCode::MessageTooLarge)]);
+    assert_eq!(c.outcome(P0, 0), Some(RecordOutcome::Failed));
+    assert_eq!((c.splits(), c.retries()), (0, 0));
+    assert_eq!(c.in_flight(0), 1);
+    assert_eq!(c.sender().tm.last_acked_sequence(0), -1);
+    c.run_sender();
+    assert_eq!(c.sender().tm.producer_epoch, 1);
+    let b = &c.accumulator().batches[b2 as usize];
+    assert_eq!((b.producer_epoch, b.seq), (1, 0));
+}
+
+/// `SenderTest.testTooLargeBatchesAreSafelyRemoved`: after a split, the split batch's success
+/// leaves no in-flight batch behind, and a sender pass past the delivery timeout finds nothing
+/// to expire (the big batch was removed from the in-flight batches when it was split).
+#[test]
+fn a_split_batch_leaves_no_in_flight_batch_behind() {
+    let mut s = big_records_spec();
+    s.producer.delivery_timeout_ms = Some(30_000);
+    let mut c = ClientDriver::new(&s, P0);
+    c.connected(0);
+    let (b, req) = send_two_big_records(&mut c);
+    c.respond(0, req, vec![answer(b, P0, ErrorCode::MessageTooLarge)]);
+    c.run_sender();
+    let sent = produces(&c.take_outputs());
+    let again = sent[0].1.batches[0];
+    c.respond(0, sent[0].1.id, vec![answer(again.batch, P0, ErrorCode::None)]);
+    assert_eq!(c.outcome(P0, 1), Some(RecordOutcome::Acked));
+    c.set_time(ms(32_000));
+    c.run_sender();
+    assert_eq!(
+        c.outcome(P0, 0),
+        Some(RecordOutcome::Acked),
+        "not expired after the fact"
+    );
+    assert_eq!(c.in_flight(0), 0);
+    assert!(c.accumulator().is_empty());
+}

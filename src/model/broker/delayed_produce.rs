@@ -97,6 +97,12 @@ impl Broker {
             } else if req.acks == Acks::All && self.isr_len(p) < min_isr {
                 // Partition.appendRecordsToLeader: checked before the append.
                 resp.error = ErrorCode::NotEnoughReplicas;
+            } else if pb.bytes > ctx.spec.cluster.message_max_bytes {
+                // UnifiedLog.appendAsLeader -> analyzeAndValidateRecords: "The record batch size
+                // in the append to ... exceeds the maximum configured value of
+                // max.message.bytes" (RecordTooLargeException -> MESSAGE_TOO_LARGE), before the
+                // producer-state check and without appending anything.
+                resp.error = ErrorCode::MessageTooLarge;
             } else {
                 let r = self.replicas[p].as_ref().expect("checked: leads it");
                 match r.log.check_sequence(pb.producer, pb.count) {

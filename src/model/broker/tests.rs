@@ -325,3 +325,32 @@ fn acks_all_below_min_isr_is_refused_before_the_append() {
     assert_eq!(responses(&out), vec![(4, crate::model::ErrorCode::None, 0)]);
     assert_eq!(br.replicas[p].as_ref().unwrap().log.log_end_offset(), 10);
 }
+
+/// `UnifiedLog.analyzeAndValidateRecords`: a batch larger than `max.message.bytes` (broker
+/// `message.max.bytes`) is refused with MESSAGE_TOO_LARGE (`RecordTooLargeException`) and
+/// nothing is appended; a batch of exactly the limit is accepted.
+#[test]
+fn a_batch_over_message_max_bytes_is_refused_without_an_append() {
+    let mut spec = RunSpec::default();
+    spec.cluster.message_max_bytes = 999;
+    let (mut br, p) = leader_of_first_partition(&spec);
+    let mut out = drive(&spec, 0, |ctx| br.receive(produce(p, Acks::One, 10), ctx));
+    out.extend(drive(&spec, ms(1), |ctx| br.request_done(br.incarnation, ctx)));
+    assert_eq!(
+        responses(&out),
+        vec![(4, crate::model::ErrorCode::MessageTooLarge, 0)],
+        "1000 bytes > 999"
+    );
+    assert_eq!(
+        br.replicas[p].as_ref().unwrap().log.log_end_offset(),
+        0,
+        "nothing appended"
+    );
+    spec.cluster.message_max_bytes = 1000;
+    let mut e = produce(p, Acks::One, 10);
+    e.gen = 2;
+    let mut out = drive(&spec, ms(2), |ctx| br.receive(e, ctx));
+    out.extend(drive(&spec, ms(3), |ctx| br.request_done(br.incarnation, ctx)));
+    assert_eq!(responses(&out), vec![(4, crate::model::ErrorCode::None, 0)]);
+    assert_eq!(br.replicas[p].as_ref().unwrap().log.log_end_offset(), 10);
+}

@@ -11,6 +11,8 @@ use crate::sim::{SimTime, NS_PER_MS};
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
 
+mod split;
+
 /// Index of a batch in [`Accumulator::batches`] (the simulator's handle on a `ProducerBatch`).
 pub type BatchId = u32;
 
@@ -62,6 +64,8 @@ pub struct Batch {
     pub(crate) leader_epoch_at_attempt: u32,
     /// Sync application threads waiting for records of this batch.
     pub(crate) sync_waiters: u32,
+    /// Made by a split (`ProducerBatch.isSplitBatch`): allocated off the pool.
+    pub split: bool,
 }
 
 impl Batch {
@@ -124,6 +128,8 @@ pub struct Accumulator {
     /// Batches created and not yet completed.
     pub(crate) live: u64,
     batch_size: u32,
+    /// `producer.split_halves_split_batches` (KAFKA-8350's fix).
+    split_halves: bool,
     key: Option<u32>,
     value: Option<u32>,
     estimate: u32,
@@ -151,6 +157,7 @@ impl Accumulator {
             memory_waiters: 0,
             live: 0,
             batch_size: spec.producer.batch_size,
+            split_halves: spec.producer.split_halves_split_batches,
             key,
             value,
             estimate: estimate_size_upper_bound(key, value),
@@ -256,19 +263,10 @@ impl Accumulator {
             done: false,
             leader_epoch_at_attempt: 0,
             sync_waiters: 0,
+            split: false,
         };
-        let id = match self.free_ids.pop() {
-            Some(id) => {
-                self.batches[id as usize] = batch;
-                id
-            }
-            None => {
-                self.batches.push(batch);
-                (self.batches.len() - 1) as BatchId
-            }
-        };
+        let id = self.insert_batch(batch);
         self.deques[partition as usize].push_back(id);
-        self.live += 1;
         self.batches_created += 1;
         self.records_batched += 1;
         self.bytes_batched += (RECORD_BATCH_OVERHEAD + size) as u64;
@@ -283,6 +281,21 @@ impl Accumulator {
             rec: next_rec,
             new_batch: true,
             full: batch_is_full,
+        }
+    }
+
+    /// A new live batch in a free slot (or a new one): its id.
+    fn insert_batch(&mut self, batch: Batch) -> BatchId {
+        self.live += 1;
+        match self.free_ids.pop() {
+            Some(id) => {
+                self.batches[id as usize] = batch;
+                id
+            }
+            None => {
+                self.batches.push(batch);
+                (self.batches.len() - 1) as BatchId
+            }
         }
     }
 

@@ -119,6 +119,10 @@ impl Client {
             self.finish_batch(id, Outcome::Acked, error, ctx);
             return;
         }
+        if error == ErrorCode::MessageTooLarge && self.acc.batches[id as usize].count > 1 {
+            self.split_batch(p, id, ctx);
+            return;
+        }
         let idem = self.sender.tm.idempotent;
         let b = &self.acc.batches[id as usize];
         let stale_epoch = idem && b.producer_epoch != self.sender.tm.producer_epoch;
@@ -162,6 +166,34 @@ impl Client {
                 self.sender_schedule(ctx.now, ctx);
             }
         }
+    }
+
+    /// `Sender.completeBatch` on `MESSAGE_TOO_LARGE` for a batch of more than one record that is
+    /// not done: "we split the batch and send the split batches again. We do not decrement the
+    /// retry attempts in this case." `transactionManager.removeInFlightBatch(batch)`,
+    /// `accumulator.splitAndReenqueue(batch)` (the new batches take over its records and
+    /// sequences, at the front of the deque), `maybeRemoveAndDeallocateBatch(batch)` (its
+    /// `buffer.memory` returns to the pool). The application is told nothing yet. A single
+    /// record fails instead (`RecordTooLargeException`, not retriable).
+    fn split_batch(&mut self, p: usize, id: BatchId, ctx: &mut Ctx<'_>) {
+        let pieces = self.acc.split_and_reenqueue(id);
+        self.sender.tm.batch_split(p, id, &pieces);
+        self.sender.splits += 1;
+        if ctx.tracing() {
+            let b = &self.acc.batches[id as usize];
+            let (partition, rec_start, count) = (b.partition, b.rec_start, b.count);
+            ctx.observe(Observation::Split {
+                partition,
+                rec_start,
+                count,
+                batch: id,
+                into: pieces.len() as u32,
+            });
+        }
+        self.acc.release(id);
+        self.acc.recycle(id);
+        self.memory_released(ctx);
+        self.sender_schedule(ctx.now, ctx);
     }
 
     /// The batch's outcome reaches the application: future completed, then callbacks in order;

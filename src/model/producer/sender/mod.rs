@@ -85,6 +85,8 @@ pub struct Sender {
     pub(crate) flushing: bool,
     pub(crate) requests: u64,
     pub(crate) retries: u64,
+    /// Batches split after `MESSAGE_TOO_LARGE` (the `batch-split-rate` metric's count).
+    pub(crate) splits: u64,
     rng: ChaCha8Rng,
 }
 
@@ -124,6 +126,7 @@ impl Sender {
             flushing: false,
             requests: 0,
             retries: 0,
+            splits: 0,
             rng,
         }
     }

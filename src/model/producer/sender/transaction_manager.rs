@@ -195,6 +195,20 @@ impl TransactionManager {
         }
     }
 
+    /// A batch split after `MESSAGE_TOO_LARGE` (`Sender.completeBatch`):
+    /// `removeInFlightBatch(bigBatch)`, then `addInFlightBatch` for each new batch, which
+    /// carries a part of the big batch's sequences (`RecordAccumulator.splitAndReenqueue`): they
+    /// take its place among partition `p`'s unfinished batches, in order. A big batch of an older
+    /// epoch was not tracked: its pieces are numbered again at drain.
+    pub fn batch_split(&mut self, p: usize, big: BatchId, pieces: &[BatchId]) {
+        if let Some(pos) = self.pending_seq[p].iter().position(|&x| x == big) {
+            self.pending_seq[p].remove(pos);
+            for (i, &b) in pieces.iter().enumerate() {
+                self.pending_seq[p].insert(pos + i, b);
+            }
+        }
+    }
+
     /// `TransactionManager.markSequenceUnresolved`: the batch (`seq`, `count` records, stamped
     /// in `epoch`) may or may not be on the broker; no new batch of partition `p` is drained
     /// until [`TransactionManager::maybe_resolve_sequences`] settles it.
