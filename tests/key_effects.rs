@@ -89,6 +89,12 @@ const CASES: &[(&str, &str, &[&str])] = &[
         ],
     ),
     (
+        "cluster.broker_bounce_detection",
+        "false",
+        // Crashes shorter than the session: unnoticed before KIP-380.
+        &["random_faults.crash_per_min=30", "random_faults.crash_mean_ms=1500"],
+    ),
+    (
         "cluster.eligible_leader_replicas_enable",
         "true",
         // Any replica leaving the ISR leaves it below min ISR: it joins the ELR.

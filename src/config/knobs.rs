@@ -197,6 +197,12 @@ macro_rules! knob_table {
                      high_watermark (before 0.11: truncate to its own HW), \
                      leader_epoch_single_round (KIP-101, 0.11-1.1: one OffsetsForLeaderEpoch round), \
                      leader_epoch (KIP-279, 2.0+: round after round, bounded by its own epoch end).";
+                broker_bounce_detection: bool = true, bool, "",
+                    "KIP-380 (2.2+) and KRaft: a broker that restarts inside its old session is \
+                     detected: its new registration is refused until the old session expires, \
+                     which fences it and moves its leadership and ISR memberships. false (ZooKeeper \
+                     controllers before 2.2): the restarted broker is registered at once, still in \
+                     every ISR, and takes its partitions back.";
                 eligible_leader_replicas_enable: bool = false, bool, "",
                     "KIP-966 eligible leader replicas (opt-in in 4.0 through the \
                      eligible.leader.replicas.version feature, on for new 4.1 clusters): replicas \

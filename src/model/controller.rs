@@ -50,6 +50,9 @@ pub struct Controller {
     unclean: bool,
     /// KIP-966 eligible leader replicas, and the min ISR they are kept against.
     elr: bool,
+    /// KIP-380 / KRaft: a registration of a broker's new incarnation inside its old session is
+    /// detected (refused until the session expires).
+    bounce_detection: bool,
     min_isr: usize,
     session_timeout: SimTime,
     /// `leader.imbalance.check.interval.seconds` when `auto.leader.rebalance.enable`.
@@ -87,6 +90,7 @@ impl Controller {
             elections: 0,
             unclean: spec.cluster.unclean_leader_election_enable,
             elr: spec.cluster.eligible_leader_replicas_enable,
+            bounce_detection: spec.cluster.broker_bounce_detection,
             min_isr: crate::model::broker::effective_min_isr(spec),
             session_timeout: ms(spec.cluster.broker_session_timeout_ms),
             balance_interval: spec
@@ -375,9 +379,13 @@ impl Controller {
                     // the old session expires and `maybeFenceOneStaleBroker` fences it
                     // (reference 7.8, correction 2026-11-30). A refused heartbeat does not
                     // extend the old session.
-                    if !self.fenced[bi] {
+                    if !self.fenced[bi] && self.bounce_detection {
                         return;
                     }
+                    // Before KIP-380 (2.2) a ZooKeeper controller did not see a bounce inside
+                    // the session (the broker's ephemeral node was replaced, its watch
+                    // coalesced): the new incarnation is registered at once, unfenced, still
+                    // in every ISR, and takes its partitions back (`onBrokerStartup`).
                     // Accepted: the new incarnation starts fenced, registered at the current
                     // metadata version (its RegisterBrokerRecord's offset).
                     self.incarnation[bi] = incarnation;
@@ -587,6 +595,47 @@ mod tests {
         let mut ctx = Ctx::new(ms(13_000), &spec, &mut out, &mut monitor, &mut tracer);
         c.on_message(hb(2, v), &mut ctx);
         assert!(!c.fenced[1]);
+    }
+
+    /// Before KIP-380 (`cluster.broker_bounce_detection = false`, ZooKeeper controllers before
+    /// 2.2): the same fast restart is registered at once, never fenced, its ISR memberships
+    /// and leaderships kept; the broker learns its partitions from the snapshot it is sent.
+    #[test]
+    fn before_kip_380_a_fast_restart_goes_unnoticed() {
+        use crate::model::context::Command;
+        use crate::model::monitor::Monitor;
+        let mut spec = RunSpec::default();
+        spec.cluster.broker_bounce_detection = false;
+        let mut c = Controller::new(&spec, &assign_replicas(&spec.cluster));
+        let (mut out, mut monitor, mut tracer) = (Vec::new(), Monitor::new(6), None);
+        let hb = |incarnation| Envelope {
+            from: 1,
+            to: 3,
+            gen: 0,
+            msg: Message::Heartbeat {
+                broker: 1,
+                incarnation,
+                metadata_version: 0,
+            },
+        };
+        let mut ctx = Ctx::new(ms(1_000), &spec, &mut out, &mut monitor, &mut tracer);
+        c.on_message(hb(1), &mut ctx);
+        let before = c.parts.clone();
+        let mut ctx = Ctx::new(ms(3_000), &spec, &mut out, &mut monitor, &mut tracer);
+        c.on_message(hb(2), &mut ctx);
+        assert_eq!(c.incarnation[1], 2, "registered inside the old session");
+        assert!(!c.fenced[1]);
+        assert_eq!(c.parts, before, "no ISR change, no election");
+        assert!(out.iter().any(|cmd| matches!(
+            cmd,
+            Command::Send {
+                msg: Message::MetadataUpdate {
+                    registered: Some(2),
+                    ..
+                },
+                ..
+            }
+        )));
     }
 
     /// `QuorumController.maybeScheduleNextBalancePartitionLeaders` and

@@ -75,6 +75,8 @@ fn the_release_lines_in_between() {
     assert!(!at("0.11").cluster.unclean_leader_election_enable);
     assert_eq!(at("2.0").cluster.follower_truncation, FollowerTruncation::LeaderEpoch);
     assert_eq!(at("2.8").cluster.broker_session_timeout_ms, 18_000);
+    assert!(!at("2.1").cluster.broker_bounce_detection);
+    assert!(at("2.2").cluster.broker_bounce_detection);
     assert!(!at("3.6").cluster.hw_requires_min_isr);
     assert!(at("3.7").cluster.hw_requires_min_isr);
     assert_eq!(at("3.6").producer.linger_ms, 0);
