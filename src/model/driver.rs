@@ -116,6 +116,15 @@ pub enum Output {
         node: u32,
         /// The connection generation.
         gen: u64,
+        /// When the client gives up on unanswered SYNs (`connectionSetupTimeoutMs`).
+        setup_timeout: SimTime,
+    },
+    /// The client asks broker node `to` for its API versions, on connection `gen`.
+    ApiVersionsRequest {
+        /// The broker's node.
+        to: usize,
+        /// The connection generation.
+        gen: u64,
     },
     /// A TCP reset from node `from` to node `to`.
     Reset {
@@ -199,7 +208,16 @@ impl Rig {
                     }
                 }
                 Command::Reset { from, to, .. } => self.outputs.push(Output::Reset { from, to }),
-                Command::Connect { node, gen, .. } => self.outputs.push(Output::Connect { node, gen }),
+                Command::Connect {
+                    node,
+                    gen,
+                    setup_timeout,
+                    ..
+                } => self.outputs.push(Output::Connect {
+                    node,
+                    gen,
+                    setup_timeout,
+                }),
                 Command::ConnectionGen { to, gen, .. } => self.outputs.push(Output::ConnectionClosed { to, gen }),
                 Command::WindowOpened { writer, bytes, .. } => {
                     self.outputs.push(Output::WindowOpened { writer, bytes })
@@ -279,6 +297,7 @@ fn output(at: SimTime, to: usize, gen: u64, msg: Message) -> Output {
             fenced,
         },
         Message::MetadataRequest { .. } => Output::MetadataRequest { to },
+        Message::ApiVersionsRequest { .. } => Output::ApiVersionsRequest { to, gen },
         other => Output::Other(format!("{other:?}")),
     }
 }
@@ -447,6 +466,8 @@ impl BrokerDriver {
 pub struct ClientDriver {
     client: Client,
     rig: Rig,
+    /// Requests stay partly written until the test advances time ([`ClientDriver::slow_socket`]).
+    slow_socket: bool,
 }
 
 impl ClientDriver {
@@ -461,10 +482,27 @@ impl ClientDriver {
         ClientDriver {
             client,
             rig: Rig::new(&spec),
+            slow_socket: false,
         }
     }
 
     fn handle<R>(&mut self, f: impl FnOnce(&mut Client, &mut Ctx<'_>) -> R) -> R {
+        let r = self.handle_once(f);
+        if !self.slow_socket {
+            // No network: a request is fully written as soon as it is sent.
+            while let Some(i) = (0..self.rig.timers.len()).find(|&i| {
+                let (at, _, e) = &self.rig.timers[i];
+                *at <= self.rig.now && matches!(e, Event::RequestWritten { .. })
+            }) {
+                if let (_, _, Event::RequestWritten { node, request }) = self.rig.timers.remove(i) {
+                    self.handle_once(|c, ctx| c.request_written(node, request, ctx));
+                }
+            }
+        }
+        r
+    }
+
+    fn handle_once<R>(&mut self, f: impl FnOnce(&mut Client, &mut Ctx<'_>) -> R) -> R {
         let (r, now) = {
             let rig = &mut self.rig;
             let mut ctx = Ctx::new(rig.now, &rig.spec, &mut rig.out, &mut rig.monitor, &mut rig.tracer);
@@ -474,6 +512,13 @@ impl ClientDriver {
         self.rig.now = now;
         self.rig.absorb();
         r
+    }
+
+    /// From now on a request sent is fully written to the socket only when the test advances
+    /// time ([`ClientDriver::advance_to`] fires the write's completion); by default it is
+    /// written as soon as it is sent.
+    pub fn slow_socket(&mut self) {
+        self.slow_socket = true;
     }
 
     /// The driver's simulated time.
@@ -532,6 +577,64 @@ impl ClientDriver {
         self.handle(|c, ctx| c.connect_done(node, gen, ok, ctx));
     }
 
+    /// Broker `node` answers the client's `ApiVersionsRequest` on the current connection.
+    pub fn api_versions_response(&mut self, node: u32) {
+        let gen = self.client.sender.conns[node as usize].gen;
+        let Some(id) = self.client.sender.in_flight[node as usize].front().map(|r| r.id) else {
+            return;
+        };
+        let env = Envelope {
+            from: World::broker_node(node),
+            to: self.client.node,
+            gen,
+            msg: Message::ApiVersionsResponse { id },
+        };
+        self.handle(|c, ctx| c.on_message(env, ctx));
+    }
+
+    /// `NetworkClient.connectionDelay`: disconnected, the time left of the reconnect backoff;
+    /// connecting, the connection-setup timeout; otherwise `SimTime::MAX`.
+    pub fn connection_delay(&self, node: u32) -> SimTime {
+        let c = &self.client.sender.conns[node as usize];
+        match c.state {
+            ConnState::Disconnected { ready_at } => ready_at.saturating_sub(self.rig.now),
+            ConnState::Connecting => c.setup_timeout.unwrap_or(0),
+            _ => SimTime::MAX,
+        }
+    }
+
+    /// Whether the client's connection to broker `node` is ready for requests
+    /// (`ClusterConnectionStates.isReady`).
+    pub fn is_ready(&self, node: u32) -> bool {
+        self.client.sender.conns[node as usize].state == ConnState::Connected
+    }
+
+    /// Whether a metadata request is in flight.
+    pub fn metadata_in_flight(&self) -> bool {
+        self.client.sender.metadata_in_flight().is_some()
+    }
+
+    /// A broker answers the metadata request in flight with `(leader, leader epoch)` per
+    /// partition (nothing happens when none is in flight).
+    pub fn metadata_response(&mut self, partitions: Vec<(Option<u32>, u32)>) {
+        let Some(id) = self.client.sender.metadata_in_flight() else {
+            return;
+        };
+        let env = Envelope {
+            from: 0,
+            to: self.client.node,
+            gen: 0,
+            msg: Message::MetadataResponse { id, partitions },
+        };
+        self.handle(|c, ctx| c.on_message(env, ctx));
+    }
+
+    /// The connection to broker `node` is reset (a TCP RST reaches the client).
+    pub fn connection_reset(&mut self, node: u32) {
+        let gen = self.client.sender.conns[node as usize].gen;
+        self.handle(|c, ctx| c.connection_reset(node, gen, ctx));
+    }
+
     /// One sender pass (`Sender.sendProducerData`) at the driver's time; true when it sent a
     /// request.
     pub fn run_sender(&mut self) -> bool {
@@ -557,9 +660,8 @@ impl ClientDriver {
             self.rig.now = self.rig.now.max(at);
             match e {
                 Event::SenderWake => self.handle(|c, ctx| c.sender_wake(ctx)),
-                Event::AcksZeroWritten { node, request } => {
-                    self.handle(|c, ctx| c.acks_zero_written(node, request, ctx))
-                }
+                Event::RequestWritten { node, request } => self.handle(|c, ctx| c.request_written(node, request, ctx)),
+                Event::MetadataDue => self.handle(|c, ctx| c.metadata_due(ctx)),
                 Event::RequestTimeout { node } => self.handle(|c, ctx| c.request_timeout(node, ctx)),
                 Event::ConnectDone { node, gen, ok } => self.handle(|c, ctx| c.connect_done(node, gen, ok, ctx)),
                 Event::MemoryWaitTimeout { waiter } => self.handle(|c, ctx| c.memory_wait_timeout(waiter, ctx)),
