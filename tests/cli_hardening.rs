@@ -230,7 +230,7 @@ fn bad_input_leaves_the_output_directory_as_it_was() {
     );
     w(
         "not-modelled-2.toml",
-        &format!("{SMALL}[producer]\nmetadata_max_age_ms = 1000\n"),
+        &format!("{SMALL}[cluster]\n\"message.max.bytes\" = 2000000\n"),
     );
     w("tiny-nic.toml", &format!("{SMALL}[network]\nbandwidth_mbps = 1e-15\n"));
     w("many-keys.toml", &format!("{SMALL}keys = 100000000\n"));
