@@ -224,10 +224,6 @@ fn bad_input_leaves_the_output_directory_as_it_was() {
         "unknown-col.toml",
         &format!("{SMALL}[[plots]]\nx = \"linger_ms\"\ny = \"nope\"\n"),
     );
-    w(
-        "not-modelled.toml",
-        &format!("{SMALL}[producer]\nmetadata_max_age_ms = 1000\n"),
-    );
     w("tiny-nic.toml", &format!("{SMALL}[network]\nbandwidth_mbps = 1e-15\n"));
     w("many-keys.toml", &format!("{SMALL}keys = 100000000\n"));
     let cases: Vec<Vec<&str>> = vec![
@@ -235,8 +231,6 @@ fn bad_input_leaves_the_output_directory_as_it_was() {
         vec!["run", "line-on-acks.toml"],
         vec!["run", "y-not-numeric.toml"],
         vec!["run", "unknown-col.toml"],
-        vec!["run", "not-modelled.toml"],
-        vec!["run", "ok.toml", "--set", "producer.metadata_max_age_ms=5"],
         vec!["run", "tiny-nic.toml"],
         vec!["run", "many-keys.toml"],
         vec!["run", "ok.toml", "--set", "workload.keys=100000000"],
@@ -253,9 +247,6 @@ fn bad_input_leaves_the_output_directory_as_it_was() {
         expect_code(&o, 2, &format!("{args:?}"));
         assert!(!cwd.path().join("out").exists(), "{args:?} created --out");
     }
-    let o = run_in(cwd.path(), &["run", "not-modelled.toml"]);
-    assert!(stderr(&o).contains("not modelled yet"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("producer.metadata_max_age_ms"), "{}", stderr(&o));
     let o = run_in(cwd.path(), &["run", "ok.toml", "ok2.toml"]);
     assert!(stderr(&o).contains("both named `ok`"), "{}", stderr(&o));
 }

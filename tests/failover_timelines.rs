@@ -6,7 +6,8 @@
 use prodsim::config::{Acks, Fault, FaultKind, Node, RunSpec, SendMode};
 
 /// One partition on three brokers (b0 leads), 1 ms one-way latency, no jitter; one record sent
-/// at t = 0 (the connection takes one round trip, so the request leaves at 2 ms), then nothing
+/// at t = 0 (the connection takes one round trip and its `ApiVersions` exchange another, so the
+/// request leaves at 4 ms), then nothing
 /// for the rest of a 30 s production window, so faults play out before everything heals.
 fn one_record(acks: Acks) -> RunSpec {
     let mut s = RunSpec::default();
@@ -80,9 +81,9 @@ fn a_acks_all_costs_one_replication_round_trip_more_than_acks_1() {
 #[test]
 fn b_leader_crash_after_replication_is_deduplicated_on_the_new_leader() {
     let mut s = one_record(Acks::All);
-    // request leaves at 2 ms, leader appends at ~3 ms, followers receive B at ~4 ms and fetch
-    // again; their fetch would reach the leader at ~5 ms. Crash at 4 ms.
-    s.faults = vec![fault(4, 20_000, FaultKind::CrashLeader { partition: 0 })];
+    // request leaves at 4 ms, leader appends at ~5 ms, followers receive B at ~6 ms and fetch
+    // again; their fetch would reach the leader at ~7 ms. Crash at 6 ms.
+    s.faults = vec![fault(6, 20_000, FaultKind::CrashLeader { partition: 0 })];
     let (r, t) = trace(&s);
     assert!(t.contains("b1 (follower): fetched and appended offsets 0..0"), "{t}");
     assert!(t.contains("duplicate of an appended batch"), "{t}");

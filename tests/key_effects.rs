@@ -53,6 +53,19 @@ const CASES: &[(&str, &str, &[&str])] = &[
             "random_faults.power_loss_mean_ms=8000",
         ],
     ),
+    (
+        "producer.socket_connection_setup_timeout_max_ms",
+        "200",
+        // The cap below the initial timeout makes it a constant 200 ms: reconnects to a leader
+        // whose machine is down give up sooner.
+        &[
+            "producer.request_timeout_ms=1000",
+            "random_faults.power_loss_per_min=30",
+            "random_faults.power_loss_mean_ms=8000",
+        ],
+    ),
+    // The producer refreshes its metadata every second, errors or not.
+    ("producer.metadata_max_age_ms", "1000", &[]),
     ("producer.partitioner_adaptive_partitioning_enable", "false", &[]),
     ("producer.partitioner_ignore_keys", "true", &["workload.keys=100"]),
     (

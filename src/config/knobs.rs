@@ -113,7 +113,12 @@ macro_rules! knob_table {
                     "Maximum reconnect backoff.";
                 socket_connection_setup_timeout_ms: u64 = 10_000, int(>= 0, <= DAY_MS),
                     "socket.connection.setup.timeout.ms",
-                    "How long a connection attempt may take before it is abandoned.";
+                    "How long a first connection attempt may take before it is abandoned; it grows \
+                     exponentially (with jitter) with each failed attempt, up to \
+                     socket_connection_setup_timeout_max_ms.";
+                socket_connection_setup_timeout_max_ms: u64 = 30_000, int(>= 0, <= DAY_MS),
+                    "socket.connection.setup.timeout.max.ms",
+                    "Maximum connection-setup timeout after repeated failed attempts.";
                 metadata_max_age_ms: u64 = 300_000, int(>= 0, <= DAY_MS), "metadata.max.age.ms",
                     "Metadata is refreshed at least this often even without errors.";
                 partitioner_adaptive_partitioning_enable: bool = true, bool,

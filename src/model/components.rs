@@ -8,7 +8,7 @@
 //! - the log ([`PartitionLog`], [`LogEntry`], [`ProducerInfo`], [`SequenceCheck`]);
 //! - the producer's `RecordAccumulator` ([`Accumulator`], [`Batch`], [`Readiness`], [`Append`])
 //!   with the [`BuiltInPartitioner`] ([`Accumulator::sticky_partition`], [`partition_for_key`],
-//!   [`murmur2`]), the [`Sender`] and the [`TransactionManager`];
+//!   [`murmur2`]), the [`Sender`] with its [`Metadata`] refresh rules, and the [`TransactionManager`];
 //! - the KRaft [`Controller`] ([`assign_replicas`]);
 //! - drivers that run one component's handlers alone and report what it sends as [`Output`]s:
 //!   [`BrokerDriver`], [`ClientDriver`] ([`RecordOutcome`]), [`ControllerDriver`];
@@ -23,7 +23,7 @@ pub use super::driver::{BrokerDriver, ClientDriver, ControllerDriver, Output, Re
 pub use super::murmur2::{murmur2, partition_for_key, to_positive};
 pub use super::partition_log::{LogEntry, PartitionLog, ProducerInfo, SequenceCheck, NUM_BATCHES_TO_RETAIN};
 pub use super::producer::partitioner::BuiltInPartitioner;
-pub use super::sender::{Sender, TransactionManager};
+pub use super::sender::{Metadata, Sender, TransactionManager};
 pub use super::wire::{
     ErrorCode, FetchPartition, FetchPartitionData, PartitionResponse, PartitionState, ProduceBatch, ProduceRequest,
 };

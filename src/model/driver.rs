@@ -12,16 +12,16 @@
 use super::broker::Broker;
 use super::context::{Command, Ctx};
 use super::controller::{assign_replicas, Controller};
-use super::ledger::Outcome;
 use super::monitor::Monitor;
 use super::network::Network;
-use super::producer::client::Client;
-use super::sender::ConnState;
 use super::tracer::Tracer;
 use super::{Envelope, Event, Message, World};
+
+mod client;
 use super::{FetchPartition, FetchPartitionData, PartitionResponse, PartitionState, ProduceBatch, ProduceRequest};
 use crate::config::{Acks, RunSpec};
 use crate::sim::{ms, rng_stream, SimTime, Stream};
+pub use client::ClientDriver;
 
 /// What a driven component sent (or asked the network to do), in order.
 #[derive(Clone, Debug)]
@@ -116,6 +116,15 @@ pub enum Output {
         node: u32,
         /// The connection generation.
         gen: u64,
+        /// When the client gives up on unanswered SYNs (`connectionSetupTimeoutMs`).
+        setup_timeout: SimTime,
+    },
+    /// The client asks broker node `to` for its API versions, on connection `gen`.
+    ApiVersionsRequest {
+        /// The broker's node.
+        to: usize,
+        /// The connection generation.
+        gen: u64,
     },
     /// A TCP reset from node `from` to node `to`.
     Reset {
@@ -199,7 +208,16 @@ impl Rig {
                     }
                 }
                 Command::Reset { from, to, .. } => self.outputs.push(Output::Reset { from, to }),
-                Command::Connect { node, gen, .. } => self.outputs.push(Output::Connect { node, gen }),
+                Command::Connect {
+                    node,
+                    gen,
+                    setup_timeout,
+                    ..
+                } => self.outputs.push(Output::Connect {
+                    node,
+                    gen,
+                    setup_timeout,
+                }),
                 Command::ConnectionGen { to, gen, .. } => self.outputs.push(Output::ConnectionClosed { to, gen }),
                 Command::WindowOpened { writer, bytes, .. } => {
                     self.outputs.push(Output::WindowOpened { writer, bytes })
@@ -279,6 +297,7 @@ fn output(at: SimTime, to: usize, gen: u64, msg: Message) -> Output {
             fenced,
         },
         Message::MetadataRequest { .. } => Output::MetadataRequest { to },
+        Message::ApiVersionsRequest { .. } => Output::ApiVersionsRequest { to, gen },
         other => Output::Other(format!("{other:?}")),
     }
 }
@@ -437,196 +456,6 @@ impl BrokerDriver {
     /// The broker's metadata for partition `p`.
     pub fn metadata(&self, p: u32) -> Option<&PartitionState> {
         self.broker.meta[p as usize].as_ref()
-    }
-}
-
-/// The producer client (`KafkaProducer`: accumulator, sender, transaction manager) with its
-/// context and the cluster's initial metadata (the first assigned replica leads each partition
-/// in epoch 0). The application's `send()` calls are [`ClientDriver::send`]; the sender's pass
-/// is [`ClientDriver::run_sender`]; broker answers are [`ClientDriver::respond`].
-pub struct ClientDriver {
-    client: Client,
-    rig: Rig,
-}
-
-impl ClientDriver {
-    /// The client of `spec`, every record of the application going to partition `partition`.
-    pub fn new(spec: &RunSpec, partition: u32) -> ClientDriver {
-        let mut spec = spec.clone();
-        spec.workload.partition = Some(partition);
-        let mut client = Client::new(&spec, spec.cluster.brokers as usize + 1);
-        // The controller's initial state: the first assigned replica leads, every replica in the ISR.
-        let parts = Controller::new(&spec, &assign_replicas(&spec.cluster)).snapshot();
-        client.sender.apply_initial_metadata(&parts);
-        ClientDriver {
-            client,
-            rig: Rig::new(&spec),
-        }
-    }
-
-    fn handle<R>(&mut self, f: impl FnOnce(&mut Client, &mut Ctx<'_>) -> R) -> R {
-        let (r, now) = {
-            let rig = &mut self.rig;
-            let mut ctx = Ctx::new(rig.now, &rig.spec, &mut rig.out, &mut rig.monitor, &mut rig.tracer);
-            let r = f(&mut self.client, &mut ctx);
-            (r, ctx.now)
-        };
-        self.rig.now = now;
-        self.rig.absorb();
-        r
-    }
-
-    /// The driver's simulated time.
-    pub fn now(&self) -> SimTime {
-        self.rig.now
-    }
-
-    /// `n` `send()` calls now, each appending one record to the partition's open batch.
-    pub fn send(&mut self, n: u64) {
-        for _ in 0..n {
-            self.handle(|c, ctx| c.app_arrival(ctx));
-        }
-    }
-
-    /// `n` `send()` calls now to partition `partition` (the application's partition moves
-    /// there for the rest of the test).
-    pub fn send_to(&mut self, partition: u32, n: u64) {
-        self.rig.spec.workload.partition = Some(partition);
-        self.send(n);
-    }
-
-    /// `KafkaProducer.flush()`: every batch is ready at once; the sender wakes now.
-    pub fn flush(&mut self) {
-        self.handle(|c, ctx| c.flush(ctx));
-    }
-
-    /// `send()` calls now until the partition's head batch is full (or a second batch is
-    /// behind it); returns the head batch.
-    pub fn fill_batch(&mut self, partition: u32) -> super::components::BatchId {
-        self.rig.spec.workload.partition = Some(partition);
-        loop {
-            self.send(1);
-            let acc = &self.client.acc;
-            let head = *acc.deques[partition as usize].front().expect("a batch");
-            if acc.deques[partition as usize].len() > 1 || acc.batches[head as usize].is_full() {
-                return head;
-            }
-        }
-    }
-
-    /// The connection to broker `node` is established (as if the network answered its
-    /// connect).
-    pub fn connected(&mut self, node: u32) {
-        self.client.sender.conns[node as usize].state = ConnState::Connected;
-    }
-
-    /// Broker `node` cannot be connected to for the rest of the test (its reconnect backoff
-    /// never ends).
-    pub fn unreachable(&mut self, node: u32) {
-        self.client.sender.conns[node as usize].state = ConnState::Disconnected { ready_at: SimTime::MAX };
-    }
-
-    /// The network's answer to the client's connect to broker `node`.
-    pub fn connect_done(&mut self, node: u32, ok: bool) {
-        let gen = self.client.sender.conns[node as usize].gen;
-        self.handle(|c, ctx| c.connect_done(node, gen, ok, ctx));
-    }
-
-    /// One sender pass (`Sender.sendProducerData`) at the driver's time; true when it sent a
-    /// request.
-    pub fn run_sender(&mut self) -> bool {
-        self.handle(|c, ctx| c.sender_pass(ctx))
-    }
-
-    /// A produce response from broker `node` on its current connection.
-    pub fn respond(&mut self, node: u32, request: u64, responses: Vec<PartitionResponse>) {
-        let env = Envelope {
-            from: World::broker_node(node),
-            to: self.client.node,
-            gen: self.client.sender.conns[node as usize].gen,
-            msg: Message::ProduceResponse { request, responses },
-        };
-        self.handle(|c, ctx| c.on_message(env, ctx));
-    }
-
-    /// Moves the driver's time to `t` (not back), firing the client's pending timers due by
-    /// then (sender wake-ups, request and metadata timeouts, acks=0 writes, connects) in time
-    /// order.
-    pub fn advance_to(&mut self, t: SimTime) {
-        while let Some((at, e)) = self.rig.pop_due(t) {
-            self.rig.now = self.rig.now.max(at);
-            match e {
-                Event::SenderWake => self.handle(|c, ctx| c.sender_wake(ctx)),
-                Event::AcksZeroWritten { node, request } => {
-                    self.handle(|c, ctx| c.acks_zero_written(node, request, ctx))
-                }
-                Event::RequestTimeout { node } => self.handle(|c, ctx| c.request_timeout(node, ctx)),
-                Event::ConnectDone { node, gen, ok } => self.handle(|c, ctx| c.connect_done(node, gen, ok, ctx)),
-                Event::MemoryWaitTimeout { waiter } => self.handle(|c, ctx| c.memory_wait_timeout(waiter, ctx)),
-                Event::MetadataTimeout { id } => self.handle(|c, ctx| c.metadata_timeout(id, ctx)),
-                Event::ConnectionReset { node, gen } => self.handle(|c, ctx| c.connection_reset(node, gen, ctx)),
-                _ => {}
-            }
-        }
-        self.rig.now = self.rig.now.max(t);
-    }
-
-    /// Moves the driver's time to `t` without firing anything (a test that runs the sender
-    /// itself).
-    pub fn set_time(&mut self, t: SimTime) {
-        self.rig.now = self.rig.now.max(t);
-    }
-
-    /// What the client sent since the last call.
-    pub fn take_outputs(&mut self) -> Vec<Output> {
-        std::mem::take(&mut self.rig.outputs)
-    }
-
-    /// The produce requests among `outputs`: (broker node, request).
-    pub fn produces(outputs: &[Output]) -> Vec<(usize, &ProduceRequest)> {
-        outputs
-            .iter()
-            .filter_map(|o| match o {
-                Output::Produce { to, request, .. } => Some((*to, request)),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// The accumulator.
-    pub fn accumulator(&self) -> &super::components::Accumulator {
-        &self.client.acc
-    }
-
-    /// The sender (metadata, the transaction manager).
-    pub fn sender(&self) -> &super::components::Sender {
-        &self.client.sender
-    }
-
-    /// Requests in flight to broker `node`.
-    pub fn in_flight(&self, node: u32) -> usize {
-        self.client.sender.in_flight[node as usize].len()
-    }
-
-    /// Retries so far.
-    pub fn retries(&self) -> u64 {
-        self.client.sender.retries
-    }
-
-    /// Batches split after `MESSAGE_TOO_LARGE` so far.
-    pub fn splits(&self) -> u64 {
-        self.client.sender.splits
-    }
-
-    /// What the application was told about record `rec` of partition `p` (`None`: nothing
-    /// yet).
-    pub fn outcome(&self, p: u32, rec: u64) -> Option<RecordOutcome> {
-        let ranges = &self.client.ledger.outcomes[p as usize].ranges;
-        let (_, &(end, o)) = ranges.range(..=rec).next_back()?;
-        (rec < end).then_some(match o {
-            Outcome::Acked => RecordOutcome::Acked,
-            Outcome::Failed => RecordOutcome::Failed,
-        })
     }
 }
 

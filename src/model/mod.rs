@@ -51,11 +51,12 @@ pub(crate) enum Event {
     AppWake { thread: u32 },
     MemoryWaitTimeout { waiter: u64 },
     Deliver { msg: u32 },
-    AcksZeroWritten { node: u32, request: u64 },
+    RequestWritten { node: u32, request: u64 },
     RequestTimeout { node: u32 },
     ConnectionReset { node: u32, gen: u64 },
     ConnectDone { node: u32, gen: u64, ok: bool },
     MetadataTimeout { id: u64 },
+    MetadataDue,
     BrokerRequestDone { broker: u32, incarnation: u64 },
     PurgatoryTimeout { broker: u32, incarnation: u64 },
     FetchWaitExpired { broker: u32, incarnation: u64 },
@@ -78,11 +79,12 @@ impl Event {
             Event::AppWake { thread } => 2 | (*thread as u64) << 8,
             Event::MemoryWaitTimeout { .. } => 3,
             Event::Deliver { .. } => 4,
-            Event::AcksZeroWritten { request, .. } => 5 | request << 8,
+            Event::RequestWritten { request, .. } => 5 | request << 8,
             Event::RequestTimeout { node } => 6 | (*node as u64) << 8,
             Event::ConnectionReset { node, .. } => 7 | (*node as u64) << 8,
             Event::ConnectDone { node, .. } => 8 | (*node as u64) << 8,
             Event::MetadataTimeout { .. } => 9,
+            Event::MetadataDue => 23,
             Event::BrokerRequestDone { broker, .. } => 10 | (*broker as u64) << 8,
             Event::PurgatoryTimeout { broker, .. } => 11 | (*broker as u64) << 8,
             Event::FetchWaitExpired { broker, .. } => 12 | (*broker as u64) << 8,
@@ -317,13 +319,12 @@ impl World {
             Event::AppWake { thread } => self.with_client(|c, ctx| c.app_wake(thread, ctx)),
             Event::MemoryWaitTimeout { waiter } => self.with_client(|c, ctx| c.memory_wait_timeout(waiter, ctx)),
             Event::Deliver { msg } => self.deliver(msg),
-            Event::AcksZeroWritten { node, request } => {
-                self.with_client(|c, ctx| c.acks_zero_written(node, request, ctx))
-            }
+            Event::RequestWritten { node, request } => self.with_client(|c, ctx| c.request_written(node, request, ctx)),
             Event::RequestTimeout { node } => self.with_client(|c, ctx| c.request_timeout(node, ctx)),
             Event::ConnectionReset { node, gen } => self.with_client(|c, ctx| c.connection_reset(node, gen, ctx)),
             Event::ConnectDone { node, gen, ok } => self.with_client(|c, ctx| c.connect_done(node, gen, ok, ctx)),
             Event::MetadataTimeout { id } => self.with_client(|c, ctx| c.metadata_timeout(id, ctx)),
+            Event::MetadataDue => self.with_client(|c, ctx| c.metadata_due(ctx)),
             Event::BrokerRequestDone { broker, incarnation } => {
                 self.with_broker(broker, |b, ctx| b.request_done(incarnation, ctx))
             }

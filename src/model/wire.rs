@@ -198,6 +198,14 @@ pub(crate) enum Message {
         id: u64,
         partitions: Vec<(Option<u32>, u32)>,
     },
+    /// Client -> broker, first on each new connection (`NetworkClient.handleConnections`).
+    ApiVersionsRequest {
+        id: u64,
+    },
+    /// The broker's supported versions of every API.
+    ApiVersionsResponse {
+        id: u64,
+    },
     Fetch {
         id: u64,
         follower: u32,
@@ -239,6 +247,10 @@ impl Message {
             Message::ProduceResponse { responses, .. } => 20 + 40 * responses.len() as u64,
             Message::MetadataRequest { .. } => 40,
             Message::MetadataResponse { partitions, .. } => 60 + 30 * partitions.len() as u64,
+            // header + client software name and version
+            Message::ApiVersionsRequest { .. } => 50,
+            // about 80 API keys of 7 bytes, plus the supported and finalized features
+            Message::ApiVersionsResponse { .. } => 700,
             Message::Fetch { partitions, .. } => 60 + 30 * partitions.len() as u64,
             Message::FetchResponse { partitions, .. } => {
                 30 + partitions

@@ -442,7 +442,7 @@ pub(crate) fn set_key(spec: &mut RunSpec, key: &str, value: &Value) -> Result<()
 /// read yet: setting one is an error rather than a silently ignored value. A key leaves this
 /// list in the change that makes the model read it (`tests/key_effects.rs` checks that every
 /// other key changes some output).
-pub const NOT_MODELLED: &[&str] = &["producer.metadata_max_age_ms"];
+pub const NOT_MODELLED: &[&str] = &[];
 
 fn not_modelled_message(info: &KeyInfo) -> String {
     format!(
@@ -981,10 +981,7 @@ mod tests {
         );
         assert_eq!(key_of(resolve("duration_ms")), "duration_ms");
         // Not modelled yet: resolved to its key, which set_key refuses.
-        assert_eq!(key_of(resolve("metadata.max.age.ms")), "producer.metadata_max_age_ms");
-        let mut s = RunSpec::default();
-        let e = set_key(&mut s, "producer.metadata_max_age_ms", &Value::Integer(1000)).unwrap_err();
-        assert!(e.contains("not modelled yet"), "{e}");
+        assert_eq!(key_of(resolve("message.max.bytes")), "cluster.message_max_bytes");
     }
 
     #[test]

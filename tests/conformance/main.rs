@@ -12,8 +12,9 @@
 //! batch unresolved only if it was in retry, `sender`): fixed; the unmerged fix is the
 //! model-only key `producer.epoch_bump_waits_for_in_flight`.
 //!
-//! Metadata backoff and refresh, another known deviation, is a property of the whole run, not
-//! of a component: no Kafka unit test covers it, and none is ported here. The transport (a cut
+//! Metadata refresh (`MetadataTest`, `ProducerMetadataTest`) and connections
+//! (`NetworkClientTest`, `ClusterConnectionStatesTest`, `InFlightRequests.canSendMore`) are as
+//! Kafka 4.x's: `metadata`, `network_client`. The transport (a cut
 //! path delays bytes, TCP retransmits them after the heal) is fixed and tested in
 //! `tests/transport.rs`.
 //!
@@ -31,6 +32,8 @@ mod broker_heartbeat_manager;
 mod builtin_partitioner;
 mod cluster_control_manager;
 mod common;
+mod metadata;
+mod network_client;
 mod partition;
 mod partition_change_builder;
 mod producer_batch;

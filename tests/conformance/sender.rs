@@ -49,8 +49,9 @@ fn a_batch_is_sent_and_acknowledged() {
     assert_eq!(c.outcome(P0, count - 1), Some(RecordOutcome::Acked));
 }
 
-/// `SenderTest.testNodeNotReady`: a leader without a connection is connected to first; no
-/// produce request goes out until the connection is up.
+/// `SenderTest.testNodeNotReady` with `NetworkClientTest.testApiVersionsRequest`: a leader
+/// without a connection is connected to first; no produce request goes out until the
+/// connection is up and its `ApiVersionsRequest` answered.
 #[test]
 fn a_disconnected_leader_is_connected_first() {
     let mut c = ClientDriver::new(&spec(), P0);
@@ -63,6 +64,15 @@ fn a_disconnected_leader_is_connected_first() {
         "{out:?}"
     );
     c.connect_done(0, true);
+    assert!(!c.run_sender(), "connected, checking API versions: not ready");
+    let out = c.take_outputs();
+    assert!(produces(&out).is_empty());
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::ApiVersionsRequest { to: 0, .. })),
+        "{out:?}"
+    );
+    c.api_versions_response(0);
     assert!(c.run_sender());
     assert_eq!(produces(&c.take_outputs()).len(), 1);
 }

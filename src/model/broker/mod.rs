@@ -5,7 +5,7 @@
 //! (`Partition.maybeIncrementLeaderHW`, `maybeShrinkIsr`, `maybeExpandIsr`), leader epochs and
 //! fetch-based truncation (KIP-101/279/320). Reference section 7.
 
-use crate::config::{Acks, RunSpec};
+use crate::config::RunSpec;
 use crate::model::context::{Command, Ctx};
 use crate::model::observe::Observation;
 use crate::model::{Envelope, Event, FetchPartition, Message, PartitionState, ProduceRequest, World};
@@ -260,6 +260,20 @@ impl Broker {
                 self.conn_queue.push_back(req);
                 self.maybe_start_request(ctx);
             }
+            Message::ApiVersionsRequest { id } => {
+                // The first request on a new connection (`KafkaApis.handleApiVersionsRequest`):
+                // it replaces the producer's old one, and the broker's CPU answers it.
+                if env.gen < self.conn_gen {
+                    return; // a connection the producer has since replaced
+                }
+                if env.gen > self.conn_gen {
+                    self.conn_gen = env.gen;
+                    self.conn_queue.clear();
+                }
+                self.client = env.from;
+                let at = self.cpu(0, ctx);
+                ctx.send_at(at, env.to, env.from, env.gen, Message::ApiVersionsResponse { id });
+            }
             Message::MetadataRequest { id } => {
                 let partitions = self
                     .meta
@@ -315,7 +329,6 @@ impl Broker {
     /// Read a request of connection `gen` off the socket and queue it for the request handler.
     fn start_request(&mut self, gen: u64, req: ProduceRequest, ctx: &mut Ctx<'_>) {
         let bytes: u64 = req.batches.iter().map(|x| x.bytes as u64).sum();
-        let acks_zero = req.acks == Acks::Zero;
         let wire = req.wire_bytes();
         self.in_service.push_back((gen, req));
         let done = self.cpu(bytes, ctx);
@@ -327,15 +340,13 @@ impl Broker {
                 incarnation,
             },
         );
-        if acks_zero {
-            // Read off the socket: the producer's socket buffer has room again.
-            ctx.push(Command::WindowOpened {
-                reader: self.node(),
-                writer: self.client,
-                gen,
-                bytes: wire,
-            });
-        }
+        // Read off the socket: the producer's socket buffer has room again.
+        ctx.push(Command::WindowOpened {
+            reader: self.node(),
+            writer: self.client,
+            gen,
+            bytes: wire,
+        });
     }
 
     /// The request handler is done with the oldest request in service.

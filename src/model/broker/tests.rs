@@ -1,6 +1,7 @@
 //! A broker alone, driven through a bare [`Ctx`]: what its handlers put in the outbox.
 
 use super::*;
+use crate::config::Acks;
 use crate::model::context::Command;
 use crate::model::controller::assign_replicas;
 use crate::model::monitor::Monitor;

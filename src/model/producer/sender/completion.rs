@@ -28,28 +28,8 @@ impl Client {
                 }
                 self.sender_schedule(ctx.now, ctx);
             }
-            Message::MetadataResponse { id, partitions } => {
-                if self.sender.metadata_in_flight != Some(id) {
-                    return;
-                }
-                self.sender.metadata_in_flight = None;
-                let mut changed = false;
-                for (p, (leader, epoch)) in partitions.into_iter().enumerate() {
-                    changed |= self.sender.update_leader(p, leader, epoch);
-                }
-                if changed {
-                    self.sender.rebuild_node_partitions();
-                }
-                if self.sender.leaders.iter().any(|l| l.is_none()) {
-                    self.sender.metadata_needed = true;
-                }
-                let backoff = if self.sender.metadata_needed {
-                    ms(ctx.spec.producer.retry_backoff_ms)
-                } else {
-                    0
-                };
-                self.sender_schedule(ctx.now + backoff, ctx);
-            }
+            Message::MetadataResponse { id, partitions } => self.metadata_response(id, partitions, ctx),
+            Message::ApiVersionsResponse { id } => self.api_versions_response(node, env.gen, id, ctx),
             _ => {}
         }
     }
@@ -150,7 +130,7 @@ impl Client {
             self.acc.reenqueue(id);
             self.sender.retries += 1;
             if error.invalid_metadata() {
-                self.sender.metadata_needed = true;
+                self.sender.metadata.request_update();
             }
             self.sender_schedule(ctx.now, ctx);
             self.sender_schedule(until, ctx);

@@ -3,7 +3,7 @@
 //! drains one batch per partition into one `ProduceRequest` per node, and sends it
 //! (reference sections 4.2-4.6, 5, 6).
 
-use crate::config::{Acks, RunSpec};
+use crate::config::RunSpec;
 use crate::model::accumulator::{BatchId, Readiness};
 use crate::model::context::Ctx;
 use crate::model::observe::Observation;
@@ -21,12 +21,20 @@ mod network_client;
 #[cfg(test)]
 mod tests;
 mod transaction_manager;
+pub use metadata::Metadata;
 pub use transaction_manager::TransactionManager;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ConnState {
-    Disconnected { ready_at: SimTime },
+    Disconnected {
+        ready_at: SimTime,
+    },
+    /// TCP connect under way (`ConnectionState.CONNECTING`), bounded by the setup timeout.
     Connecting,
+    /// Connected; the `ApiVersionsRequest` sent on connect is unanswered
+    /// (`ConnectionState.CHECKING_API_VERSIONS`): not ready for other requests.
+    CheckingApiVersions,
+    /// `ConnectionState.READY`.
     Connected,
 }
 
@@ -35,15 +43,22 @@ pub(crate) enum ConnState {
 pub(crate) struct Conn {
     pub state: ConnState,
     pub gen: u64,
+    /// `failedAttempts`: the reconnect backoff's exponent, reset when the node is ready.
     failures: u32,
-    /// acks=0 flow control: bytes in the socket buffers not yet read by the broker, and
-    /// requests waiting for room (request id, bytes).
+    /// `failedConnectAttempts`: connects that failed while connecting (refused, or the setup
+    /// timeout), the setup timeout's exponent.
+    connect_failures: u32,
+    /// `connectionSetupTimeoutMs`, drawn when the node's state is first made and at each
+    /// change of `connect_failures` (`ClusterConnectionStates`).
+    pub(crate) setup_timeout: Option<SimTime>,
+    /// Flow control: bytes in the socket buffers not yet read by the broker, and requests
+    /// waiting for room (request id, bytes).
     buffered: u64,
     blocked_writes: VecDeque<(u64, u64)>,
 }
 
 /// `send.buffer.bytes` (131072) on the producer plus the broker's `socket.receive.buffer.bytes`
-/// (102400): how much an acks=0 producer can write ahead of a broker that is not reading.
+/// (102400): how much the producer can write ahead of a broker that is not reading.
 const SOCKET_BUFFER_BYTES: u64 = 131_072 + 102_400;
 
 #[derive(Clone, Debug)]
@@ -52,6 +67,9 @@ pub(crate) struct InFlightRequest {
     pub batches: Vec<BatchId>,
     /// `request.timeout.ms` after it was sent.
     pub deadline: SimTime,
+    /// Its last byte was written to the socket (`NetworkSend.completed()`); an acks=0 request
+    /// leaves the queue then.
+    pub written: bool,
 }
 
 /// The producer's `Sender` thread state: connections, in-flight requests, metadata, the
@@ -71,7 +89,9 @@ pub struct Sender {
     pub leader_epochs: Vec<u32>,
     has_leader: Vec<bool>,
     node_partitions: Vec<Vec<u32>>,
-    metadata_needed: bool,
+    /// When to refresh the metadata (`Metadata`).
+    pub metadata: Metadata,
+    metadata_timer: Timer,
     metadata_in_flight: Option<u64>,
     metadata_rr: usize,
     next_id: u64,
@@ -102,6 +122,8 @@ impl Sender {
                     state: ConnState::Disconnected { ready_at: 0 },
                     gen: 1,
                     failures: 0,
+                    connect_failures: 0,
+                    setup_timeout: None,
                     buffered: 0,
                     blocked_writes: VecDeque::new(),
                 };
@@ -115,7 +137,12 @@ impl Sender {
             leader_epochs: vec![0; p],
             has_leader: vec![false; p],
             node_partitions: vec![Vec::new(); b],
-            metadata_needed: false,
+            metadata: Metadata::new(
+                spec.producer.retry_backoff_ms,
+                spec.producer.retry_backoff_max_ms,
+                spec.producer.metadata_max_age_ms,
+            ),
+            metadata_timer: Timer::default(),
             metadata_in_flight: None,
             metadata_rr: 0,
             next_id: 1,
@@ -129,6 +156,11 @@ impl Sender {
             splits: 0,
             rng,
         }
+    }
+
+    /// The id of the metadata request in flight, if any.
+    pub(crate) fn metadata_in_flight(&self) -> Option<u64> {
+        self.metadata_in_flight
     }
 
     /// Per partition: whether the producer knows a leader (the partitioner's availability).
@@ -188,6 +220,26 @@ impl Sender {
             spec.producer.reconnect_backoff_max_ms,
             failures,
         )
+    }
+
+    /// `ClusterConnectionStates`' `ExponentialBackoff(socket.connection.setup.timeout.ms, 2,
+    /// socket.connection.setup.timeout.max.ms, 0.2)` after `failures` failed connects.
+    fn setup_timeout(&mut self, spec: &RunSpec, failures: u32) -> SimTime {
+        exponential_backoff(
+            &mut self.rng,
+            spec.producer.socket_connection_setup_timeout_ms,
+            spec.producer.socket_connection_setup_timeout_max_ms,
+            failures,
+        )
+    }
+
+    /// `InFlightRequests.canSendMore`: nothing in flight to `node`, or the last request sent
+    /// is fully written and fewer than `max.in.flight.requests.per.connection` are in flight.
+    /// (`KafkaChannel` writes one send at a time: a request still being written holds the
+    /// next one back, whatever the acks.)
+    pub(crate) fn can_send_more(&self, node: usize, max_in_flight: usize) -> bool {
+        let q = &self.in_flight[node];
+        q.back().is_none_or(|last| last.written && q.len() < max_in_flight)
     }
 }
 
@@ -249,7 +301,7 @@ impl Client {
                 continue;
             };
             let Some(leader) = self.sender.leaders[p] else {
-                self.sender.metadata_needed = true;
+                self.sender.metadata.request_update();
                 continue;
             };
             if self.sender.muted[p] {
@@ -272,7 +324,7 @@ impl Client {
             }
             match self.sender.conns[node].state {
                 ConnState::Connected => {}
-                ConnState::Connecting => continue,
+                ConnState::Connecting | ConnState::CheckingApiVersions => continue,
                 ConnState::Disconnected { ready_at } => {
                     if ready_at <= now {
                         self.initiate_connect(node as u32, ctx);
@@ -282,7 +334,9 @@ impl Client {
                     continue;
                 }
             }
-            if self.sender.in_flight[node].len() >= ctx.spec.producer.max_in_flight_requests_per_connection as usize {
+            // NetworkClient.canSendRequest -> InFlightRequests.canSendMore
+            let max_in_flight = ctx.spec.producer.max_in_flight_requests_per_connection as usize;
+            if !self.sender.can_send_more(node, max_in_flight) {
                 continue;
             }
             let batches = self.drain_node(node, ctx);
@@ -291,8 +345,11 @@ impl Client {
                 sent_any = true;
             }
         }
-        if self.sender.metadata_needed {
-            self.request_metadata(ctx);
+        let mut metadata_due = SimTime::MAX;
+        self.maybe_update_metadata(&mut metadata_due, ctx);
+        if metadata_due != SimTime::MAX && self.sender.metadata_timer.arm(metadata_due) {
+            // its own lazy timer: the refresh deadline repeats at every pass
+            ctx.schedule(metadata_due, Event::MetadataDue);
         }
         self.sender.ready_scratch = ready;
         if self.sender.tm.has_work_for_next_loop() {
@@ -450,32 +507,35 @@ impl Client {
         let gen = c.gen;
         let (from, to) = (self.node, World::broker_node(node));
         let msg = Message::Produce(req);
-        if acks == Acks::Zero {
-            // acks=0 completes when the bytes are written to the socket
-            // (NetworkClient.handleCompletedSends): at once while the socket buffers have room,
-            // else when the broker has read enough (TCP flow control; the broker reads one
-            // request at a time per connection).
-            let bytes = msg.wire_bytes();
-            // (a request larger than the buffers goes out once they are empty)
-            if c.blocked_writes.is_empty() && (c.buffered == 0 || c.buffered + bytes <= SOCKET_BUFFER_BYTES) {
-                c.buffered += bytes;
-                ctx.write(from, to, gen, msg, Event::AcksZeroWritten { node, request: id });
-            } else {
-                c.blocked_writes.push_back((id, bytes));
-                ctx.send(from, to, gen, msg);
-            }
+        // Every request is written to the socket (`KafkaChannel.write`), at once while the
+        // socket buffers have room, else when the broker has read enough (TCP flow control;
+        // the broker reads one request at a time per connection); written is when its last
+        // byte has left the NIC. An acks=0 request completes then
+        // (`NetworkClient.handleCompletedSends`); any request gates the next one
+        // (`InFlightRequests.canSendMore`).
+        let bytes = msg.wire_bytes();
+        // (a request larger than the buffers goes out once they are empty)
+        if c.blocked_writes.is_empty() && (c.buffered == 0 || c.buffered + bytes <= SOCKET_BUFFER_BYTES) {
+            c.buffered += bytes;
+            ctx.write(from, to, gen, msg, Event::RequestWritten { node, request: id });
         } else {
+            c.blocked_writes.push_back((id, bytes));
             ctx.send(from, to, gen, msg);
         }
         let deadline = ctx.now + ms(ctx.spec.producer.request_timeout_ms);
-        self.sender.in_flight[node as usize].push_back(InFlightRequest { id, batches, deadline });
+        self.sender.in_flight[node as usize].push_back(InFlightRequest {
+            id,
+            batches,
+            deadline,
+            written: false,
+        });
         // NetworkClient.canSendRequest: never more than max.in.flight.requests.per.connection.
         assert!(
             self.sender.in_flight[node as usize].len()
                 <= ctx.spec.producer.max_in_flight_requests_per_connection as usize,
             "more requests in flight to b{node} than max.in.flight.requests.per.connection"
         );
-        // request.timeout.ms also bounds an acks=0 request whose write never completes.
+        // request.timeout.ms also bounds a request whose write never completes.
         if self.sender.request_timers[node as usize].arm(deadline) {
             ctx.schedule(deadline, Event::RequestTimeout { node });
         }

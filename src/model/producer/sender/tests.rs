@@ -59,7 +59,8 @@ impl Rig {
         }
     }
 
-    /// The produce requests of the last outbox: (to, gen, request).
+    /// The produce requests of the last outbox (sent, or written then marked written):
+    /// (to, gen, request).
     fn produces(&self) -> Vec<(usize, u64, &ProduceRequest)> {
         self.out
             .iter()
@@ -69,10 +70,34 @@ impl Rig {
                     gen,
                     msg: Message::Produce(r),
                     ..
+                }
+                | Command::Write {
+                    to,
+                    gen,
+                    msg: Message::Produce(r),
+                    ..
                 } => Some((*to, *gen, r)),
                 _ => None,
             })
             .collect()
+    }
+
+    /// Every produce request of the last outbox is fully written (the `Write` follow-ups).
+    fn written(&mut self, now: SimTime) {
+        let done: Vec<(u32, u64)> = self
+            .out
+            .iter()
+            .filter_map(|c| match c {
+                Command::Write {
+                    then: Event::RequestWritten { node, request },
+                    ..
+                } => Some((*node, *request)),
+                _ => None,
+            })
+            .collect();
+        for (node, request) in done {
+            self.at(now, |c, ctx| c.request_written(node, request, ctx));
+        }
     }
 
     fn connected(&mut self, node: usize) {
@@ -112,13 +137,17 @@ fn a_full_batch_goes_to_its_connected_leader_with_the_next_sequence() {
     rig.at(0, |c, ctx| c.sender_pass(ctx));
     assert!(rig.produces().is_empty(), "not connected yet");
     assert!(
-        matches!(rig.out[..], [Command::Connect { from, to: 0, node: 0, gen: 1, setup_timeout }]
-            if from == node && setup_timeout == ms(10_000)),
+        // socket.connection.setup.timeout.ms with its jitter, in whole ms
+        matches!(rig.out[..], [Command::Connect { from, to: 0, node: 0, gen: 1, setup_timeout }, ..]
+            if from == node && (ms(8_000)..ms(12_000)).contains(&setup_timeout) && setup_timeout % ms(1) == 0),
         "{:?}",
         rig.out
     );
     assert_eq!(rig.client.sender.conns[0].state, ConnState::Connecting);
     rig.at(ms(1), |c, ctx| c.connect_done(0, 1, true, ctx));
+    assert_eq!(rig.client.sender.conns[0].state, ConnState::CheckingApiVersions);
+    let id = rig.client.sender.in_flight[0][0].id;
+    rig.at(ms(1), |c, ctx| c.api_versions_response(0, 1, id, ctx));
     assert_eq!(rig.client.sender.conns[0].state, ConnState::Connected);
 
     assert!(rig.at(ms(1), |c, ctx| c.sender_pass(ctx)), "it sent");
@@ -134,18 +163,10 @@ fn a_full_batch_goes_to_its_connected_leader_with_the_next_sequence() {
     assert!(count > 1);
     assert_eq!((pb.producer.pid, pb.producer.epoch, pb.producer.base_seq), (1000, 0, 0));
     assert_eq!(rig.client.sender.in_flight[0].len(), 1);
-    assert!(
-        !rig.out.iter().any(|c| matches!(c, Command::Write { .. })),
-        "acks=all is no write-then"
-    );
-    assert!(rig.out.iter().any(|c| matches!(
-        c,
-        Command::Schedule {
-            event: Event::RequestTimeout { node: 0 },
-            at
-        } if *at == ms(1) + ms(30_000)
-    )));
+    // request.timeout.ms from the send (the ApiVersions request armed the node's timer).
+    assert_eq!(rig.client.sender.in_flight[0][0].deadline, ms(1) + ms(30_000));
 
+    rig.written(ms(1));
     let second = rig.fill_batch(ms(2));
     rig.at(ms(2), |c, ctx| c.sender_pass(ctx));
     let sent = rig.produces();
@@ -166,7 +187,7 @@ fn a_full_batch_goes_to_its_connected_leader_with_the_next_sequence() {
 }
 
 /// acks=0 completes when the request is written (`NetworkClient.handleCompletedSends`): the
-/// send is a `Write` command whose follow-up is `AcksZeroWritten`, which succeeds the batch.
+/// send is a `Write` command whose follow-up is `RequestWritten`, which succeeds the batch.
 #[test]
 fn an_acks_zero_request_completes_when_written() {
     let mut spec = RunSpec::default();
@@ -183,7 +204,7 @@ fn an_acks_zero_request_completes_when_written() {
         [Command::Write {
             to: 0,
             msg: Message::Produce(r),
-            then: Event::AcksZeroWritten { node: 0, request },
+            then: Event::RequestWritten { node: 0, request },
             ..
         }, ..] => {
             assert_eq!(r.id, *request);
@@ -191,7 +212,7 @@ fn an_acks_zero_request_completes_when_written() {
         }
         other => panic!("{other:?}"),
     };
-    rig.at(ms(1), |c, ctx| c.acks_zero_written(0, request, ctx));
+    rig.at(ms(1), |c, ctx| c.request_written(0, request, ctx));
     assert_eq!(
         rig.client.ledger.outcomes[0].ranges.get(&start),
         Some(&(start + count, Outcome::Acked))
@@ -220,7 +241,7 @@ fn a_retriable_error_reenqueues_the_batch_with_backoff() {
     assert!(until >= t + ms(80) && until <= t + ms(120), "{until}");
     assert_eq!(rig.client.sender.retries, 1);
     assert!(
-        rig.client.sender.metadata_needed,
+        rig.client.sender.metadata.update_requested(),
         "NOT_LEADER_OR_FOLLOWER invalidates metadata"
     );
     assert!(
@@ -354,7 +375,7 @@ fn a_request_timeout_disconnects_and_bumps_the_connection_generation() {
     assert!(rig.client.sender.in_flight[0].is_empty());
     assert_eq!(rig.client.acc.deques[0].front(), Some(&batch), "retried");
     assert_eq!(rig.client.acc.batches[batch as usize].attempts, 1);
-    assert!(rig.client.sender.metadata_needed);
+    assert!(rig.client.sender.metadata.update_requested());
     // An answer on the old connection is ignored.
     let before = rig.client.acc.batches[batch as usize].attempts;
     let env = Envelope {
