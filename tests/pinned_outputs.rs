@@ -75,7 +75,9 @@ fn without_git_commit(bytes: &[u8]) -> Vec<u8> {
     let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with(&field)).collect();
     let out = kept.join("\n") + "\n";
     assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&out).unwrap().get(report::GIT_COMMIT_FIELD),
+        serde_json::from_str::<serde_json::Value>(&out)
+            .unwrap()
+            .get(report::GIT_COMMIT_FIELD),
         None
     );
     out.into_bytes()

@@ -123,8 +123,14 @@ fn the_effective_scenario_reruns_to_the_same_results() {
     let report = d.join("a/w");
     let scenario = fs::read_to_string(report.join("scenario.toml")).unwrap();
     assert!(scenario.contains("record_bytes = 150"), "{scenario}");
-    assert!(scenario.contains("# override: \"--set linger.ms=[0, 3]\""), "{scenario}");
-    assert!(scenario.contains("# [[plots]]"), "the pinned plot is kept as a comment: {scenario}");
+    assert!(
+        scenario.contains("# override: \"--set linger.ms=[0, 3]\""),
+        "{scenario}"
+    );
+    assert!(
+        scenario.contains("# [[plots]]"),
+        "the pinned plot is kept as a comment: {scenario}"
+    );
     fs::copy(report.join("scenario.toml"), d.join("again.toml")).unwrap();
     expect_code(
         &run_in(d, &["run", "again.toml", "--out", "b", "--no-charts"]),
@@ -144,7 +150,10 @@ fn the_effective_scenario_reruns_to_the_same_results() {
     // first run had to keep as comments, which the second file no longer has).
     let body = |p: &Path| {
         let t = fs::read_to_string(p.join("scenario.toml")).unwrap();
-        t.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect::<Vec<_>>().join("\n")
+        t.lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     assert_eq!(body(&report), body(&d.join("b/w")));
 }
@@ -155,7 +164,15 @@ fn results_json_holds_every_run_config_version_and_measures() {
     let d = dir.path();
     let o = run_in(
         d,
-        &["run", "s.toml", "--out", "o", "--no-charts", "--set", "producer.batch_size=5000"],
+        &[
+            "run",
+            "s.toml",
+            "--out",
+            "o",
+            "--no-charts",
+            "--set",
+            "producer.batch_size=5000",
+        ],
     );
     expect_code(&o, 0, "run");
     let j = json(&d.join("o/w/results.json"));
@@ -194,12 +211,20 @@ fn new_columns_parameters_and_timeline() {
     let dir = setup();
     let d = dir.path();
     expect_code(
-        &run_in(d, &["run", "s.toml", "--out", "o", "--no-charts", "--set", "producer.acks=1"]),
+        &run_in(
+            d,
+            &["run", "s.toml", "--out", "o", "--no-charts", "--set", "producer.acks=1"],
+        ),
         0,
         "run",
     );
     let (header, rows) = csv(&d.join("o/w/results.csv"));
-    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("{name}"));
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
     // The original columns keep their places; the new measures come last.
     assert_eq!(header[header.len() - 2..], ["throughput_mb_s", "latency_p95_ms"]);
     assert_eq!(header[col("events") + 1], "throughput_mb_s");
@@ -207,7 +232,11 @@ fn new_columns_parameters_and_timeline() {
         let f = |c: &str| r[col(c)].parse::<f64>().unwrap();
         // perf-test's MB/sec: payload bytes / 1024 / 1024 per second (keyless 200-byte records).
         let want = f("throughput_rps") * 200.0 / 1048576.0;
-        assert!((f("throughput_mb_s") - want).abs() < 0.002, "{} vs {want}", f("throughput_mb_s"));
+        assert!(
+            (f("throughput_mb_s") - want).abs() < 0.002,
+            "{} vs {want}",
+            f("throughput_mb_s")
+        );
         assert!(f("latency_p50_ms") <= f("latency_p95_ms") && f("latency_p95_ms") <= f("latency_p99_ms"));
     }
     // Counts are integers in summary.csv where the mean over seeds is whole.
@@ -219,19 +248,39 @@ fn new_columns_parameters_and_timeline() {
     // parameters.csv: the fixed parameters a reader needs, and where the varying ones are.
     let (ph, prows) = csv(&d.join("o/w/parameters.csv"));
     assert_eq!(ph, ["key", "kafka_name", "value", "default", "results_column"]);
-    let param = |k: &str| prows.iter().find(|r| r[0] == k).unwrap_or_else(|| panic!("{k}")).clone();
+    let param = |k: &str| {
+        prows
+            .iter()
+            .find(|r| r[0] == k)
+            .unwrap_or_else(|| panic!("{k}"))
+            .clone()
+    };
     assert_eq!(param("workload.rate")[2], "2000");
     assert_eq!(param("workload.record_bytes")[2], "200");
     assert_eq!(param("cluster.partitions")[2], "6");
     assert_eq!(param("cluster.replication_factor")[2], "3");
     assert_eq!(param("producer.linger_ms")[1], "linger.ms");
     assert_eq!(param("producer.acks")[2], "1");
-    assert_eq!(param("cluster.min_insync_replicas")[2..], ["1 | 2", "1", "min_insync_replicas"]);
+    assert_eq!(
+        param("cluster.min_insync_replicas")[2..],
+        ["1 | 2", "1", "min_insync_replicas"]
+    );
     assert_eq!(param("seeds")[2], "1 | 2");
     // timeline.csv: the buckets of the run the timeline chart shows.
     let (th, trows) = csv(&d.join("o/w/timeline.csv"));
     assert_eq!(th[..2], ["acks", "linger_ms"]);
-    assert_eq!(th[th.len() - 7..], ["t_ms", "width_ms", "acked", "acked_rps", "latency_mean_ms", "latency_p99_ms", "latency_max_ms"]);
+    assert_eq!(
+        th[th.len() - 7..],
+        [
+            "t_ms",
+            "width_ms",
+            "acked",
+            "acked_rps",
+            "latency_mean_ms",
+            "latency_p99_ms",
+            "latency_max_ms"
+        ]
+    );
     assert!(!trows.is_empty());
     let t = th.iter().position(|h| h == "t_ms").unwrap();
     assert_eq!(trows[0][t], "0");
@@ -248,7 +297,11 @@ fn a_what_if_leaves_the_published_report_alone() {
     assert!(published.contains_key(Path::new("results.csv")));
     let o = run_in(d, &["run", "s.toml", "--no-charts", "--set", "producer.acks=all"]);
     expect_code(&o, 0, "what-if");
-    assert_eq!(snapshot(&d.join("reports/w")), published, "the published report changed");
+    assert_eq!(
+        snapshot(&d.join("reports/w")),
+        published,
+        "the published report changed"
+    );
     let mut names: Vec<String> = fs::read_dir(d.join("reports"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -258,13 +311,25 @@ fn a_what_if_leaves_the_published_report_alone() {
     assert_eq!(names.len(), 2, "{names:?}");
     let what_if = names.iter().find(|n| n.starts_with("w-")).unwrap().clone();
     assert_eq!(what_if.len(), "w-".len() + 8);
-    assert!(text(&o.stdout).contains(&format!("reports/{what_if}")), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains(&format!("reports/{what_if}")),
+        "{}",
+        text(&o.stdout)
+    );
     let (h, rows) = csv(&d.join("reports").join(&what_if).join("results.csv"));
     let acks = h.iter().position(|c| c == "acks").unwrap();
     assert!(rows.iter().all(|r| r[acks] == "all"));
     // The same overrides find the same directory; other overrides another one.
-    expect_code(&run_in(d, &["run", "s.toml", "--no-charts", "--set", "producer.acks=all"]), 0, "again");
-    expect_code(&run_in(d, &["run", "s.toml", "--no-charts", "--set", "producer.acks=1"]), 0, "other");
+    expect_code(
+        &run_in(d, &["run", "s.toml", "--no-charts", "--set", "producer.acks=all"]),
+        0,
+        "again",
+    );
+    expect_code(
+        &run_in(d, &["run", "s.toml", "--no-charts", "--set", "producer.acks=1"]),
+        0,
+        "other",
+    );
     let count = fs::read_dir(d.join("reports"))
         .unwrap()
         .filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.'))
@@ -273,7 +338,18 @@ fn a_what_if_leaves_the_published_report_alone() {
     assert_eq!(snapshot(&d.join("reports/w")), published);
     // An explicit --out keeps OUT/<name>/, as scripts expect.
     expect_code(
-        &run_in(d, &["run", "s.toml", "--no-charts", "--out", "reports", "--set", "producer.acks=1"]),
+        &run_in(
+            d,
+            &[
+                "run",
+                "s.toml",
+                "--no-charts",
+                "--out",
+                "reports",
+                "--set",
+                "producer.acks=1",
+            ],
+        ),
         0,
         "explicit out",
     );
@@ -285,17 +361,32 @@ fn a_gate_without_runs_is_skipped_unless_strict() {
     let dir = setup();
     let d = dir.path();
     // Pinning min ISR to 1 leaves the `min_insync_replicas = 2` gate without runs.
-    let base = ["run", "s.toml", "--out", "o", "--no-charts", "--set", "cluster.min_insync_replicas=1"];
+    let base = [
+        "run",
+        "s.toml",
+        "--out",
+        "o",
+        "--no-charts",
+        "--set",
+        "cluster.min_insync_replicas=1",
+    ];
     let o = run_in(d, &base);
     expect_code(&o, 0, "no-match gate");
     let out = text(&o.stdout);
-    assert!(out.contains("[SKIP] min isr 2 nothing phantom (0 runs): skipped (no matching run)"), "{out}");
+    assert!(
+        out.contains("[SKIP] min isr 2 nothing phantom (0 runs): skipped (no matching run)"),
+        "{out}"
+    );
     assert!(out.contains("[PASS] nothing phantom"), "{out}");
     let mut strict = base.to_vec();
     strict.push("--strict");
     let o = run_in(d, &strict);
     expect_code(&o, 3, "--strict");
-    assert!(text(&o.stdout).contains("[FAIL] min isr 2 nothing phantom (0 runs)"), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains("[FAIL] min isr 2 nothing phantom (0 runs)"),
+        "{}",
+        text(&o.stdout)
+    );
     // With runs to check, --strict changes nothing.
     let o = run_in(d, &["run", "s.toml", "--out", "o", "--no-charts", "--strict"]);
     expect_code(&o, 0, "--strict with matching runs");
@@ -311,7 +402,18 @@ fn long_jobs_show_progress_when_stderr_is_not_a_terminal() {
     assert!(text(&o.stderr).contains("runs done"), "{}", text(&o.stderr));
     let o = run_in(
         d,
-        &["search", "s.toml", "--property", "no_phantoms", "--cases", "20", "--out", "o", "--jobs", "1"],
+        &[
+            "search",
+            "s.toml",
+            "--property",
+            "no_phantoms",
+            "--cases",
+            "20",
+            "--out",
+            "o",
+            "--jobs",
+            "1",
+        ],
     );
     expect_code(&o, 0, "search");
     assert!(text(&o.stderr).contains("/20 cases"), "{}", text(&o.stderr));
@@ -332,4 +434,26 @@ fn long_jobs_show_progress_when_stderr_is_not_a_terminal() {
     expect_code(&o, 0, "perf-test");
     assert!(text(&o.stderr).contains("perf-test: simulated"), "{}", text(&o.stderr));
     assert!(!text(&o.stdout).contains("simulated"), "progress stays off stdout");
+}
+
+#[test]
+fn every_report_file_is_byte_identical_across_jobs() {
+    let dir = setup();
+    let d = dir.path();
+    for (jobs, out) in [("1", "j1"), ("3", "j3")] {
+        expect_code(&run_in(d, &["run", "s.toml", "--out", out, "--jobs", jobs]), 0, jobs);
+    }
+    let (a, b) = (snapshot(&d.join("j1/w")), snapshot(&d.join("j3/w")));
+    let names: Vec<&PathBuf> = a.keys().collect();
+    for f in [
+        "results.json",
+        "scenario.toml",
+        "parameters.csv",
+        "timeline.csv",
+        "timeline.svg",
+        "index.html",
+    ] {
+        assert!(a.contains_key(Path::new(f)), "{f} missing: {names:?}");
+    }
+    assert_eq!(a, b, "a report file differs between --jobs 1 and 3");
 }

@@ -135,7 +135,8 @@ pub(crate) fn results_json(
         .map(|(i, (p, row))| run_json(p, row, results.and_then(|r| r.get(i))))
         .collect();
     root.insert("runs".into(), Json::Array(runs));
-    let mut text = serde_json::to_string_pretty(&Json::Object(root)).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut text =
+        serde_json::to_string_pretty(&Json::Object(root)).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text
 }

@@ -25,10 +25,10 @@ mod write;
 
 pub use chart::{default_charts, draw_charts, ChartKind, ChartSpec};
 pub use html::write_index_html;
+pub use json::{GIT_COMMIT, GIT_COMMIT_FIELD, VERSION};
 pub use plot::{plot_command, plot_command_spec};
 pub use table::CsvTable;
 pub use timeline::draw_timeline;
-pub use json::{GIT_COMMIT, GIT_COMMIT_FIELD, VERSION};
 pub use write::{chart_specs, write_descriptions, write_scenario_report, ScenarioReport};
 
 use crate::result::Measure;
@@ -168,7 +168,7 @@ fn mean(values: &[Measure]) -> Measure {
     if let Some(counts) = counts {
         let sum: u128 = counts.iter().map(|&c| u128::from(c)).sum();
         let n = counts.len() as u128;
-        if n > 0 && sum % n == 0 {
+        if n > 0 && sum.is_multiple_of(n) {
             if let Ok(m) = u64::try_from(sum / n) {
                 return Measure::I(m);
             }

@@ -23,8 +23,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use keys::{find_key, keys, reference_markdown, KeyInfo, NOT_MODELLED};
 pub(crate) use keys::{display_value, kafka_alias, render_value, set_key};
+pub use keys::{find_key, keys, reference_markdown, KeyInfo, NOT_MODELLED};
 pub use toml::Value;
 
 use crate::config::RunSpec;
