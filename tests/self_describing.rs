@@ -457,3 +457,77 @@ fn every_report_file_is_byte_identical_across_jobs() {
     }
     assert_eq!(a, b, "a report file differs between --jobs 1 and 3");
 }
+
+#[test]
+fn merged_shards_describe_themselves_as_one_run_does() {
+    let dir = setup();
+    let d = dir.path();
+    expect_code(
+        &run_in(d, &["run", "s.toml", "--out", "one", "--no-charts"]),
+        0,
+        "one run",
+    );
+    for i in ["0", "1"] {
+        let shard = format!("{i}/2");
+        let out = format!("shard-{i}");
+        expect_code(
+            &run_in(d, &["run", "s.toml", "--out", &out, "--no-charts", "--shard", &shard]),
+            0,
+            "shard",
+        );
+    }
+    expect_code(
+        &run_in(
+            d,
+            &[
+                "merge",
+                "shard-0/w",
+                "shard-1/w",
+                "--scenario",
+                "s.toml",
+                "--out",
+                "merged",
+            ],
+        ),
+        0,
+        "merge",
+    );
+    let (one, merged) = (d.join("one/w"), d.join("merged/w"));
+    for f in ["results.csv", "summary.csv", "parameters.csv", "scenario.toml"] {
+        assert_eq!(fs::read(one.join(f)).unwrap(), fs::read(merged.join(f)).unwrap(), "{f}");
+    }
+    // results.json: the same runs, less what only the shards saw.
+    let strip = |p: &Path| {
+        let mut j = json(&p.join("results.json"));
+        for run in j["runs"].as_array_mut().unwrap() {
+            let run = run.as_object_mut().unwrap();
+            run.remove("faults_as_happened");
+            run.remove("event_digest");
+        }
+        j
+    };
+    assert_eq!(strip(&one), strip(&merged));
+}
+
+#[test]
+fn explain_shows_progress_and_keeps_stdout_clean() {
+    let dir = setup();
+    let d = dir.path();
+    let o = run_in(
+        d,
+        &[
+            "explain",
+            "s.toml",
+            "--seed",
+            "1",
+            "--set",
+            "producer.acks=1",
+            "--set",
+            "cluster.min_insync_replicas=1",
+        ],
+    );
+    expect_code(&o, 0, "explain");
+    assert!(text(&o.stderr).contains("explain: simulated"), "{}", text(&o.stderr));
+    assert!(!text(&o.stdout).contains("explain: simulated"));
+    assert!(text(&o.stdout).contains("run totals:"), "{}", text(&o.stdout));
+}

@@ -34,7 +34,7 @@ pub(crate) fn with_progress<T>(label: &str, status: impl Fn() -> String + Sync, 
             let started = Instant::now();
             let mut last_line = Instant::now();
             while !done.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(100));
+                std::thread::sleep(Duration::from_millis(100).min(every));
                 match &bar {
                     Some(b) => b.set_message(format!("{label}: {}", status())),
                     None => {
