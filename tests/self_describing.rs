@@ -316,6 +316,7 @@ fn a_what_if_leaves_the_published_report_alone() {
         "{}",
         text(&o.stdout)
     );
+    assert!(text(&o.stderr).contains("a what-if"), "{}", text(&o.stderr));
     let (h, rows) = csv(&d.join("reports").join(&what_if).join("results.csv"));
     let acks = h.iter().position(|c| c == "acks").unwrap();
     assert!(rows.iter().all(|r| r[acks] == "all"));

@@ -130,6 +130,15 @@ pub(crate) fn cmd_run(args: &RunArgs) -> Result<u8, Failure> {
             s.marker(&sc.name, all_points.len(), &digest)
         });
         let (_, dir_name) = what_if::destination(args.out.as_deref(), &sc.name, &overrides);
+        if dir_name != sc.name {
+            errln!(
+                "note: {}: a what-if (overrides, no --out): its report goes to {}, and {} stays as it is                  (--out DIR writes DIR/{}/)",
+                sc.name,
+                out_root.join(&dir_name).display(),
+                out_root.join(&sc.name).display(),
+                sc.name
+            );
+        }
         let staged = out_dir.stage(&dir_name).map_err(io_failure)?;
         let report = report::ScenarioReport {
             scenario: &sc,
