@@ -80,6 +80,11 @@ pub(crate) const MIN_MAX_MEASURES: [&str; 6] = [
     "reordered",
 ];
 
+/// Measures added after summary.csv's layout was published: their means come after the `_sum`
+/// columns, so that every earlier column keeps its place (results.csv appends them after
+/// `events` for the same reason).
+pub(crate) const APPENDED_MEASURES: [&str; 2] = ["throughput_mb_s", "latency_p95_ms"];
+
 /// Measures that get a `<m>_sum` column in summary.csv.
 pub(crate) const SUM_MEASURES: [&str; 5] = ["lost_acked", "lost_failed", "failed_present", "duplicates", "reordered"];
 
@@ -122,13 +127,16 @@ fn summarize_group(group: &[&Row], measure_names: &[&'static str]) -> SummaryRow
             .collect()
     };
     let mut values: Vec<(String, Measure)> = Vec::new();
-    for &name in measure_names {
-        let vs = values_of(name);
-        if vs.is_empty() {
-            continue;
+    let means = |values: &mut Vec<(String, Measure)>, appended: bool| {
+        for &name in measure_names {
+            let vs = values_of(name);
+            if vs.is_empty() || APPENDED_MEASURES.contains(&name) != appended {
+                continue;
+            }
+            values.push((name.to_string(), mean(&vs)));
         }
-        values.push((name.to_string(), mean(&vs)));
-    }
+    };
+    means(&mut values, false);
     for name in MIN_MAX_MEASURES {
         let vs = values_of(name);
         if let (Some(min), Some(max)) = (extreme(&vs, true), extreme(&vs, false)) {
@@ -148,6 +156,7 @@ fn summarize_group(group: &[&Row], measure_names: &[&'static str]) -> SummaryRow
         };
         values.push((format!("{name}_sum"), sum));
     }
+    means(&mut values, true);
     SummaryRow {
         params: group[0].params.clone(),
         seeds: group.len() as u64,
