@@ -241,7 +241,10 @@ fn new_columns_parameters_and_timeline() {
     }
     // summary.csv: the new means come last, after the sums.
     let (sh, _) = csv(&d.join("o/w/summary.csv"));
-    assert_eq!(sh[sh.len() - 3..], ["reordered_sum", "throughput_mb_s", "latency_p95_ms"]);
+    assert_eq!(
+        sh[sh.len() - 3..],
+        ["reordered_sum", "throughput_mb_s", "latency_p95_ms"]
+    );
     // Counts are integers in summary.csv where the mean over seeds is whole.
     let (sh, srows) = csv(&d.join("o/w/summary.csv"));
     let phantom = sh.iter().position(|h| h == "phantom").unwrap();

@@ -111,37 +111,60 @@ fn run_json(point: &RunPoint, row: &Row, result: Option<&RunResult>) -> Json {
     Json::Object(run)
 }
 
-/// The text of results.json (pretty-printed, a final newline).
-pub(crate) fn results_json(
+/// Writes results.json into `dir`, one run at a time (memory does not grow with the sweep):
+/// the header fields one per line, then `runs`, one run per line (compact), so that the file
+/// stays readable and diffable at any size.
+pub(crate) fn write_results_json(
+    dir: &Path,
     sc: &Scenario,
     points: &[RunPoint],
     rows: &[Row],
     results: Option<&[RunResult]>,
     overrides: &[String],
-) -> String {
-    let mut root = Map::new();
-    root.insert("prodsim_version".into(), json!(VERSION));
-    if let Some(commit) = GIT_COMMIT {
-        root.insert(GIT_COMMIT_FIELD.into(), json!(commit));
+) -> Result<(), String> {
+    let path = dir.join("results.json");
+    let tmp = super::temp_path(&path);
+    let written = write_to(&tmp, sc, points, rows, results, overrides)
+        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))
+        .and_then(|()| {
+            std::fs::rename(&tmp, &path)
+                .map_err(|e| format!("cannot rename {} to {}: {e}", tmp.display(), path.display()))
+        });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    root.insert("scenario".into(), json!(sc.name));
-    root.insert("overrides".into(), json!(overrides));
-    root.insert("seeds".into(), json!(sc.seeds));
-    root.insert("parameter_columns".into(), json!(sc.columns()));
-    let runs: Vec<Json> = points
-        .iter()
-        .zip(rows)
-        .enumerate()
-        .map(|(i, (p, row))| run_json(p, row, results.and_then(|r| r.get(i))))
-        .collect();
-    root.insert("runs".into(), Json::Array(runs));
-    let mut text =
-        serde_json::to_string_pretty(&Json::Object(root)).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    text.push('\n');
-    text
+    written
 }
 
-/// Writes results.json into `dir`.
-pub(crate) fn write_results_json(dir: &Path, text: &str) -> Result<(), String> {
-    super::write_atomic(&dir.join("results.json"), text.as_bytes())
+fn write_to(
+    tmp: &Path,
+    sc: &Scenario,
+    points: &[RunPoint],
+    rows: &[Row],
+    results: Option<&[RunResult]>,
+    overrides: &[String],
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(tmp)?);
+    let mut header: Vec<(&str, Json)> = vec![("prodsim_version", json!(VERSION))];
+    if let Some(commit) = GIT_COMMIT {
+        header.push((GIT_COMMIT_FIELD, json!(commit)));
+    }
+    header.extend([
+        ("scenario", json!(sc.name)),
+        ("overrides", json!(overrides)),
+        ("seeds", json!(sc.seeds)),
+        ("parameter_columns", json!(sc.columns())),
+    ]);
+    out.write_all(b"{\n")?;
+    for (key, value) in header {
+        writeln!(out, "  {}: {},", Json::from(key), value)?;
+    }
+    out.write_all(b"  \"runs\": [")?;
+    for (i, (p, row)) in points.iter().zip(rows).enumerate() {
+        let run = run_json(p, row, results.and_then(|r| r.get(i)));
+        write!(out, "{}\n    {run}", if i == 0 { "" } else { "," })?;
+    }
+    out.write_all(b"\n  ]\n}\n")?;
+    out.flush()
 }

@@ -84,8 +84,7 @@ pub fn write_descriptions(
 ) -> Result<(), String> {
     super::parameters::write_parameters(dir, sc)?;
     super::write_atomic(&dir.join("scenario.toml"), scenario_toml(sc, overrides).as_bytes())?;
-    let json = super::json::results_json(sc, points, rows, results, overrides);
-    super::json::write_results_json(dir, &json)
+    super::json::write_results_json(dir, sc, points, rows, results, overrides)
 }
 
 /// The run the timeline shows: the one that suffered most, i.e. the highest p99 latency among
