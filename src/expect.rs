@@ -2,7 +2,8 @@
 //!
 //! An expectation selects runs by parameter columns (`where`), then bounds measures either for
 //! every matching run (`over = "each"`) or for their total (`over = "sum"`). An expectation that
-//! matches no run fails: a gate that checks nothing must not pass silently.
+//! matches no run is *skipped*, never passed: it does not fail the command unless `--strict`
+//! says it must (a what-if run that narrows a sweep leaves some gates without runs).
 
 use std::fmt;
 
@@ -141,9 +142,33 @@ pub struct Verdict {
     pub passed: bool,
     /// How many runs matched its filter.
     pub matched_runs: usize,
+    /// No run matched: nothing was checked (`passed` is false).
+    pub skipped: bool,
     /// What held or failed, as text.
     pub detail: String,
 }
+
+impl Verdict {
+    /// Whether this verdict fails the command: a bound that did not hold, or, with `strict`, a
+    /// gate that matched no run.
+    pub fn fails(&self, strict: bool) -> bool {
+        !self.passed && (!self.skipped || strict)
+    }
+
+    /// `PASS`, `FAIL` or `SKIP` (a skipped gate under `strict` is a `FAIL`).
+    pub fn label(&self, strict: bool) -> &'static str {
+        if self.passed {
+            "PASS"
+        } else if self.fails(strict) {
+            "FAIL"
+        } else {
+            "SKIP"
+        }
+    }
+}
+
+/// The detail of a gate that matched no run.
+pub const NO_MATCH: &str = "skipped (no matching run)";
 
 /// Display strings compare equal, or numerically when both parse as numbers ("2" == "2.0").
 pub(crate) fn values_match(a: &str, b: &str) -> bool {
@@ -197,10 +222,14 @@ fn evaluate_one(e: &Expect, rows: &[Row]) -> Verdict {
         expect_name: e.name.clone(),
         passed,
         matched_runs: matched.len(),
+        skipped: false,
         detail,
     };
     if matched.is_empty() {
-        return verdict(false, "matched no runs".into());
+        return Verdict {
+            skipped: true,
+            ..verdict(false, NO_MATCH.into())
+        };
     }
     if e.bounds.is_empty() {
         return verdict(false, "no bounds to check".into());
@@ -368,13 +397,17 @@ mod tests {
     }
 
     #[test]
-    fn no_match_fails_and_numeric_filter() {
+    fn no_match_is_skipped_unless_strict_and_numeric_filter() {
         let r = rows();
         let none = exp(&[("acks", "2")], Over::Each, vec![b("lost_acked", None, Some(0.0))]);
         let v = evaluate(&[none], &r);
         assert!(!v[0].passed);
+        assert!(v[0].skipped);
         assert_eq!(v[0].matched_runs, 0);
-        assert_eq!(v[0].detail, "matched no runs");
+        assert_eq!(v[0].detail, "skipped (no matching run)");
+        assert!(!v[0].fails(false), "a gate without runs does not fail by default");
+        assert!(v[0].fails(true), "--strict fails it");
+        assert_eq!((v[0].label(false), v[0].label(true)), ("SKIP", "FAIL"));
 
         let num = exp(
             &[("linger_ms", "5.0")],

@@ -52,7 +52,15 @@ pub fn explain(spec: &RunSpec, record: Option<(u32, u64)>) -> (RunResult, Vec<St
 ///
 /// `Err` when the run could not finish (a simulator bound, or a failed model invariant).
 pub fn first_anomaly(spec: &RunSpec) -> Result<Option<(u32, u64, &'static str)>, String> {
-    let out = model::simulate(spec, None);
+    first_anomaly_with_progress(spec, None)
+}
+
+/// [`first_anomaly`], publishing the simulated time (ns) to `progress` as the run goes.
+pub fn first_anomaly_with_progress(
+    spec: &RunSpec,
+    progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+) -> Result<Option<(u32, u64, &'static str)>, String> {
+    let out = model::simulate_with_progress(spec, None, progress);
     if let Some(why) = out.result.aborted {
         return Err(why);
     }
@@ -62,7 +70,17 @@ pub fn first_anomaly(spec: &RunSpec) -> Result<Option<(u32, u64, &'static str)>,
 /// Simulate one run tracing record `(partition, sequence)`: its fate in words, the trace
 /// lines, and the run's result.
 pub fn explain_record(spec: &RunSpec, partition: u32, rec: u64) -> (String, Vec<String>, RunResult) {
-    let out = model::simulate(spec, Some((partition, rec)));
+    explain_record_with_progress(spec, partition, rec, None)
+}
+
+/// [`explain_record`], publishing the simulated time (ns) to `progress` as the run goes.
+pub fn explain_record_with_progress(
+    spec: &RunSpec,
+    partition: u32,
+    rec: u64,
+    progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+) -> (String, Vec<String>, RunResult) {
+    let out = model::simulate_with_progress(spec, Some((partition, rec)), progress);
     let fate = check::record_fate(&out.outcomes, &out.sent, &out.logs, partition, rec);
     let mut result = out.result;
     result.delivery = check::classify(&out.outcomes, &out.sent, out.rejected, &out.logs);

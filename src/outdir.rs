@@ -26,7 +26,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// Longest scenario name, in bytes.
-pub(crate) const MAX_NAME_BYTES: usize = 100;
+pub const MAX_NAME_BYTES: usize = 100;
 /// File that marks a directory as a prodsim report (so it may be replaced).
 pub(crate) const REPORT_MARKER: &str = ".prodsim-report";
 /// The lock file in `--out`.

@@ -67,10 +67,12 @@ pub struct RunResult {
     pub throughput_rps: f64,
     /// Their payload (key + value), Mbit/s.
     pub throughput_mbps: f64,
+    /// Their payload (key + value) in kafka-producer-perf-test's unit, "MB/sec": MiB/s
+    /// (bytes / 1024 / 1024 per second, as `ProducerPerformance.Stats.printTotal` computes it).
+    pub throughput_mb_s: f64,
     /// Median `send()`-to-acknowledgement latency, milliseconds.
     pub latency_p50_ms: f64,
-    /// 95th percentile latency, milliseconds (printed by `perf-test`; not a results.csv column
-    /// yet).
+    /// 95th percentile latency, milliseconds.
     pub latency_p95_ms: f64,
     /// 99th percentile latency, milliseconds.
     pub latency_p99_ms: f64,
@@ -156,6 +158,9 @@ impl RunResult {
             ("resolve_max_ms", F(self.resolve_max_ms)),
             ("end_ms", I(self.end_ms)),
             ("events", I(self.events)),
+            // Added after the original columns, so that existing column positions stay put.
+            ("throughput_mb_s", F(self.throughput_mb_s)),
+            ("latency_p95_ms", F(self.latency_p95_ms)),
         ]
     }
 }

@@ -1,6 +1,6 @@
-//! Every shipped scenario's outputs, pinned: results.csv, summary.csv, every SVG chart and every
-//! run's event digest, hashed into `tests/pinned/outputs.txt`. A refactoring must leave them
-//! byte-identical. A change that is meant to move results (a fidelity fix) re-pins in its own
+//! Every shipped scenario's outputs, pinned: every CSV (results, summary, parameters, timeline),
+//! results.json (without the build's `git_commit`), every SVG chart and every run's event
+//! digest, hashed into `tests/pinned/outputs.txt`. A refactoring must leave them byte-identical. A change that is meant to move results (a fidelity fix) re-pins in its own
 //! commit, saying why:
 //!
 //! ```sh
@@ -35,16 +35,28 @@ fn pin_lines(path: &Path) -> String {
         .map(|(p, r)| prodsim::runner::row(p, r))
         .collect();
     let tmp = tempfile::tempdir().unwrap();
-    report::write_scenario_report(&sc, &points, &results, &rows, tmp.path(), true, None).unwrap();
+    let report = report::ScenarioReport {
+        scenario: &sc,
+        points: &points,
+        results: &results,
+        rows: &rows,
+        charts: true,
+        shard_marker: None,
+        overrides: &[],
+    };
+    report::write_scenario_report(&report, tmp.path()).unwrap();
     let mut files: Vec<String> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".csv") || n.ends_with(".svg"))
+        .filter(|n| n.ends_with(".csv") || n.ends_with(".svg") || n.ends_with(".json"))
         .collect();
     files.sort();
     let mut out = String::new();
     for f in files {
-        let bytes = std::fs::read(tmp.path().join(&f)).unwrap();
+        let mut bytes = std::fs::read(tmp.path().join(&f)).unwrap();
+        if f.ends_with(".json") {
+            bytes = without_git_commit(&bytes);
+        }
         writeln!(out, "{} {f} {:016x}", sc.name, fnv64(&bytes)).unwrap();
     }
     let mut digests = String::new();
@@ -53,6 +65,22 @@ fn pin_lines(path: &Path) -> String {
     }
     writeln!(out, "{} run-digests {:016x}", sc.name, fnv64(digests.as_bytes())).unwrap();
     out
+}
+
+/// results.json without its `git_commit` line: the build's commit is the one field of a report
+/// that is not a function of the scenario and its seeds.
+fn without_git_commit(bytes: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let field = format!("  \"{}\": ", report::GIT_COMMIT_FIELD);
+    let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with(&field)).collect();
+    let out = kept.join("\n") + "\n";
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out)
+            .unwrap()
+            .get(report::GIT_COMMIT_FIELD),
+        None
+    );
+    out.into_bytes()
 }
 
 #[test]

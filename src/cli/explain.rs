@@ -1,6 +1,6 @@
 //! `prodsim explain`: the life of one record in one run.
 
-use super::{io_failure, load, print_notes, Failure};
+use super::{io_failure, load, print_notes, progress, Failure};
 use clap::Args;
 use prodsim::scenario::RunPoint;
 use prodsim::{errln, outln};
@@ -51,13 +51,23 @@ pub(crate) fn cmd_explain(args: &ExplainArgs) -> Result<u8, Failure> {
             point.label()
         );
     }
+    // Each of the (up to two) simulations shows its simulated time on stderr when it is long.
+    let sim_ns = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let window_s = point.spec.duration_ms as f64 / 1000.0;
+    let status = || {
+        let ns = sim_ns.load(std::sync::atomic::Ordering::Relaxed);
+        format!("simulated {:.1} s of a {window_s:.1} s window", ns as f64 / 1e9)
+    };
     let (partition, rec) = match record {
         Some(r) => parse_record(r).ok_or_else(|| Failure {
             code: 2,
             message: format!("error: --record must be PARTITION:SEQUENCE (e.g. 0:1234), got \"{r}\""),
         })?,
         None => {
-            match prodsim::first_anomaly(&point.spec).map_err(|why| io_failure(format!("{}: {why}", point.label())))? {
+            let found = progress::with_progress("explain", status, || {
+                prodsim::first_anomaly_with_progress(&point.spec, Some(sim_ns.clone()))
+            });
+            match found.map_err(|why| io_failure(format!("{}: {why}", point.label())))? {
                 Some((p, r, what)) => {
                     outln!("first anomaly in this run: record {p}:{r} ({what})");
                     (p, r)
@@ -78,7 +88,10 @@ pub(crate) fn cmd_explain(args: &ExplainArgs) -> Result<u8, Failure> {
             ),
         });
     }
-    let (fate, lines, result) = prodsim::explain_record(&point.spec, partition, rec);
+    sim_ns.store(0, std::sync::atomic::Ordering::Relaxed);
+    let (fate, lines, result) = progress::with_progress("explain", status, || {
+        prodsim::explain_record_with_progress(&point.spec, partition, rec, Some(sim_ns.clone()))
+    });
     if let Some(why) = &result.aborted {
         return Err(io_failure(format!("{}: the run stopped: {why}", point.label())));
     }

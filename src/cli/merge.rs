@@ -1,7 +1,7 @@
 //! `prodsim merge`: the shards of a sweep into the report one run would have written.
 
 use super::run::print_verdicts;
-use super::{bad_input, io_failure, load, Failure};
+use super::{bad_input, io_failure, load, what_if, Failure};
 use clap::Args;
 use prodsim::outdir::OutDir;
 use prodsim::outln;
@@ -14,9 +14,10 @@ pub(crate) struct MergeArgs {
     /// Shard output directories (each holds results.csv and shard.txt).
     #[arg(required = true)]
     pub(crate) dirs: Vec<PathBuf>,
-    /// Output directory: writes DIR/<name>/.
-    #[arg(long, default_value = "reports")]
-    pub(crate) out: PathBuf,
+    /// Output directory: writes DIR/<name>/. Default: reports/<name>/, or, with --set or
+    /// --producer-config, reports/<name>-<hash of the overrides>/ (as `run` does).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
     /// The scenario file: evaluate its [[expect]] gates and draw its charts.
     #[arg(long)]
     pub(crate) scenario: Option<PathBuf>,
@@ -27,10 +28,13 @@ pub(crate) struct MergeArgs {
     /// The `--producer-config` file the shards were run with (needs --scenario).
     #[arg(long, value_name = "FILE")]
     pub(crate) producer_config: Option<PathBuf>,
+    /// Fail (exit 3) when an [[expect]] gate matches no run (by default it is skipped).
+    #[arg(long)]
+    pub(crate) strict: bool,
 }
 
 pub(crate) fn cmd_merge(args: &MergeArgs) -> Result<u8, Failure> {
-    let (dirs, out, sets) = (&args.dirs, &args.out, &args.sets);
+    let (dirs, sets) = (&args.dirs, &args.sets);
     let (scenario, producer_config) = (args.scenario.as_deref(), args.producer_config.as_deref());
     // Everything is read and checked before anything is written.
     let loaded = scenario.map(|p| load(p, producer_config, sets)).transpose()?;
@@ -62,10 +66,13 @@ pub(crate) fn cmd_merge(args: &MergeArgs) -> Result<u8, Failure> {
         }
     }
     let rows = merged.rows;
-    let out_dir = OutDir::create(out).map_err(io_failure)?;
-    let staged = out_dir.stage(&name).map_err(io_failure)?;
+    let overrides = what_if::overrides(producer_config, sets);
+    let (out, dir_name) = what_if::destination(args.out.as_deref(), &name, &overrides);
+    let out_dir = OutDir::create(&out).map_err(io_failure)?;
+    let staged = out_dir.stage(&dir_name).map_err(io_failure)?;
     prodsim::shard::write_merged(staged.path(), &rows).map_err(io_failure)?;
-    if let Some((sc, _)) = &loaded {
+    if let Some((sc, points)) = &loaded {
+        report::write_descriptions(staged.path(), sc, points, &rows, None, &overrides).map_err(io_failure)?;
         let table = CsvTable::from_rows(&rows);
         let specs = report::chart_specs(sc, &table);
         let files = report::draw_charts(staged.path(), &specs, &table).map_err(io_failure)?;
@@ -84,7 +91,7 @@ pub(crate) fn cmd_merge(args: &MergeArgs) -> Result<u8, Failure> {
         .map_err(|e| io_failure(e.to_string()))?;
     let mut exit = 0;
     if let Some((sc, _)) = &loaded {
-        if !print_verdicts(sc, &rows) {
+        if !print_verdicts(sc, &rows, args.strict) {
             exit = 3;
         }
     }

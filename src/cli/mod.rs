@@ -5,7 +5,9 @@ pub(crate) mod explain;
 pub(crate) mod merge;
 pub(crate) mod perf_test;
 pub(crate) mod plot;
+pub(crate) mod progress;
 pub(crate) mod run;
 pub(crate) mod search;
+pub(crate) mod what_if;
 
 pub(crate) use super::{bad_input, io_failure, load, print_notes, Failure};

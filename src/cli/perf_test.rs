@@ -119,7 +119,16 @@ pub(crate) fn cmd_perf_test(args: &PerfTestArgs) -> Result<u8, Failure> {
     let point: &RunPoint = &points[0];
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let r = prodsim::run(&point.spec);
+    // A long run shows its simulated time on stderr (stdout is perf-test's output).
+    let progress = prodsim::runner::RunProgress::new(1);
+    let window_s = point.spec.duration_ms as f64 / 1000.0;
+    let status = || {
+        let ns = progress.sim_ns[0].load(std::sync::atomic::Ordering::Relaxed);
+        format!("simulated {:.1} s of a {window_s:.1} s window", ns as f64 / 1e9)
+    };
+    let r = super::progress::with_progress("perf-test", status, || {
+        prodsim::runner::run_points(std::slice::from_ref(point), 1, Some(&progress)).remove(0)
+    });
     std::panic::set_hook(previous_hook);
     if let Some(why) = &r.aborted {
         return Err(io_failure(format!("perf-test: the run stopped: {why}")));

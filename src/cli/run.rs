@@ -1,6 +1,6 @@
 //! `prodsim run`: simulate scenarios and write their reports.
 
-use super::{bad_input, io_failure, load, print_notes, Failure};
+use super::{bad_input, io_failure, load, print_notes, progress, what_if, Failure};
 use clap::Args;
 use prodsim::outdir::{sanitize_for_terminal, OutDir};
 use prodsim::report::{self, Row};
@@ -8,8 +8,8 @@ use prodsim::runner::RunProgress;
 use prodsim::scenario::{RunPoint, Scenario};
 use prodsim::{errln, outln};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 /// Simulated records per second of wall time and core, for the estimate printed before a long
 /// job (the slowest shipped benchmark runs at ~2 M/s, the others at 10-50 M/s).
@@ -21,9 +21,11 @@ pub(crate) struct RunArgs {
     /// Scenario files (TOML).
     #[arg(required = true)]
     pub(crate) scenarios: Vec<PathBuf>,
-    /// Output directory: each scenario's report goes to DIR/<name>/.
-    #[arg(long, default_value = "reports")]
-    pub(crate) out: PathBuf,
+    /// Output directory: each scenario's report goes to DIR/<name>/. Default: reports/<name>/,
+    /// or, with --set or --producer-config, reports/<name>-<hash of the overrides>/ (the
+    /// published report stays untouched).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
     /// Parallel runs (0 = one per core, at most 1024). Results do not depend on it.
     #[arg(long, default_value_t = 0)]
     pub(crate) jobs: usize,
@@ -41,6 +43,10 @@ pub(crate) struct RunArgs {
     /// No charts (CSV only).
     #[arg(long)]
     pub(crate) no_charts: bool,
+    /// Fail (exit 3) when an [[expect]] gate matches no run; by default such a gate is
+    /// reported as "skipped (no matching run)".
+    #[arg(long)]
+    pub(crate) strict: bool,
     /// Run only the I-th of N contiguous slices of the sweep (0-based), e.g. `--shard 2/8`;
     /// combine the shards' output directories with `prodsim merge`.
     #[arg(long, value_name = "I/N")]
@@ -61,24 +67,27 @@ pub(crate) fn cmd_run(args: &RunArgs) -> Result<u8, Failure> {
         .map(prodsim::shard::Shard::parse)
         .transpose()
         .map_err(bad_input)?;
+    let overrides = what_if::overrides(args.producer_config.as_deref(), &args.sets);
     // Validate every scenario before running anything: bad input writes nothing, not even the
     // output directory.
     let mut loaded: Vec<(Scenario, Vec<RunPoint>)> = Vec::new();
     for p in &args.scenarios {
         let (sc, points) = load(p, args.producer_config.as_deref(), &args.sets)?;
         if let Some((other, _)) = loaded.iter().find(|(o, _)| o.name == sc.name) {
+            let (out, dir_name) = what_if::destination(args.out.as_deref(), &sc.name, &overrides);
             return Err(bad_input(format!(
                 "{} and {} are both named `{}`: their reports would overwrite each other in {}; give one a different `name`",
                 other.path.display(),
                 p.display(),
                 sc.name,
-                args.out.join(&sc.name).display()
+                out.join(dir_name).display()
             )));
         }
         loaded.push((sc, points));
     }
     print_notes(loaded.iter().map(|(sc, _)| sc));
-    let out_dir = OutDir::create(&args.out).map_err(io_failure)?;
+    let (out_root, _) = what_if::destination(args.out.as_deref(), "x", &overrides);
+    let out_dir = OutDir::create(&out_root).map_err(io_failure)?;
     let mut exit = 0u8;
     for (sc, all_points) in loaded {
         let points: Vec<RunPoint> = match shard {
@@ -120,17 +129,27 @@ pub(crate) fn cmd_run(args: &RunArgs) -> Result<u8, Failure> {
             let digest = prodsim::shard::sweep_digest(&sc.name, &all_points);
             s.marker(&sc.name, all_points.len(), &digest)
         });
-        let staged = out_dir.stage(&sc.name).map_err(io_failure)?;
-        report::write_scenario_report(
-            &sc,
-            &points,
-            &results,
-            &rows,
-            staged.path(),
-            !args.no_charts,
-            marker.as_deref(),
-        )
-        .map_err(io_failure)?;
+        let (_, dir_name) = what_if::destination(args.out.as_deref(), &sc.name, &overrides);
+        if dir_name != sc.name {
+            errln!(
+                "note: {}: a what-if (overrides, no --out): its report goes to {}, and {} stays as it is                  (--out DIR writes DIR/{}/)",
+                sc.name,
+                out_root.join(&dir_name).display(),
+                out_root.join(&sc.name).display(),
+                sc.name
+            );
+        }
+        let staged = out_dir.stage(&dir_name).map_err(io_failure)?;
+        let report = report::ScenarioReport {
+            scenario: &sc,
+            points: &points,
+            results: &results,
+            rows: &rows,
+            charts: !args.no_charts,
+            shard_marker: marker.as_deref(),
+            overrides: &overrides,
+        };
+        report::write_scenario_report(&report, staged.path()).map_err(io_failure)?;
         let lock = out_dir.lock().map_err(io_failure)?;
         let dir = staged.commit(&lock).map_err(io_failure)?;
         drop(lock);
@@ -147,7 +166,7 @@ pub(crate) fn cmd_run(args: &RunArgs) -> Result<u8, Failure> {
                     sc.path.display()
                 );
             }
-        } else if !print_verdicts(&sc, &rows) {
+        } else if !print_verdicts(&sc, &rows, args.strict) {
             exit = 3;
         }
     }
@@ -208,18 +227,15 @@ fn human_duration(s: f64) -> String {
     }
 }
 
-/// Runs the points while a thread shows progress on stderr: a bar on a terminal; otherwise,
-/// once the job has taken 5 s, a line every 5 s. A single run shows its simulated time.
+/// Runs the points while progress shows on stderr ([`progress::with_progress`]): runs done, or
+/// a single run's simulated time.
 fn run_with_progress_display(sc: &Scenario, points: &[RunPoint], jobs: usize) -> Vec<prodsim::RunResult> {
-    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-    use std::io::IsTerminal;
     let progress = RunProgress::new(points.len());
-    let done = AtomicBool::new(false);
     let window_s = points
         .iter()
         .map(|p| p.spec.duration_ms as f64 / 1000.0)
         .fold(0.0, f64::max);
-    let status = |progress: &RunProgress| {
+    let status = || {
         let finished = progress.done.load(Ordering::Relaxed);
         let furthest = progress
             .sim_ns
@@ -234,60 +250,20 @@ fn run_with_progress_display(sc: &Scenario, points: &[RunPoint], jobs: usize) ->
             format!("{finished}/{} runs done", points.len())
         }
     };
-    std::thread::scope(|scope| {
-        scope.spawn(|| {
-            let terminal = std::io::stderr().is_terminal();
-            let bar = if terminal {
-                let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-                if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}") {
-                    b.set_style(style);
-                }
-                Some(b)
-            } else {
-                None
-            };
-            let started = Instant::now();
-            let mut last_line = Instant::now();
-            // A line every 5 s when stderr is not a terminal (PRODSIM_PROGRESS_MS overrides the
-            // period, for tests).
-            let every = std::env::var("PRODSIM_PROGRESS_MS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .map_or(Duration::from_secs(5), Duration::from_millis);
-            while !done.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(100));
-                match &bar {
-                    Some(b) => b.set_message(format!("{}: {}", sc.name, status(&progress))),
-                    None => {
-                        if started.elapsed() >= every && last_line.elapsed() >= every {
-                            last_line = Instant::now();
-                            errln!(
-                                "{}: {} ({:.0} s)",
-                                sc.name,
-                                status(&progress),
-                                started.elapsed().as_secs_f64()
-                            );
-                        }
-                    }
-                }
-            }
-            if let Some(b) = bar {
-                b.finish_and_clear();
-            }
-        });
+    progress::with_progress(&sc.name, status, || {
         // A failed model invariant ends its run with a message (exit 1 below), not a panic
         // report on stderr.
         let previous_hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
         let results = prodsim::runner::run_points(points, jobs, Some(&progress));
         std::panic::set_hook(previous_hook);
-        done.store(true, Ordering::Relaxed);
         results
     })
 }
 
-/// Evaluate and print the scenario's `[[expect]]` gates; false when one fails.
-pub(crate) fn print_verdicts(sc: &Scenario, rows: &[Row]) -> bool {
+/// Evaluate and print the scenario's `[[expect]]` gates; false when one fails (with `strict`,
+/// a gate that matched no run fails too).
+pub(crate) fn print_verdicts(sc: &Scenario, rows: &[Row], strict: bool) -> bool {
     if sc.expects.is_empty() {
         return true;
     }
@@ -303,13 +279,14 @@ pub(crate) fn print_verdicts(sc: &Scenario, rows: &[Row]) -> bool {
     outln!("\nexpectations:");
     for v in &verdicts {
         // Gate names come from the scenario file: no raw control characters on the terminal.
+        let strict_note = if v.skipped && strict { "; --strict fails it" } else { "" };
         outln!(
-            "  [{}] {} ({} runs): {}",
-            if v.passed { "PASS" } else { "FAIL" },
+            "  [{}] {} ({} runs): {}{strict_note}",
+            v.label(strict),
             sanitize_for_terminal(&v.expect_name),
             v.matched_runs,
             sanitize_for_terminal(&v.detail)
         );
     }
-    verdicts.iter().all(|v| v.passed)
+    !verdicts.iter().any(|v| v.fails(strict))
 }

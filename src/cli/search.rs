@@ -1,6 +1,6 @@
 //! `prodsim search`: look for a counterexample to a delivery guarantee.
 
-use super::{io_failure, load, print_notes, Failure};
+use super::{io_failure, load, print_notes, progress, what_if, Failure};
 use clap::Args;
 use prodsim::config::FaultType;
 use prodsim::outdir::{sanitize_for_terminal, OutDir};
@@ -32,9 +32,10 @@ pub(crate) struct SearchArgs {
     /// and under --set.
     #[arg(long, value_name = "FILE")]
     pub(crate) producer_config: Option<PathBuf>,
-    /// Output directory for the counterexample file.
-    #[arg(long, default_value = "reports")]
-    pub(crate) out: PathBuf,
+    /// Output directory for the counterexample file (DIR/<name>/). Default: reports/<name>/, or,
+    /// with --set or --producer-config, reports/<name>-<hash of the overrides>/.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
     /// Parallel search shards (0 = one per core). The outcome does not depend on it.
     #[arg(long, default_value_t = 0)]
     pub(crate) jobs: usize,
@@ -48,7 +49,7 @@ pub(crate) struct SearchArgs {
 
 pub(crate) fn cmd_search(args: &SearchArgs) -> Result<u8, Failure> {
     let (path, property, cases, seed) = (args.scenario.as_path(), args.property.as_str(), args.cases, args.seed);
-    let (producer_config, sets, out) = (args.producer_config.as_deref(), &args.sets, args.out.as_path());
+    let (producer_config, sets) = (args.producer_config.as_deref(), &args.sets);
     let (jobs, faults, max_faults) = (args.jobs, args.faults.as_deref(), args.max_faults);
 
     use prodsim::search::{self, Outcome, Progress, SearchOptions, Space};
@@ -144,13 +145,19 @@ pub(crate) fn cmd_search(args: &SearchArgs) -> Result<u8, Failure> {
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let started = Instant::now();
-    let done = std::sync::atomic::AtomicBool::new(false);
-    let outcome = std::thread::scope(|scope| {
-        scope.spawn(|| draw_search_progress(&progress, cases, &done));
-        let outcome = search::search_with(&space, prop, &options);
-        done.store(true, Ordering::Relaxed);
-        outcome
-    });
+    let status = || {
+        let run = progress.cases.load(Ordering::Relaxed);
+        if progress.found.load(Ordering::Relaxed) {
+            format!(
+                "found a violation after {run} cases; shrinking ({} runs)",
+                progress.shrink_runs.load(Ordering::Relaxed)
+            )
+        } else {
+            format!("{run}/{cases} cases")
+        }
+    };
+    let label = format!("search {}", prop.name);
+    let outcome = progress::with_progress(&label, status, || search::search_with(&space, prop, &options));
     let wall = started.elapsed().as_secs_f64();
     std::panic::set_hook(previous_hook);
     let run_cases = progress.cases.load(Ordering::Relaxed);
@@ -165,13 +172,15 @@ pub(crate) fn cmd_search(args: &SearchArgs) -> Result<u8, Failure> {
             Ok(0)
         }
         Outcome::Counterexample(cx) => {
-            let file = search::counterexample_path(out, &sc.name, prop.name);
+            let overrides = what_if::overrides(producer_config, sets);
+            let (out, dir_name) = what_if::destination(args.out.as_deref(), &sc.name, &overrides);
+            let file = search::counterexample_path(&out, &dir_name, prop.name);
             let shown = file.display().to_string();
             let text = search::render_counterexample(&sc.name, &shown, &cx);
             let file_name = format!("counterexample-{}.toml", prop.name);
-            let out_dir = OutDir::create(out).map_err(io_failure)?;
+            let out_dir = OutDir::create(&out).map_err(io_failure)?;
             out_dir
-                .write_into_report(&sc.name, &file_name, text.as_bytes())
+                .write_into_report(&dir_name, &file_name, text.as_bytes())
                 .map_err(io_failure)?;
             outln!(
                 "counterexample to `{}` after {} cases (shrunk in {} steps): {}",
@@ -195,35 +204,4 @@ pub(crate) fn cmd_search(args: &SearchArgs) -> Result<u8, Failure> {
             Ok(3)
         }
     }
-}
-
-/// Progress bar of a search on stderr (hidden when stderr is not a terminal): cases, then a
-/// spinner while a counterexample is shrunk.
-fn draw_search_progress(progress: &prodsim::search::Progress, cases: u32, done: &std::sync::atomic::AtomicBool) {
-    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-    use std::io::IsTerminal;
-    use std::sync::atomic::Ordering;
-    let bar = if std::io::stderr().is_terminal() {
-        let b = ProgressBar::with_draw_target(Some(cases as u64), ProgressDrawTarget::stderr());
-        b.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} cases {msg}")
-                .expect("progress template")
-                .progress_chars("=> "),
-        );
-        b
-    } else {
-        ProgressBar::hidden()
-    };
-    while !done.load(Ordering::Relaxed) {
-        bar.set_position(progress.cases.load(Ordering::Relaxed));
-        if progress.found.load(Ordering::Relaxed) {
-            bar.set_message(format!(
-                "found a violation; shrinking ({} runs)",
-                progress.shrink_runs.load(Ordering::Relaxed)
-            ));
-        }
-        bar.tick();
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    bar.finish_and_clear();
 }

@@ -298,6 +298,11 @@ impl Ledger {
             } else {
                 0.0
             },
+            throughput_mb_s: if horizon > 0.0 {
+                self.acked_payload_bytes as f64 / (1024.0 * 1024.0) / horizon
+            } else {
+                0.0
+            },
             latency_p50_ms: if has { q(0.5) } else { 0.0 },
             latency_p95_ms: if has { q(0.95) } else { 0.0 },
             latency_p99_ms: if has { q(0.99) } else { 0.0 },

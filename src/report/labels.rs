@@ -28,7 +28,9 @@ pub(crate) fn axis_label(column: &str) -> String {
     let known = match column {
         "throughput_rps" => Some("throughput (records/s)"),
         "throughput_mbps" => Some("throughput (Mbit/s)"),
+        "throughput_mb_s" => Some("throughput (MiB/s)"),
         "latency_p50_ms" => Some("p50 latency (ms)"),
+        "latency_p95_ms" => Some("p95 latency (ms)"),
         "latency_p99_ms" => Some("p99 latency (ms)"),
         "latency_p999_ms" => Some("p99.9 latency (ms)"),
         "latency_max_ms" => Some("max latency (ms)"),

@@ -13,19 +13,23 @@ mod chart;
 mod figure;
 mod font;
 mod html;
+mod json;
 mod labels;
+mod parameters;
 mod plot;
 mod table;
 mod text;
 mod timeline;
+mod timeline_csv;
 mod write;
 
 pub use chart::{default_charts, draw_charts, ChartKind, ChartSpec};
 pub use html::write_index_html;
+pub use json::{GIT_COMMIT, GIT_COMMIT_FIELD, VERSION};
 pub use plot::{plot_command, plot_command_spec};
 pub use table::CsvTable;
 pub use timeline::draw_timeline;
-pub use write::{chart_specs, write_scenario_report};
+pub use write::{chart_specs, write_descriptions, write_scenario_report, ScenarioReport};
 
 use crate::result::Measure;
 use std::collections::BTreeMap;
@@ -76,6 +80,11 @@ pub(crate) const MIN_MAX_MEASURES: [&str; 6] = [
     "reordered",
 ];
 
+/// Measures added after summary.csv's layout was published: their means come after the `_sum`
+/// columns, so that every earlier column keeps its place (results.csv appends them after
+/// `events` for the same reason).
+pub(crate) const APPENDED_MEASURES: [&str; 2] = ["throughput_mb_s", "latency_p95_ms"];
+
 /// Measures that get a `<m>_sum` column in summary.csv.
 pub(crate) const SUM_MEASURES: [&str; 5] = ["lost_acked", "lost_failed", "failed_present", "duplicates", "reordered"];
 
@@ -118,14 +127,16 @@ fn summarize_group(group: &[&Row], measure_names: &[&'static str]) -> SummaryRow
             .collect()
     };
     let mut values: Vec<(String, Measure)> = Vec::new();
-    for &name in measure_names {
-        let vs = values_of(name);
-        if vs.is_empty() {
-            continue;
+    let means = |values: &mut Vec<(String, Measure)>, appended: bool| {
+        for &name in measure_names {
+            let vs = values_of(name);
+            if vs.is_empty() || APPENDED_MEASURES.contains(&name) != appended {
+                continue;
+            }
+            values.push((name.to_string(), mean(&vs)));
         }
-        let mean = vs.iter().map(|v| v.as_f64()).sum::<f64>() / vs.len() as f64;
-        values.push((name.to_string(), Measure::F(mean)));
-    }
+    };
+    means(&mut values, false);
     for name in MIN_MAX_MEASURES {
         let vs = values_of(name);
         if let (Some(min), Some(max)) = (extreme(&vs, true), extreme(&vs, false)) {
@@ -145,11 +156,34 @@ fn summarize_group(group: &[&Row], measure_names: &[&'static str]) -> SummaryRow
         };
         values.push((format!("{name}_sum"), sum));
     }
+    means(&mut values, true);
     SummaryRow {
         params: group[0].params.clone(),
         seeds: group.len() as u64,
         values,
     }
+}
+
+/// The mean of a measure over seeds: an integer when the measure is a count and the mean is
+/// whole (`3`, not `3.000`), a float otherwise.
+fn mean(values: &[Measure]) -> Measure {
+    let counts: Option<Vec<u64>> = values
+        .iter()
+        .map(|v| match v {
+            Measure::I(c) => Some(*c),
+            Measure::F(_) => None,
+        })
+        .collect();
+    if let Some(counts) = counts {
+        let sum: u128 = counts.iter().map(|&c| u128::from(c)).sum();
+        let n = counts.len() as u128;
+        if n > 0 && sum.is_multiple_of(n) {
+            if let Ok(m) = u64::try_from(sum / n) {
+                return Measure::I(m);
+            }
+        }
+    }
+    Measure::F(values.iter().map(|v| v.as_f64()).sum::<f64>() / values.len() as f64)
 }
 
 /// The smallest (`min`) or largest value, keeping the measure's kind.
@@ -377,7 +411,11 @@ mod tests {
         let all = &summary[0];
         assert_eq!(all.seeds, 3);
         assert_eq!(all.get("throughput_rps").unwrap().render(), "2000.167");
-        assert_eq!(all.get("lost_acked"), Some(F(1.0)));
+        // A count's mean is an integer when whole, a float otherwise.
+        assert_eq!(all.get("lost_acked"), Some(I(1)));
+        let mut uneven = three_seeds();
+        uneven[0].measures[0].1 = I(1);
+        assert_eq!(summarize(&uneven)[0].get("lost_acked"), Some(F(4.0 / 3.0)));
         assert_eq!(all.get("lost_acked_min"), Some(I(0)));
         assert_eq!(all.get("lost_acked_max"), Some(I(2)));
         assert_eq!(all.get("lost_acked_sum"), Some(I(3)));
@@ -408,7 +446,7 @@ mod tests {
     }
 
     #[test]
-    fn summary_csv_renders_means_with_three_decimals() {
+    fn summary_csv_renders_means_with_three_decimals_and_whole_counts_as_integers() {
         let table = CsvTable::from_summary(&summarize(&three_seeds()));
         assert_eq!(
             table.headers[..6],
@@ -421,7 +459,8 @@ mod tests {
                 "throughput_rps"
             ]
         );
-        assert_eq!(table.rows[0][..6], ["all", "5", "3", "1.000", "0.000", "2000.167"]);
+        assert_eq!(table.rows[0][..6], ["all", "5", "3", "1", "0", "2000.167"]);
+        assert_eq!(table.rows[1][..6], ["1", "5", "3", "1", "0", "5000.000"]);
         let col = table.column("lost_acked_sum").unwrap();
         assert_eq!(table.rows[0][col], "3");
         assert_eq!(table.rows[1][col], "3");

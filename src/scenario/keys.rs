@@ -838,7 +838,7 @@ pub fn reference_markdown() -> String {
         "\n## [[expect]]\n\n\
          `name` (optional), `where = { column = value, ... }` (optional), `over = \"each\" | \"sum\"` \
          (default each), then measures: `measure = 0` (exact) or `measure = { min = .., max = .. }`. \
-         An expectation that matches no run fails.\n",
+         An expectation that matches no run is skipped (\"skipped (no matching run)\"); it fails only under `--strict`.\n",
     );
     out
 }

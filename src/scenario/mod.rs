@@ -4,6 +4,7 @@
 //! Every value reaches a `RunSpec` through `set_key`: base values from the file, `[sweep]`
 //! values and `--set` overrides alike. Errors name the file, the 1-based line and the key.
 
+mod effective;
 mod expand;
 mod kafka;
 mod keys;
@@ -25,8 +26,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub(crate) use expand::apply_release_defaults;
+pub(crate) use keys::{display_value, kafka_alias, render_value, set_key};
 pub use keys::{find_key, keys, reference_markdown, KeyInfo, NOT_MODELLED};
-pub(crate) use keys::{kafka_alias, render_value, set_key};
 pub use toml::Value;
 
 use crate::config::RunSpec;

@@ -163,3 +163,19 @@ fn a_swept_release_applies_per_point_and_explicit_sweeps_win() {
     assert!(sc.base_spec().cluster.unclean_leader_election_enable);
     assert_eq!(sc.base_spec(), specs("[cluster]\nkafka_version = \"0.10\"\n", &[])[0]);
 }
+
+/// A report's `scenario.toml` runs the same runs: keys left to the release stay left to it
+/// (a swept release included), keys the scenario set stay set.
+#[test]
+fn the_effective_scenario_keeps_release_defaults_to_the_release() {
+    for text in [
+        "[cluster]\nkafka_version = \"0.10\"\n[producer]\nbatch_size = 1000\n",
+        "[sweep]\n\"cluster.kafka_version\" = [\"0.10\", \"3.6\", \"4.1\"]\n[producer]\nlinger_ms = 7\n",
+    ] {
+        let sc = parse(text).unwrap();
+        let again = parse(&sc.effective_toml()).unwrap_or_else(|e| panic!("{e}\n{}", sc.effective_toml()));
+        let a: Vec<RunSpec> = sc.expand().unwrap().into_iter().map(|p| p.spec).collect();
+        let b: Vec<RunSpec> = again.expand().unwrap().into_iter().map(|p| p.spec).collect();
+        assert_eq!(a, b, "{}", sc.effective_toml());
+    }
+}

@@ -30,52 +30,59 @@ impl Scenario {
         }
         for f in &spec.faults {
             out.push_str("\n[[faults]]\n");
-            out.push_str(&format!("at_ms = {}\n", f.at_ms));
-            out.push_str(&format!("kind = \"{}\"\n", f.kind.name()));
-            if let Some(d) = f.duration_ms {
-                out.push_str(&format!("duration_ms = {d}\n"));
+            out.push_str(&Scenario::fault_toml(f));
+        }
+        out
+    }
+
+    /// One `[[faults]]` entry's keys as TOML lines (without the header).
+    pub(crate) fn fault_toml(f: &crate::config::Fault) -> String {
+        let mut out = String::new();
+        out.push_str(&format!("at_ms = {}\n", f.at_ms));
+        out.push_str(&format!("kind = \"{}\"\n", f.kind.name()));
+        if let Some(d) = f.duration_ms {
+            out.push_str(&format!("duration_ms = {d}\n"));
+        }
+        let node = |n: &crate::config::Node| render_value(&Value::String(n.to_string()));
+        match &f.kind {
+            FaultKind::Crash { broker } => out.push_str(&format!("broker = \"b{broker}\"\n")),
+            FaultKind::PowerLoss { brokers } => {
+                let b: Vec<String> = brokers.iter().map(|b| format!("\"b{b}\"")).collect();
+                out.push_str(&format!("brokers = [{}]\n", b.join(", ")));
             }
-            let node = |n: &crate::config::Node| render_value(&Value::String(n.to_string()));
-            match &f.kind {
-                FaultKind::Crash { broker } => out.push_str(&format!("broker = \"b{broker}\"\n")),
-                FaultKind::PowerLoss { brokers } => {
-                    let b: Vec<String> = brokers.iter().map(|b| format!("\"b{b}\"")).collect();
-                    out.push_str(&format!("brokers = [{}]\n", b.join(", ")));
-                }
-                FaultKind::CrashLeader { partition } | FaultKind::IsolateLeader { partition } => {
-                    out.push_str(&format!("partition = {partition}\n"))
-                }
-                FaultKind::Partition { groups, one_way } => {
-                    let g: Vec<String> = groups
-                        .iter()
-                        .map(|g| {
-                            let n: Vec<String> = g.iter().map(node).collect();
-                            format!("[{}]", n.join(", "))
-                        })
-                        .collect();
-                    out.push_str(&format!("groups = [{}]\n", g.join(", ")));
-                    if *one_way {
-                        out.push_str("one_way = true\n");
-                    }
-                }
-                FaultKind::SlowLink {
-                    from,
-                    to,
-                    extra_latency_ms,
-                    bandwidth_factor,
-                } => {
-                    out.push_str(&format!("from = {}\nto = {}\n", node(from), node(to)));
-                    out.push_str(&format!(
-                        "extra_latency_ms = {}\nbandwidth_factor = {}\n",
-                        render_value(&Value::Float(*extra_latency_ms)),
-                        render_value(&Value::Float(*bandwidth_factor))
-                    ));
-                }
-                FaultKind::LoseResponses { probability } => out.push_str(&format!(
-                    "probability = {}\n",
-                    render_value(&Value::Float(*probability))
-                )),
+            FaultKind::CrashLeader { partition } | FaultKind::IsolateLeader { partition } => {
+                out.push_str(&format!("partition = {partition}\n"))
             }
+            FaultKind::Partition { groups, one_way } => {
+                let g: Vec<String> = groups
+                    .iter()
+                    .map(|g| {
+                        let n: Vec<String> = g.iter().map(node).collect();
+                        format!("[{}]", n.join(", "))
+                    })
+                    .collect();
+                out.push_str(&format!("groups = [{}]\n", g.join(", ")));
+                if *one_way {
+                    out.push_str("one_way = true\n");
+                }
+            }
+            FaultKind::SlowLink {
+                from,
+                to,
+                extra_latency_ms,
+                bandwidth_factor,
+            } => {
+                out.push_str(&format!("from = {}\nto = {}\n", node(from), node(to)));
+                out.push_str(&format!(
+                    "extra_latency_ms = {}\nbandwidth_factor = {}\n",
+                    render_value(&Value::Float(*extra_latency_ms)),
+                    render_value(&Value::Float(*bandwidth_factor))
+                ));
+            }
+            FaultKind::LoseResponses { probability } => out.push_str(&format!(
+                "probability = {}\n",
+                render_value(&Value::Float(*probability))
+            )),
         }
         out
     }
