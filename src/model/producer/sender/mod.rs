@@ -3,7 +3,7 @@
 //! drains one batch per partition into one `ProduceRequest` per node, and sends it
 //! (reference sections 4.2-4.6, 5, 6).
 
-use crate::config::RunSpec;
+use crate::config::{Acks, RunSpec};
 use crate::model::accumulator::{BatchId, Readiness};
 use crate::model::context::Ctx;
 use crate::model::observe::Observation;
@@ -104,6 +104,11 @@ pub struct Sender {
     /// `flush()` / `close()`: every batch is ready.
     pub(crate) flushing: bool,
     pub(crate) requests: u64,
+    /// Per node: the last pass had data ready for it but its last request was still being
+    /// written (`canSendMore` false): the write's completion must wake the sender. Otherwise
+    /// it need not (the next pass reads the written flag), which saves a sender pass per
+    /// request.
+    waiting_for_write: Vec<bool>,
     pub(crate) retries: u64,
     /// Batches split after `MESSAGE_TOO_LARGE` (the `batch-split-rate` metric's count).
     pub(crate) splits: u64,
@@ -152,6 +157,7 @@ impl Sender {
                 .with_bump_waiting_for_in_flight(spec.producer.epoch_bump_waits_for_in_flight),
             flushing: false,
             requests: 0,
+            waiting_for_write: vec![false; b],
             retries: 0,
             splits: 0,
             rng,
@@ -231,6 +237,11 @@ impl Sender {
             spec.producer.socket_connection_setup_timeout_max_ms,
             failures,
         )
+    }
+
+    /// Whether a pass found node `node` ready but held back by `canSendMore`; clears it.
+    pub(crate) fn take_waiting_for_write(&mut self, node: usize) -> bool {
+        std::mem::take(&mut self.waiting_for_write[node])
     }
 
     /// `InFlightRequests.canSendMore`: nothing in flight to `node`, or the last request sent
@@ -337,6 +348,7 @@ impl Client {
             // NetworkClient.canSendRequest -> InFlightRequests.canSendMore
             let max_in_flight = ctx.spec.producer.max_in_flight_requests_per_connection as usize;
             if !self.sender.can_send_more(node, max_in_flight) {
+                self.sender.waiting_for_write[node] = true;
                 continue;
             }
             let batches = self.drain_node(node, ctx);
@@ -509,15 +521,23 @@ impl Client {
         let msg = Message::Produce(req);
         // Every request is written to the socket (`KafkaChannel.write`), at once while the
         // socket buffers have room, else when the broker has read enough (TCP flow control;
-        // the broker reads one request at a time per connection); written is when its last
-        // byte has left the NIC. An acks=0 request completes then
-        // (`NetworkClient.handleCompletedSends`); any request gates the next one
-        // (`InFlightRequests.canSendMore`).
+        // the broker reads one request at a time per connection). Any request gates the next
+        // one until it is written (`InFlightRequests.canSendMore` reads `NetworkSend
+        // .completed()`, true once the last byte is in the kernel's socket buffer): a request
+        // with room is written at once. An acks=0 request completes when written
+        // (`NetworkClient.handleCompletedSends`); the model takes that as when its last byte has
+        // left the NIC (a little later than Kafka).
         let bytes = msg.wire_bytes();
+        let acks_zero = ctx.spec.producer.acks == Acks::Zero;
         // (a request larger than the buffers goes out once they are empty)
-        if c.blocked_writes.is_empty() && (c.buffered == 0 || c.buffered + bytes <= SOCKET_BUFFER_BYTES) {
+        let room = c.blocked_writes.is_empty() && (c.buffered == 0 || c.buffered + bytes <= SOCKET_BUFFER_BYTES);
+        if room {
             c.buffered += bytes;
-            ctx.write(from, to, gen, msg, Event::RequestWritten { node, request: id });
+            if acks_zero {
+                ctx.write(from, to, gen, msg, Event::RequestWritten { node, request: id });
+            } else {
+                ctx.send(from, to, gen, msg);
+            }
         } else {
             c.blocked_writes.push_back((id, bytes));
             ctx.send(from, to, gen, msg);
@@ -527,7 +547,7 @@ impl Client {
             id,
             batches,
             deadline,
-            written: false,
+            written: room && !acks_zero,
         });
         // NetworkClient.canSendRequest: never more than max.in.flight.requests.per.connection.
         assert!(

@@ -36,7 +36,11 @@ impl Client {
         let q = &mut self.sender.in_flight[node as usize];
         if let Some(r) = q.iter_mut().find(|r| r.id == request) {
             r.written = true;
-            self.sender_schedule(ctx.now, ctx);
+            // Only a sender held back by this write needs waking (any other pass reads the
+            // flag when it gets here).
+            if self.sender.take_waiting_for_write(node as usize) {
+                self.sender_schedule(ctx.now, ctx);
+            }
         }
     }
 
