@@ -308,6 +308,50 @@ mod tests {
         assert_eq!((r.duplicates, r.reordered, r.lost_acked), (0, 10, 0));
     }
 
+    /// `IntervalSet` alone: coverage of a query that starts inside a range, of ranges that
+    /// start inside the query, and inserts that must or must not merge.
+    #[test]
+    fn interval_set_covers_and_merges_exactly() {
+        let mut set = IntervalSet::default();
+        set.insert(0, 10);
+        assert_eq!(set.covered(5, 8), 3, "a query inside a range");
+        assert_eq!(set.covered(5, 20), 5, "a query starting inside a range");
+        set.insert(12, 14);
+        set.insert(16, 19);
+        assert_eq!(set.covered(11, 20), 5, "ranges starting inside the query");
+        assert_eq!(set.covered(10, 12), 0, "the gap");
+        let mut apart = IntervalSet::default();
+        apart.insert(0, 2);
+        apart.insert(5, 7);
+        assert_eq!(apart.covered(2, 5), 0, "ranges apart stay apart");
+        apart.insert(2, 5);
+        assert_eq!((apart.covered(0, 7), apart.map.len()), (7, 1), "adjacent ranges merge");
+    }
+
+    /// Reordering counts only first appearances: part of a late range already seen earlier is
+    /// not reordered again; the example is the first record reordered, not one a duplicate
+    /// run passed over (`first_anomaly`).
+    #[test]
+    fn reordering_counts_first_appearances_and_names_the_first() {
+        let o = outcomes(&[(0, 30, Outcome::Acked)]);
+        // [0,10) [20,30) then [5,25): 5..10 and 20..25 were seen, 10..20 appear late.
+        let log = vec![entry(0, 10), entry(20, 10), entry(5, 20)];
+        let r = classify(std::slice::from_ref(&o), &[30], 0, std::slice::from_ref(&log));
+        assert_eq!((r.reordered, r.duplicates), (10, 10));
+        // [0,10) [20,30), a duplicate of [0,5) (nothing new), then [10,20) late: the example is
+        // record 10, and the earliest of several examples wins.
+        let log = vec![entry(0, 10), entry(20, 10), entry(0, 5), entry(10, 10)];
+        let first = first_anomaly(std::slice::from_ref(&o), &[30], std::slice::from_ref(&log));
+        assert_eq!(first, Some((0, 0, "duplicates")));
+        let log = vec![entry(0, 10), entry(20, 10), entry(12, 8), entry(10, 2)];
+        let first = first_anomaly(std::slice::from_ref(&o), &[30], std::slice::from_ref(&log));
+        assert_eq!(first, Some((0, 10, "reordered")), "the smaller of the two reordered runs");
+        let log = vec![entry(0, 10), entry(20, 10), entry(0, 5), entry(10, 10)];
+        let mut ex = Examples::default();
+        classify_partition(&o, 30, &log, &mut DeliveryReport::default(), &mut ex);
+        assert_eq!(ex.reordered, Some(10), "not 5, where the duplicate run ended");
+    }
+
     #[test]
     fn records_never_sent_are_phantoms() {
         let o = outcomes(&[(0, 10, Outcome::Acked)]);
