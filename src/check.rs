@@ -345,7 +345,11 @@ mod tests {
         assert_eq!(first, Some((0, 0, "duplicates")));
         let log = vec![entry(0, 10), entry(20, 10), entry(12, 8), entry(10, 2)];
         let first = first_anomaly(std::slice::from_ref(&o), &[30], std::slice::from_ref(&log));
-        assert_eq!(first, Some((0, 10, "reordered")), "the smaller of the two reordered runs");
+        assert_eq!(
+            first,
+            Some((0, 10, "reordered")),
+            "the smaller of the two reordered runs"
+        );
         let log = vec![entry(0, 10), entry(20, 10), entry(0, 5), entry(10, 10)];
         let mut ex = Examples::default();
         classify_partition(&o, 30, &log, &mut DeliveryReport::default(), &mut ex);

@@ -552,6 +552,20 @@ mod tests {
         assert!(out.is_empty());
     }
 
+    /// A heartbeat of broker 1 (incarnation, applied metadata version) to the controller.
+    fn broker_1_heartbeat(incarnation: u64, metadata_version: u64) -> Envelope {
+        Envelope {
+            from: 1,
+            to: 3,
+            gen: 0,
+            msg: Message::Heartbeat {
+                broker: 1,
+                incarnation,
+                metadata_version,
+            },
+        }
+    }
+
     /// Fast restart (`ClusterControlManagerTest`-style registration, `BrokerHeartbeatManagerTest
     /// .testCalculateNextBrokerState`): a restarted broker's new incarnation is refused while
     /// the old session is valid, accepted fenced once the session expired, and unfenced only
@@ -562,16 +576,7 @@ mod tests {
         let spec = RunSpec::default();
         let mut c = Controller::new(&spec, &assign_replicas(&spec.cluster));
         let (mut out, mut monitor, mut tracer) = (Vec::new(), Monitor::new(6), None);
-        let hb = |incarnation, metadata_version| Envelope {
-            from: 1,
-            to: 3,
-            gen: 0,
-            msg: Message::Heartbeat {
-                broker: 1,
-                incarnation,
-                metadata_version,
-            },
-        };
+        let hb = broker_1_heartbeat;
         // Broker 1 heartbeats at 1 s (seen = 1), crashes, restarts at 3 s as incarnation 2.
         let mut ctx = Ctx::new(ms(1_000), &spec, &mut out, &mut monitor, &mut tracer);
         c.on_message(hb(1, 1), &mut ctx);
@@ -608,16 +613,7 @@ mod tests {
         spec.cluster.broker_bounce_detection = false;
         let mut c = Controller::new(&spec, &assign_replicas(&spec.cluster));
         let (mut out, mut monitor, mut tracer) = (Vec::new(), Monitor::new(6), None);
-        let hb = |incarnation| Envelope {
-            from: 1,
-            to: 3,
-            gen: 0,
-            msg: Message::Heartbeat {
-                broker: 1,
-                incarnation,
-                metadata_version: 0,
-            },
-        };
+        let hb = |incarnation| broker_1_heartbeat(incarnation, 0);
         let mut ctx = Ctx::new(ms(1_000), &spec, &mut out, &mut monitor, &mut tracer);
         c.on_message(hb(1), &mut ctx);
         let before = c.parts.clone();
