@@ -203,6 +203,34 @@ fn produce_to_a_follower_names_the_leader() {
     assert_eq!(hint, Some((leader, 3)));
 }
 
+/// acks=0 with an error (here NOT_LEADER_OR_FOLLOWER): no answer, but the broker closes the
+/// connection (`KafkaApis.handleProduceRequest`: "the producer does not expect a response ...
+/// so close the connection"), which the producer sees as a reset; without an error nothing
+/// is closed.
+#[test]
+fn acks_zero_with_an_error_closes_the_connection() {
+    let spec = RunSpec::default();
+    let assignment = assign_replicas(&spec.cluster);
+    let mut br = Broker::new(0, &spec, &assignment, rng_stream(1, Stream::Broker));
+    let p = assignment.iter().position(|r| r[0] != 0 && r.contains(&0)).unwrap();
+    br.meta[p] = Some(PartitionState {
+        replicas: assignment[p].clone(),
+        leader: Some(assignment[p][0]),
+        leader_epoch: 1,
+        isr: assignment[p].clone(),
+        partition_epoch: 1,
+        elr: Vec::new(),
+    });
+    let resets = |out: &[Command]| out.iter().filter(|c| matches!(c, Command::Reset { .. })).count();
+    let mut out = drive(&spec, 0, |ctx| br.receive(produce(p, Acks::Zero, 3), ctx));
+    out.extend(drive(&spec, ms(1), |ctx| br.request_done(br.incarnation, ctx)));
+    assert_eq!((resets(&out), responses(&out).len()), (1, 0));
+    let (mut leader, q) = leader_of_first_partition(&spec);
+    let mut out = drive(&spec, 0, |ctx| leader.receive(produce(q, Acks::Zero, 3), ctx));
+    out.extend(drive(&spec, ms(1), |ctx| leader.request_done(leader.incarnation, ctx)));
+    assert_eq!(resets(&out), 0);
+}
+
 /// acks=0: reading the request off the socket opens the producer's TCP window
 /// (`SocketServer` reads one request at a time per connection; the producer's acks=0 send
 /// completes when written), and nothing is answered.
