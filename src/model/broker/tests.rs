@@ -170,23 +170,30 @@ fn acks_all_waits_for_the_isr_then_answers() {
     assert_eq!(br.replicas[p].as_ref().unwrap().hw, 10);
 }
 
-/// A produce to a broker that does not lead the partition: NOT_LEADER_OR_FOLLOWER with the
-/// leader it knows (KIP-951), answered at once even with acks=all.
-#[test]
-fn produce_to_a_follower_names_the_leader() {
-    let spec = RunSpec::default();
+/// Broker 0 following the first partition another broker leads (leader epoch and partition
+/// epoch `epoch`, ISR = all replicas): the broker, the partition and its leader.
+fn follower_of_first_led_elsewhere(spec: &RunSpec, epoch: u32) -> (Broker, usize, u32) {
     let assignment = assign_replicas(&spec.cluster);
-    let mut br = Broker::new(0, &spec, &assignment, rng_stream(1, Stream::Broker));
+    let mut br = Broker::new(0, spec, &assignment, rng_stream(1, Stream::Broker));
     let p = assignment.iter().position(|r| r[0] != 0 && r.contains(&0)).unwrap();
     let leader = assignment[p][0];
     br.meta[p] = Some(PartitionState {
         replicas: assignment[p].clone(),
         leader: Some(leader),
-        leader_epoch: 3,
+        leader_epoch: epoch,
         isr: assignment[p].clone(),
-        partition_epoch: 3,
+        partition_epoch: epoch,
         elr: Vec::new(),
     });
+    (br, p, leader)
+}
+
+/// A produce to a broker that does not lead the partition: NOT_LEADER_OR_FOLLOWER with the
+/// leader it knows (KIP-951), answered at once even with acks=all.
+#[test]
+fn produce_to_a_follower_names_the_leader() {
+    let spec = RunSpec::default();
+    let (mut br, p, leader) = follower_of_first_led_elsewhere(&spec, 3);
     let mut out = drive(&spec, 0, |ctx| br.receive(produce(p, Acks::All, 5), ctx));
     out.extend(drive(&spec, ms(1), |ctx| br.request_done(br.incarnation, ctx)));
     assert_eq!(
@@ -210,17 +217,7 @@ fn produce_to_a_follower_names_the_leader() {
 #[test]
 fn acks_zero_with_an_error_closes_the_connection() {
     let spec = RunSpec::default();
-    let assignment = assign_replicas(&spec.cluster);
-    let mut br = Broker::new(0, &spec, &assignment, rng_stream(1, Stream::Broker));
-    let p = assignment.iter().position(|r| r[0] != 0 && r.contains(&0)).unwrap();
-    br.meta[p] = Some(PartitionState {
-        replicas: assignment[p].clone(),
-        leader: Some(assignment[p][0]),
-        leader_epoch: 1,
-        isr: assignment[p].clone(),
-        partition_epoch: 1,
-        elr: Vec::new(),
-    });
+    let (mut br, p, _) = follower_of_first_led_elsewhere(&spec, 1);
     let resets = |out: &[Command]| out.iter().filter(|c| matches!(c, Command::Reset { .. })).count();
     let mut out = drive(&spec, 0, |ctx| br.receive(produce(p, Acks::Zero, 3), ctx));
     out.extend(drive(&spec, ms(1), |ctx| br.request_done(br.incarnation, ctx)));
