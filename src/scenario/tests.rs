@@ -1,7 +1,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::config::{Acks, Arrival, Fault, FaultKind, Node, SendMode};
+use crate::config::{Acks, Arrival, Fault, FaultKind, KafkaVersion, Node, SendMode};
 use crate::expect::{evaluate, Over};
 use crate::result::RunResult;
 
@@ -409,6 +409,15 @@ fn to_toml_round_trip() {
     let back = Scenario::parse_str(&text, Path::new("ce.toml")).unwrap();
     assert_eq!(back.name, "odd.name_1-x");
     assert_eq!(back.expand().unwrap()[0].spec, spec);
+    // Under an old release a key at today's default differs from the release's default and
+    // must be written: 0.10's acks default is "1", its unclean election default true.
+    let mut spec = RunSpec::default();
+    spec.cluster.kafka_version = KafkaVersion::parse("0.10").unwrap();
+    spec.cluster.unclean_leader_election_enable = false;
+    let text = Scenario::to_toml("old", &spec);
+    assert!(text.contains("acks = \"all\""), "{text}");
+    let back = Scenario::parse_str(&text, Path::new("ce.toml")).unwrap();
+    assert_eq!(back.expand().unwrap()[0].spec, spec, "{text}");
     // A name that is not a plain file name does not load back: it would be a path.
     let text = Scenario::to_toml("we\"ird \\ name", &spec);
     let e = Scenario::parse_str(&text, Path::new("ce.toml")).unwrap_err();

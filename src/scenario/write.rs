@@ -1,23 +1,33 @@
 //! A [`RunSpec`] written back as a ready-to-run scenario file ([`Scenario::to_toml`]): how
 //! `prodsim search` hands over a counterexample.
 
-use super::keys::{keys, render_value, SECTIONS};
+use super::expand::apply_release_defaults;
+use super::keys::{keys, render_value, Kind, SECTIONS};
 use super::Scenario;
 use crate::config::{FaultKind, RunSpec};
 use toml::Value;
 
 impl Scenario {
-    /// A ready-to-run scenario file for one spec: every non-default key, the faults, and
-    /// `seeds = [spec.seed]`. Loading it gives back one run whose spec equals `spec`.
+    /// A ready-to-run scenario file for one spec: every key that differs from the defaults of
+    /// the spec's own releases, the faults, and `seeds = [spec.seed]`. Loading it gives back
+    /// one run whose spec equals `spec`.
     pub fn to_toml(name: &str, spec: &RunSpec) -> String {
-        let default = RunSpec::default();
+        // A key left out takes its release's default when the file is loaded, not the knob
+        // table's: under `kafka_version = "0.10"` an omitted `acks` would come back as "1".
+        let mut default = RunSpec::default();
+        default.cluster.kafka_version = spec.cluster.kafka_version;
+        default.producer.client_version = spec.producer.client_version;
+        apply_release_defaults(&mut default, |_| false);
+        let knob_default = RunSpec::default();
         let mut out = String::new();
         out.push_str(&format!("name = {}\n", render_value(&Value::String(name.to_string()))));
         for &section in SECTIONS {
             let mut lines = String::new();
             for k in keys().iter().filter(|k| k.section() == section) {
                 let v = k.get(spec);
-                if v != k.get(&default) {
+                // The releases themselves are compared with the knob table's defaults.
+                let versions = matches!(k.kind, Kind::Version { .. });
+                if v != k.get(if versions { &knob_default } else { &default }) {
                     lines.push_str(&format!("{} = {}\n", k.short(), render_value(&v)));
                 }
             }
