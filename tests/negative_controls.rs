@@ -122,42 +122,6 @@ fn retries_without_idempotence_duplicate() {
     assert!(cx.result.as_ref().is_some_and(|r| r.delivery.duplicates > 0));
 }
 
-/// Kafka 4.x's idempotent producer duplicates (KAFKA-14034, reference 6.3): a batch that fails
-/// for good (here `OUT_OF_ORDER_SEQUENCE_NUMBER` after its one retry, as lost responses
-/// disconnect the producer) asks for an epoch bump at once
-/// (`TransactionManager.handleFailedBatch` -> `requestEpochBumpForPartition`), and the bump
-/// renumbers the partition's unfinished batches from sequence 0 of the new epoch, one the
-/// broker already appended included: its retry is appended again. One replica keeps the
-/// responses fast, so several requests are in flight when one is lost. With the unmerged fix
-/// (`epoch_bump_waits_for_in_flight`, the property's precondition) the same search finds
-/// nothing.
-#[test]
-fn kafka_4_idempotent_epoch_bump_duplicates() {
-    let mut spec = base();
-    spec.producer.enable_idempotence = Some(true);
-    spec.producer.retries = 1;
-    spec.producer.batch_size = 1672;
-    spec.cluster.replication_factor = 1;
-    spec.cluster.min_insync_replicas = 1;
-    let mut space = Space::from_spec(&spec);
-    space.fault_kinds = Some(vec![FaultType::LoseResponses]);
-    let cx = must_find(&space, "idempotent_no_duplicates_in_order");
-    assert!(cx.result.as_ref().is_some_and(|r| r.delivery.duplicates > 0));
-    assert!(cx
-        .outside_precondition
-        .as_ref()
-        .is_some_and(|why| why.contains("KAFKA-14034")));
-
-    spec.producer.epoch_bump_waits_for_in_flight = true;
-    let mut space = Space::from_spec(&spec);
-    space.fault_kinds = Some(vec![FaultType::LoseResponses]);
-    let p = search::property("idempotent_no_duplicates_in_order").unwrap();
-    match search::search(&space, p, CASES, 1) {
-        Outcome::Held(_) => {}
-        Outcome::Counterexample(cx) => panic!("the fix duplicates too: {}", cx.violation),
-    }
-}
-
 /// Without idempotence and with 5 requests in flight, a retried batch lands after batches sent
 /// after it.
 #[test]

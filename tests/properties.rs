@@ -228,7 +228,7 @@ fn replay(property: &str, text: &str) -> Result<(), String> {
 /// renumbered (epoch 1, seq 0) and appended a second time. Kafka's
 /// `TransactionManager.maybeResolveSequences` waits until no batch of the partition is in
 /// `inflightBatchesBySequence`, which holds batches queued for retry too. (With KAFKA-14034's
-/// fix, `epoch_bump_waits_for_in_flight`: the property's precondition.)
+/// fix, `epoch_bump_waits_for_in_flight`, as the property tests run it.)
 #[test]
 fn idempotent_retry_is_not_renumbered() {
     let text = r#"

@@ -47,6 +47,9 @@ pub struct Controller {
     pub version: u64,
     /// Leader elections made so far.
     pub elections: u64,
+    /// Partitions whose leader was elected uncleanly since the last publication (for the
+    /// trace: `explain` names the mechanism).
+    unclean_elected: Vec<u32>,
     unclean: bool,
     /// KIP-966 eligible leader replicas, and the min ISR they are kept against.
     elr: bool,
@@ -88,6 +91,7 @@ impl Controller {
             hb_seen: vec![0; spec.cluster.brokers as usize],
             version: 1,
             elections: 0,
+            unclean_elected: Vec::new(),
             unclean: spec.cluster.unclean_leader_election_enable,
             elr: spec.cluster.eligible_leader_replicas_enable,
             bounce_detection: spec.cluster.broker_bounce_detection,
@@ -170,6 +174,9 @@ impl Controller {
         }
         st.leader = new;
         if let Some((l, unclean)) = leader {
+            if unclean {
+                self.unclean_elected.push(p as u32);
+            }
             if unclean || !st.isr.contains(&l) {
                 // Unclean: the elected out-of-sync replica's log becomes the truth. From the
                 // ELR (KIP-966, `PartitionChangeBuilder.build`): the ISR restarts with it.
@@ -228,6 +235,11 @@ impl Controller {
                     "partition {p}: leader b{l} published outside its ISR {:?}",
                     st.isr
                 );
+            }
+        }
+        for p in std::mem::take(&mut self.unclean_elected) {
+            if let Some(leader) = self.parts[p as usize].leader {
+                ctx.observe(Observation::UncleanElection { partition: p, leader });
             }
         }
         ctx.observe(Observation::Published {

@@ -577,18 +577,34 @@ impl World {
             }
             let final_end: u64 = logs[p].last().map_or(0, |e| e.end_offset());
             let committed = self.monitor.max_committed[p];
-            if final_end < committed {
-                r.committed_lost += committed - final_end;
+            let mut lost = if final_end < committed {
+                committed - final_end
             } else if committed > 0 {
                 let off = committed - 1;
                 let at = logs[p]
                     .iter()
                     .find(|e| e.base_offset <= off && off < e.end_offset())
                     .map(|e| e.rec_start + (off - e.base_offset));
-                if at != self.monitor.committed_rec[p] {
-                    r.committed_lost += 1;
+                u64::from(at != self.monitor.committed_rec[p])
+            } else {
+                0
+            };
+            if st.leader.is_none() && lost > 0 {
+                // An offline partition has lost nothing that a replica still holds on disk
+                // (NoCommittedRecordLostGlobally: on at least one replica): it is unavailable
+                // until that replica may lead again (KIP-966 keeps it so after an unclean
+                // shutdown of every ISR and ELR member).
+                let held = st.replicas.iter().any(|&b| {
+                    self.brokers[b as usize].replicas[p].as_ref().is_some_and(|rep| {
+                        rep.log.log_end_offset() >= committed
+                            && rep.log.record_at(committed - 1).map(|x| x.0) == self.monitor.committed_rec[p]
+                    })
+                });
+                if held {
+                    lost = 0;
                 }
             }
+            r.committed_lost += lost;
             if !converged {
                 continue;
             }

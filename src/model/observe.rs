@@ -127,6 +127,7 @@ pub(crate) enum Observation<'a> {
         from: u64,
         to: u64,
         removed: &'a [LogEntry],
+        cause: TruncationCause,
     },
     /// A follower appended what it fetched from `leader`.
     FollowerAppended {
@@ -144,6 +145,9 @@ pub(crate) enum Observation<'a> {
     Restarted { broker: u32 },
     /// The controller published new partition states.
     Published { partitions: &'a [(u32, PartitionState)] },
+    /// The controller elected an out-of-sync replica (`unclean.leader.election.enable`, or the
+    /// era's controller that elected any live replica).
+    UncleanElection { partition: u32, leader: u32 },
     /// The controller fenced a broker whose session expired.
     Fenced { broker: u32 },
     /// The controller accepted an AlterPartition.
@@ -162,5 +166,37 @@ pub(crate) fn observe(monitor: &mut Monitor, tracer: &mut Option<Tracer>, now: S
     monitor.on(&o);
     if let Some(t) = tracer {
         t.on(now, &o);
+    }
+}
+
+/// Why a follower truncated: the rule of its release that chose the offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TruncationCause {
+    /// Before KIP-101 (0.11): `ReplicaManager.makeFollowers` truncates to the replica's own
+    /// high watermark.
+    HighWatermark,
+    /// `OFFSET_OUT_OF_RANGE`: the leader's log is shorter (`handleOffsetOutOfRange`).
+    LeaderLogShorter,
+    /// By leader epoch, one `OffsetsForLeaderEpoch` round (KIP-101, 0.11-1.1).
+    LeaderEpochSingleRound,
+    /// By leader epoch: the end of the largest common epoch, round after round (KIP-279).
+    LeaderEpoch,
+}
+
+impl TruncationCause {
+    /// The cause as `explain` tells it.
+    pub(crate) fn story(self) -> &'static str {
+        match self {
+            TruncationCause::HighWatermark => {
+                "truncated to its own high watermark on becoming follower (the rule before KIP-101)"
+            }
+            TruncationCause::LeaderLogShorter => {
+                "the leader's log is shorter (OFFSET_OUT_OF_RANGE): truncated to the leader's log end"
+            }
+            TruncationCause::LeaderEpochSingleRound => {
+                "diverged from the leader's log: truncated by one leader-epoch round (KIP-101, before KIP-279)"
+            }
+            TruncationCause::LeaderEpoch => "diverged from the leader's log: truncated by leader epoch (KIP-101/279)",
+        }
     }
 }

@@ -237,14 +237,13 @@ impl Tracer {
                 from,
                 to,
                 removed,
+                cause,
             } => self.offsets_in(
                 now,
                 (broker, partition),
                 removed.iter().copied(),
                 (to, from),
-                &format!(
-                    "TRUNCATED on this follower: log end {from} -> {to} (diverged from the leader's log, KIP-101/279)"
-                ),
+                &format!("TRUNCATED on this follower: log end {from} -> {to} ({})", cause.story()),
             ),
             Observation::FollowerAppended {
                 broker,
@@ -282,6 +281,13 @@ impl Tracer {
                     self.line(now, line);
                 }
             }
+            Observation::UncleanElection { partition, leader } if partition == self.partition => self.line(
+                now,
+                format!(
+                    "controller: UNCLEAN election: b{leader} leads partition {partition} without every committed record \
+                     (an out-of-sync replica; its log becomes the truth)"
+                ),
+            ),
             Observation::Fenced { broker } => self.line(
                 now,
                 format!("controller: fenced b{broker} (no heartbeat within broker.session.timeout.ms)"),

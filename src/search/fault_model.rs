@@ -36,6 +36,34 @@ pub(crate) fn down_budget(spec: &RunSpec) -> u32 {
         .saturating_sub(spec.cluster.min_insync_replicas)
 }
 
+/// Brokers that lose power in the run, counted once per power-loss fault naming them.
+pub fn power_losses(spec: &RunSpec) -> u32 {
+    spec.faults
+        .iter()
+        .map(|f| match &f.kind {
+            FaultKind::PowerLoss { .. } => brokers_down(&f.kind),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Drops every power-loss fault, in start order, that would bring the run's power losses
+/// ([`power_losses`]) above `budget`.
+pub fn limit_power_losses(spec: &mut RunSpec, budget: u32) {
+    let mut used = 0;
+    spec.faults.retain(|f| match &f.kind {
+        FaultKind::PowerLoss { .. } => {
+            let n = brokers_down(&f.kind);
+            let keep = used + n <= budget;
+            if keep {
+                used += n;
+            }
+            keep
+        }
+        _ => true,
+    });
+}
+
 /// End of a fault, milliseconds: its duration, or the end of the production window.
 fn fault_end_ms(f: &Fault, window_ms: u64) -> u64 {
     f.duration_ms.map_or(window_ms, |d| (f.at_ms + d).min(window_ms))

@@ -9,7 +9,7 @@
 //! - **Properties** ([`PROPERTIES`]), named as Kafka engineers name them (Jepsen's anomalies, the
 //!   TLA+ specs' invariants; reference section 10): a claim about one run's [`RunResult`], the
 //!   configuration it needs ([`Property::requires`]) and the faults it tolerates (its fault
-//!   model: [`Property::fault_kinds`], `Property::down_budget`).
+//!   model: [`Property::fault_kinds`], `Property::down_budget`, `Property::power_loss_budget`).
 //! - **Search** ([`search`]): draws cases from a [`Space`] with proptest's `TestRunner` and a
 //!   ChaCha RNG seeded from the search seed (no OS entropy: a search is reproducible), runs each,
 //!   and shrinks the first violation to a minimal counterexample, rendered as a ready-to-run
@@ -94,6 +94,15 @@ const CRASHES_AND_PARTITIONS: &[FaultType] = &[
     FaultType::CrashLeader,
     FaultType::Partition,
     FaultType::IsolateLeader,
+];
+
+/// Crashes, partitions and power loss: the fault model of `no_committed_record_lost`.
+const CRASHES_PARTITIONS_AND_POWER_LOSS: &[FaultType] = &[
+    FaultType::Crash,
+    FaultType::CrashLeader,
+    FaultType::Partition,
+    FaultType::IsolateLeader,
+    FaultType::PowerLoss,
 ];
 
 /// Every kind but power loss (a process crash keeps the page cache; power loss does not).

@@ -11,9 +11,11 @@ pub struct Property {
     pub(crate) claim: &'static str,
     /// Fault kinds the property tolerates (in [`ALL_FAULT_KINDS`] order); a search draws only these.
     pub fault_kinds: &'static [FaultType],
-    /// At most `replication_factor - min_insync_replicas` brokers down at once (see
-    /// [`brokers_down`]).
-    pub(crate) down_budget: bool,
+    /// The most brokers down at once (see [`brokers_down`]), if the fault model bounds it.
+    pub(crate) down_budget: Option<fn(&RunSpec) -> u32>,
+    /// The most brokers that may lose power (an unclean shutdown losing the page cache) in
+    /// one run, if the fault model bounds it (see [`power_losses`]).
+    pub(crate) power_loss_budget: Option<fn(&RunSpec) -> u32>,
     /// The configuration precondition: `Err(why not)` when Kafka does not promise the property.
     pub requires: fn(&RunSpec) -> Result<(), String>,
     /// Changes a configuration as little as possible so that it meets [`Property::requires`]
@@ -50,13 +52,23 @@ impl Property {
         if random_faults_on(&spec.random_faults) {
             return Err("random faults are on: a drawn schedule cannot be checked against the fault model".into());
         }
-        if self.down_budget {
-            let budget = down_budget(spec);
+        if let Some(budget) = self.down_budget {
+            let budget = budget(spec);
             let most = most_down_at_once(spec);
             if most > budget {
                 return Err(format!(
-                    "{most} brokers down at once; the fault model allows replication_factor - \
-                     min_insync_replicas = {budget}"
+                    "{most} brokers down at once; the fault model of `{}` allows {budget}",
+                    self.name
+                ));
+            }
+        }
+        if let Some(budget) = self.power_loss_budget {
+            let budget = budget(spec);
+            let n = power_losses(spec);
+            if n > budget {
+                return Err(format!(
+                    "{n} brokers lose power in the run; the fault model of `{}` allows {budget}",
+                    self.name
                 ));
             }
         }
@@ -135,21 +147,16 @@ fn requires_idempotence(spec: &RunSpec) -> Result<(), String> {
     if !spec.producer.idempotence() {
         return Err("idempotence is off (needs enable_idempotence, which needs acks = all)".into());
     }
-    if !spec.producer.epoch_bump_waits_for_in_flight {
-        // Kafka 4.x (TransactionManager.handleFailedBatch -> requestEpochBumpForPartition)
-        // renumbers a partition's unfinished batches at an epoch bump, one the broker already
-        // wrote included: KAFKA-14034, whose fix was not merged (reference 6.3).
-        return Err(
-            "epoch_bump_waits_for_in_flight = false (Kafka 4.x: an epoch bump renumbers \
-                    batches the broker may already hold, KAFKA-14034; needs the fix)"
-                .into(),
-        );
-    }
+    // Not required: `epoch_bump_waits_for_in_flight`. Kafka promises exactly-once appends per
+    // partition within a producer session (KIP-98); Kafka 4.x breaks the promise when an epoch
+    // bump renumbers batches the broker already wrote (KAFKA-14034, unfixed, reference 6.3),
+    // and the search finds that on today's defaults.
     Ok(())
 }
 
 fn conform_idempotence(spec: &mut RunSpec) {
     let p = &mut spec.producer;
+    // Random configurations test the guarantee where it holds: with KAFKA-14034's fix.
     p.acks = Acks::All;
     p.retries = p.retries.max(1);
     if p.enable_idempotence == Some(false) {
@@ -215,6 +222,75 @@ fn conform_resolve_bound(spec: &mut RunSpec) {
 
 fn conform_clean(spec: &mut RunSpec) {
     spec.cluster.unclean_leader_election_enable = false;
+}
+
+/// `unclean_leader_election_enable` as the run's release defaults it (before 0.11, true).
+fn unclean_as_released(spec: &RunSpec) -> bool {
+    let mut released = spec.clone();
+    apply_release_defaults(&mut released, |k| k != "cluster.unclean_leader_election_enable");
+    released.cluster.unclean_leader_election_enable
+}
+
+fn requires_rf_minus_1(spec: &RunSpec) -> Result<(), String> {
+    if spec.producer.acks != Acks::All {
+        return Err(format!("acks = {} (needs acks = all)", spec.producer.acks));
+    }
+    if spec.cluster.replication_factor < 2 {
+        return Err(format!(
+            "replication_factor = {} (needs >= 2)",
+            spec.cluster.replication_factor
+        ));
+    }
+    let released = unclean_as_released(spec);
+    if spec.cluster.unclean_leader_election_enable != released {
+        return Err(format!(
+            "unclean_leader_election_enable = {} is not the release's default ({released}): the \
+             claim is about what a release does out of the box",
+            spec.cluster.unclean_leader_election_enable
+        ));
+    }
+    Ok(())
+}
+
+fn conform_rf_minus_1(spec: &mut RunSpec) {
+    spec.producer.acks = Acks::All;
+    let c = &mut spec.cluster;
+    c.replication_factor = c.replication_factor.clamp(2, c.brokers.max(2));
+    c.brokers = c.brokers.max(c.replication_factor);
+    c.min_insync_replicas = c.min_insync_replicas.min(c.replication_factor);
+    spec.cluster.unclean_leader_election_enable = unclean_as_released(spec);
+}
+
+/// `replication_factor - 1`: one replica always survives.
+fn rf_minus_1(spec: &RunSpec) -> u32 {
+    spec.cluster.replication_factor.saturating_sub(1)
+}
+
+/// `min_insync_replicas - 1`: the lossy unclean shutdowns KIP-966 tolerates.
+fn min_isr_minus_1(spec: &RunSpec) -> u32 {
+    spec.cluster.min_insync_replicas.saturating_sub(1)
+}
+
+fn requires_no_committed_record_lost(spec: &RunSpec) -> Result<(), String> {
+    let c = &spec.cluster;
+    if c.min_insync_replicas < 2 {
+        return Err(format!("min_insync_replicas = {} (needs >= 2)", c.min_insync_replicas));
+    }
+    if c.replication_factor < 3 {
+        return Err(format!("replication_factor = {} (needs >= 3)", c.replication_factor));
+    }
+    clean_elections(spec)
+}
+
+fn conform_no_committed_record_lost(spec: &mut RunSpec) {
+    let c = &mut spec.cluster;
+    c.brokers = c.brokers.max(3);
+    c.replication_factor = c.replication_factor.clamp(3, c.brokers);
+    c.min_insync_replicas = c.min_insync_replicas.clamp(2, c.replication_factor - 1);
+    c.unclean_leader_election_enable = false;
+    // The guarantee is KIP-966's: eligible leader replicas and the 3.7 HW rule.
+    c.eligible_leader_replicas_enable = true;
+    c.hw_requires_min_isr = true;
 }
 
 fn anything(_: &RunSpec) -> Result<(), String> {
@@ -304,21 +380,57 @@ pub static PROPERTIES: &[Property] = &[
                 lost_acked = 0",
         // From: Jepsen lost-write; TLA+ NoCommittedRecordLostGlobally; reference 9.1, 10.3 P-ackedDurable.
         fault_kinds: CRASHES_AND_PARTITIONS,
-        down_budget: true,
+        down_budget: Some(down_budget),
+        power_loss_budget: None,
         requires: requires_no_acked_write_lost,
         conform: conform_no_acked_write_lost,
         check: check_lost_acked,
         gate: |_| gate(&["lost_acked"]),
     },
     Property {
+        name: "acked_survives_rf_minus_1_failures",
+        claim: "acks=all, replication.factor >= 2, unclean.leader.election.enable as the release \
+                ships it, crashes and partitions only (no power loss), at most RF - 1 brokers down \
+                at once => lost_acked = 0: the F - 1 tolerance Kafka claimed for acks=-1 when Jepsen \
+                tested 0.8 (2013)",
+        // From: Jepsen 2013 (reference 9: the ISR shrinks to the leader, which keeps
+        // acknowledging; a dropped replica is elected); the fix is clean elections by default
+        // (0.11, KIP-106) and min.insync.replicas (0.8.2).
+        fault_kinds: CRASHES_AND_PARTITIONS,
+        down_budget: Some(rf_minus_1),
+        power_loss_budget: None,
+        requires: requires_rf_minus_1,
+        conform: conform_rf_minus_1,
+        check: check_lost_acked,
+        gate: |_| gate(&["lost_acked"]),
+    },
+    Property {
+        name: "no_committed_record_lost",
+        claim: "min.insync.replicas >= 2, replication.factor >= 3, clean elections; crashes, \
+                partitions (any number at once) and at most min.insync.replicas - 1 brokers losing \
+                power in the run => committed_lost = 0: every committed record (acks=all: every \
+                acknowledged one) is still on some replica. The guarantee of KIP-966 (eligible leader replicas, 4.1) with the \
+                3.7 HW rule (KAFKA-15583)",
+        // From: TLA+ NoCommittedRecordLostGlobally, KIP-966 "last replica standing";
+        // reference 9, 10.2.
+        fault_kinds: CRASHES_PARTITIONS_AND_POWER_LOSS,
+        down_budget: None,
+        power_loss_budget: Some(min_isr_minus_1),
+        requires: requires_no_committed_record_lost,
+        conform: conform_no_committed_record_lost,
+        check: check_hw_monotonic,
+        gate: |_| gate(&["committed_lost"]),
+    },
+    Property {
         name: "idempotent_no_duplicates_in_order",
-        claim: "idempotence on, with KAFKA-14034's fix (epoch_bump_waits_for_in_flight = true) => \
-                duplicates = 0 and reordered = 0 under any fault schedule (one producer session); \
-                Kafka 4.x itself can write a batch twice after an epoch bump",
+        claim: "idempotence on => duplicates = 0 and reordered = 0 under any fault schedule (one \
+                producer session; KIP-98). Kafka 4.x itself can write a batch twice after an epoch \
+                bump (KAFKA-14034, unfixed); epoch_bump_waits_for_in_flight = true models the fix",
         // From: KIP-98; TLA+ linearizable per partition; reference 6, 6.3 (KAFKA-14034), 10.3
         // P-noDupIdem, P-order.
         fault_kinds: ALL_FAULT_KINDS,
-        down_budget: false,
+        down_budget: None,
+        power_loss_budget: None,
         requires: requires_idempotence,
         conform: conform_idempotence,
         check: check_no_duplicates_in_order,
@@ -329,7 +441,8 @@ pub static PROPERTIES: &[Property] = &[
         claim: "max.in.flight.requests.per.connection = 1 => reordered = 0",
         // From: reference 4.4, 5.6, 10.3 P-order.
         fault_kinds: ALL_FAULT_KINDS,
-        down_budget: false,
+        down_budget: None,
+        power_loss_budget: None,
         requires: requires_single_in_flight,
         conform: conform_single_in_flight,
         check: check_reordered,
@@ -342,7 +455,8 @@ pub static PROPERTIES: &[Property] = &[
                 and pending = 0 after the flush",
         // From: TLA+ EventuallyWriteIsAcceptedOrRejected; reference 4.6, 10.3 P-deliveryBound.
         fault_kinds: ALL_FAULT_KINDS,
-        down_budget: false,
+        down_budget: None,
+        power_loss_budget: None,
         requires: requires_resolve_bound,
         conform: conform_resolve_bound,
         check: check_resolves,
@@ -358,7 +472,8 @@ pub static PROPERTIES: &[Property] = &[
         claim: "the final logs hold only records the producer sent: phantom = 0",
         // From: design.md, Record outcomes.
         fault_kinds: ALL_FAULT_KINDS,
-        down_budget: false,
+        down_budget: None,
+        power_loss_budget: None,
         requires: anything,
         conform: no_conform,
         check: check_phantom,
@@ -369,7 +484,8 @@ pub static PROPERTIES: &[Property] = &[
         claim: "replicas agree on every offset below both their high watermarks: log_divergence = 0",
         // From: TLA+ LogMatchingProperty, StrongIsr; KIP-101, KIP-279; reference 10.1, 10.2.
         fault_kinds: ALL_FAULT_KINDS,
-        down_budget: false,
+        down_budget: None,
+        power_loss_budget: None,
         requires: anything,
         conform: no_conform,
         check: check_log_matching,
@@ -381,7 +497,8 @@ pub static PROPERTIES: &[Property] = &[
                 leader_completeness_violations = 0",
         // From: TLA+ LeaderCompletenessProperty; reference 10.2.
         fault_kinds: NO_POWER_LOSS,
-        down_budget: false,
+        down_budget: None,
+        power_loss_budget: None,
         requires: clean_elections,
         conform: conform_clean,
         check: check_leader_completeness,
@@ -393,7 +510,8 @@ pub static PROPERTIES: &[Property] = &[
                 committed record is lost, committed_lost = 0",
         // From: TLA+ true HWM monotonic, NoCommittedRecordLostGlobally; reference 10.2, 10.3 P-HWmono.
         fault_kinds: NO_POWER_LOSS,
-        down_budget: false,
+        down_budget: None,
+        power_loss_budget: None,
         requires: clean_elections,
         conform: conform_clean,
         check: check_hw_monotonic,
@@ -405,7 +523,8 @@ pub static PROPERTIES: &[Property] = &[
                 identical digest of the event stream",
         // From: design.md principle 1; madsim's determinism check.
         fault_kinds: ALL_FAULT_KINDS,
-        down_budget: false,
+        down_budget: None,
+        power_loss_budget: None,
         requires: anything,
         conform: no_conform,
         check: check_deterministic,

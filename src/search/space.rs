@@ -27,7 +27,8 @@ pub struct Space {
     pub fault_kinds: Option<Vec<FaultType>>,
     /// Most faults drawn per case (scripted ones aside).
     pub max_faults: usize,
-    /// Apply the property's down budget ([`Property::down_budget`]) when it has one.
+    /// Apply the property's fault budgets ([`Property::down_budget`],
+    /// [`Property::power_loss_budget`]) when it has them.
     pub(crate) enforce_down_budget: bool,
     /// Keys with a release history that the scenario sets or sweeps itself: a swept
     /// `cluster.kafka_version` leaves them alone.
@@ -134,8 +135,13 @@ impl Space {
                 spec.faults = kept;
                 spec.faults.extend(drawn);
                 spec.random_faults = RandomFaults::default();
-                let budget = (space.enforce_down_budget && property.down_budget).then(|| down_budget(&spec));
+                let enforce = space.enforce_down_budget;
+                let budget = property.down_budget.filter(|_| enforce).map(|b| b(&spec));
                 normalize_faults(&mut spec, budget);
+                if let Some(b) = property.power_loss_budget.filter(|_| enforce) {
+                    let budget = b(&spec);
+                    limit_power_losses(&mut spec, budget);
+                }
                 spec.seed = seed;
                 spec
             })

@@ -14,7 +14,7 @@
 use crate::config::FollowerTruncation;
 use crate::model::broker::{durable_before, effective_min_isr, Broker};
 use crate::model::context::Ctx;
-use crate::model::observe::Observation;
+use crate::model::observe::{Observation, TruncationCause};
 use crate::model::partition_log::{LogEntry, PartitionLog};
 use crate::model::{Event, FetchPartition, Message, PartitionState, World};
 use crate::sim::{ms, SimTime};
@@ -476,7 +476,7 @@ impl Broker {
             // KIP-101's first scenario.
             r.reconcile_pending = false;
             let (old, hw) = (r.log.log_end_offset(), r.hw);
-            self.truncate_replica(p, hw, old, ctx);
+            self.truncate_replica(p, hw, old, TruncationCause::HighWatermark, ctx);
         }
         for f in self.fetchers.iter_mut() {
             f.partitions.retain(|&x| x as usize != p);

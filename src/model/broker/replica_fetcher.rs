@@ -7,7 +7,7 @@ use crate::model::broker::partition::Fetched;
 use crate::model::broker::Broker;
 use crate::model::context::Ctx;
 use crate::model::network::Connect;
-use crate::model::observe::Observation;
+use crate::model::observe::{Observation, TruncationCause};
 use crate::model::partition_log::LogEntry;
 use crate::model::{ErrorCode, Event, FetchPartition, FetchPartitionData, Message, World};
 use crate::sim::{ms, SimTime};
@@ -156,7 +156,7 @@ impl Broker {
                 let r = self.replicas[p].as_mut().expect("a fetcher follows hosted partitions");
                 let old = r.log.log_end_offset();
                 let target = d.leader_log_end.min(old);
-                self.truncate_replica(p, target, old, ctx);
+                self.truncate_replica(p, target, old, TruncationCause::LeaderLogShorter, ctx);
                 continue;
             }
             if d.error != ErrorCode::None {
@@ -178,7 +178,12 @@ impl Broker {
                 } else {
                     r.divergence_truncation_offset(e, end)
                 };
-                self.truncate_replica(p, target, old, ctx);
+                let cause = if single_round {
+                    TruncationCause::LeaderEpochSingleRound
+                } else {
+                    TruncationCause::LeaderEpoch
+                };
+                self.truncate_replica(p, target, old, cause, ctx);
                 continue;
             }
             for e in d.entries {
@@ -229,7 +234,14 @@ impl Broker {
 
 impl Broker {
     /// Truncates partition `p`'s log from `old` to `target`, reported after the fact.
-    pub(in crate::model) fn truncate_replica(&mut self, p: usize, target: u64, old: u64, ctx: &mut Ctx<'_>) {
+    pub(in crate::model) fn truncate_replica(
+        &mut self,
+        p: usize,
+        target: u64,
+        old: u64,
+        cause: TruncationCause,
+        ctx: &mut Ctx<'_>,
+    ) {
         let b = self.id;
         let r = self.replicas[p].as_mut().expect("truncation of a hosted partition");
         let removed: Vec<LogEntry> = if ctx.tracing() && target < old {
@@ -249,6 +261,7 @@ impl Broker {
                 from: old,
                 to,
                 removed: &removed,
+                cause,
             });
         }
     }
