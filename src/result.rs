@@ -111,6 +111,19 @@ pub struct RunResult {
     pub end_ms: u64,
     /// Events processed (a cost measure, deterministic).
     pub events: u64,
+    /// `send()` calls per second of the production window: what the application offered
+    /// (with `workload.rate = "max"`, what its threads managed to offer).
+    pub offered_rps: f64,
+    /// Total time `send()` calls waited for `buffer.memory`, milliseconds, summed over the
+    /// application threads (`bufferpool-wait-time-ns-total`).
+    pub send_blocked_ms: f64,
+    /// `send_blocked_ms` / (threads x `duration_ms`): the share of the application threads'
+    /// time spent blocked on `buffer.memory`.
+    pub buffer_wait_ratio: f64,
+    /// 1 when the producer could not keep up with the application (see
+    /// [`RunResult::is_saturated`]) or the threads could not offer a numeric `workload.rate`
+    /// (fewer than 90 % of it: the `send()` cost caps it), else 0.
+    pub saturated: u64,
     /// Digest of the event stream: equal digests mean identical runs.
     pub digest: u64,
     /// Throughput and latency over simulated time.
@@ -122,7 +135,21 @@ pub struct RunResult {
     pub aborted: Option<String>,
 }
 
+/// `buffer_wait_ratio` from which a run counts as saturated.
+pub const SATURATED_WAIT_RATIO: f64 = 0.05;
+/// Share of the offered rate below which the acknowledged throughput marks a saturated run.
+pub const SATURATED_THROUGHPUT_SHARE: f64 = 0.9;
+
 impl RunResult {
+    /// Saturated: `send()` waited on `buffer.memory` for at least 5 % of the threads' time
+    /// (the producer drained slower than the application appended), or fewer than 90 % of the
+    /// offered records per second were acknowledged (a backlog, or failures).
+    pub fn is_saturated(&self) -> u64 {
+        let waited = self.buffer_wait_ratio >= SATURATED_WAIT_RATIO;
+        let behind = self.throughput_rps < SATURATED_THROUGHPUT_SHARE * self.offered_rps;
+        u64::from(waited || behind)
+    }
+
     /// The measures as `(column, value)` in results.csv order. Integers print without decimals.
     pub fn measures(&self) -> Vec<(&'static str, Measure)> {
         use Measure::{F, I};
@@ -161,6 +188,10 @@ impl RunResult {
             // Added after the original columns, so that existing column positions stay put.
             ("throughput_mb_s", F(self.throughput_mb_s)),
             ("latency_p95_ms", F(self.latency_p95_ms)),
+            ("offered_rps", F(self.offered_rps)),
+            ("send_blocked_ms", F(self.send_blocked_ms)),
+            ("buffer_wait_ratio", F(self.buffer_wait_ratio)),
+            ("saturated", I(self.saturated)),
         ]
     }
 }

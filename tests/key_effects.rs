@@ -19,6 +19,22 @@ const CASES: &[(&str, &str, &[&str])] = &[
     ("producer.linger_ms", "0", &[]),
     ("producer.batch_size", "1000", &[]),
     ("producer.send_mode", "sync", &[]),
+    ("producer.compression_type", "lz4", &[]),
+    (
+        "producer.compression_gzip_level",
+        "1",
+        &["producer.compression_type=gzip"],
+    ),
+    (
+        "producer.compression_lz4_level",
+        "1",
+        &["producer.compression_type=lz4"],
+    ),
+    (
+        "producer.compression_zstd_level",
+        "19",
+        &["producer.compression_type=zstd"],
+    ),
     ("producer.enable_idempotence", "false", &[]),
     (
         "producer.max_in_flight_requests_per_connection",
@@ -201,12 +217,17 @@ const CASES: &[(&str, &str, &[&str])] = &[
     ("network.latency_jitter", "0", &[]),
     ("network.bandwidth_mbps", "100", &[]),
     ("workload.rate", "3000", &[]),
+    ("workload.rate", "max", &["duration_ms=200"]),
     ("workload.arrival", "poisson", &[]),
     ("workload.record_bytes", "300", &[]),
     ("workload.keys", "100", &[]),
     ("workload.key_bytes", "40", &["workload.keys=100"]),
     ("workload.threads", "4", &["producer.send_mode=sync"]),
     ("workload.partition", "2", &[]),
+    ("workload.compression_ratio", "0.9", &["producer.compression_type=lz4"]),
+    // The per-send() CPU cost bounds the rate only when it is "max" (or beyond the cap).
+    ("workload.send_cost_us", "5", &["workload.rate=max", "duration_ms=200"]),
+    ("workload.send_byte_ns", "50", &["workload.rate=max", "duration_ms=200"]),
     ("random_faults.crash_per_min", "30", &[]),
     (
         "random_faults.crash_mean_ms",

@@ -68,7 +68,7 @@ fn perf_test_prints_windows_and_the_total() {
 fn perf_test_refuses_what_it_cannot_model() {
     let base = ["--topic", "t", "--num-records", "1000", "--record-size", "100"];
     for extra in [
-        &["--throughput", "-1"][..],
+        &["--throughput", "-2"][..],
         &["--throughput", "0"][..],
         &["--throughput", "100", "--producer-props", "lingerr.ms=5"][..],
     ] {
@@ -82,6 +82,35 @@ fn perf_test_refuses_what_it_cannot_model() {
             String::from_utf8_lossy(&o.stderr)
         );
     }
+}
+
+/// `--throughput -1` (unthrottled) is `workload.rate = "max"`: every record is sent as fast as
+/// `send()` returns (0.8 us each for 100-byte records by default: 1.25 M records/s, which
+/// acks=1 keeps up with), or, with a small `buffer.memory` on a slow network, as fast as the
+/// producer drains: the window grows until all of them were sent (up to 1 % more).
+#[test]
+fn unthrottled_sends_every_record_as_fast_as_send_returns() {
+    let total = |args: &[&str]| {
+        let mut all = vec!["--topic", "t", "--record-size", "100", "--throughput", "-1"];
+        all.extend(args);
+        let o = perf(&all);
+        let out = String::from_utf8_lossy(&o.stdout).to_string();
+        assert_eq!(o.status.code(), Some(0), "{out}{}", String::from_utf8_lossy(&o.stderr));
+        total_line(out.lines().last().unwrap()).unwrap()
+    };
+    let (count, rps, _) = total(&["--num-records", "1000000", "--producer-props", "acks=1"]);
+    assert_eq!(count, 1_000_000);
+    assert!((1.2e6..1.3e6).contains(&rps), "{rps}");
+    let (count, rps, _) = total(&[
+        "--num-records",
+        "200000",
+        "--producer-props",
+        "buffer.memory=300000",
+        "--set",
+        "network.bandwidth_mbps=100",
+    ]);
+    assert!((200_000..=203_000).contains(&count), "{count}");
+    assert!(rps < 150_000.0, "{rps}");
 }
 
 /// Negative control: the total-line parser rejects a line that is not one.

@@ -28,8 +28,9 @@ pub(crate) struct PerfTestArgs {
     /// Record value size in bytes (keyless records, as perf-test sends them).
     #[arg(long)]
     pub(crate) record_size: u32,
-    /// Records per second to offer (perf-test's throttle). `-1` (unthrottled) is not modelled
-    /// yet: it needs a CPU cost per `send()`.
+    /// Records per second to offer (perf-test's throttle). `-1`: unthrottled, as fast as
+    /// `send()` returns (`workload.rate = "max"`, bounded by the modelled CPU cost per `send()`
+    /// and `buffer.memory`).
     #[arg(long, allow_negative_numbers = true)]
     pub(crate) throughput: f64,
     /// Producer configs as `key=value` (Kafka names: `acks=all linger.ms=10`).
@@ -57,16 +58,18 @@ fn bad(message: String) -> Failure {
     }
 }
 
-/// The scenario a perf-test command line describes: one run, one seed.
+/// `--throughput -1`: `ThroughputThrottler` does not throttle.
+fn unthrottled(args: &PerfTestArgs) -> bool {
+    args.throughput == -1.0
+}
+
+/// The scenario a perf-test command line describes: one run, one seed. Unthrottled, the
+/// window is the time the application threads take to offer `--num-records` at their
+/// `send()` cost (`RunSpec::offered_rate_cap`); [`cmd_perf_test`] lengthens it if `send()`
+/// blocked on `buffer.memory` on the way.
 fn scenario(args: &PerfTestArgs) -> Result<Scenario, Failure> {
-    if args.throughput == -1.0 {
-        return Err(bad(
-            "--throughput -1 (unthrottled) is not modelled yet: it needs a CPU cost per send() so that \
-             simulated time advances; give a rate in records/s"
-                .into(),
-        ));
-    }
-    if !(args.throughput > 0.0 && args.throughput <= 1e9) {
+    let rate_ok = args.throughput > 0.0 && args.throughput <= 1e9;
+    if !(unthrottled(args) || rate_ok) {
         return Err(bad(format!(
             "--throughput must be a rate > 0 and <= 1e9 records/s (or -1), got {}",
             args.throughput
@@ -89,11 +92,18 @@ fn scenario(args: &PerfTestArgs) -> Result<Scenario, Failure> {
         })?;
     }
     // The perf-test arguments define the workload: N keyless records of S bytes at R/s.
-    let duration_ms = ((args.num_records as f64 / args.throughput) * 1000.0).ceil().max(1.0);
+    let rate = if unthrottled(args) {
+        "max".to_string()
+    } else {
+        args.throughput.to_string()
+    };
+    let duration_ms = ((args.num_records as f64 / args.throughput.max(1e-9)) * 1000.0)
+        .ceil()
+        .clamp(1.0, 86_400_000.0);
     for set in [
         format!("workload.record_bytes={}", args.record_size),
         "workload.keys=0".to_string(),
-        format!("workload.rate={}", args.throughput),
+        format!("workload.rate={rate}"),
         format!("duration_ms={duration_ms}"),
         format!("timeline_bucket_ms={WINDOW_MS}"),
         format!("seeds=[{}]", args.seed),
@@ -103,12 +113,23 @@ fn scenario(args: &PerfTestArgs) -> Result<Scenario, Failure> {
     for s in &args.sets {
         sc.apply_set(s)?;
     }
+    if unthrottled(args) {
+        let cap = sc.expand()?[0].spec.offered_rate_cap();
+        set_window(&mut sc, args.num_records as f64 / cap)?;
+    }
     Ok(sc)
 }
 
+/// Sets the production window to `seconds` (at least 1 ms, at most a simulated day).
+fn set_window(sc: &mut Scenario, seconds: f64) -> Result<(), Failure> {
+    let ms = (seconds * 1000.0).ceil().clamp(1.0, 86_400_000.0);
+    sc.apply_set(&format!("duration_ms={ms}"))?;
+    Ok(())
+}
+
 pub(crate) fn cmd_perf_test(args: &PerfTestArgs) -> Result<u8, Failure> {
-    let sc = scenario(args)?;
-    let points = sc.expand()?;
+    let mut sc = scenario(args)?;
+    let mut points = sc.expand()?;
     if points.len() != 1 {
         return Err(bad(format!(
             "perf-test runs one configuration; the scenario sweeps {} points (pin the swept keys with --set)",
@@ -126,9 +147,26 @@ pub(crate) fn cmd_perf_test(args: &PerfTestArgs) -> Result<u8, Failure> {
         let ns = progress.sim_ns[0].load(std::sync::atomic::Ordering::Relaxed);
         format!("simulated {:.1} s of a {window_s:.1} s window", ns as f64 / 1e9)
     };
-    let r = super::progress::with_progress("perf-test", status, || {
-        prodsim::runner::run_points(std::slice::from_ref(point), 1, Some(&progress)).remove(0)
-    });
+    let run = |point: &RunPoint| {
+        super::progress::with_progress("perf-test", status, || {
+            prodsim::runner::run_points(std::slice::from_ref(point), 1, Some(&progress)).remove(0)
+        })
+    };
+    let mut r = run(point);
+    // Unthrottled: send() blocked on buffer.memory, so the window held fewer than
+    // --num-records send() calls; lengthen it in proportion (perf-test sends them all).
+    let mut tries = 0;
+    while unthrottled(args) && r.aborted.is_none() && r.records_sent < args.num_records && tries < 4 {
+        tries += 1;
+        let window_s = points[0].spec.duration_ms as f64 / 1000.0;
+        set_window(
+            &mut sc,
+            window_s * args.num_records as f64 / r.records_sent.max(1) as f64 * 1.01,
+        )?;
+        points = sc.expand()?;
+        r = run(&points[0]);
+    }
+    let point: &RunPoint = &points[0];
     std::panic::set_hook(previous_hook);
     if let Some(why) = &r.aborted {
         return Err(io_failure(format!("perf-test: the run stopped: {why}")));

@@ -178,7 +178,7 @@ pub(crate) fn cmd_run(args: &RunArgs) -> Result<u8, Failure> {
 fn print_estimate(sc: &Scenario, points: &[RunPoint], jobs: usize) {
     let records: f64 = points
         .iter()
-        .map(|p| p.spec.workload.rate * p.spec.duration_ms as f64 / 1000.0)
+        .map(|p| p.spec.offered_rate_cap() * p.spec.duration_ms as f64 / 1000.0)
         .sum();
     let cores = if jobs == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())

@@ -33,6 +33,7 @@ pub(crate) const MAX_KEYS: i64 = 10_000_000;
 ///
 /// with the Kafka (or Linux) name empty for model-only knobs, and `kind` one of:
 /// `int(>= min, <= max)` (an integer field), `float(>= min, <= max)` or `float(> min, <= max)`,
+/// `float_or(> min, <= max, "word" = sentinel)` (a number, or the word, stored as the sentinel),
 /// `bool`, `opt_int(>= min, <= max)` and `opt_bool` (`Option`s, `None` = `"default"`), `acks`
 /// and `choice("a", "b", ...)` (enums with `as_str` and `parse`).
 #[rustfmt::skip]
@@ -78,6 +79,23 @@ macro_rules! knob_table {
                 /// The header is the v2 record batch header.
                 batch_size: u32 = 16_384, int(>= 0, <= I32_MAX), "batch.size",
                     "Batch capacity in bytes, 61-byte header included; 0 = one record per batch.";
+                /// `CompressionType`; the codec's ratio and CPU cost are `model::compression`'s.
+                compression_type: CompressionType = CompressionType::None,
+                    choice("none", "gzip", "snappy", "lz4", "zstd"), "compression.type",
+                    "Codec of the record batches: the batch fills against batch.size by an \
+                     estimated compressed size (CompressionRatioEstimator), and the wire, the log and \
+                     mean_batch_bytes carry compressed bytes; compressing costs the application thread \
+                     CPU per byte, decompressing (LogValidator) the leader's.";
+                /// KIP-390 (3.8); `Deflater.DEFAULT_COMPRESSION` (-1) is level 6.
+                compression_gzip_level: i32 = -1, int(>= -1, <= 9), "compression.gzip.level",
+                    "gzip level: 1 (fastest) to 9 (smallest), or -1 (zlib's default, 6).";
+                /// KIP-390; 9 is lz4-java's fast compressor, any other level its HC compressor.
+                compression_lz4_level: i32 = 9, int(>= 1, <= 17), "compression.lz4.level",
+                    "lz4 level: 9 (the default) is LZ4's fast compressor; any other level uses LZ4 HC \
+                     at that level (slower, smaller; HC stops improving after 12).";
+                /// KIP-390; zstd's own range.
+                compression_zstd_level: i32 = 3, int(>= -131072, <= 22), "compression.zstd.level",
+                    "zstd level: negative (fastest) to 22 (smallest); 3 is zstd's default.";
                 send_mode: SendMode = SendMode::Async, choice("fire-and-forget", "sync", "async"), "",
                     "How the application uses send(): fire-and-forget ignores the future, sync \
                      blocks on get() (one record in flight per thread), async uses a callback.";
@@ -249,8 +267,12 @@ macro_rules! knob_table {
 
             /// The application that calls `send()`.
             WorkloadConfig in workload {
-                rate: f64 = 10_000.0, float(> 0.0, <= 1e9), "",
-                    "Offered records per second, over all application threads.";
+                /// `f64::INFINITY` is "max".
+                rate: f64 = 10_000.0, float_or(> 0.0, <= 1e9, "max" = f64::INFINITY), "",
+                    "Offered records per second, over all application threads; \"max\": every thread \
+                     calls send() again as soon as send() returns (kafka-producer-perf-test \
+                     --throughput -1), bounded by send_cost_us, send_byte_ns and buffer.memory. A \
+                     numeric rate is capped the same way (threads / send() cost).";
                 arrival: Arrival = Arrival::Constant, choice("constant", "poisson"), "",
                     "Arrival process of send() calls: constant spacing or poisson.";
                 record_bytes: u32 = 100, int(>= 0, <= 100 << 20), "",
@@ -261,6 +283,24 @@ macro_rules! knob_table {
                     "Key size in bytes when keyed.";
                 threads: u32 = 1, int(>= 1, <= 10_000), "",
                     "Application threads calling send() (each sync thread has one record in flight).";
+                /// 0.0 is "default".
+                compression_ratio: f64 = 0.0, float_or(> 0.0, <= 10.0, "default" = 0.0), "",
+                    "Compressed / uncompressed size of this workload's records under the codec \
+                     (Kafka's compression-rate; 0.5 halves them). \"default\": the codec's ratio at \
+                     its level on text-like data (lzbench, Silesia corpus), e.g. lz4 0.476, zstd 0.323.";
+                /// Kreps, "Benchmarking Apache Kafka: 2 Million Writes Per Second (On Three Cheap
+                /// Machines)", 2014: one producer thread, 100-byte records, no replication:
+                /// 821,557 records/s, 1.2 us per record for the whole client (application and
+                /// sender threads) on 2014 hardware. The application thread's share is taken as
+                /// 2/3 of it: 0.6 us + 2 ns per byte, 0.8 us for 100 bytes (1.25 M records/s per
+                /// thread), so that no shipped scenario's numeric rate reaches the cap.
+                send_cost_us: f64 = 0.6, float(>= 0.0, <= 1e6), "",
+                    "Hardware profile: CPU time of one send() on the application thread \
+                     (serialization, partitioning, append), microseconds; with send_byte_ns, a thread \
+                     sends at most 1 / cost records per second.";
+                send_byte_ns: f64 = 2.0, float(>= 0.0, <= 1e6), "",
+                    "Hardware profile: CPU time per key + value byte of one send() (copy, CRC), \
+                     nanoseconds; compression adds the codec's own cost per byte.";
                 /// A `ProducerRecord` with a partition: [KP] `partition()` returns it before
                 /// consulting any partitioner. `None`: murmur2 for keys, sticky for keyless records.
                 partition: Option<u32> = None, opt_int(>= 0, <= 9_999), "",

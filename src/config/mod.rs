@@ -120,6 +120,46 @@ impl Arrival {
     }
 }
 
+/// `compression.type` ([PC] `COMPRESSION_TYPE_CONFIG`, `CompressionType`): the codec of every
+/// record batch the producer builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CompressionType {
+    /// `none` (the default).
+    None,
+    /// `gzip` (JDK `Deflater`).
+    Gzip,
+    /// `snappy` (snappy-java).
+    Snappy,
+    /// `lz4` (lz4-java, Kafka's LZ4 frame).
+    Lz4,
+    /// `zstd` (zstd-jni).
+    Zstd,
+}
+
+impl CompressionType {
+    /// The config value.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            CompressionType::None => "none",
+            CompressionType::Gzip => "gzip",
+            CompressionType::Snappy => "snappy",
+            CompressionType::Lz4 => "lz4",
+            CompressionType::Zstd => "zstd",
+        }
+    }
+    /// Parses a config value.
+    pub(crate) fn parse(s: &str) -> Option<CompressionType> {
+        match s {
+            "none" => Some(CompressionType::None),
+            "gzip" => Some(CompressionType::Gzip),
+            "snappy" => Some(CompressionType::Snappy),
+            "lz4" => Some(CompressionType::Lz4),
+            "zstd" => Some(CompressionType::Zstd),
+            _ => None,
+        }
+    }
+}
+
 /// How a replica becoming follower finds where its log diverges from the leader's
 /// (`cluster.follower_truncation`; reference 7.6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -185,6 +225,20 @@ impl ProducerConfig {
     }
 }
 
+impl RunSpec {
+    /// The most records per second the application can offer: `workload.rate`, capped by
+    /// the threads' CPU cost per `send()` (the whole cap with `rate = "max"`).
+    pub fn offered_rate_cap(&self) -> f64 {
+        let cost = crate::model::send_cost_ns(self);
+        let cap = if cost > 0.0 {
+            1e9 * self.workload.threads.max(1) as f64 / cost
+        } else {
+            f64::INFINITY
+        };
+        self.workload.rate.min(cap)
+    }
+}
+
 /// Most key bytes a workload may define in all (`workload.keys` x `workload.key_bytes`).
 pub(crate) const MAX_KEY_BYTES_TOTAL: u64 = 1 << 30;
 
@@ -232,6 +286,21 @@ impl RunSpec {
                     ),
                 );
             }
+        }
+        if self.workload.rate.is_infinite() && self.workload.send_cost_us <= 0.0 {
+            return err(
+                "workload.send_cost_us",
+                "must be > 0 with workload.rate = \"max\": a thread calls send() again as soon as send() \
+                 returns, so send() must take time (got 0)"
+                    .into(),
+            );
+        }
+        if p.compression_gzip_level == 0 {
+            // CompressionType.GZIP.levelValidator
+            return err(
+                "producer.compression_gzip_level",
+                "must be between 1 and 9 or equal to -1 (got 0); Kafka raises ConfigException".into(),
+            );
         }
         if c.replication_factor > c.brokers {
             return err(

@@ -47,6 +47,29 @@ pub(crate) struct App {
     /// Partition of each key (murmur2 of the key bytes), precomputed.
     key_partitions: Vec<u32>,
     pub stopped: bool,
+    /// `workload.rate = "max"`: each thread sends again as soon as `send()` returns.
+    max_rate: bool,
+    /// Application threads a blocked open-loop stream stands for (`workload.threads`).
+    open_threads: u32,
+    /// Time `send()` calls spent blocked on `buffer.memory`, thread-nanoseconds
+    /// (`bufferpool-wait-time-ns-total`).
+    pub(crate) blocked_ns: u128,
+}
+
+/// CPU time of one `send()` on the application thread, nanoseconds: the hardware profile's
+/// per-record and per-byte cost (serialization, partitioning, `append`, the record's CRC
+/// share), plus compressing the record (`MemoryRecordsBuilder.appendWithOffset` writes it into
+/// the codec's stream on the calling thread).
+pub(crate) fn send_cost_ns(spec: &RunSpec) -> f64 {
+    let w = &spec.workload;
+    let payload = w.record_bytes as f64 + if w.keys > 0 { w.key_bytes as f64 } else { 0.0 };
+    let record = crate::model::record_batch::estimate_size_upper_bound(
+        (w.keys > 0).then_some(w.key_bytes),
+        Some(w.record_bytes),
+    ) as f64
+        - (crate::model::record_batch::RECORD_BATCH_OVERHEAD + crate::model::record_batch::MAX_RECORD_OVERHEAD) as f64;
+    let codec = crate::model::compression::Codec::from_spec(spec);
+    w.send_cost_us * 1e3 + w.send_byte_ns * payload + codec.compress_ns_per_byte * record
 }
 
 impl App {
@@ -57,7 +80,11 @@ impl App {
         } else {
             1
         };
-        let interval_ns = NS_PER_S as f64 * threads as f64 / w.rate;
+        // A thread cannot call send() more often than send() takes: with N threads the offered
+        // rate is capped at N / cost (only "max" or a rate beyond that cap reaches it).
+        let max_rate = w.rate.is_infinite();
+        let cap_ns = send_cost_ns(spec) * threads as f64 / w.threads.max(1) as f64;
+        let interval_ns = (NS_PER_S as f64 * threads as f64 / w.rate).max(cap_ns);
         // Key k is k in decimal, zero-padded to key_bytes (built by hand: `format!` widths stop
         // at 65535). The scenario check guarantees the digits fit.
         let width = w.key_bytes as usize;
@@ -73,7 +100,8 @@ impl App {
             .collect();
         App {
             mode: spec.producer.send_mode,
-            arrival: w.arrival,
+            // A saturated thread calls send() back to back: no arrival process.
+            arrival: if max_rate { Arrival::Constant } else { w.arrival },
             interval_ns,
             next_at: 0.0,
             open_blocked: false,
@@ -83,6 +111,9 @@ impl App {
             rng,
             key_partitions,
             stopped: false,
+            max_rate,
+            open_threads: w.threads.max(1),
+            blocked_ns: 0,
         }
     }
 
@@ -346,8 +377,14 @@ impl Client {
                 break;
             }
             self.app.waiters.pop_front();
+            self.note_blocked(&w, ctx.now);
             if w.thread.is_none() {
                 self.app.open_blocked = false;
+                if self.app.max_rate {
+                    // The thread returns from send() now and calls it again one send() later
+                    // (a rate-limited stream instead makes up its missed arrivals).
+                    self.app.next_at = self.app.next_at.max(ctx.now as f64 + self.app.interval_ns);
+                }
             }
         }
         self.acc.memory_waiters = self.app.waiters.len();
@@ -359,12 +396,20 @@ impl Client {
             return;
         };
         let w = self.app.waiters.remove(pos).unwrap();
+        self.note_blocked(&w, ctx.now);
         self.acc.memory_waiters = self.app.waiters.len();
         if w.thread.is_none() {
             self.app.open_blocked = self.app.waiters.iter().any(|x| x.thread.is_none());
         }
         self.ledger.reject_at(ctx.now, w.sent_at);
         self.record_rejected(w.thread, ErrorCode::BufferExhausted, ctx);
+    }
+
+    /// `BufferPool.recordWaitTime`: a blocked `send()` returned (served or timed out). The
+    /// open-loop stream stands for every application thread: when it waits, they all do.
+    fn note_blocked(&mut self, w: &Waiter, now: SimTime) {
+        let threads = if w.thread.is_none() { self.app.open_threads } else { 1 };
+        self.app.blocked_ns += (now - w.sent_at) as u128 * threads as u128;
     }
 
     fn record_rejected(&mut self, thread: Option<u32>, _error: ErrorCode, ctx: &mut Ctx<'_>) {

@@ -18,6 +18,7 @@
 
 pub use super::accumulator::{Accumulator, Append, Batch, BatchId, Readiness};
 pub use super::broker::{DelayedProduce, Fetched, FollowerState, FollowerView, Replica};
+pub use super::compression::{Codec, RatioEstimator};
 pub use super::controller::{assign_replicas, Controller};
 pub use super::driver::{BrokerDriver, ClientDriver, ControllerDriver, Output, RecordOutcome};
 pub use super::murmur2::{murmur2, partition_for_key, to_positive};

@@ -372,6 +372,7 @@ impl BrokerDriver {
                 rec_start: 0,
                 count,
                 bytes: 100 * count,
+                uncompressed_bytes: 100 * count,
                 producer,
             })
             .collect();

@@ -10,6 +10,7 @@
 mod app;
 mod broker;
 pub mod components;
+mod compression;
 mod context;
 mod controller;
 mod driver;
@@ -33,11 +34,12 @@ use context::{Command, Ctx};
 use monitor::Monitor;
 use tracer::Tracer;
 
+pub(crate) use app::send_cost_ns;
 pub(crate) use wire::*;
 
 use crate::config::RunSpec;
-use crate::result::RunResult;
-use crate::sim::{ms, rng_stream, Digest, EventQueue, SimTime, Stream};
+use crate::result::{RunResult, SATURATED_THROUGHPUT_SHARE};
+use crate::sim::{ms, rng_stream, Digest, EventQueue, SimTime, Stream, NS_PER_MS};
 use network::Network;
 use partition_log::LogEntry;
 
@@ -644,7 +646,16 @@ impl World {
             }
         };
         r.mean_batch_records = per_batch(c.acc.records_batched);
-        r.mean_batch_bytes = per_batch(c.acc.bytes_batched);
+        // batch-size-avg: the batches as sent (compressed with compression.type).
+        r.mean_batch_bytes = per_batch((c.acc.bytes_batched as i64 + c.acc.compression_saved).max(0) as u64);
+        let window_ms = self.spec.duration_ms as f64;
+        r.offered_rps = r.records_sent as f64 * 1e3 / window_ms;
+        r.send_blocked_ms = c.app.blocked_ns as f64 / NS_PER_MS as f64;
+        r.buffer_wait_ratio = r.send_blocked_ms / (self.spec.workload.threads.max(1) as f64 * window_ms);
+        // A numeric rate the threads could not offer (send() cost) is saturation too.
+        let rate = self.spec.workload.rate;
+        let under_offered = rate.is_finite() && r.offered_rps < SATURATED_THROUGHPUT_SHARE * rate;
+        r.saturated = r.is_saturated() | u64::from(under_offered);
         r.elections = self.controller.elections;
         r.events = self.events;
         r.digest = self.digest.0;

@@ -111,8 +111,11 @@ pub struct ProduceBatch {
     pub rec_start: u64,
     /// Records in the batch.
     pub count: u32,
-    /// Size in bytes.
+    /// Size in bytes on the wire and in the log (compressed with `compression.type`).
     pub bytes: u32,
+    /// Size of its records uncompressed, header included (`bytes` without compression): what
+    /// the leader decompresses to validate it.
+    pub uncompressed_bytes: u32,
     /// The producer id, epoch and base sequence.
     pub producer: super::partition_log::ProducerInfo,
 }

@@ -46,6 +46,10 @@ pub(crate) fn axis_label(column: &str) -> String {
         "duplicates" => Some("duplicate records"),
         "reordered" => Some("reordered records"),
         "end_ms" => Some("simulated duration (ms)"),
+        "offered_rps" => Some("offered (records/s)"),
+        "send_blocked_ms" => Some("send() blocked on buffer.memory (ms)"),
+        "buffer_wait_ratio" => Some("buffer wait ratio"),
+        "saturated" => Some("saturated (share of seeds)"),
         // Workload and network parameters (their columns are the keys without their section).
         "rate" => Some("offered rate (records/s)"),
         "record_bytes" => Some("record size (bytes)"),

@@ -83,7 +83,14 @@ pub(crate) const MIN_MAX_MEASURES: [&str; 6] = [
 /// Measures added after summary.csv's layout was published: their means come after the `_sum`
 /// columns, so that every earlier column keeps its place (results.csv appends them after
 /// `events` for the same reason).
-pub(crate) const APPENDED_MEASURES: [&str; 2] = ["throughput_mb_s", "latency_p95_ms"];
+pub(crate) const APPENDED_MEASURES: [&str; 6] = [
+    "throughput_mb_s",
+    "latency_p95_ms",
+    "offered_rps",
+    "send_blocked_ms",
+    "buffer_wait_ratio",
+    "saturated",
+];
 
 /// Measures that get a `<m>_sum` column in summary.csv.
 pub(crate) const SUM_MEASURES: [&str; 5] = ["lost_acked", "lost_failed", "failed_present", "duplicates", "reordered"];
@@ -245,10 +252,12 @@ const TABLE_MEASURES: [(&str, &str, usize); 5] = [
     ("latency_p99_ms", "p99 ms", 2),
     ("mean_batch_records", "batch recs", 1),
 ];
-const TABLE_COUNTS: [(&str, &str, usize); 3] = [
+const TABLE_COUNTS: [(&str, &str, usize); 4] = [
     ("lost_acked_sum", "lost acked", 0),
     ("duplicates_sum", "duplicates", 0),
     ("reordered_sum", "reordered", 0),
+    // The share of seeds whose run was saturated (`RunResult::is_saturated`).
+    ("saturated", "saturated", 2),
 ];
 
 /// Prints an aligned text table of the summary: params, seeds and the key measures (means over
@@ -262,13 +271,18 @@ pub fn print_table(summary: &[SummaryRow], out: &mut impl Write) -> std::io::Res
         .filter(|(name, _, _)| summary.iter().any(|s| s.get(name).is_some()))
         .collect();
     let mut counts_shown = false;
+    let mut saturated_shown = false;
     for count in TABLE_COUNTS {
         let nonzero = summary
             .iter()
             .any(|s| s.get(count.0).is_some_and(|v| v.as_f64() != 0.0));
         if nonzero {
             measures.push(count);
-            counts_shown = true;
+            if count.0 == "saturated" {
+                saturated_shown = true;
+            } else {
+                counts_shown = true;
+            }
         }
     }
     let mut header: Vec<String> = params.clone();
@@ -324,6 +338,13 @@ pub fn print_table(summary: &[SummaryRow], out: &mut impl Write) -> std::io::Res
         writeln!(
             out,
             "(measures are means over seeds; record counts are totals over seeds)"
+        )?;
+    }
+    if saturated_shown {
+        writeln!(
+            out,
+            "(saturated: share of seeds that could not keep up: send() blocked on buffer.memory >= 5% of \
+             the threads' time, < 90% of the offered records/s acknowledged, or < 90% of workload.rate offered)"
         )?;
     }
     Ok(())

@@ -15,8 +15,8 @@ use toml::Value;
 use super::kafka::{SerializerRole, PRODUCER_CONFIGS};
 use crate::config::versions::{changes_text, RELEASES};
 use crate::config::{
-    fault_type_table, knob_table, Acks, Arrival, FaultType, FollowerTruncation, KafkaVersion, RunSpec, SendMode,
-    DAY_MS, I32_MAX, MAX_KEYS,
+    fault_type_table, knob_table, Acks, Arrival, CompressionType, FaultType, FollowerTruncation, KafkaVersion, RunSpec,
+    SendMode, DAY_MS, I32_MAX, MAX_KEYS,
 };
 
 /// Sections of a scenario file that hold `RunSpec` keys, in file order. The empty name is the
@@ -45,6 +45,14 @@ pub(crate) enum Kind {
         min: f64,
         max: f64,
         min_open: bool,
+    },
+    /// Like `Float`, or the string `word` (`"max"`, `"default"`), which the field stores as a
+    /// sentinel value no number may take.
+    FloatOr {
+        min: f64,
+        max: f64,
+        min_open: bool,
+        word: &'static str,
     },
     Bool,
     /// `true`, `false` or the string `"default"` (unset).
@@ -93,6 +101,12 @@ impl Kind {
                 format!("{} or \"{DEFAULT_TOKEN}\"", int_range_text(min, max))
             }
             Kind::Float { min, max, min_open } => float_range_text(min, max, min_open),
+            Kind::FloatOr {
+                min,
+                max,
+                min_open,
+                word,
+            } => format!("{} or \"{word}\"", float_range_text(min, max, min_open)),
             Kind::Bool => "true or false".into(),
             Kind::OptBool => format!("true, false or \"{DEFAULT_TOKEN}\""),
             Kind::Choice(c) => quoted_list(c),
@@ -124,7 +138,9 @@ impl Kind {
             (Kind::OptInt { .. }, Value::String(s)) | (Kind::OptBool, Value::String(s)) if s == DEFAULT_TOKEN => {
                 Ok(Value::String(DEFAULT_TOKEN.into()))
             }
-            (Kind::Float { min, max, min_open }, Value::Integer(_) | Value::Float(_)) => {
+            (Kind::FloatOr { word, .. }, Value::String(s)) if s == word => Ok(Value::String(s.clone())),
+            (Kind::Float { min, max, min_open }, Value::Integer(_) | Value::Float(_))
+            | (Kind::FloatOr { min, max, min_open, .. }, Value::Integer(_) | Value::Float(_)) => {
                 let f = match v {
                     Value::Integer(i) => *i as f64,
                     Value::Float(f) => *f,
@@ -252,7 +268,7 @@ macro_rules! knob_key {
     };
     ($key:expr, $kafka:expr, $doc:expr, $t:ty, $($f:ident).+, int(>= $min:expr, <= $max:expr)) => {
         knob_key!(@info $key, $kafka, $doc, Kind::Int { min: $min, max: $max },
-            |s: &RunSpec| Value::Integer(clamp_i64(s.$($f).+ as u64)),
+            |s: &RunSpec| Value::Integer(i64::try_from(s.$($f).+).unwrap_or(i64::MAX)),
             |s: &mut RunSpec, v: &Value| {
                 if let Value::Integer(i) = v {
                     if let Ok(x) = <$t>::try_from(*i) {
@@ -266,6 +282,20 @@ macro_rules! knob_key {
     };
     ($key:expr, $kafka:expr, $doc:expr, $t:ty, $($f:ident).+, float(> $min:expr, <= $max:expr)) => {
         knob_key!(@float $key, $kafka, $doc, $($f).+, $min, $max, true)
+    };
+    ($key:expr, $kafka:expr, $doc:expr, $t:ty, $($f:ident).+,
+        float_or(> $min:expr, <= $max:expr, $word:literal = $sentinel:expr)) => {
+        knob_key!(@info $key, $kafka, $doc, Kind::FloatOr { min: $min, max: $max, min_open: true, word: $word },
+            |s: &RunSpec| if s.$($f).+ == $sentinel {
+                Value::String($word.into())
+            } else {
+                Value::Float(s.$($f).+)
+            },
+            |s: &mut RunSpec, v: &Value| match v {
+                Value::Float(x) => s.$($f).+ = *x,
+                Value::String(w) if w == $word => s.$($f).+ = $sentinel,
+                _ => {}
+            })
     };
     ($key:expr, $kafka:expr, $doc:expr, $t:ty, $($f:ident).+, bool) => {
         knob_key!(@info $key, $kafka, $doc, Kind::Bool,
@@ -754,7 +784,7 @@ pub fn reference_markdown() -> String {
          `linger.ms = 10` in `[producer]`, `--set linger.ms=10` or `--set producer.linger.ms=10`, \
          a `.properties` file; `--set linger_ms=10` works when one section has the name. The \
          other configs of Kafka's `ProducerConfig` (`bootstrap.servers`, `client.id`, `ssl.*`, \
-         `sasl.*`, `compression.type`, ...) are accepted with a note that they have no effect; \
+         `sasl.*`, `send.buffer.bytes`, ...) are accepted with a note that they have no effect; \
          `key.serializer` / `value.serializer` set `key_bytes` / `record_bytes` when the class \
          fixes the size (`IntegerSerializer` 4, `LongSerializer` 8, `UUIDSerializer` 36, ...).\n",
     );
@@ -995,7 +1025,7 @@ mod tests {
             Ok(Target::Unmodelled(_))
         ));
         assert!(matches!(
-            resolve_in_section("producer", "compression.type"),
+            resolve_in_section("producer", "metadata.max.idle.ms"),
             Ok(Target::Unmodelled(_))
         ));
         assert!(matches!(
@@ -1098,14 +1128,15 @@ mod tests {
             "producer.request_timeout_ms"
         );
         // A cluster key named like a producer config prodsim does not model: both candidates.
-        let reg = vec![fake("cluster.compression_type", "compression.type")];
-        let e = resolve_with(&reg, "compression.type").unwrap_err();
+        let reg = vec![fake("cluster.metadata_max_idle_ms", "metadata.max.idle.ms")];
+        let e = resolve_with(&reg, "metadata.max.idle.ms").unwrap_err();
         assert!(
-            e.contains("`cluster.compression_type`") && e.contains("`producer.compression.type` (not modelled)"),
+            e.contains("`cluster.metadata_max_idle_ms`")
+                && e.contains("`producer.metadata.max.idle.ms` (not modelled)"),
             "{e}"
         );
         assert!(matches!(
-            resolve_in_section_with(&reg, "producer", "compression.type"),
+            resolve_in_section_with(&reg, "producer", "metadata.max.idle.ms"),
             Ok(Target::Unmodelled(_))
         ));
     }
@@ -1115,7 +1146,12 @@ mod tests {
     fn real_registry_names_are_unambiguous() {
         assert_eq!(key_of(resolve("request.timeout.ms")), "producer.request_timeout_ms");
         assert_eq!(key_of(resolve("request_timeout_ms")), "producer.request_timeout_ms");
-        assert!(matches!(resolve("compression.type"), Ok(Target::Unmodelled(_))));
+        assert!(matches!(resolve("metadata.max.idle.ms"), Ok(Target::Unmodelled(_))));
+        assert_eq!(key_of(resolve("compression.type")), "producer.compression_type");
+        assert_eq!(
+            key_of(resolve("compression.zstd.level")),
+            "producer.compression_zstd_level"
+        );
     }
 
     #[test]

@@ -55,7 +55,7 @@ fn value_from_text(kind: Kind, text: &str) -> Value {
     let string = || Value::String(t.to_string());
     match kind {
         Kind::Int { .. } | Kind::OptInt { .. } => t.parse::<i64>().map(Value::Integer).unwrap_or_else(|_| string()),
-        Kind::Float { .. } => t.parse::<f64>().map(Value::Float).unwrap_or_else(|_| string()),
+        Kind::Float { .. } | Kind::FloatOr { .. } => t.parse::<f64>().map(Value::Float).unwrap_or_else(|_| string()),
         Kind::Bool | Kind::OptBool => {
             if t.eq_ignore_ascii_case("true") {
                 Value::Boolean(true)

@@ -21,8 +21,9 @@
 //! # Not modelled (not ported)
 //!
 //! Transactions (`TransactionManagerTest`'s transactional cases, `AddPartitionsToTxn`,
-//! `EndTxn`, coordinators), compression and record headers (`ProducerBatchTest`'s split and
-//! compression cases), `splitAndReenqueue` and `MESSAGE_TOO_LARGE`, old message formats,
+//! `EndTxn`, coordinators), record headers, compressed bytes themselves (the model has a
+//! ratio per codec, not a codec: `ProducerBatchTest`'s compression cases; the estimator and the
+//! compressed split are in `compression_ratio_estimator`), old message formats,
 //! quotas and metrics, authorization, consumer fetches and read-committed isolation,
 //! tiered storage, log directories and reassignment, eligible leader replicas (KIP-966), rack
 //! awareness, `UNKNOWN_PRODUCER_ID` (the broker never expires producer state in a run).
@@ -32,6 +33,7 @@ mod broker_heartbeat_manager;
 mod builtin_partitioner;
 mod cluster_control_manager;
 mod common;
+mod compression_ratio_estimator;
 mod metadata;
 mod network_client;
 mod partition;

@@ -6,6 +6,7 @@
 //! fetch-based truncation (KIP-101/279/320). Reference section 7.
 
 use crate::config::RunSpec;
+use crate::model::compression::Codec;
 use crate::model::context::{Command, Ctx};
 use crate::model::observe::Observation;
 use crate::model::{Envelope, Event, FetchPartition, Message, PartitionState, ProduceRequest, World};
@@ -224,8 +225,14 @@ pub(in crate::model) fn durable_before(spec: &RunSpec, now: SimTime) -> SimTime 
 impl Broker {
     /// Broker CPU: when work of `bytes` started now finishes.
     pub(in crate::model) fn cpu(&mut self, bytes: u64, ctx: &Ctx<'_>) -> SimTime {
+        self.cpu_with(bytes, 0.0, ctx)
+    }
+
+    /// [`Broker::cpu`] plus `extra_ns` of work (decompressing compressed batches to validate
+    /// them, `LogValidator`).
+    pub(in crate::model) fn cpu_with(&mut self, bytes: u64, extra_ns: f64, ctx: &Ctx<'_>) -> SimTime {
         let c = &ctx.spec.cluster;
-        let svc = ms_f((c.request_service_us * 1e3 + bytes as f64 * c.byte_service_ns) / 1e6);
+        let svc = ms_f((c.request_service_us * 1e3 + bytes as f64 * c.byte_service_ns + extra_ns) / 1e6);
         let done = ctx.now.max(self.cpu_free) + svc;
         self.cpu_free = done;
         done
@@ -329,9 +336,17 @@ impl Broker {
     /// Read a request of connection `gen` off the socket and queue it for the request handler.
     fn start_request(&mut self, gen: u64, req: ProduceRequest, ctx: &mut Ctx<'_>) {
         let bytes: u64 = req.batches.iter().map(|x| x.bytes as u64).sum();
+        // LogValidator.validateMessagesAndAssignOffsetsCompressed: the leader decompresses every
+        // compressed batch (it keeps the producer's bytes: topic compression.type = producer).
+        let codec = Codec::from_spec(ctx.spec);
+        let decompress: f64 = req
+            .batches
+            .iter()
+            .map(|x| codec.decompress_ns(x.uncompressed_bytes))
+            .sum();
         let wire = req.wire_bytes();
         self.in_service.push_back((gen, req));
-        let done = self.cpu(bytes, ctx);
+        let done = self.cpu_with(bytes, decompress, ctx);
         let incarnation = self.incarnation;
         ctx.schedule(
             done,

@@ -4,6 +4,7 @@
 
 use super::partitioner::BuiltInPartitioner;
 use crate::config::RunSpec;
+use crate::model::compression::{estimated_bytes_written, Codec, RatioEstimator};
 use crate::model::record_batch::{
     estimate_size_upper_bound, record_fixed_part, record_size, record_size_fast, RECORD_BATCH_OVERHEAD,
 };
@@ -66,12 +67,37 @@ pub struct Batch {
     pub(crate) sync_waiters: u32,
     /// Made by a split (`ProducerBatch.isSplitBatch`): allocated off the pool.
     pub split: bool,
+    /// Its records are compressed (`compression.type` other than none).
+    pub compressed: bool,
+    /// The compression ratio estimate it was created with (`setEstimatedCompressionRatio`).
+    pub est_ratio: f32,
+    /// Size on the wire once closed at its first drain (`MemoryRecordsBuilder.close`: header
+    /// plus compressed records); 0 before.
+    pub wire_bytes: u32,
 }
 
 impl Batch {
-    /// `ProducerBatch.isFull`.
+    /// `ProducerBatch.isFull` (`MemoryRecordsBuilder.isFull`): closed, or the estimated bytes
+    /// written reached the write limit.
     pub fn is_full(&self) -> bool {
-        self.closed || self.write_limit <= self.bytes
+        self.closed || self.write_limit <= self.estimated_size()
+    }
+
+    /// `ProducerBatch.estimatedSizeInBytes`: the built size once closed, else
+    /// `estimatedBytesWritten` (exact without compression).
+    pub fn estimated_size(&self) -> u32 {
+        if self.wire_bytes > 0 {
+            self.wire_bytes
+        } else {
+            estimated_bytes_written(self.bytes, self.compressed, self.est_ratio)
+        }
+    }
+
+    /// `MemoryRecordsBuilder.hasRoomFor` for one more record of `size` bytes (the first record
+    /// always fits; callers only ask for later ones): no credit for compressing the new record.
+    #[inline(always)]
+    fn has_room_for(&self, size: u32) -> bool {
+        estimated_bytes_written(self.bytes, self.compressed, self.est_ratio) + size <= self.write_limit
     }
 }
 
@@ -140,7 +166,15 @@ pub struct Accumulator {
     pub partitioner: BuiltInPartitioner,
     pub(crate) batches_created: u64,
     pub(crate) records_batched: u64,
+    /// Uncompressed bytes appended to the batches created (`batches_created`).
     pub(crate) bytes_batched: u64,
+    /// Compressed minus uncompressed bytes of the created batches closed so far (0 without
+    /// compression): `bytes_batched` plus this is their size as sent (`batch-size-avg`).
+    pub(crate) compression_saved: i64,
+    /// `compression.type` at its level, with the workload's ratio.
+    pub codec: Codec,
+    /// `CompressionRatioEstimator` of the topic and codec.
+    pub ratio_estimator: RatioEstimator,
 }
 
 impl Accumulator {
@@ -171,6 +205,9 @@ impl Accumulator {
             batches_created: 0,
             records_batched: 0,
             bytes_batched: 0,
+            compression_saved: 0,
+            codec: Codec::from_spec(spec),
+            ratio_estimator: RatioEstimator::default(),
         }
     }
 
@@ -209,15 +246,19 @@ impl Accumulator {
             if !b.closed {
                 let size = record_size(b.count, (now_ms - b.base_ts_ms) as i64, self.key, self.value);
                 // MemoryRecordsBuilder.hasRoomFor: the first record always fits.
-                if b.bytes + size <= b.write_limit {
+                if b.has_room_for(size) {
                     debug_assert_eq!(b.rec_start + b.count as u64, next_rec);
+                    let before = b.estimated_size();
                     b.bytes += size;
                     b.count += 1;
                     b.last_sent = sent_at;
                     self.records_batched += 1;
                     self.bytes_batched += size as u64;
                     let full = b.is_full();
-                    self.note_sticky(partition, size as u64, full);
+                    // RecordAccumulator.append: appendedBytes is the growth of the batch's
+                    // estimatedSizeInBytes (the estimated compressed size with compression).
+                    let grown = (b.estimated_size() - before) as u64;
+                    self.note_sticky(partition, grown, full);
                     return Append::Done {
                         batch: last,
                         rec: next_rec,
@@ -264,14 +305,18 @@ impl Accumulator {
             leader_epoch_at_attempt: 0,
             sync_waiters: 0,
             split: false,
+            compressed: self.codec.compressed(),
+            est_ratio: self.ratio_estimator.estimation(),
+            wire_bytes: 0,
         };
+        let first_estimate = batch.estimated_size();
         let id = self.insert_batch(batch);
         self.deques[partition as usize].push_back(id);
         self.batches_created += 1;
         self.records_batched += 1;
         self.bytes_batched += (RECORD_BATCH_OVERHEAD + size) as u64;
         let full = self.batches[id as usize].is_full();
-        self.note_sticky(partition, (RECORD_BATCH_OVERHEAD + size) as u64, full);
+        self.note_sticky(partition, first_estimate as u64, full);
         // `RecordAppendResult.batchIsFull = dq.size() > 1 || batch.isFull()`: a new batch behind
         // the one this record closed makes that one sendable now (`KafkaProducer.doSend` wakes
         // the sender), not when its own linger ends.
@@ -328,9 +373,10 @@ impl Accumulator {
             return out;
         }
         let mut bytes_added = 0u64;
+        let estimate_before = b.estimated_size();
         while let Some(t) = arrivals.peek() {
             let size = record_size_fast(fixed, b.count, t / NS_PER_MS - b.base_ts_ms);
-            if b.bytes + size > b.write_limit {
+            if !b.has_room_for(size) {
                 break;
             }
             arrivals.advance();
@@ -340,14 +386,21 @@ impl Accumulator {
             out.appended += 1;
             bytes_added += size as u64;
             let full = b.is_full();
-            if full || bytes_added >= to_forced_switch {
+            // The partitioner counts the growth of estimatedSizeInBytes.
+            let grown = if b.compressed {
+                (b.estimated_size() - estimate_before) as u64
+            } else {
+                bytes_added
+            };
+            if full || grown >= to_forced_switch {
                 out.full = full;
                 break;
             }
         }
         if keyless_sticky && out.appended > 0 {
-            let last_full = self.batches[last as usize].is_full();
-            self.partitioner.update_partition_info(bytes_added, last_full);
+            let b = &self.batches[last as usize];
+            let grown = (b.estimated_size() - estimate_before) as u64;
+            self.partitioner.update_partition_info(grown, b.is_full());
         }
         self.records_batched += out.appended as u64;
         self.bytes_batched += bytes_added;
@@ -395,6 +448,35 @@ impl Accumulator {
         }
         let deques = &self.deques;
         self.partitioner.partition(has_leader, |p| deques[p].len() as u64)
+    }
+
+    /// `ProducerBatch.close()` at drain: the batch is built (its records compressed: the wire
+    /// size is fixed at the first close) and `CompressionRatioEstimator.updateEstimation` learns
+    /// its ratio (compressed / uncompressed records), at every drain as in Kafka. Returns the
+    /// size on the wire.
+    pub fn close_for_send(&mut self, id: BatchId) -> u32 {
+        let codec = self.codec;
+        let b = &mut self.batches[id as usize];
+        b.closed = true;
+        if b.wire_bytes == 0 {
+            b.wire_bytes = codec.wire_size(b.bytes);
+            if !b.split {
+                self.compression_saved += b.wire_bytes as i64 - b.bytes as i64;
+            }
+        }
+        if b.compressed {
+            self.ratio_estimator.update_estimation(Self::observed_ratio(b));
+        }
+        b.wire_bytes
+    }
+
+    /// `MemoryRecordsBuilder.compressionRatio` of a closed batch: compressed records /
+    /// uncompressed records (1 before it is built).
+    fn observed_ratio(b: &Batch) -> f32 {
+        if b.wire_bytes == 0 || b.bytes <= RECORD_BATCH_OVERHEAD {
+            return 1.0;
+        }
+        (b.wire_bytes - RECORD_BATCH_OVERHEAD) as f32 / (b.bytes - RECORD_BATCH_OVERHEAD) as f32
     }
 
     /// Release a completed batch: its memory returns to the pool.

@@ -26,7 +26,7 @@ fn column_is_numeric(sc: &Scenario, name: &str) -> bool {
     };
     match info.kind {
         Kind::Int { .. } | Kind::Float { .. } => true,
-        Kind::OptInt { .. } => {
+        Kind::OptInt { .. } | Kind::FloatOr { .. } => {
             let numeric = |v: &Value| matches!(v, Value::Integer(_) | Value::Float(_));
             match sc.sweep.iter().find(|a| a.key == key) {
                 Some(axis) => axis.values.iter().all(numeric),

@@ -3,6 +3,7 @@
 //! its partition's deque (reference 3.5, 5.4).
 
 use super::{Accumulator, Batch, BatchId};
+use crate::model::compression::estimated_bytes_written;
 use crate::model::record_batch::{record_size, RECORD_BATCH_OVERHEAD};
 use crate::sim::{SimTime, NS_PER_MS};
 
@@ -41,7 +42,10 @@ impl Accumulator {
         let ts_ms = |i: u64| spread(i, big.base_ts_ms, last_ts_ms);
         // (first record index, records, bytes) of each new batch.
         let mut pieces: Vec<(u64, u32, u32)> = Vec::new();
-        if big.bytes <= limit {
+        // `createBatchOffAccumulatorForRecord`: each new batch takes the estimator's value now.
+        let compressed = big.compressed;
+        let est_ratio = self.ratio_estimator.estimation();
+        if big.bytes <= limit && !compressed {
             // Every prefix fits, so hasRoomFor re-makes the same batch.
             pieces.push((0, big.count, big.bytes));
         } else {
@@ -50,7 +54,7 @@ impl Accumulator {
                 if let Some((start, count, bytes)) = cur.as_mut() {
                     let delta = ts_ms(i) - ts_ms(*start);
                     let size = record_size(*count, delta as i64, self.key, self.value);
-                    if *bytes + size <= limit {
+                    if estimated_bytes_written(*bytes, compressed, est_ratio) + size <= limit {
                         *count += 1;
                         *bytes += size;
                         continue;
@@ -87,6 +91,9 @@ impl Accumulator {
                 leader_epoch_at_attempt: 0,
                 sync_waiters: big.sync_waiters,
                 split: true,
+                compressed,
+                est_ratio,
+                wire_bytes: 0,
             };
             seq = seq.wrapping_add(count as i32);
             out.push(self.insert_batch(batch));
@@ -109,9 +116,15 @@ impl Accumulator {
     /// split into `max(bigBatch.maxRecordSize, bigBatch.estimatedSizeInBytes() / 2)`.
     pub fn split_and_reenqueue(&mut self, id: BatchId) -> Vec<BatchId> {
         let b = &self.batches[id as usize];
+        // "Reset the estimated compression ratio to the initial value or the big batch
+        // compression ratio, whichever is bigger", so that splits stay rare.
+        let observed = Self::observed_ratio(b);
+        self.ratio_estimator.set_estimation(observed.max(1.0));
+        let b = &self.batches[id as usize];
         let size = if self.split_halves && b.split {
-            // maxRecordSize: the upper-bound estimate of the largest record (all are alike).
-            self.estimate.max(b.bytes / 2)
+            // maxRecordSize: the upper-bound estimate of the largest record (all are alike);
+            // estimatedSizeInBytes of the closed batch is its built size.
+            self.estimate.max(b.estimated_size() / 2)
         } else {
             self.batch_size
         };

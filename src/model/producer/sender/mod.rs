@@ -416,7 +416,8 @@ impl Client {
             if self.backing_off(head, ctx.now) {
                 continue;
             }
-            let bytes = self.acc.batches[head as usize].bytes as u64;
+            // first.estimatedSizeInBytes(): estimated (compressed) until built at its first drain.
+            let bytes = self.acc.batches[head as usize].estimated_size() as u64;
             if !out.is_empty() && size + bytes > max_request {
                 break;
             }
@@ -424,7 +425,6 @@ impl Client {
                 break;
             }
             self.acc.pop_head(p as u32);
-            size += bytes;
             let epoch = self.sender.leader_epochs[p];
             if self.sender.tm.idempotent {
                 let b = &self.acc.batches[head as usize];
@@ -437,8 +437,9 @@ impl Client {
                     b.producer_epoch = producer_epoch;
                 }
             }
+            // batch.close(); size += batch.records().sizeInBytes()
+            size += self.acc.close_for_send(head) as u64;
             let b = &mut self.acc.batches[head as usize];
-            b.closed = true;
             b.in_flight = true;
             b.leader_epoch_at_attempt = epoch;
             self.sender.in_flight_batches[p].push_back(head);
@@ -479,7 +480,8 @@ impl Client {
                         partition: b.partition,
                         rec_start: b.rec_start,
                         count: b.count,
-                        bytes: b.bytes,
+                        bytes: b.wire_bytes,
+                        uncompressed_bytes: b.bytes,
                         producer: if self.sender.tm.idempotent {
                             ProducerInfo {
                                 pid: self.sender.tm.producer_id,
