@@ -96,7 +96,7 @@ fn shipped_scenarios_parse_and_expand() {
     }
     assert!(points.iter().any(|p| p.spec.workload.rate == 200_000.0));
     assert!(sc.base.workload.threads > 1, "sync mode should use several threads");
-    assert!(sc.plots.iter().all(|p| p.x == "rate" && p.log_x));
+    assert!(sc.plots.iter().all(|p| p.x == "rate" && p.log_x == Some(true)));
     assert!(!sc.expects.is_empty());
 }
 

@@ -61,7 +61,8 @@ pub(crate) fn param_columns(table: &CsvTable) -> Vec<String> {
 
 /// The charts drawn when a scenario lists none: `throughput_rps` and `latency_p99_ms` against
 /// `linger_ms`, one line per `batch_size`, one chart per `acks` (for whichever of these the sweep
-/// varies). When `linger_ms` is not varied, x is the first varied parameter and the series the
+/// varies; a throughput that does not vary, the offered rate, gives way to `requests` or
+/// `mean_batch_records`, whichever varies). When `linger_ms` is not varied, x is the first varied parameter and the series the
 /// second; a non-numeric x (`acks`, a boolean) gets grouped bars instead of lines, since its
 /// categories have no distance between them to draw a line across. Bar charts of `lost_acked`,
 /// `duplicates` and `reordered` follow when any is non-zero. No chart when no parameter varies.
@@ -105,9 +106,25 @@ pub fn default_charts(table: &CsvTable) -> Vec<ChartSpec> {
         .column(&x)
         .is_some_and(|c| ordered_values(table.values(c).filter(|v| !v.is_empty())).1);
     let kind = if x_numeric { ChartKind::Line } else { ChartKind::Bar };
-    let mut specs: Vec<ChartSpec> = ["throughput_rps", "latency_p99_ms"]
+    // A throughput that does not vary is the offered rate, an input: chart how the records
+    // travelled instead (requests, batch sizes), whichever varies.
+    let varies = |y: &str| {
+        table.column(y).is_some_and(|c| {
+            let v: Vec<f64> = table.values(c).filter_map(parse_number).collect();
+            let (lo, hi) = (
+                v.iter().copied().fold(f64::INFINITY, f64::min),
+                v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            );
+            hi - lo > 0.01 * hi.abs()
+        })
+    };
+    let first_y = ["throughput_rps", "requests", "mean_batch_records"]
         .into_iter()
-        .filter(|y| table.column(y).is_some())
+        .find(|y| varies(y))
+        .or(table.column("throughput_rps").map(|_| "throughput_rps"));
+    let mut specs: Vec<ChartSpec> = first_y
+        .into_iter()
+        .chain(table.column("latency_p99_ms").map(|_| "latency_p99_ms"))
         .map(|y| spec(y, kind))
         .collect();
     for y in ["lost_acked", "duplicates", "reordered"] {
@@ -120,11 +137,37 @@ pub fn default_charts(table: &CsvTable) -> Vec<ChartSpec> {
     specs
 }
 
+/// One chart as written, with what index.html says of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DrawnChart {
+    /// The SVG file.
+    pub svg: PathBuf,
+    /// The PNG file.
+    pub png: PathBuf,
+    /// The chart's title (the per value included).
+    pub title: String,
+    /// What the chart shows, in a sentence or three: the plot's own caption, the axes, what a
+    /// point is, log axes, a flat measure.
+    pub caption: String,
+    /// The y column.
+    pub y: String,
+    /// When every point's y lies within 1% of the others: their (lowest, highest) mean.
+    pub flat: Option<(f64, f64)>,
+}
+
 /// Draws every chart of `specs` from `table` into `dir`, as `<stem>.svg` and `<stem>.png`, one
 /// pair per value of the spec's `per` column (stem suffix `_<per>-<value>`). Returns the written
 /// paths, SVG then PNG for each chart, in spec order. An unknown column is an error naming it
 /// and listing the table's columns.
 pub fn draw_charts(dir: &Path, specs: &[ChartSpec], table: &CsvTable) -> Result<Vec<PathBuf>, String> {
+    Ok(draw_charts_described(dir, specs, table)?
+        .into_iter()
+        .flat_map(|c| [c.svg, c.png])
+        .collect())
+}
+
+/// [`draw_charts`], returning each chart with its title and caption.
+pub fn draw_charts_described(dir: &Path, specs: &[ChartSpec], table: &CsvTable) -> Result<Vec<DrawnChart>, String> {
     let mut written = Vec::new();
     for spec in specs {
         written.extend(draw_spec(dir, spec, table, None, "the table")?);
@@ -140,7 +183,7 @@ pub(crate) fn draw_spec(
     table: &CsvTable,
     stem: Option<&str>,
     source: &str,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Vec<DrawnChart>, String> {
     let cols = Columns {
         x: table.require_column(&spec.x, source)?,
         y: table.require_column(&spec.y, source)?,
@@ -165,7 +208,16 @@ pub(crate) fn draw_spec(
             Some(v) => sanitize(&format!("{stem}_{}-{v}", spec.per.as_deref().unwrap_or(""))),
             None => stem.clone(),
         };
-        written.extend(write_figure(dir, &stem, CHART_SIZE_PX, &chart)?);
+        let paths = write_figure(dir, &stem, CHART_SIZE_PX, &chart)?;
+        let (svg, png) = (paths[0].clone(), paths[1].clone());
+        written.push(DrawnChart {
+            svg,
+            png,
+            title: chart.title.clone(),
+            caption: chart.caption(spec, per_value.as_deref()),
+            y: spec.y.clone(),
+            flat: chart.flat(),
+        });
     }
     Ok(written)
 }
@@ -219,6 +271,8 @@ struct Agg {
     mean: f64,
     min: f64,
     max: f64,
+    /// Rows aggregated.
+    runs: usize,
 }
 
 struct SeriesData {
@@ -303,6 +357,7 @@ fn build_chart(
             mean: ys.iter().sum::<f64>() / ys.len() as f64,
             min: ys.iter().copied().fold(f64::INFINITY, f64::min),
             max: ys.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            runs: ys.len(),
         };
         match series.last_mut() {
             Some(s) if s.style == *si => s.points.push(agg),
@@ -318,9 +373,10 @@ fn build_chart(
     }
     let points = || series.iter().flat_map(|s| s.points.iter());
     let x_axis = if x_numeric {
-        let lo = points().map(|p| p.x).fold(f64::INFINITY, f64::min);
-        let hi = points().map(|p| p.x).fold(f64::NEG_INFINITY, f64::max);
-        if spec.log_x && lo > 0.0 {
+        let xs: Vec<f64> = points().map(|p| p.x).collect();
+        let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if wants_log(spec.log_x, &xs, false) {
             Axis::log(lo, hi)
         } else {
             Axis::padded(lo, hi)
@@ -337,8 +393,14 @@ fn build_chart(
     let points = || series.iter().flat_map(|s| s.points.iter());
     let y_lo = points().map(|p| p.min).fold(f64::INFINITY, f64::min);
     let y_hi = points().map(|p| p.max).fold(f64::NEG_INFINITY, f64::max);
-    let y_axis = if spec.log_y && y_lo > 0.0 {
-        Axis::log(y_lo, y_hi)
+    // Means decide: a whisker down to 0 does not make a line chart linear.
+    let means: Vec<f64> = points().map(|p| p.mean).collect();
+    let y_axis = if wants_log(spec.log_y, &means, spec.kind == ChartKind::Bar) {
+        let positive = points()
+            .flat_map(|p| [p.min, p.mean])
+            .filter(|v| *v > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        Axis::log(positive, y_hi)
     } else {
         Axis::from_zero(y_lo, y_hi)
     };
@@ -367,7 +429,7 @@ const NOTE_HEIGHT: u32 = 110;
 impl Figure for ChartData {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).map_err(draw_error)?;
-        let area = draw_title(root, &self.title, None)?;
+        let area = draw_title(root, &self.title, &[])?;
         let labels: Vec<String> = self.series.iter().filter_map(|s| s.label.clone()).collect();
         let note = self.whisker_note();
         let legend_w = if self.legend_title.is_some() || note.is_some() {
@@ -424,20 +486,20 @@ impl Figure for ChartData {
         let y = |v: f64| self.y_axis.pos(v);
         match self.kind {
             ChartKind::Line => {
+                // Series that coincide stay visible: each later series is dashed (the one under
+                // it shows through the gaps) and has smaller markers of another shape (the one
+                // under it shows as a rim).
                 for s in &self.series {
                     let c = color(s.style);
                     for p in s.points.iter().filter(|p| p.max > p.min) {
                         draw_whisker(area, p.x, y(p.min), y(p.max), c, 5)?;
                     }
-                    area.draw(&PathElement::new(
-                        s.points.iter().map(|p| (p.x, y(p.mean))).collect::<Vec<_>>(),
-                        c.stroke_width(2),
-                    ))
-                    .map_err(draw_error)?;
+                    let line = s.points.iter().map(|p| (p.x, y(p.mean))).collect::<Vec<_>>();
+                    draw_series_line(area, line, s.style, 2)?;
                 }
-                for s in &self.series {
+                for (rank, s) in self.series.iter().enumerate() {
                     for p in &s.points {
-                        draw_marker(area, (p.x, y(p.mean)), s.style, color(s.style))?;
+                        draw_marker_sized(area, (p.x, y(p.mean)), s.style, color(s.style), marker_radius(rank))?;
                     }
                 }
             }
@@ -501,6 +563,100 @@ fn draw_whisker<DB: DrawingBackend>(
 }
 
 impl ChartData {
+    /// When every point's mean lies within 1% of the highest: (lowest, highest).
+    fn flat(&self) -> Option<(f64, f64)> {
+        let means: Vec<f64> = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .map(|p| p.mean)
+            .collect();
+        let lo = means.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = means.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (means.len() > 1 && hi - lo <= 0.01 * hi.abs()).then_some((lo, hi))
+    }
+
+    /// The caption index.html shows under the chart: the plot's own caption, then what is drawn
+    /// against what, what a point is, the log axes and a flat measure.
+    fn caption(&self, spec: &ChartSpec, per_value: Option<&str>) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(c) = spec.caption.as_deref().filter(|c| !c.trim().is_empty()) {
+            let c = c.trim();
+            parts.push(if c.ends_with('.') {
+                c.to_string()
+            } else {
+                format!("{c}.")
+            });
+        }
+        let (one, point) = match self.kind {
+            ChartKind::Line => ("line", "point"),
+            ChartKind::Bar => ("bar", "bar"),
+        };
+        let mut what = format!("{} against {}", self.y_label, self.x_label);
+        if let Some(series) = &self.legend_title {
+            what.push_str(&format!(", one {one} per {series}"));
+        }
+        if let (Some(per), Some(v)) = (&spec.per, per_value) {
+            what.push_str(&format!(", for {}={v}", legend_key(per)));
+        }
+        parts.push(format!("{what}."));
+        let runs: Vec<usize> = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .map(|p| p.runs)
+            .collect();
+        let (fewest, most) = (
+            runs.iter().copied().min().unwrap_or(1),
+            runs.iter().copied().max().unwrap_or(1),
+        );
+        if most > 1 {
+            let n = if fewest == most {
+                format!("{most}")
+            } else {
+                format!("{fewest} to {most}")
+            };
+            let whiskers = if self.whisker_note().is_some() {
+                "; whiskers span their lowest and highest"
+            } else {
+                " (all equal)"
+            };
+            parts.push(format!("Each {point} is the mean of {n} runs{whiskers}."));
+        }
+        if self.y_axis.is_log() {
+            let zeros = if self.kind == ChartKind::Bar
+                && self.series.iter().flat_map(|s| s.points.iter()).any(|p| p.mean <= 0.0)
+            {
+                " (a 0 is a bar of no height, labelled 0)"
+            } else {
+                ""
+            };
+            parts.push(format!(
+                "Logarithmic y axis{}{zeros}.",
+                match spec.log_y {
+                    Some(true) => "",
+                    _ => ": the values span more than two orders of magnitude",
+                }
+            ));
+        }
+        if matches!(self.x_axis.scale, Scale::Log) {
+            parts.push("Logarithmic x axis.".to_string());
+        }
+        if let Some((lo, hi)) = self.flat() {
+            let range = if format_compact(lo) == format_compact(hi) {
+                format!("at {}", format_compact(hi))
+            } else {
+                format!("between {} and {}", format_compact(lo), format_compact(hi))
+            };
+            parts.push(format!(
+                "Flat: every {point} lies {range} (within 1%): {} does not depend on {} here.",
+                short_label(&spec.y),
+                legend_key(&spec.x)
+            ));
+        }
+        parts.join(" ")
+    }
+
     /// What points and whiskers mean, when some point aggregates several rows that differ.
     fn whisker_note(&self) -> Option<[&'static str; 2]> {
         let whiskers = self.series.iter().flat_map(|s| s.points.iter()).any(|p| p.max > p.min);
@@ -529,7 +685,8 @@ impl ChartData {
             .map(|p| text_width(&format_compact(p.mean), VALUE_FONT))
             .max()
             .unwrap_or(0);
-        let show_values = widest_value as f64 + 4.0 <= width * px_per_x;
+        // On a log axis a value is the only way to read a bar, and a 0 has no bar at all.
+        let show_values = widest_value as f64 + 4.0 <= width * px_per_x || self.y_axis.is_log();
         let value_style = ("sans-serif", VALUE_FONT)
             .into_font()
             .color(&BLACK.mix(0.85))
