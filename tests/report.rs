@@ -551,3 +551,130 @@ fn legends_and_category_labels_are_shortened_and_never_reach_the_note() {
         "value labels drawn over crowded bars"
     );
 }
+
+fn rows_of(cells: &[(&str, &str, f64)], x: &str, series: &str, y: &'static str) -> Vec<Row> {
+    cells
+        .iter()
+        .map(|&(xv, sv, yv)| Row {
+            params: vec![(x.to_string(), xv.to_string()), (series.to_string(), sv.to_string())],
+            seed: 1,
+            measures: vec![(y, Measure::F(yv))],
+        })
+        .collect()
+}
+
+/// Two series with the same values: the one drawn second is dashed (the first shows through
+/// its gaps) and has smaller markers of another shape (the first shows as a rim).
+#[test]
+fn coinciding_series_stay_visible() {
+    let dir = out_dir("coinciding");
+    let rows = rows_of(
+        &[
+            ("1", "a", 5.0),
+            ("2", "a", 6.0),
+            ("3", "a", 7.0),
+            ("1", "b", 5.0),
+            ("2", "b", 6.0),
+            ("3", "b", 7.0),
+        ],
+        "linger_ms",
+        "batch_size",
+        "latency_p99_ms",
+    );
+    let table = CsvTable::from_rows(&rows);
+    let spec = ChartSpec {
+        series: Some("batch_size".into()),
+        ..ChartSpec::new("linger_ms", "latency_p99_ms")
+    };
+    let paths = draw_charts(&dir, &[spec], &table).unwrap();
+    let svg = std::fs::read_to_string(&paths[0]).unwrap();
+    let blue_markers = svg.matches("r=\"7\" opacity=\"1\" fill=\"#1F77B4\"").count();
+    assert_eq!(blue_markers, 3, "the first series' markers are the large ones");
+    let orange_segments = svg
+        .matches("<polyline fill=\"none\" opacity=\"1\" stroke=\"#FF7F0E\"")
+        .count();
+    let blue_segments = svg
+        .matches("<polyline fill=\"none\" opacity=\"1\" stroke=\"#1F77B4\"")
+        .count();
+    assert!(
+        orange_segments > 20,
+        "the second series is dashed: {orange_segments} segments"
+    );
+    assert!(
+        blue_segments <= 2,
+        "the first is solid (its line and its legend swatch)"
+    );
+}
+
+/// acks 0 and 1 at a few ms beside acks=all at 14 s: the bars get a log axis and their values,
+/// unless the plot says `log_y = false`.
+#[test]
+fn bars_spanning_orders_of_magnitude_get_a_log_axis_unless_told_otherwise() {
+    let dir = out_dir("log-bars");
+    let rows = rows_of(
+        &[("0", "1", 2.1), ("1", "1", 3.4), ("all", "1", 14_000.0)],
+        "acks",
+        "min_insync_replicas",
+        "latency_p99_ms",
+    );
+    let table = CsvTable::from_rows(&rows);
+    let auto = ChartSpec {
+        kind: ChartKind::Bar,
+        ..ChartSpec::new("acks", "latency_p99_ms")
+    };
+    let charts = draw_charts_described(&dir, std::slice::from_ref(&auto), &table).unwrap();
+    assert!(
+        charts[0]
+            .caption
+            .contains("Logarithmic y axis: the values span more than two orders of magnitude"),
+        "{}",
+        charts[0].caption
+    );
+    let svg = std::fs::read_to_string(&charts[0].svg).unwrap();
+    for value in ["\n2.1\n", "\n3.4\n", "\n14k\n"] {
+        assert!(svg.contains(value), "bar value {value} shown");
+    }
+    let linear = ChartSpec {
+        log_y: Some(false),
+        ..auto
+    };
+    let charts = draw_charts_described(&dir, &[linear], &table).unwrap();
+    assert!(!charts[0].caption.contains("Logarithmic"), "{}", charts[0].caption);
+}
+
+/// A throughput that is the offered rate says so in its caption; default charts do not draw it.
+#[test]
+fn a_flat_throughput_at_the_offered_rate_is_called_an_input() {
+    let dir = out_dir("flat");
+    let rows: Vec<Row> = [0u64, 5, 20]
+        .iter()
+        .map(|&linger| Row {
+            params: vec![("linger_ms".into(), linger.to_string())],
+            seed: 1,
+            measures: vec![
+                ("throughput_rps", Measure::F(50_000.0 - linger as f64)),
+                ("requests", Measure::I(90_000 / (linger + 1))),
+                ("latency_p99_ms", Measure::F(1.0 + linger as f64)),
+            ],
+        })
+        .collect();
+    let table = CsvTable::from_rows(&rows);
+    let ys: Vec<String> = default_charts(&table).into_iter().map(|s| s.y).collect();
+    assert_eq!(ys, ["requests", "latency_p99_ms"]);
+    let sc = prodsim::scenario::Scenario::parse_str(
+        "name = \"f\"\n[workload]\nrate = 50000\n[sweep]\n\"producer.linger_ms\" = [0, 5, 20]\n",
+        Path::new("f.toml"),
+    )
+    .unwrap();
+    let drawn = draw_charts_described(&dir, &[ChartSpec::new("linger_ms", "throughput_rps")], &table).unwrap();
+    let drawn = prodsim::report::note_inputs(&sc, drawn);
+    let caption = &drawn[0].caption;
+    assert!(
+        caption.contains("Flat: every point lies between 49.98k and 50k"),
+        "{caption}"
+    );
+    assert!(
+        caption.contains("This is the offered rate (workload.rate = 50k/s)"),
+        "{caption}"
+    );
+}

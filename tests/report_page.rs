@@ -212,3 +212,38 @@ duration_ms = 12000
     let sum: u64 = table.rows.iter().map(|row| row[c].parse::<u64>().unwrap()).sum();
     assert_eq!(sum, r.delivery.lost_acked);
 }
+
+/// `prodsim run --timeline-run`: a row or selector no run has is bad input (exit 2, nothing
+/// written); a selector picks its run and the page says so.
+#[test]
+fn timeline_run_option_is_checked_before_running_and_said_in_the_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("s.toml"), SCENARIO).unwrap();
+    let run = |which: &str, out: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_prodsim"))
+            .current_dir(d)
+            .args(["run", "s.toml", "--out", out, "--timeline-run", which])
+            .output()
+            .unwrap()
+    };
+    for bad in ["5", "acks=0", "linger=5", "worst"] {
+        let o = run(bad, "bad");
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{bad}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(String::from_utf8_lossy(&o.stderr).contains("--timeline-run"));
+        assert!(!d.join("bad").exists(), "{bad}: nothing written");
+    }
+    let o = run("acks=all,seed=1", "good");
+    // The scenario's "fails on purpose" gate exits 3; the report is written.
+    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(d.join("good/page-test/index.html")).unwrap();
+    assert!(
+        html.contains("Why this run: the first run with acks = all, seed = 1 (--timeline-run acks=all,seed=1)"),
+        "{html}"
+    );
+}

@@ -51,11 +51,11 @@ pub(crate) struct RunArgs {
     /// combine the shards' output directories with `prodsim merge`.
     #[arg(long, value_name = "I/N")]
     pub(crate) shard: Option<String>,
-    /// Which run the timeline (timeline.csv, its chart, index.html) shows: `worst-p99` (the
+    /// Which run the timeline (timeline.csv, its chart, index.html) shows: worst-p99 (the
     /// default: the highest p99 latency among the runs with faults, or among all runs),
-    /// `first-loss` (the first run that lost acknowledged records; the default's choice when
-    /// none did), a results.csv row number (`7`; 1 = the first run), or `column=value,...`
-    /// (the first run with these parameter values, e.g. `acks=1,min_insync_replicas=2,seed=3`).
+    /// first-loss (the first run that lost acknowledged records; the default's choice when
+    /// none did), a results.csv row number (7; 1 = the first run), or column=value,... (the
+    /// first run with these results.csv values, e.g. acks=1,min_insync_replicas=2,seed=3).
     /// The chart and index.html say which run and why.
     #[arg(long, value_name = "WHICH", default_value = "worst-p99")]
     pub(crate) timeline_run: String,

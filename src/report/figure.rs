@@ -31,13 +31,19 @@ pub(crate) fn color(style: usize) -> RGBColor {
 /// A series' dash pattern (dash, gap), pixels; `None` for solid. Series drawn later get
 /// dashes, so that a line drawn over an identical one leaves the one under it visible.
 pub(crate) fn dash(style: usize) -> Option<(u32, u32)> {
-    match style % 5 {
-        0 => None,
-        1 => Some((10, 6)),
-        2 => Some((3, 5)),
-        3 => Some((18, 6)),
-        _ => Some((6, 4)),
-    }
+    const PATTERNS: [Option<(u32, u32)>; 10] = [
+        None,
+        Some((10, 6)),
+        Some((3, 5)),
+        Some((18, 6)),
+        Some((6, 4)),
+        Some((2, 9)),
+        Some((24, 4)),
+        Some((4, 8)),
+        Some((12, 3)),
+        Some((8, 8)),
+    ];
+    PATTERNS[style % PATTERNS.len()]
 }
 
 /// Draws a line through `points` in series `style`'s colour and dash pattern.

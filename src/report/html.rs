@@ -62,18 +62,19 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222;line-height:1.4}\
+const STYLE: &str =
+    "body{font-family:sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222;line-height:1.4}\
 h1{margin-bottom:0.2em}h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:0.2em}\
 .meta{color:#555;margin-top:0}\
 table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}\
 th,td{border:1px solid #ddd;padding:0.25em 0.6em;text-align:left;vertical-align:top}\
-th{background:#f3f3f3;position:sticky;top:0;overflow-wrap:anywhere;min-width:3em}td.n{text-align:right;font-variant-numeric:tabular-nums}\
+th{background:#f3f3f3;position:sticky;top:0}td.n{text-align:right;font-variant-numeric:tabular-nums}\
 tr:nth-child(even) td{background:#fafafa}\
 .scroll{max-height:36em;overflow:auto;border:1px solid #eee}\
 .verdict{font-weight:bold;white-space:nowrap}.PASS{color:#1a7f37}.FAIL{color:#cf222e}.SKIP{color:#6e7781}\
 img{max-width:100%;height:auto;border:1px solid #ddd}\
 figure{margin:1.5em 0}figcaption{max-width:60em;margin-top:0.3em}\
-pre{background:#f6f8fa;padding:0.8em;overflow:auto;max-height:40em;font-size:0.85em}";
+pre{background:#f6f8fa;padding:0.8em;overflow:auto;max-height:40em;font-size:0.85em;white-space:pre-wrap}";
 
 /// Writes `<dir>/index.html` (see the module). Paths are written relative to `dir` (files
 /// outside `dir` keep their full path). Returns the path written.
@@ -187,9 +188,10 @@ fn summary_section(rows: &[Row]) -> String {
     if cells.counts_shown {
         html.push_str(" Record counts (lost, duplicated, reordered) are totals over the seeds.");
     }
-    html.push_str("</p>\n<div class=\"scroll\"><table>\n<tr>");
+    html.push_str("</p>\n<div class=\"scroll\"><table class=\"summary\">\n<tr>");
+    // Long column names may break after their underscores.
     for h in &cells.header {
-        html.push_str(&format!("<th>{}</th>", escape(h)));
+        html.push_str(&format!("<th>{}</th>", escape(h).replace('_', "_<wbr>")));
     }
     html.push_str("</tr>\n");
     for line in &cells.lines {

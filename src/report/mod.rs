@@ -10,6 +10,7 @@
 
 mod axis;
 mod chart;
+mod default_charts;
 mod figure;
 mod font;
 mod html;
@@ -24,7 +25,8 @@ mod timeline_choice;
 mod timeline_csv;
 mod write;
 
-pub use chart::{default_charts, draw_charts, draw_charts_described, ChartKind, ChartSpec, DrawnChart};
+pub use chart::{draw_charts, draw_charts_described, ChartKind, ChartSpec, DrawnChart};
+pub use default_charts::default_charts;
 pub use html::{write_index_html, IndexPage, TimelineFigure};
 pub use json::{GIT_COMMIT, GIT_COMMIT_FIELD, VERSION};
 pub use plot::{plot_command, plot_command_spec};

@@ -138,6 +138,9 @@ struct Bucket {
     lost_rps: f64,
 }
 
+/// A panel's series: its value in a bucket, whether a bucket at 0 leaves a gap, its style.
+type PanelSeries = (fn(&Bucket) -> f64, bool, usize);
+
 /// Style (colour, dash) of the lost series: purple, dashed.
 const LOST_STYLE: usize = 4;
 
@@ -187,7 +190,7 @@ impl Timeline {
         area: &DrawingArea<DB, Shift>,
         y_axis: &Axis,
         y_desc: &Fitted,
-        series: &[(fn(&Bucket) -> f64, bool, usize)],
+        series: &[PanelSeries],
         bottom: bool,
     ) -> Result<(), String> {
         let mut chart = ChartBuilder::on(area)
@@ -302,7 +305,7 @@ impl Figure for Timeline {
         let mut latency_desc = fit_any(&["p99 latency (ms)"], plot_h(&bottom, true), DESC_RULE);
         let size = rps_desc.size.min(latency_desc.size);
         (rps_desc.size, latency_desc.size) = (size, size);
-        let mut top_series: Vec<(fn(&Bucket) -> f64, bool, usize)> = vec![(|p| p.acked_rps, false, 0)];
+        let mut top_series: Vec<PanelSeries> = vec![(|p| p.acked_rps, false, 0)];
         if self.lost > 0 {
             top_series.push((|p| p.lost_rps, false, LOST_STYLE));
         }

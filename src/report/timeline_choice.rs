@@ -106,7 +106,7 @@ impl TimelineRun {
         }
         let (points, results) = (&points[..n], &results[..n]);
         match self {
-            TimelineRun::WorstP99 => Some(worst_p99(results, "the default; --timeline-run chooses another")),
+            TimelineRun::WorstP99 => Some(worst_p99(results, "the default: --timeline-run chooses another")),
             TimelineRun::FirstLoss => match (0..n).find(|&i| results[i].delivery.lost_acked > 0) {
                 Some(i) => Some(ChosenRun {
                     index: i,
@@ -177,17 +177,15 @@ fn worst_p99(results: &[RunResult], how: &str) -> ChosenRun {
             best
         }
     });
-    let among = if faulted.is_empty() {
+    let among = if faulted.is_empty() || faulted.len() == results.len() {
         String::new()
-    } else if faulted.len() == results.len() {
-        " (every run has faults)".to_string()
     } else {
         format!(" among the {} runs with faults", faulted.len())
     };
     ChosenRun {
         index,
         why: format!(
-            "the run with the worst p99 latency ({} ms){among} ({how})",
+            "the run with the worst p99 latency{among} ({} ms; {how})",
             super::axis::format_compact(results[index].latency_p99_ms)
         ),
     }
@@ -257,7 +255,7 @@ mod tests {
         assert!(
             chosen
                 .why
-                .contains("worst p99 latency (9 ms) among the 2 runs with faults"),
+                .contains("worst p99 latency among the 2 runs with faults (9 ms; the default"),
             "{}",
             chosen.why
         );
