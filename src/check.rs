@@ -4,7 +4,7 @@
 
 use crate::model::ledger::{Outcome, OutcomeRanges};
 use crate::model::partition_log::LogEntry;
-use crate::result::DeliveryReport;
+use crate::result::{DeliveryReport, TimelinePoint};
 use std::collections::BTreeMap;
 
 /// A set of disjoint half-open ranges.
@@ -44,9 +44,12 @@ impl IntervalSet {
     }
 }
 
-/// First example record of each anomaly class in one partition.
+/// First example record of each anomaly class in one partition, and its lost acknowledged
+/// record ranges.
 #[derive(Default)]
 struct Examples {
+    /// `[start, end)` ranges acknowledged and absent, in outcome order.
+    lost_acked_ranges: Vec<(u64, u64)>,
     lost_acked: Option<u64>,
     duplicate: Option<u64>,
     reordered: Option<u64>,
@@ -131,6 +134,7 @@ fn classify_partition(
                 (Outcome::Acked, false) => {
                     r.lost_acked += len;
                     keep_first(&mut ex.lost_acked, x);
+                    ex.lost_acked_ranges.push((x, x + len));
                 }
                 (Outcome::Failed, false) => {
                     r.lost_failed += len;
@@ -149,20 +153,63 @@ fn classify_partition(
 
 /// Classify every record of the run. `rejected` records failed inside `send()` and never got
 /// an identity: they count as failed and absent.
+#[cfg(test)]
 pub(crate) fn classify(
     outcomes: &[OutcomeRanges],
     sent: &[u64],
     rejected: u64,
     logs: &[Vec<LogEntry>],
 ) -> DeliveryReport {
+    classify_run(outcomes, sent, rejected, logs, &mut [])
+}
+
+/// [`classify`], also counting each timeline bucket's `lost_acked`: the acknowledged records
+/// lost, by the bucket of their send time ([`OutcomeRanges::send_marks`]).
+pub(crate) fn classify_run(
+    outcomes: &[OutcomeRanges],
+    sent: &[u64],
+    rejected: u64,
+    logs: &[Vec<LogEntry>],
+    timeline: &mut [TimelinePoint],
+) -> DeliveryReport {
     let mut r = DeliveryReport {
         lost_failed: rejected,
         ..DeliveryReport::default()
     };
     for p in 0..outcomes.len() {
-        classify_partition(&outcomes[p], sent[p], &logs[p], &mut r, &mut Examples::default());
+        let mut ex = Examples::default();
+        classify_partition(&outcomes[p], sent[p], &logs[p], &mut r, &mut ex);
+        for (b, n) in lost_by_send_bucket(&outcomes[p].send_marks, &ex.lost_acked_ranges, timeline.len()) {
+            timeline[b].lost_acked += n;
+        }
     }
     r
+}
+
+/// Splits record ranges over `buckets` timeline buckets by send time: bucket `b` holds the
+/// identities from its mark up to the next bucket's (marks made non-decreasing from the end,
+/// so an empty bucket holds none; identities below the first mark fall in the first bucket,
+/// buckets past the timeline in its last). Returns `(bucket, records)` with records > 0.
+fn lost_by_send_bucket(marks: &[u64], ranges: &[(u64, u64)], buckets: usize) -> Vec<(usize, u64)> {
+    if buckets == 0 || ranges.is_empty() {
+        return Vec::new();
+    }
+    let mut bounds: Vec<u64> = marks.to_vec();
+    for i in (0..bounds.len().saturating_sub(1)).rev() {
+        bounds[i] = bounds[i].min(bounds[i + 1]);
+    }
+    let mut counts: BTreeMap<usize, u64> = BTreeMap::new();
+    for &(s, e) in ranges {
+        for b in 0..bounds.len().max(1) {
+            let lo = if b == 0 { 0 } else { bounds[b] };
+            let hi = bounds.get(b + 1).copied().unwrap_or(u64::MAX);
+            let n = e.min(hi).saturating_sub(s.max(lo));
+            if n > 0 {
+                *counts.entry(b.min(buckets - 1)).or_default() += n;
+            }
+        }
+    }
+    counts.into_iter().collect()
 }
 
 /// The first record flagged by the checker, in order of gravity: lost acknowledged,
@@ -354,6 +401,27 @@ mod tests {
         let mut ex = Examples::default();
         classify_partition(&o, 30, &log, &mut DeliveryReport::default(), &mut ex);
         assert_eq!(ex.reordered, Some(10), "not 5, where the duplicate run ended");
+    }
+
+    /// Lost acknowledged records land in the bucket of their send time: identities from a
+    /// bucket's mark up to the next one's; an empty bucket gets none; a range spanning buckets
+    /// is split; the total is `lost_acked`.
+    #[test]
+    fn lost_acked_records_are_counted_by_send_time() {
+        let mut o = outcomes(&[(0, 40, Outcome::Acked)]);
+        // Bucket 0 sent 0..10, bucket 1 none, bucket 2 10..25, bucket 3 25..
+        o.send_marks = vec![0, u64::MAX, 10, 25];
+        let log = vec![entry(0, 5), entry(12, 10)];
+        let mut timeline = vec![TimelinePoint::default(); 5];
+        let r = classify_run(std::slice::from_ref(&o), &[40], 0, &[log], &mut timeline);
+        // Lost: 5..12 (5 in bucket 0, 2 in bucket 2), 22..40 (3 in bucket 2, 15 in bucket 3).
+        let lost: Vec<u64> = timeline.iter().map(|b| b.lost_acked).collect();
+        assert_eq!(lost, [5, 0, 5, 15, 0]);
+        assert_eq!(r.lost_acked, 25);
+        // A timeline shorter than the marks keeps the records (in its last bucket).
+        let mut short = vec![TimelinePoint::default(); 2];
+        classify_run(&[o], &[40], 0, &[vec![entry(0, 5), entry(12, 10)]], &mut short);
+        assert_eq!(short.iter().map(|b| b.lost_acked).collect::<Vec<_>>(), [5, 20]);
     }
 
     #[test]

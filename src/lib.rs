@@ -34,7 +34,7 @@ pub(crate) fn run_with_progress(
 ) -> RunResult {
     let out = model::simulate_with_progress(spec, None, progress);
     let mut result = out.result;
-    result.delivery = check::classify(&out.outcomes, &out.sent, out.rejected, &out.logs);
+    result.delivery = check::classify_run(&out.outcomes, &out.sent, out.rejected, &out.logs, &mut result.timeline);
     result
 }
 
@@ -43,7 +43,7 @@ pub(crate) fn run_with_progress(
 pub fn explain(spec: &RunSpec, record: Option<(u32, u64)>) -> (RunResult, Vec<String>) {
     let out = model::simulate(spec, record);
     let mut result = out.result;
-    result.delivery = check::classify(&out.outcomes, &out.sent, out.rejected, &out.logs);
+    result.delivery = check::classify_run(&out.outcomes, &out.sent, out.rejected, &out.logs, &mut result.timeline);
     (result, out.trace)
 }
 
@@ -83,6 +83,6 @@ pub fn explain_record_with_progress(
     let out = model::simulate_with_progress(spec, Some((partition, rec)), progress);
     let fate = check::record_fate(&out.outcomes, &out.sent, &out.logs, partition, rec);
     let mut result = out.result;
-    result.delivery = check::classify(&out.outcomes, &out.sent, out.rejected, &out.logs);
+    result.delivery = check::classify_run(&out.outcomes, &out.sent, out.rejected, &out.logs, &mut result.timeline);
     (fate, out.trace, result)
 }

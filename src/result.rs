@@ -37,6 +37,10 @@ pub struct TimelinePoint {
     pub latency_mean_ms: f64,
     /// See `latency_mean_ms`.
     pub latency_max_ms: f64,
+    /// Acknowledged records sent in this bucket (by the send time of their batch's first
+    /// record) that the checker found absent from the final committed log: `lost_acked` by
+    /// send time (filled by the checker).
+    pub lost_acked: u64,
 }
 
 /// A fault interval as it happened (for shading charts).

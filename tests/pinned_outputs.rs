@@ -43,6 +43,7 @@ fn pin_lines(path: &Path) -> String {
         charts: true,
         shard_marker: None,
         overrides: &[],
+        timeline_run: &report::TimelineRun::WorstP99,
     };
     report::write_scenario_report(&report, tmp.path()).unwrap();
     let mut files: Vec<String> = std::fs::read_dir(tmp.path())

@@ -2,8 +2,8 @@
 //! Charts land in `$CARGO_TARGET_TMPDIR/report-*` for a look.
 
 use prodsim::report::{
-    default_charts, draw_charts, draw_timeline, plot_command, plot_command_spec, print_table, summarize,
-    write_index_html, write_results, write_summary, ChartKind, ChartSpec, CsvTable, Row,
+    default_charts, draw_charts, draw_charts_described, draw_timeline, plot_command, plot_command_spec, print_table,
+    summarize, write_index_html, write_results, write_summary, ChartKind, ChartSpec, CsvTable, IndexPage, Row,
 };
 use prodsim::result::{FaultInterval, Measure, TimelinePoint};
 use std::path::{Path, PathBuf};
@@ -151,9 +151,23 @@ fn default_charts_are_drawn_per_acks_with_a_batch_size_legend() {
         "lost_acked_vs_linger_ms_by_batch_size_acks-1",
         &["acked records lost"],
     );
-    write_index_html(&dir, "default charts", &paths).unwrap();
+    let charts = draw_charts_described(&dir, &specs, &table).unwrap();
+    let page = IndexPage {
+        name: "default charts",
+        scenario: None,
+        overrides: &[],
+        rows: &sweep(),
+        charts: &charts,
+        timeline: None,
+        no_timeline: None,
+    };
+    write_index_html(&dir, &page).unwrap();
     let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert!(html.contains("<img src=\"latency_p99_ms_vs_linger_ms_by_batch_size_acks-all.svg\""));
+    assert!(
+        html.contains("p99 latency (ms) against linger.ms (ms), one line per batch.size, for acks=all."),
+        "a caption says what the chart shows, not its file name"
+    );
 }
 
 #[test]
@@ -181,13 +195,13 @@ fn categorical_bars_and_log_axes() {
     };
     let log = ChartSpec {
         series: Some("acks".into()),
-        log_x: true,
-        log_y: true,
+        log_x: Some(true),
+        log_y: Some(true),
         ..ChartSpec::new("batch_size", "latency_p99_ms")
     };
     // linger.ms has a 0: the log x axis falls back to linear instead of failing.
     let log_with_zero = ChartSpec {
-        log_x: true,
+        log_x: Some(true),
         ..ChartSpec::new("linger_ms", "latency_p50_ms")
     };
     let paths = draw_charts(&dir, &[bars, log, log_with_zero], &table).unwrap();
@@ -257,7 +271,7 @@ fn timeline_shades_faults() {
             end_ms: 24_000,
         },
     ];
-    let paths = draw_timeline(&dir, "timeline_seed-1", "acks=all, seed 1", &timeline, &faults).unwrap();
+    let paths = draw_timeline(&dir, "timeline_seed-1", "acks=all, seed 1", None, &timeline, &faults).unwrap();
     assert_chart_pair(
         &paths,
         "timeline_seed-1",
@@ -266,8 +280,39 @@ fn timeline_shades_faults() {
             "1: crash-leader p0 leader (broker 2), 10.0–13.8 s",
             "simulated time (s)",
             "p99 latency (ms)",
-            "acked throughput (records/s)",
+            "records/s",
+            "acknowledged (by ack time)",
+            "no acknowledged record was lost in this run",
         ],
+    );
+    // Acknowledged records lost: a dashed series by send time, its total in the legend, and
+    // why this run is shown under the title.
+    let mut lossy = timeline.clone();
+    lossy[30].lost_acked = 700;
+    lossy[31].lost_acked = 50;
+    lossy[30].width_ms = 250;
+    lossy[31].width_ms = 250;
+    let paths = draw_timeline(
+        &dir,
+        "lossy",
+        "s: acks=1 seed=2",
+        Some("run 2 of 4: the first run that lost acknowledged records"),
+        &lossy,
+        &faults,
+    )
+    .unwrap();
+    assert_chart_pair(
+        &paths,
+        "lossy",
+        &[
+            "acknowledged, later lost: 750 (by send time)",
+            "run 2 of 4: the first run that lost acknowledged records",
+        ],
+    );
+    let svg = std::fs::read_to_string(&paths[0]).unwrap();
+    assert!(
+        svg.contains("stroke-dasharray") || svg.matches("<polyline").count() > 8,
+        "the lost series is dashed"
     );
     // Many faults: bands unnumbered, the list cut short.
     let many: Vec<FaultInterval> = (0..25u64)
@@ -278,7 +323,7 @@ fn timeline_shades_faults() {
             end_ms: i * 1_100 + 600,
         })
         .collect();
-    let paths = draw_timeline(&dir, "many", "many faults", &timeline, &many).unwrap();
+    let paths = draw_timeline(&dir, "many", "many faults", None, &timeline, &many).unwrap();
     assert_chart_pair(&paths, "many", &["crash broker 0, 0.0–0.6 s", "and 20 more"]);
     // Faults starting together: their numbers are stacked, not drawn over each other.
     let together: Vec<FaultInterval> = (0..3u64)
@@ -289,7 +334,7 @@ fn timeline_shades_faults() {
             end_ms: 12_000,
         })
         .collect();
-    let paths = draw_timeline(&dir, "together", "faults together", &timeline, &together).unwrap();
+    let paths = draw_timeline(&dir, "together", "faults together", None, &timeline, &together).unwrap();
     let svg = std::fs::read_to_string(&paths[0]).unwrap();
     let numbers: Vec<(f64, f64)> = svg
         .split("<text")
@@ -304,7 +349,7 @@ fn timeline_shades_faults() {
         }
     }
     // No data and no faults: still a valid, empty chart.
-    let empty = draw_timeline(&dir, "empty", "empty", &[], &[]).unwrap();
+    let empty = draw_timeline(&dir, "empty", "empty", None, &[], &[]).unwrap();
     assert_chart_pair(&empty, "empty", &["empty"]);
 }
 
@@ -427,7 +472,7 @@ fn long_titles_wrap_and_timeline_parameters_go_on_a_second_line() {
         .collect();
     let title = "leader-failover: acks=0 linger_ms=5 batch_size=16384 send_mode=async min_insync_replicas=1 \
                  unclean_leader_election_enable=false seed=1";
-    let paths = draw_timeline(&dir, "timeline", title, &timeline, &[]).unwrap();
+    let paths = draw_timeline(&dir, "timeline", title, None, &timeline, &[]).unwrap();
     assert_chart_pair(&paths, "timeline", &[]);
     let texts = svg_texts(&std::fs::read_to_string(&paths[0]).unwrap());
     assert_eq!(texts[0].0, "leader-failover");
@@ -439,7 +484,7 @@ fn long_titles_wrap_and_timeline_parameters_go_on_a_second_line() {
     );
     assert!(texts[1].3 < texts[0].3, "the parameters are smaller than the title");
     // A title without parameters stays whole.
-    let paths = draw_timeline(&dir, "plain", "a run: seed 1 only", &timeline, &[]).unwrap();
+    let paths = draw_timeline(&dir, "plain", "a run: seed 1 only", None, &timeline, &[]).unwrap();
     let texts = svg_texts(&std::fs::read_to_string(&paths[0]).unwrap());
     assert_eq!(texts[0].0, "a run: seed 1 only");
 }
@@ -504,5 +549,132 @@ fn legends_and_category_labels_are_shortened_and_never_reach_the_note() {
     assert!(
         !texts.iter().any(|t| t.0 == "1500"),
         "value labels drawn over crowded bars"
+    );
+}
+
+fn rows_of(cells: &[(&str, &str, f64)], x: &str, series: &str, y: &'static str) -> Vec<Row> {
+    cells
+        .iter()
+        .map(|&(xv, sv, yv)| Row {
+            params: vec![(x.to_string(), xv.to_string()), (series.to_string(), sv.to_string())],
+            seed: 1,
+            measures: vec![(y, Measure::F(yv))],
+        })
+        .collect()
+}
+
+/// Two series with the same values: the one drawn second is dashed (the first shows through
+/// its gaps) and has smaller markers of another shape (the first shows as a rim).
+#[test]
+fn coinciding_series_stay_visible() {
+    let dir = out_dir("coinciding");
+    let rows = rows_of(
+        &[
+            ("1", "a", 5.0),
+            ("2", "a", 6.0),
+            ("3", "a", 7.0),
+            ("1", "b", 5.0),
+            ("2", "b", 6.0),
+            ("3", "b", 7.0),
+        ],
+        "linger_ms",
+        "batch_size",
+        "latency_p99_ms",
+    );
+    let table = CsvTable::from_rows(&rows);
+    let spec = ChartSpec {
+        series: Some("batch_size".into()),
+        ..ChartSpec::new("linger_ms", "latency_p99_ms")
+    };
+    let paths = draw_charts(&dir, &[spec], &table).unwrap();
+    let svg = std::fs::read_to_string(&paths[0]).unwrap();
+    let blue_markers = svg.matches("r=\"7\" opacity=\"1\" fill=\"#1F77B4\"").count();
+    assert_eq!(blue_markers, 3, "the first series' markers are the large ones");
+    let orange_segments = svg
+        .matches("<polyline fill=\"none\" opacity=\"1\" stroke=\"#FF7F0E\"")
+        .count();
+    let blue_segments = svg
+        .matches("<polyline fill=\"none\" opacity=\"1\" stroke=\"#1F77B4\"")
+        .count();
+    assert!(
+        orange_segments > 20,
+        "the second series is dashed: {orange_segments} segments"
+    );
+    assert!(
+        blue_segments <= 2,
+        "the first is solid (its line and its legend swatch)"
+    );
+}
+
+/// acks 0 and 1 at a few ms beside acks=all at 14 s: the bars get a log axis and their values,
+/// unless the plot says `log_y = false`.
+#[test]
+fn bars_spanning_orders_of_magnitude_get_a_log_axis_unless_told_otherwise() {
+    let dir = out_dir("log-bars");
+    let rows = rows_of(
+        &[("0", "1", 2.1), ("1", "1", 3.4), ("all", "1", 14_000.0)],
+        "acks",
+        "min_insync_replicas",
+        "latency_p99_ms",
+    );
+    let table = CsvTable::from_rows(&rows);
+    let auto = ChartSpec {
+        kind: ChartKind::Bar,
+        ..ChartSpec::new("acks", "latency_p99_ms")
+    };
+    let charts = draw_charts_described(&dir, std::slice::from_ref(&auto), &table).unwrap();
+    assert!(
+        charts[0]
+            .caption
+            .contains("Logarithmic y axis: the values span more than two orders of magnitude"),
+        "{}",
+        charts[0].caption
+    );
+    let svg = std::fs::read_to_string(&charts[0].svg).unwrap();
+    for value in ["\n2.1\n", "\n3.4\n", "\n14k\n"] {
+        assert!(svg.contains(value), "bar value {value} shown");
+    }
+    let linear = ChartSpec {
+        log_y: Some(false),
+        ..auto
+    };
+    let charts = draw_charts_described(&dir, &[linear], &table).unwrap();
+    assert!(!charts[0].caption.contains("Logarithmic"), "{}", charts[0].caption);
+}
+
+/// A throughput that is the offered rate says so in its caption; default charts do not draw it.
+#[test]
+fn a_flat_throughput_at_the_offered_rate_is_called_an_input() {
+    let dir = out_dir("flat");
+    let rows: Vec<Row> = [0u64, 5, 20]
+        .iter()
+        .map(|&linger| Row {
+            params: vec![("linger_ms".into(), linger.to_string())],
+            seed: 1,
+            measures: vec![
+                ("throughput_rps", Measure::F(50_000.0 - linger as f64)),
+                ("requests", Measure::I(90_000 / (linger + 1))),
+                ("latency_p99_ms", Measure::F(1.0 + linger as f64)),
+            ],
+        })
+        .collect();
+    let table = CsvTable::from_rows(&rows);
+    let ys: Vec<String> = default_charts(&table).into_iter().map(|s| s.y).collect();
+    assert_eq!(ys, ["requests", "latency_p99_ms"]);
+    let sc = prodsim::scenario::Scenario::parse_str(
+        "name = \"f\"\n[workload]\nrate = 50000\n[sweep]\n\"producer.linger_ms\" = [0, 5, 20]\n",
+        Path::new("f.toml"),
+    )
+    .unwrap();
+    let drawn = draw_charts_described(&dir, &[ChartSpec::new("linger_ms", "throughput_rps")], &table).unwrap();
+    let drawn = prodsim::report::note_inputs(&sc, drawn);
+    let caption = &drawn[0].caption;
+    assert!(
+        caption.contains("Flat: every point lies between 49.98k and 50k"),
+        "{caption}"
+    );
+    assert!(
+        caption.contains("This is the offered rate (workload.rate = 50k/s)"),
+        "{caption}"
     );
 }

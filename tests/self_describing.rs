@@ -282,7 +282,7 @@ fn new_columns_parameters_and_timeline() {
     let (th, trows) = csv(&d.join("o/w/timeline.csv"));
     assert_eq!(th[..2], ["acks", "linger_ms"]);
     assert_eq!(
-        th[th.len() - 7..],
+        th[th.len() - 8..],
         [
             "t_ms",
             "width_ms",
@@ -290,7 +290,8 @@ fn new_columns_parameters_and_timeline() {
             "acked_rps",
             "latency_mean_ms",
             "latency_p99_ms",
-            "latency_max_ms"
+            "latency_max_ms",
+            "lost_acked"
         ]
     );
     assert!(!trows.is_empty());

@@ -75,8 +75,18 @@ pub(crate) fn cmd_merge(args: &MergeArgs) -> Result<u8, Failure> {
         report::write_descriptions(staged.path(), sc, points, &rows, None, &overrides).map_err(io_failure)?;
         let table = CsvTable::from_rows(&rows);
         let specs = report::chart_specs(sc, &table);
-        let files = report::draw_charts(staged.path(), &specs, &table).map_err(io_failure)?;
-        report::write_index_html(staged.path(), &sc.name, &files).map_err(io_failure)?;
+        let drawn = report::draw_charts_described(staged.path(), &specs, &table).map_err(io_failure)?;
+        let drawn = report::note_inputs(sc, drawn);
+        let page = report::IndexPage {
+            name: &sc.name,
+            scenario: Some(sc),
+            overrides: &overrides,
+            rows: &rows,
+            charts: &drawn,
+            timeline: None,
+            no_timeline: Some("A timeline needs one whole run, and shards keep only their rows: prodsim merge draws none (run one sweep point with prodsim run for its timeline)."),
+        };
+        report::write_index_html(staged.path(), &page).map_err(io_failure)?;
     }
     let lock = out_dir.lock().map_err(io_failure)?;
     let dir = staged.commit(&lock).map_err(io_failure)?;

@@ -26,15 +26,31 @@ pub(crate) struct PlotArgs {
     /// CSV).
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
-    /// Logarithmic x axis.
-    #[arg(long)]
+    /// Logarithmic x axis (default: logarithmic when the positive values span more than two
+    /// orders of magnitude).
+    #[arg(long, conflicts_with = "linear_x")]
     pub(crate) log_x: bool,
-    /// Logarithmic y axis.
-    #[arg(long)]
+    /// Logarithmic y axis (default: as for x).
+    #[arg(long, conflicts_with = "linear_y")]
     pub(crate) log_y: bool,
+    /// Linear x axis whatever the values.
+    #[arg(long)]
+    pub(crate) linear_x: bool,
+    /// Linear y axis whatever the values.
+    #[arg(long)]
+    pub(crate) linear_y: bool,
     /// "line" or "bar".
     #[arg(long, default_value = "line")]
     pub(crate) kind: String,
+}
+
+/// `--log-*` / `--linear-*` as a plot's log setting: forced either way, or chosen from the values.
+fn axis_choice(log: bool, linear: bool) -> Option<bool> {
+    match (log, linear) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
 }
 
 pub(crate) fn cmd_plot(args: &PlotArgs) -> Result<u8, Failure> {
@@ -49,9 +65,10 @@ pub(crate) fn cmd_plot(args: &PlotArgs) -> Result<u8, Failure> {
         y: args.y.clone(),
         series: args.series.clone(),
         per: None,
-        log_x: args.log_x,
-        log_y: args.log_y,
+        log_x: axis_choice(args.log_x, args.linear_x),
+        log_y: axis_choice(args.log_y, args.linear_y),
         title: None,
+        caption: None,
         kind,
     };
     let files = report::plot_command_spec(&args.csvs, &spec, args.out.clone()).map_err(|m| Failure {

@@ -51,6 +51,14 @@ pub(crate) struct RunArgs {
     /// combine the shards' output directories with `prodsim merge`.
     #[arg(long, value_name = "I/N")]
     pub(crate) shard: Option<String>,
+    /// Which run the timeline (timeline.csv, its chart, index.html) shows: worst-p99 (the
+    /// default: the highest p99 latency among the runs with faults, or among all runs),
+    /// first-loss (the first run that lost acknowledged records; the default's choice when
+    /// none did), a results.csv row number (7; 1 = the first run), or column=value,... (the
+    /// first run with these results.csv values, e.g. acks=1,min_insync_replicas=2,seed=3).
+    /// The chart and index.html say which run and why.
+    #[arg(long, value_name = "WHICH", default_value = "worst-p99")]
+    pub(crate) timeline_run: String,
 }
 
 pub(crate) fn cmd_run(args: &RunArgs) -> Result<u8, Failure> {
@@ -67,6 +75,7 @@ pub(crate) fn cmd_run(args: &RunArgs) -> Result<u8, Failure> {
         .map(prodsim::shard::Shard::parse)
         .transpose()
         .map_err(bad_input)?;
+    let timeline_run = report::TimelineRun::parse(&args.timeline_run).map_err(bad_input)?;
     let overrides = what_if::overrides(args.producer_config.as_deref(), &args.sets);
     // Validate every scenario before running anything: bad input writes nothing, not even the
     // output directory.
@@ -83,6 +92,13 @@ pub(crate) fn cmd_run(args: &RunArgs) -> Result<u8, Failure> {
                 out.join(dir_name).display()
             )));
         }
+        let slice: &[RunPoint] = match shard {
+            Some(s) => &points[s.range(points.len())],
+            None => &points,
+        };
+        timeline_run
+            .check(slice)
+            .map_err(|e| bad_input(format!("{}: {e}", sc.name)))?;
         loaded.push((sc, points));
     }
     print_notes(loaded.iter().map(|(sc, _)| sc));
@@ -148,6 +164,7 @@ pub(crate) fn cmd_run(args: &RunArgs) -> Result<u8, Failure> {
             charts: !args.no_charts,
             shard_marker: marker.as_deref(),
             overrides: &overrides,
+            timeline_run: &timeline_run,
         };
         report::write_scenario_report(&report, staged.path()).map_err(io_failure)?;
         let lock = out_dir.lock().map_err(io_failure)?;
@@ -267,15 +284,7 @@ pub(crate) fn print_verdicts(sc: &Scenario, rows: &[Row], strict: bool) -> bool 
     if sc.expects.is_empty() {
         return true;
     }
-    let erows: Vec<prodsim::expect::Row> = rows
-        .iter()
-        .map(|r| {
-            let mut params = r.params.clone();
-            params.push(("seed".into(), r.seed.to_string()));
-            (params, r.measures.clone())
-        })
-        .collect();
-    let verdicts = prodsim::expect::evaluate(&sc.expects, &erows);
+    let verdicts = report::evaluate_gates(sc, rows);
     outln!("\nexpectations:");
     for v in &verdicts {
         // Gate names come from the scenario file: no raw control characters on the terminal.

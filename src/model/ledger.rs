@@ -20,6 +20,11 @@ pub(crate) enum Outcome {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct OutcomeRanges {
     pub ranges: BTreeMap<u64, (u64, Outcome)>,
+    /// Per timeline bucket of send time: the lowest identity of an acknowledged batch whose
+    /// first record was sent in that bucket (`u64::MAX`: none). Identities grow with send time
+    /// within a partition, so the checker can place a record by its send time (at batch
+    /// granularity) without a time per record.
+    pub send_marks: Vec<u64>,
 }
 
 impl OutcomeRanges {
@@ -200,6 +205,13 @@ impl Ledger {
                 })
                 .collect();
             self.timeline = merged;
+            for o in &mut self.outcomes {
+                o.send_marks = o
+                    .send_marks
+                    .chunks(2)
+                    .map(|c| c.iter().copied().min().unwrap_or(u64::MAX))
+                    .collect();
+            }
             self.bucket_ns *= 2;
         }
         let i = (t / self.bucket_ns) as usize;
@@ -258,6 +270,13 @@ impl Ledger {
                 self.acked_payload_bytes += count as u64 * self.payload_bytes;
                 self.last_ack = now;
                 self.bucket(now).acked += count as u64;
+                // After `bucket` (which may widen the buckets): first <= now, so within them.
+                let b = (first / self.bucket_ns) as usize;
+                let marks = &mut self.outcomes[partition as usize].send_marks;
+                if marks.len() <= b {
+                    marks.resize(b + 1, u64::MAX);
+                }
+                marks[b] = marks[b].min(start);
                 self.record_latencies(now, first, last, count as u64);
             }
             Outcome::Failed => self.failed += count as u64,
@@ -332,6 +351,8 @@ impl Ledger {
                         0.0
                     },
                     latency_max_ms: b.latency_max_us as f64 / 1000.0,
+                    // By send time: the checker fills it.
+                    lost_acked: 0,
                 })
                 .collect(),
             ..RunResult::default()

@@ -149,12 +149,17 @@ impl Axis {
         }
     }
 
-    /// Position of a data value on the axis.
+    /// Position of a data value on the axis (a value <= 0 sits at the bottom of a log axis).
     pub(super) fn pos(&self, value: f64) -> f64 {
         match self.scale {
-            Scale::Log => value.log10(),
+            Scale::Log if value > 0.0 => value.log10(),
+            Scale::Log => self.lo,
             _ => value,
         }
+    }
+
+    pub(super) fn is_log(&self) -> bool {
+        matches!(self.scale, Scale::Log)
     }
 
     /// Text of the tick at axis position `p`.
@@ -227,6 +232,24 @@ impl Ranged for AxisCoord {
 
     fn range(&self) -> std::ops::Range<f64> {
         self.lo..self.hi
+    }
+}
+
+/// Positive values spanning more than this ratio get a log axis unless the plot says otherwise.
+pub(super) const AUTO_LOG_RATIO: f64 = 100.0;
+
+/// Whether an axis over `values` is logarithmic: `explicit` when given (a log axis needs a
+/// positive value), else when the positive values span more than [`AUTO_LOG_RATIO`] and
+/// (unless `zeros_ok`: bars, whose zeros sit on the axis labelled) none is <= 0.
+pub(super) fn wants_log(explicit: Option<bool>, values: &[f64], zeros_ok: bool) -> bool {
+    let positive: Vec<f64> = values.iter().copied().filter(|v| *v > 0.0 && v.is_finite()).collect();
+    let (lo, hi) = (
+        positive.iter().copied().fold(f64::INFINITY, f64::min),
+        positive.iter().copied().fold(0.0, f64::max),
+    );
+    match explicit {
+        Some(log) => log && !positive.is_empty() && (zeros_ok || positive.len() == values.len()),
+        None => !positive.is_empty() && (zeros_ok || positive.len() == values.len()) && hi / lo > AUTO_LOG_RATIO,
     }
 }
 

@@ -59,65 +59,22 @@ pub(crate) fn param_columns(table: &CsvTable) -> Vec<String> {
     table.headers[..end].to_vec()
 }
 
-/// The charts drawn when a scenario lists none: `throughput_rps` and `latency_p99_ms` against
-/// `linger_ms`, one line per `batch_size`, one chart per `acks` (for whichever of these the sweep
-/// varies). When `linger_ms` is not varied, x is the first varied parameter and the series the
-/// second; a non-numeric x (`acks`, a boolean) gets grouped bars instead of lines, since its
-/// categories have no distance between them to draw a line across. Bar charts of `lost_acked`,
-/// `duplicates` and `reordered` follow when any is non-zero. No chart when no parameter varies.
-pub fn default_charts(table: &CsvTable) -> Vec<ChartSpec> {
-    let varied: Vec<String> = param_columns(table)
-        .into_iter()
-        .filter(|p| {
-            let c = table.column(p).unwrap_or(0);
-            let mut values = table.values(c);
-            let first = values.next();
-            values.any(|v| Some(v) != first)
-        })
-        .collect();
-    let is_varied = |name: &str| varied.iter().any(|v| v == name);
-    let (x, series, per) = if is_varied("linger_ms") {
-        let x = "linger_ms".to_string();
-        let per = is_varied("acks").then(|| "acks".to_string());
-        let series = if is_varied("batch_size") {
-            Some("batch_size".to_string())
-        } else {
-            varied.iter().find(|v| **v != x && Some(*v) != per.as_ref()).cloned()
-        };
-        (x, series, per)
-    } else {
-        let Some(x) = varied.first().cloned() else {
-            return Vec::new();
-        };
-        let series = varied.get(1).cloned();
-        let per = (is_varied("acks") && x != "acks" && series.as_deref() != Some("acks")).then(|| "acks".to_string());
-        (x, series, per)
-    };
-    let spec = |y: &str, kind: ChartKind| ChartSpec {
-        x: x.clone(),
-        y: y.to_string(),
-        series: series.clone(),
-        per: per.clone(),
-        kind,
-        ..ChartSpec::default()
-    };
-    let x_numeric = table
-        .column(&x)
-        .is_some_and(|c| ordered_values(table.values(c).filter(|v| !v.is_empty())).1);
-    let kind = if x_numeric { ChartKind::Line } else { ChartKind::Bar };
-    let mut specs: Vec<ChartSpec> = ["throughput_rps", "latency_p99_ms"]
-        .into_iter()
-        .filter(|y| table.column(y).is_some())
-        .map(|y| spec(y, kind))
-        .collect();
-    for y in ["lost_acked", "duplicates", "reordered"] {
-        if let Some(c) = table.column(y) {
-            if table.values(c).any(|v| v.parse::<f64>().is_ok_and(|n| n != 0.0)) {
-                specs.push(spec(y, ChartKind::Bar));
-            }
-        }
-    }
-    specs
+/// One chart as written, with what index.html says of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DrawnChart {
+    /// The SVG file.
+    pub svg: PathBuf,
+    /// The PNG file.
+    pub png: PathBuf,
+    /// The chart's title (the per value included).
+    pub title: String,
+    /// What the chart shows, in a sentence or three: the plot's own caption, the axes, what a
+    /// point is, log axes, a flat measure.
+    pub caption: String,
+    /// The y column.
+    pub y: String,
+    /// When every point's y lies within 1% of the others: their (lowest, highest) mean.
+    pub flat: Option<(f64, f64)>,
 }
 
 /// Draws every chart of `specs` from `table` into `dir`, as `<stem>.svg` and `<stem>.png`, one
@@ -125,6 +82,14 @@ pub fn default_charts(table: &CsvTable) -> Vec<ChartSpec> {
 /// paths, SVG then PNG for each chart, in spec order. An unknown column is an error naming it
 /// and listing the table's columns.
 pub fn draw_charts(dir: &Path, specs: &[ChartSpec], table: &CsvTable) -> Result<Vec<PathBuf>, String> {
+    Ok(draw_charts_described(dir, specs, table)?
+        .into_iter()
+        .flat_map(|c| [c.svg, c.png])
+        .collect())
+}
+
+/// [`draw_charts`], returning each chart with its title and caption.
+pub fn draw_charts_described(dir: &Path, specs: &[ChartSpec], table: &CsvTable) -> Result<Vec<DrawnChart>, String> {
     let mut written = Vec::new();
     for spec in specs {
         written.extend(draw_spec(dir, spec, table, None, "the table")?);
@@ -140,7 +105,7 @@ pub(crate) fn draw_spec(
     table: &CsvTable,
     stem: Option<&str>,
     source: &str,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Vec<DrawnChart>, String> {
     let cols = Columns {
         x: table.require_column(&spec.x, source)?,
         y: table.require_column(&spec.y, source)?,
@@ -165,7 +130,16 @@ pub(crate) fn draw_spec(
             Some(v) => sanitize(&format!("{stem}_{}-{v}", spec.per.as_deref().unwrap_or(""))),
             None => stem.clone(),
         };
-        written.extend(write_figure(dir, &stem, CHART_SIZE_PX, &chart)?);
+        let paths = write_figure(dir, &stem, CHART_SIZE_PX, &chart)?;
+        let (svg, png) = (paths[0].clone(), paths[1].clone());
+        written.push(DrawnChart {
+            svg,
+            png,
+            title: chart.title.clone(),
+            caption: chart.caption(spec, per_value.as_deref()),
+            y: spec.y.clone(),
+            flat: chart.flat(),
+        });
     }
     Ok(written)
 }
@@ -207,7 +181,7 @@ fn cell(row: &[String], column: usize) -> &str {
     row.get(column).map(String::as_str).unwrap_or("")
 }
 
-fn parse_number(s: &str) -> Option<f64> {
+pub(crate) fn parse_number(s: &str) -> Option<f64> {
     s.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
@@ -219,6 +193,8 @@ struct Agg {
     mean: f64,
     min: f64,
     max: f64,
+    /// Rows aggregated.
+    runs: usize,
 }
 
 struct SeriesData {
@@ -303,6 +279,7 @@ fn build_chart(
             mean: ys.iter().sum::<f64>() / ys.len() as f64,
             min: ys.iter().copied().fold(f64::INFINITY, f64::min),
             max: ys.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            runs: ys.len(),
         };
         match series.last_mut() {
             Some(s) if s.style == *si => s.points.push(agg),
@@ -318,9 +295,10 @@ fn build_chart(
     }
     let points = || series.iter().flat_map(|s| s.points.iter());
     let x_axis = if x_numeric {
-        let lo = points().map(|p| p.x).fold(f64::INFINITY, f64::min);
-        let hi = points().map(|p| p.x).fold(f64::NEG_INFINITY, f64::max);
-        if spec.log_x && lo > 0.0 {
+        let xs: Vec<f64> = points().map(|p| p.x).collect();
+        let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if wants_log(spec.log_x, &xs, false) {
             Axis::log(lo, hi)
         } else {
             Axis::padded(lo, hi)
@@ -337,8 +315,14 @@ fn build_chart(
     let points = || series.iter().flat_map(|s| s.points.iter());
     let y_lo = points().map(|p| p.min).fold(f64::INFINITY, f64::min);
     let y_hi = points().map(|p| p.max).fold(f64::NEG_INFINITY, f64::max);
-    let y_axis = if spec.log_y && y_lo > 0.0 {
-        Axis::log(y_lo, y_hi)
+    // Means decide: a whisker down to 0 does not make a line chart linear.
+    let means: Vec<f64> = points().map(|p| p.mean).collect();
+    let y_axis = if wants_log(spec.log_y, &means, spec.kind == ChartKind::Bar) {
+        let positive = points()
+            .flat_map(|p| [p.min, p.mean])
+            .filter(|v| *v > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        Axis::log(positive, y_hi)
     } else {
         Axis::from_zero(y_lo, y_hi)
     };
@@ -367,7 +351,7 @@ const NOTE_HEIGHT: u32 = 110;
 impl Figure for ChartData {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).map_err(draw_error)?;
-        let area = draw_title(root, &self.title, None)?;
+        let area = draw_title(root, &self.title, &[])?;
         let labels: Vec<String> = self.series.iter().filter_map(|s| s.label.clone()).collect();
         let note = self.whisker_note();
         let legend_w = if self.legend_title.is_some() || note.is_some() {
@@ -424,20 +408,20 @@ impl Figure for ChartData {
         let y = |v: f64| self.y_axis.pos(v);
         match self.kind {
             ChartKind::Line => {
+                // Series that coincide stay visible: each later series is dashed (the one under
+                // it shows through the gaps) and has smaller markers of another shape (the one
+                // under it shows as a rim).
                 for s in &self.series {
                     let c = color(s.style);
                     for p in s.points.iter().filter(|p| p.max > p.min) {
                         draw_whisker(area, p.x, y(p.min), y(p.max), c, 5)?;
                     }
-                    area.draw(&PathElement::new(
-                        s.points.iter().map(|p| (p.x, y(p.mean))).collect::<Vec<_>>(),
-                        c.stroke_width(2),
-                    ))
-                    .map_err(draw_error)?;
+                    let line = s.points.iter().map(|p| (p.x, y(p.mean))).collect::<Vec<_>>();
+                    draw_series_line(area, line, s.style, 2)?;
                 }
-                for s in &self.series {
+                for (rank, s) in self.series.iter().enumerate() {
                     for p in &s.points {
-                        draw_marker(area, (p.x, y(p.mean)), s.style, color(s.style))?;
+                        draw_marker_sized(area, (p.x, y(p.mean)), s.style, color(s.style), marker_radius(rank))?;
                     }
                 }
             }
@@ -501,6 +485,100 @@ fn draw_whisker<DB: DrawingBackend>(
 }
 
 impl ChartData {
+    /// When every point's mean lies within 1% of the highest: (lowest, highest).
+    fn flat(&self) -> Option<(f64, f64)> {
+        let means: Vec<f64> = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .map(|p| p.mean)
+            .collect();
+        let lo = means.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = means.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (means.len() > 1 && hi - lo <= 0.01 * hi.abs()).then_some((lo, hi))
+    }
+
+    /// The caption index.html shows under the chart: the plot's own caption, then what is drawn
+    /// against what, what a point is, the log axes and a flat measure.
+    fn caption(&self, spec: &ChartSpec, per_value: Option<&str>) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(c) = spec.caption.as_deref().filter(|c| !c.trim().is_empty()) {
+            let c = c.trim();
+            parts.push(if c.ends_with('.') {
+                c.to_string()
+            } else {
+                format!("{c}.")
+            });
+        }
+        let (one, point) = match self.kind {
+            ChartKind::Line => ("line", "point"),
+            ChartKind::Bar => ("bar", "bar"),
+        };
+        let mut what = format!("{} against {}", self.y_label, self.x_label);
+        if let Some(series) = &self.legend_title {
+            what.push_str(&format!(", one {one} per {series}"));
+        }
+        if let (Some(per), Some(v)) = (&spec.per, per_value) {
+            what.push_str(&format!(", for {}={v}", legend_key(per)));
+        }
+        parts.push(format!("{what}."));
+        let runs: Vec<usize> = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .map(|p| p.runs)
+            .collect();
+        let (fewest, most) = (
+            runs.iter().copied().min().unwrap_or(1),
+            runs.iter().copied().max().unwrap_or(1),
+        );
+        if most > 1 {
+            let n = if fewest == most {
+                format!("{most}")
+            } else {
+                format!("{fewest} to {most}")
+            };
+            let whiskers = if self.whisker_note().is_some() {
+                "; whiskers span their lowest and highest"
+            } else {
+                " (all equal)"
+            };
+            parts.push(format!("Each {point} is the mean of {n} runs{whiskers}."));
+        }
+        if self.y_axis.is_log() {
+            let zeros = if self.kind == ChartKind::Bar
+                && self.series.iter().flat_map(|s| s.points.iter()).any(|p| p.mean <= 0.0)
+            {
+                " (a 0 is a bar of no height, labelled 0)"
+            } else {
+                ""
+            };
+            parts.push(format!(
+                "Logarithmic y axis{}{zeros}.",
+                match spec.log_y {
+                    Some(true) => "",
+                    _ => ": the values span more than two orders of magnitude",
+                }
+            ));
+        }
+        if matches!(self.x_axis.scale, Scale::Log) {
+            parts.push("Logarithmic x axis.".to_string());
+        }
+        if let Some((lo, hi)) = self.flat() {
+            let range = if format_compact(lo) == format_compact(hi) {
+                format!("at {}", format_compact(hi))
+            } else {
+                format!("between {} and {}", format_compact(lo), format_compact(hi))
+            };
+            parts.push(format!(
+                "Flat: every {point} lies {range} (within 1%): {} does not depend on {} here.",
+                short_label(&spec.y),
+                legend_key(&spec.x)
+            ));
+        }
+        parts.join(" ")
+    }
+
     /// What points and whiskers mean, when some point aggregates several rows that differ.
     fn whisker_note(&self) -> Option<[&'static str; 2]> {
         let whiskers = self.series.iter().flat_map(|s| s.points.iter()).any(|p| p.max > p.min);
@@ -529,7 +607,8 @@ impl ChartData {
             .map(|p| text_width(&format_compact(p.mean), VALUE_FONT))
             .max()
             .unwrap_or(0);
-        let show_values = widest_value as f64 + 4.0 <= width * px_per_x;
+        // On a log axis a value is the only way to read a bar, and a 0 has no bar at all.
+        let show_values = widest_value as f64 + 4.0 <= width * px_per_x || self.y_axis.is_log();
         let value_style = ("sans-serif", VALUE_FONT)
             .into_font()
             .color(&BLACK.mix(0.85))
@@ -624,40 +703,5 @@ mod tests {
         let log = Axis::log(500.0, 200_000.0);
         let labels: Vec<String> = log.ticks.iter().map(|t| log.label(*t)).collect();
         assert_eq!(labels, ["1k", "10k", "100k"]);
-    }
-
-    #[test]
-    fn default_charts_follow_the_sweep() {
-        let t = CsvTable {
-            headers: ["acks", "linger_ms", "batch_size", "seed", "throughput_rps"]
-                .map(String::from)
-                .to_vec(),
-            rows: vec![
-                ["all", "0", "16384", "1", "5"].map(String::from).to_vec(),
-                ["1", "5", "16384", "1", "6"].map(String::from).to_vec(),
-            ],
-        };
-        let specs = default_charts(&t);
-        assert_eq!(specs.len(), 1);
-        assert_eq!(specs[0].x, "linger_ms");
-        assert_eq!(specs[0].series, None);
-        assert_eq!(specs[0].per.as_deref(), Some("acks"));
-        let mut t2 = t.clone();
-        for r in &mut t2.rows {
-            r[1] = "5".to_string();
-        }
-        t2.rows[1][2] = "65536".to_string();
-        let specs = default_charts(&t2);
-        assert_eq!(specs[0].x, "acks");
-        assert_eq!(specs[0].series.as_deref(), Some("batch_size"));
-        assert_eq!(specs[0].per, None);
-        // Categories (acks, booleans) get bars, numbers lines.
-        assert_eq!(specs[0].kind, ChartKind::Bar);
-        assert_eq!(default_charts(&t)[0].kind, ChartKind::Line);
-        for r in &mut t2.rows {
-            r[0] = "all".to_string();
-            r[2] = "1".to_string();
-        }
-        assert!(default_charts(&t2).is_empty());
     }
 }

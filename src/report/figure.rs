@@ -6,6 +6,7 @@ use super::font;
 use super::text::{draw_error, ellipsize, ellipsize_middle, fit, line_height, text_width, FitRule};
 use super::{temp_path, write_atomic};
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -27,18 +28,84 @@ pub(crate) fn color(style: usize) -> RGBColor {
     PALETTE[style % PALETTE.len()]
 }
 
+/// A series' dash pattern (dash, gap), pixels; `None` for solid. Series drawn later get
+/// dashes, so that a line drawn over an identical one leaves the one under it visible.
+pub(crate) fn dash(style: usize) -> Option<(u32, u32)> {
+    const PATTERNS: [Option<(u32, u32)>; 10] = [
+        None,
+        Some((10, 6)),
+        Some((3, 5)),
+        Some((18, 6)),
+        Some((6, 4)),
+        Some((2, 9)),
+        Some((24, 4)),
+        Some((4, 8)),
+        Some((12, 3)),
+        Some((8, 8)),
+    ];
+    PATTERNS[style % PATTERNS.len()]
+}
+
+/// Draws a line through `points` in series `style`'s colour and dash pattern.
+pub(crate) fn draw_series_line<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    points: Vec<CT::From>,
+    style: usize,
+    width: u32,
+) -> Result<(), String>
+where
+    CT::From: Clone,
+{
+    draw_path(area, points, color(style), dash(style), width)
+}
+
+/// Draws a line through `points` in `c`, solid or dashed (dash, gap in pixels).
+pub(crate) fn draw_path<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    points: Vec<CT::From>,
+    c: RGBColor,
+    dashes: Option<(u32, u32)>,
+    width: u32,
+) -> Result<(), String>
+where
+    CT::From: Clone,
+{
+    let stroke = c.stroke_width(width);
+    let result = match dashes {
+        None => area.draw(&PathElement::new(points, stroke)),
+        Some((d, g)) => area.draw(&DashedPathElement::new(points, d, g, stroke)),
+    };
+    result.map_err(draw_error)
+}
+
+/// Marker radius of the `rank`-th series drawn (pixels): the first series drawn gets the
+/// largest markers, so that a marker drawn over it at the same point leaves a rim visible.
+pub(crate) fn marker_radius(rank: usize) -> i32 {
+    7 - (rank.min(3) as i32)
+}
+
 /// Draws marker `shape` (0..8: filled circle, triangle, square, diamond, then hollow ones) at
-/// `at`.
+/// `at`, radius 5.
 pub(crate) fn draw_marker<DB: DrawingBackend, CT: CoordTranslate>(
     area: &DrawingArea<DB, CT>,
     at: CT::From,
     shape: usize,
     color: RGBColor,
 ) -> Result<(), String> {
+    draw_marker_sized(area, at, shape, color, 5)
+}
+
+/// [`draw_marker`] with radius `r`, pixels.
+pub(crate) fn draw_marker_sized<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    at: CT::From,
+    shape: usize,
+    color: RGBColor,
+    r: i32,
+) -> Result<(), String> {
     let fill = color.filled();
     let outline = color.stroke_width(2);
     let white = WHITE.filled();
-    let r = 5;
     let triangle = vec![(0, -r - 1), (r + 1, r - 1), (-r - 1, r - 1)];
     let diamond = vec![(0, -r - 1), (r + 1, 0), (0, r + 1), (-r - 1, 0)];
     let closed = |mut p: Vec<(i32, i32)>| {
@@ -156,7 +223,12 @@ pub(crate) fn tick_label_width(axis: &Axis) -> u32 {
 
 /// Legend rows: a swatch kind, a style index and a text.
 pub(crate) enum Swatch {
+    /// A series line (its dash pattern) with its marker.
     Line(usize),
+    /// A series line without a marker.
+    Stroke(usize),
+    /// No swatch: a row of text.
+    Blank,
     Bar(usize),
     Band(RGBColor),
 }
@@ -199,13 +271,11 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
         let mid = y + 8;
         match swatch {
             Swatch::Line(style) => {
-                area.draw(&PathElement::new(
-                    vec![(12, mid), (44, mid)],
-                    color(*style).stroke_width(2),
-                ))
-                .map_err(draw_error)?;
+                draw_series_line(area, vec![(8, mid), (48, mid)], *style, 2)?;
                 draw_marker(area, (28, mid), *style, color(*style))?;
             }
+            Swatch::Stroke(style) => draw_series_line(area, vec![(8, mid), (48, mid)], *style, 2)?,
+            Swatch::Blank => {}
             Swatch::Bar(style) => {
                 area.draw(&Rectangle::new([(16, mid - 7), (40, mid + 7)], color(*style).filled()))
                     .map_err(draw_error)?;

@@ -10,6 +10,7 @@
 
 mod axis;
 mod chart;
+mod default_charts;
 mod figure;
 mod font;
 mod html;
@@ -20,16 +21,19 @@ mod plot;
 mod table;
 mod text;
 mod timeline;
+mod timeline_choice;
 mod timeline_csv;
 mod write;
 
-pub use chart::{default_charts, draw_charts, ChartKind, ChartSpec};
-pub use html::write_index_html;
+pub use chart::{draw_charts, draw_charts_described, ChartKind, ChartSpec, DrawnChart};
+pub use default_charts::default_charts;
+pub use html::{write_index_html, IndexPage, TimelineFigure};
 pub use json::{GIT_COMMIT, GIT_COMMIT_FIELD, VERSION};
 pub use plot::{plot_command, plot_command_spec};
 pub use table::CsvTable;
 pub use timeline::draw_timeline;
-pub use write::{chart_specs, write_descriptions, write_scenario_report, ScenarioReport};
+pub use timeline_choice::{ChosenRun, TimelineRun};
+pub use write::{chart_specs, note_inputs, write_descriptions, write_scenario_report, ScenarioReport};
 
 use crate::result::Measure;
 use std::collections::BTreeMap;
@@ -260,10 +264,33 @@ const TABLE_COUNTS: [(&str, &str, usize); 4] = [
     ("saturated", "saturated", 2),
 ];
 
-/// Prints an aligned text table of the summary: params, seeds and the key measures (means over
-/// seeds). Parameter columns are left-aligned, numbers right-aligned. Lost-acked, duplicate and
-/// reordered totals over seeds are shown only when non-zero somewhere, with a note saying so.
-pub fn print_table(summary: &[SummaryRow], out: &mut impl Write) -> std::io::Result<()> {
+/// The `[[expect]]` verdicts of a scenario over these rows (`seed` filterable as a column).
+pub fn evaluate_gates(sc: &crate::scenario::Scenario, rows: &[Row]) -> Vec<crate::expect::Verdict> {
+    let erows: Vec<crate::expect::Row> = rows
+        .iter()
+        .map(|r| {
+            let mut params = r.params.clone();
+            params.push(("seed".into(), r.seed.to_string()));
+            (params, r.measures.clone())
+        })
+        .collect();
+    crate::expect::evaluate(&sc.expects, &erows)
+}
+
+/// The summary as the stdout table and index.html show it: the header, one line of cells per
+/// sweep point, how many leading columns are parameters, and whether count totals are shown.
+pub(crate) struct SummaryCells {
+    pub header: Vec<String>,
+    pub lines: Vec<Vec<String>>,
+    pub params: usize,
+    pub counts_shown: bool,
+    /// The `saturated` column is shown (some run could not keep up).
+    pub saturated_shown: bool,
+}
+
+/// Params, seeds and the key measures (means over seeds); lost-acked, duplicate and reordered
+/// totals over seeds only when non-zero somewhere.
+pub(crate) fn summary_cells(summary: &[SummaryRow]) -> SummaryCells {
     let params = param_names(summary.iter().map(|s| s.params.as_slice()));
     let mut measures: Vec<(&str, &str, usize)> = TABLE_MEASURES
         .iter()
@@ -301,6 +328,26 @@ pub fn print_table(summary: &[SummaryRow], out: &mut impl Write) -> std::io::Res
         }
         lines.push(line);
     }
+    SummaryCells {
+        header,
+        lines,
+        params: params.len(),
+        counts_shown,
+        saturated_shown,
+    }
+}
+
+/// Prints an aligned text table of the summary: params, seeds and the key measures (means over
+/// seeds). Parameter columns are left-aligned, numbers right-aligned. Lost-acked, duplicate and
+/// reordered totals over seeds are shown only when non-zero somewhere, with a note saying so.
+pub fn print_table(summary: &[SummaryRow], out: &mut impl Write) -> std::io::Result<()> {
+    let SummaryCells {
+        header,
+        lines,
+        params,
+        counts_shown,
+        saturated_shown,
+    } = summary_cells(summary);
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
             lines
@@ -318,7 +365,7 @@ pub fn print_table(summary: &[SummaryRow], out: &mut impl Write) -> std::io::Res
                 text.push_str("  ");
             }
             let pad = widths[c].saturating_sub(cell.chars().count());
-            if c < params.len() {
+            if c < params {
                 text.push_str(cell);
                 text.push_str(&" ".repeat(pad));
             } else {

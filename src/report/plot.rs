@@ -66,7 +66,10 @@ pub fn plot_command_spec(csvs: &[PathBuf], spec: &ChartSpec, out: Option<PathBuf
     } else {
         first.display().to_string()
     };
-    draw_spec(&dir, &spec, &table, Some(&stem), &source)
+    Ok(draw_spec(&dir, &spec, &table, Some(&stem), &source)?
+        .into_iter()
+        .flat_map(|c| [c.svg, c.png])
+        .collect())
 }
 
 /// Each file's label for the `file` column: its stem, or `<parent>/<stem>` when stems collide,

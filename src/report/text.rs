@@ -267,18 +267,18 @@ const SUBTITLE_RULE: FitRule = FitRule {
 /// Free space left and right of a title, pixels.
 const TITLE_SIDE_MARGIN: u32 = 16;
 
-/// Draws `title` centred at the top of `root`, and `subtitle` (when given) smaller and grey under
-/// it, each fitted to the width (shrunk, wrapped onto two lines, shortened). Returns the area
-/// below them.
+/// Draws `title` centred at the top of `root`, and each of `subtitles` (a run's parameters, why
+/// this run) smaller and grey under it, each fitted to the width (shrunk, wrapped onto two
+/// lines, shortened). Returns the area below them.
 pub(crate) fn draw_title<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
-    subtitle: Option<&str>,
+    subtitles: &[&str],
 ) -> Result<DrawingArea<DB, Shift>, String> {
     let (width, _) = root.dim_in_pixel();
     let room = width.saturating_sub(2 * TITLE_SIDE_MARGIN);
     let mut blocks = vec![(fit(title, room, TITLE_RULE), RGBColor(0, 0, 0))];
-    if let Some(subtitle) = subtitle.filter(|s| !s.trim().is_empty()) {
+    for subtitle in subtitles.iter().filter(|s| !s.trim().is_empty()) {
         blocks.push((fit(subtitle, room, SUBTITLE_RULE), RGBColor(80, 80, 80)));
     }
     let mut y = 13;

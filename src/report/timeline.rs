@@ -1,9 +1,11 @@
-//! One run over simulated time: acked throughput and p99 latency in two stacked panels sharing
-//! the time axis, with the fault intervals shaded.
+//! One run over simulated time: acked throughput (and the acknowledged records later found lost,
+//! by send time) and p99 latency in two stacked panels sharing the time axis, with the fault
+//! intervals shaded.
 
 use super::axis::Axis;
 use super::figure::{
-    color, draw_legend, tick_label_width, write_figure, y_label_area, Figure, Swatch, DESC_RULE, LABEL_FONT, TICK_SIZE,
+    color, dash, draw_legend, draw_path, tick_label_width, write_figure, y_label_area, Figure, Swatch, DESC_RULE,
+    LABEL_FONT, TICK_SIZE,
 };
 use super::labels::legend_key;
 use super::text::{draw_error, draw_title, fit_any, text_width, Fitted};
@@ -36,17 +38,21 @@ fn x_label_area(bottom: bool) -> u32 {
     }
 }
 
-/// Draws `<dir>/<stem>.svg` and `<dir>/<stem>.png`: acked throughput (records/s) on top, p99
-/// latency (ms) below, over simulated time in seconds; each fault interval is a numbered red
-/// band, listed with its kind, target and times in the legend. Each bucket is a step over its
-/// interval (so a last, partly filled bucket reads as one bucket, not as a slope); buckets with no
-/// completed record (latency 0) leave a gap in the latency line. A title of the form `<name>: <k>=<v> <k>=<v> ...`
-/// (a scenario and a run's parameters) shows the name as the title and the parameters, Kafka
-/// keys dotted and comma-separated, on a smaller line under it. Returns the two paths, SVG first.
+/// Draws `<dir>/<stem>.svg` and `<dir>/<stem>.png`: acked throughput (records/s, by ack time)
+/// on top, with the acknowledged records the checker later found lost (records/s, by the send
+/// time of their batch, dashed) when there are any; p99 latency (ms) below, over simulated time
+/// in seconds; each fault interval is a numbered red band, listed with its kind, target and
+/// times in the legend. Each bucket is a step over its interval (so a last, partly filled
+/// bucket reads as one bucket, not as a slope); buckets with no completed record (latency 0)
+/// leave a gap in the latency line. A title of the form `<name>: <k>=<v> <k>=<v> ...` (a
+/// scenario and a run's parameters) shows the name as the title and the parameters, Kafka keys
+/// dotted and comma-separated, on a smaller line under it; `why` (why this run is shown) goes
+/// on a line under them. Returns the two paths, SVG first.
 pub fn draw_timeline(
     dir: &Path,
     stem: &str,
     title: &str,
+    why: Option<&str>,
     timeline: &[TimelinePoint],
     faults: &[FaultInterval],
 ) -> Result<Vec<PathBuf>, String> {
@@ -62,19 +68,24 @@ pub fn draw_timeline(
         .max()
         .unwrap_or(1000);
     let seconds = |ms: u64| ms as f64 / 1000.0;
-    let points: Vec<(f64, f64, f64)> = timeline
+    let points: Vec<Bucket> = timeline
         .iter()
-        .map(|p| {
-            let mid = seconds(p.t_ms) + seconds(bucket_ms) / 2.0;
-            (mid, p.acked_rps, p.latency_p99_ms)
+        .map(|p| Bucket {
+            mid: seconds(p.t_ms) + seconds(bucket_ms) / 2.0,
+            acked_rps: p.acked_rps,
+            p99_ms: p.latency_p99_ms,
+            lost_rps: p.lost_acked as f64 / seconds(p.width_ms.max(1)),
         })
         .collect();
-    let max_rps = points.iter().map(|p| p.1).fold(0.0, f64::max);
-    let max_latency = points.iter().map(|p| p.2).fold(0.0, f64::max);
+    let lost: u64 = timeline.iter().map(|p| p.lost_acked).sum();
+    let max_rps = points.iter().map(|p| p.acked_rps.max(p.lost_rps)).fold(0.0, f64::max);
+    let max_latency = points.iter().map(|p| p.p99_ms).fold(0.0, f64::max);
     let (title, subtitle) = split_title(title);
     let figure = Timeline {
         title,
         subtitle,
+        why: why.map(str::to_string),
+        lost,
         time: Axis::linear_ticks(0.0, seconds(end_ms), 10),
         rps: Axis::from_zero(0.0, max_rps),
         latency: Axis::from_zero(0.0, max_latency),
@@ -115,15 +126,36 @@ fn split_title(title: &str) -> (String, Option<String>) {
     (name.trim().to_string(), Some(parts.join(", ")))
 }
 
+/// One bucket as drawn.
+struct Bucket {
+    /// Middle of the bucket, s.
+    mid: f64,
+    /// Records acknowledged in it, per second.
+    acked_rps: f64,
+    /// p99 latency of the records acknowledged in it, ms (0: none).
+    p99_ms: f64,
+    /// Acknowledged records sent in it and later found lost, per second.
+    lost_rps: f64,
+}
+
+/// A panel's series: its value in a bucket, whether a bucket at 0 leaves a gap, its style.
+type PanelSeries = (fn(&Bucket) -> f64, bool, usize);
+
+/// Style (colour, dash) of the lost series: purple, dashed.
+const LOST_STYLE: usize = 4;
+
 struct Timeline {
     title: String,
     /// The run's parameters, on a smaller line under the title.
     subtitle: Option<String>,
+    /// Why this run is the one shown.
+    why: Option<String>,
+    /// Acknowledged records lost in this run.
+    lost: u64,
     time: Axis,
     rps: Axis,
     latency: Axis,
-    /// (bucket middle s, acked records/s, p99 latency ms).
-    points: Vec<(f64, f64, f64)>,
+    points: Vec<Bucket>,
     /// Width of a bucket, seconds.
     bucket_s: f64,
     /// (start s, end s, label).
@@ -151,17 +183,14 @@ impl Timeline {
         y_label_area(tick_label_width(&self.rps).max(tick_label_width(&self.latency)))
     }
 
-    /// One panel: its y axis, its y description, the series (index 1 or 2 of `points`), gap at
-    /// zeros or not.
-    #[allow(clippy::too_many_arguments)]
+    /// One panel: its y axis, its y description, its series (value, gap at zeros or not,
+    /// style: colour, and dashes unless it is the panel's only line), the bottom panel or not.
     fn panel<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
         y_axis: &Axis,
         y_desc: &Fitted,
-        value: fn(&(f64, f64, f64)) -> f64,
-        gaps_at_zero: bool,
-        style: usize,
+        series: &[PanelSeries],
         bottom: bool,
     ) -> Result<(), String> {
         let mut chart = ChartBuilder::on(area)
@@ -219,23 +248,24 @@ impl Timeline {
                     .map_err(draw_error)?;
             }
         }
-        let c = color(style);
-        let mut segment: Vec<(f64, f64)> = Vec::new();
-        for p in &self.points {
-            let v = value(p);
-            if gaps_at_zero && v <= 0.0 {
-                if !segment.is_empty() {
-                    plot.draw(&PathElement::new(std::mem::take(&mut segment), c.stroke_width(2)))
-                        .map_err(draw_error)?;
+        for &(value, gaps_at_zero, style) in series {
+            let dashes = if series.len() > 1 { dash(style) } else { None };
+            let draw_segment = |segment: Vec<(f64, f64)>| draw_path(plot, segment, color(style), dashes, 2);
+            let mut segment: Vec<(f64, f64)> = Vec::new();
+            for p in &self.points {
+                let v = value(p);
+                if gaps_at_zero && v <= 0.0 {
+                    if !segment.is_empty() {
+                        draw_segment(std::mem::take(&mut segment))?;
+                    }
+                    continue;
                 }
-                continue;
+                // A step per bucket: the value holds over the bucket's interval.
+                segment.push((p.mid - self.bucket_s / 2.0, v));
+                segment.push((p.mid + self.bucket_s / 2.0, v));
             }
-            // A step per bucket: the value holds over the bucket's interval.
-            segment.push((p.0 - self.bucket_s / 2.0, v));
-            segment.push((p.0 + self.bucket_s / 2.0, v));
+            draw_segment(segment)?;
         }
-        plot.draw(&PathElement::new(segment, c.stroke_width(2)))
-            .map_err(draw_error)?;
         Ok(())
     }
 }
@@ -243,11 +273,24 @@ impl Timeline {
 impl Figure for Timeline {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).map_err(draw_error)?;
-        let area = draw_title(root, &self.title, self.subtitle.as_deref())?;
+        let subtitles: Vec<&str> = [self.subtitle.as_deref(), self.why.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let area = draw_title(root, &self.title, &subtitles)?;
         let labels = self.fault_labels();
-        // The fault list goes under the panels, which keep the full width.
-        let rows = labels.len().min(LEGEND_ROWS_MAX) as u32;
-        let legend_h = if labels.is_empty() { 0 } else { 44 + rows * 24 };
+        let mut entries: Vec<(Swatch, String)> = vec![(Swatch::Stroke(0), "acknowledged (by ack time)".to_string())];
+        entries.push(if self.lost > 0 {
+            (
+                Swatch::Stroke(LOST_STYLE),
+                format!("acknowledged, later lost: {} (by send time)", self.lost),
+            )
+        } else {
+            (Swatch::Blank, "no acknowledged record was lost in this run".to_string())
+        });
+        // The legend goes under the panels, which keep the full width.
+        let rows = (entries.len() + labels.len().min(LEGEND_ROWS_MAX)) as u32;
+        let legend_h = 24 + rows * 24 + if labels.is_empty() { 0 } else { 20 };
         let (_, height) = area.dim_in_pixel();
         let (panels, legend) = area.split_vertically(height - legend_h);
         let (_, panels_h) = panels.dim_in_pixel();
@@ -258,22 +301,26 @@ impl Figure for Timeline {
             let (_, h) = panel.dim_in_pixel();
             h.saturating_sub(2 * PANEL_MARGIN + x_label_area(bottom))
         };
-        let mut rps_desc = fit_any(
-            &["acked throughput (records/s)", "acked (records/s)"],
-            plot_h(&top, false),
-            DESC_RULE,
-        );
+        let mut rps_desc = fit_any(&["records/s", "rec/s"], plot_h(&top, false), DESC_RULE);
         let mut latency_desc = fit_any(&["p99 latency (ms)"], plot_h(&bottom, true), DESC_RULE);
         let size = rps_desc.size.min(latency_desc.size);
         (rps_desc.size, latency_desc.size) = (size, size);
-        self.panel(&top, &self.rps, &rps_desc, |p| p.1, false, 0, false)?;
-        self.panel(&bottom, &self.latency, &latency_desc, |p| p.2, true, 1, true)?;
-        if !labels.is_empty() {
-            let entries: Vec<(Swatch, String)> = labels.into_iter().map(|l| (Swatch::Band(BAND), l)).collect();
-            // The legend title (10 px into its area) lines up with the plots' left edge (the
-            // panels' 10 px margin plus their y label area).
-            let left = self.y_label_area() as i32;
-            draw_legend(&legend.margin(0, 0, left, 0), Some("faults"), &entries, 8)?;
+        let mut top_series: Vec<PanelSeries> = vec![(|p| p.acked_rps, false, 0)];
+        if self.lost > 0 {
+            top_series.push((|p| p.lost_rps, false, LOST_STYLE));
+        }
+        self.panel(&top, &self.rps, &rps_desc, &top_series, false)?;
+        self.panel(&bottom, &self.latency, &latency_desc, &[(|p| p.p99_ms, true, 1)], true)?;
+        // The legend (10 px into its area) lines up with the plots' left edge (the panels'
+        // 10 px margin plus their y label area): the top panel's series, then the faults.
+        let left = self.y_label_area() as i32;
+        let (legend_w, legend_h) = legend.dim_in_pixel();
+        let series_h = (8 + entries.len() as u32 * 24).min(legend_h);
+        let (series_area, faults_area) = legend.split_vertically(series_h);
+        draw_legend(&series_area.margin(0, 0, left, 0), None, &entries, 8)?;
+        if !labels.is_empty() && legend_w > 0 {
+            let faults: Vec<(Swatch, String)> = labels.into_iter().map(|l| (Swatch::Band(BAND), l)).collect();
+            draw_legend(&faults_area.margin(0, 0, left, 0), Some("faults"), &faults, 4)?;
         }
         Ok(())
     }

@@ -1,7 +1,9 @@
 //! `timeline.csv`: the data behind the timeline chart, one row per bucket of the run it shows:
 //! that run's parameter columns and seed (as in results.csv), then the bucket's start and width
-//! (ms of simulated time), the records acknowledged in it, their rate, and the mean, p99 and
-//! maximum latency of the records acknowledged in it (0 when none).
+//! (ms of simulated time), the records acknowledged in it, their rate, the mean, p99 and
+//! maximum latency of the records acknowledged in it (0 when none), and `lost_acked`: the
+//! acknowledged records sent in it (by their batch's first send) that the checker found absent
+//! from the final committed log.
 
 use super::CsvTable;
 use crate::result::{Measure, RunResult};
@@ -9,7 +11,7 @@ use crate::scenario::RunPoint;
 use std::path::Path;
 
 /// The timeline columns after the run's parameters and seed.
-const COLUMNS: [&str; 7] = [
+const COLUMNS: [&str; 8] = [
     "t_ms",
     "width_ms",
     "acked",
@@ -17,6 +19,7 @@ const COLUMNS: [&str; 7] = [
     "latency_mean_ms",
     "latency_p99_ms",
     "latency_max_ms",
+    "lost_acked",
 ];
 
 /// The timeline.csv table of one run.
@@ -44,6 +47,7 @@ pub(crate) fn timeline_table(point: &RunPoint, result: &RunResult) -> CsvTable {
                 f(b.latency_mean_ms),
                 f(b.latency_p99_ms),
                 f(b.latency_max_ms),
+                b.lost_acked.to_string(),
             ]);
             cells
         })

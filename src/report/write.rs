@@ -2,7 +2,8 @@
 //! of one run and index.html, written into a staging directory that
 //! [`crate::outdir::Staged::commit`] moves into place.
 
-use super::{ChartSpec, CsvTable, Row};
+use super::html::{IndexPage, TimelineFigure};
+use super::{ChartSpec, CsvTable, DrawnChart, Row, TimelineRun};
 use crate::scenario::{RunPoint, Scenario};
 use std::path::Path;
 
@@ -24,6 +25,8 @@ pub struct ScenarioReport<'a> {
     /// The overrides as given on the command line (`--producer-config FILE`, `--set K=V`), for
     /// the record in results.json and scenario.toml.
     pub overrides: &'a [String],
+    /// Which run the timeline shows (`--timeline-run`).
+    pub timeline_run: &'a TimelineRun,
 }
 
 /// Write the report's files into `tmp` (a staging directory that [`crate::outdir::OutDir`] moves into place,
@@ -39,6 +42,7 @@ pub fn write_scenario_report(report: &ScenarioReport<'_>, tmp: &Path) -> Result<
         charts,
         shard_marker,
         overrides,
+        timeline_run,
     } = *report;
     super::write_results(&tmp.join("results.csv"), rows)?;
     let summary = super::summarize(rows);
@@ -47,28 +51,59 @@ pub fn write_scenario_report(report: &ScenarioReport<'_>, tmp: &Path) -> Result<
         std::fs::write(tmp.join("shard.txt"), m).map_err(|e| format!("{}: {e}", tmp.display()))?;
     }
     write_descriptions(tmp, sc, points, rows, Some(results), overrides)?;
-    let timeline_run = timeline_run(results);
-    if let Some(i) = timeline_run {
-        super::timeline_csv::write_timeline_csv(tmp, &points[i], &results[i])?;
+    let chosen = timeline_run.choose(points, results);
+    if let Some(c) = &chosen {
+        super::timeline_csv::write_timeline_csv(tmp, &points[c.index], &results[c.index])?;
     }
-    let mut files = Vec::new();
     if charts {
         let table = CsvTable::from_rows(rows);
         let specs = chart_specs(sc, &table);
-        files.extend(super::draw_charts(tmp, &specs, &table)?);
-        if let Some(i) = timeline_run {
-            let title = format!("{}: {}", sc.name, points[i].label());
-            files.extend(super::draw_timeline(
-                tmp,
-                "timeline",
-                &title,
-                &results[i].timeline,
-                &results[i].faults,
-            )?);
+        let drawn = note_inputs(sc, super::draw_charts_described(tmp, &specs, &table)?);
+        let mut figure = None;
+        if let Some(c) = &chosen {
+            let (point, result) = (&points[c.index], &results[c.index]);
+            let title = format!("{}: {}", sc.name, point.label());
+            let why = format!("run {} of {}: {}", c.index + 1, points.len(), c.why);
+            let paths = super::draw_timeline(tmp, "timeline", &title, Some(&why), &result.timeline, &result.faults)?;
+            figure = Some(TimelineFigure {
+                svg: paths[0].clone(),
+                png: paths[1].clone(),
+                row: c.index + 1,
+                label: point.label(),
+                why: c.why.clone(),
+                lost_acked: result.delivery.lost_acked,
+            });
         }
-        super::write_index_html(tmp, &sc.name, &files)?;
+        let page = IndexPage {
+            name: &sc.name,
+            scenario: Some(sc),
+            overrides,
+            rows,
+            charts: &drawn,
+            timeline: figure.as_ref(),
+            no_timeline: None,
+        };
+        super::write_index_html(tmp, &page)?;
     }
     Ok(())
+}
+
+/// Adds to the caption of a flat throughput chart that it only shows the offered rate (an
+/// input), when it does: the scenario's rate is fixed and the chart's values are within 2% of it.
+pub fn note_inputs(sc: &Scenario, mut charts: Vec<DrawnChart>) -> Vec<DrawnChart> {
+    let rate_swept = sc.sweep.iter().any(|a| a.key == "workload.rate");
+    let rate = sc.base.workload.rate;
+    for c in &mut charts {
+        if let (Some((lo, hi)), "throughput_rps", false) = (c.flat, c.y.as_str(), rate_swept) {
+            if rate > 0.0 && (lo - rate).abs() <= 0.02 * rate && (hi - rate).abs() <= 0.02 * rate {
+                c.caption.push_str(&format!(
+                    " This is the offered rate (workload.rate = {}/s): the producer kept up, so the chart shows an input, not a result.",
+                    super::axis::format_compact(rate)
+                ));
+            }
+        }
+    }
+    charts
 }
 
 /// The files that describe a report's runs: parameters.csv, scenario.toml and results.json
@@ -85,23 +120,6 @@ pub fn write_descriptions(
     super::parameters::write_parameters(dir, sc)?;
     super::write_atomic(&dir.join("scenario.toml"), scenario_toml(sc, overrides).as_bytes())?;
     super::json::write_results_json(dir, sc, points, rows, results, overrides)
-}
-
-/// The run the timeline shows: the one that suffered most, i.e. the highest p99 latency among
-/// runs with faults (or among all runs); the first such run on ties.
-fn timeline_run(results: &[crate::RunResult]) -> Option<usize> {
-    let pool: Vec<usize> = {
-        let faulted: Vec<usize> = (0..results.len()).filter(|&i| !results[i].faults.is_empty()).collect();
-        if faulted.is_empty() {
-            (0..results.len()).collect()
-        } else {
-            faulted
-        }
-    };
-    pool.iter().copied().fold(None, |best: Option<usize>, i| match best {
-        Some(b) if results[b].latency_p99_ms >= results[i].latency_p99_ms => Some(b),
-        _ => Some(i),
-    })
 }
 
 /// scenario.toml: a header saying what it is (version, source file, overrides, each on one

@@ -84,14 +84,17 @@ impl Scenario {
                 text.push_str(&format!("per = {}\n", string(s)));
             }
             text.push_str(&format!("kind = {}\n", string(p.kind.as_str())));
-            if p.log_x {
-                text.push_str("log_x = true\n");
+            if let Some(log) = p.log_x {
+                text.push_str(&format!("log_x = {log}\n"));
             }
-            if p.log_y {
-                text.push_str("log_y = true\n");
+            if let Some(log) = p.log_y {
+                text.push_str(&format!("log_y = {log}\n"));
             }
             if let Some(t) = &p.title {
                 text.push_str(&format!("title = {}\n", string(t)));
+            }
+            if let Some(c) = &p.caption {
+                text.push_str(&format!("caption = {}\n", string(c)));
             }
             out.push('\n');
             match missing {

@@ -861,8 +861,9 @@ pub fn reference_markdown() -> String {
          | `series` | column whose values make one line (or bar) each |\n\
          | `per` | column whose values make one chart each |\n\
          | `kind` | `\"line\"` (default) or `\"bar\"` (a categorical x such as `acks`) |\n\
-         | `log_x`, `log_y` | logarithmic axes (default false) |\n\
-         | `title` | chart title (default: derived from the columns) |\n",
+         | `log_x`, `log_y` | `true`: logarithmic axis; `false`: linear; unset: logarithmic when the positive values span more than two orders of magnitude |\n\
+         | `title` | chart title (default: derived from the columns) |\n\
+         | `caption` | what to look for, shown under the chart in index.html |\n",
     );
     out.push_str(
         "\n## [[expect]]\n\n\

@@ -152,12 +152,16 @@ pub struct PlotSpec {
     pub series: Option<String>,
     /// One chart per distinct value of this column.
     pub per: Option<String>,
-    /// Logarithmic x axis (numeric x only, all values > 0; linear otherwise).
-    pub log_x: bool,
-    /// Logarithmic y axis (all values > 0; linear otherwise).
-    pub log_y: bool,
+    /// Logarithmic x axis (numeric x only, all values > 0; linear otherwise); `None`: chosen
+    /// from the values (log when positive values span more than two orders of magnitude).
+    pub log_x: Option<bool>,
+    /// Logarithmic y axis; `None`: chosen from the values, as for `log_x`. An explicit `false`
+    /// keeps a linear axis whatever the values.
+    pub log_y: Option<bool>,
     /// Title; default "<y> vs <x>". The per value is appended.
     pub title: Option<String>,
+    /// What to look for in the chart, shown under it in index.html.
+    pub caption: Option<String>,
     /// Lines or bars.
     pub kind: PlotKind,
 }
@@ -190,6 +194,8 @@ pub struct Scenario {
     pub plots: Vec<PlotSpec>,
     /// The `[[expect]]` gates.
     pub expects: Vec<Expect>,
+    /// The scenario file's text as read (empty for a scenario built in code), for index.html.
+    pub source: String,
     origins: BTreeMap<String, Origin>,
     /// Line of each `[[faults]]` entry, parallel to `base.faults`.
     fault_lines: Vec<usize>,
@@ -264,7 +270,8 @@ impl Scenario {
 
     /// Parses scenario text; `path` names the file in errors and gives the default name.
     pub fn parse_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
-        let sc = parse::parse(text, path)?;
+        let mut sc = parse::parse(text, path)?;
+        sc.source = text.to_string();
         sc.run_count()?;
         sc.check_points(|_, _| {})?;
         Ok(sc)
@@ -280,6 +287,7 @@ impl Scenario {
             seeds: vec![1],
             plots: Vec::new(),
             expects: Vec::new(),
+            source: String::new(),
             origins: BTreeMap::new(),
             fault_lines: Vec::new(),
             kafka: KafkaConfigs::default(),

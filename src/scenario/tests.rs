@@ -191,7 +191,7 @@ fn parses_full_example() {
     assert_eq!(pl.x, "linger_ms");
     assert_eq!(pl.series.as_deref(), Some("min_insync_replicas"));
     assert_eq!(pl.per.as_deref(), Some("acks"));
-    assert!(pl.log_y && !pl.log_x);
+    assert_eq!((pl.log_y, pl.log_x), (Some(true), None));
     assert_eq!(pl.kind, PlotKind::Bar);
 
     assert_eq!(sc.expects.len(), 2);

@@ -66,7 +66,7 @@ pub(super) fn parse_plot(
         p,
         t,
         "plots",
-        &["x", "y", "series", "per", "log_x", "log_y", "title", "kind"],
+        &["x", "y", "series", "per", "log_x", "log_y", "title", "caption", "kind"],
         "a plot",
     )?;
     let measures = measure_names();
@@ -88,20 +88,25 @@ pub(super) fn parse_plot(
     let y = col("y", true)?.unwrap_or_default();
     let series = col("series", false)?;
     let per = col("per", false)?;
-    let flag = |k: &str| -> Result<bool, ScenarioError> {
+    // Unset is `None` (the report chooses from the values): an explicit false must win.
+    let flag = |k: &str| -> Result<Option<bool>, ScenarioError> {
         if t.contains_key(k) {
-            p.bool_of(t, k, &format!("plots.{k}"))
+            p.bool_of(t, k, &format!("plots.{k}")).map(Some)
         } else {
-            Ok(false)
+            Ok(None)
         }
     };
     let log_x = flag("log_x")?;
     let log_y = flag("log_y")?;
-    let title = if t.contains_key("title") {
-        Some(p.string_of(t, "title", "plots.title")?)
-    } else {
-        None
+    let text = |k: &str| -> Result<Option<String>, ScenarioError> {
+        if t.contains_key(k) {
+            p.string_of(t, k, &format!("plots.{k}")).map(Some)
+        } else {
+            Ok(None)
+        }
     };
+    let title = text("title")?;
+    let caption = text("caption")?;
     let kind = if t.contains_key("kind") {
         let s = p.string_of(t, "kind", "plots.kind")?;
         PlotKind::parse(&s).ok_or_else(|| {
@@ -139,6 +144,7 @@ pub(super) fn parse_plot(
         log_x,
         log_y,
         title,
+        caption,
         kind,
     })
 }
