@@ -146,12 +146,14 @@ pub const SATURATED_THROUGHPUT_SHARE: f64 = 0.9;
 
 impl RunResult {
     /// Saturated: `send()` waited on `buffer.memory` for at least 5 % of the threads' time
-    /// (the producer drained slower than the application appended), or fewer than 90 % of the
-    /// offered records per second were acknowledged (a backlog, or failures).
-    pub fn is_saturated(&self) -> u64 {
+    /// (the producer drained slower than the application appended), or, in a run without
+    /// faults, fewer than 90 % of the offered records per second were acknowledged (a
+    /// backlog). With faults, a shortfall is the faults' doing (an outage, failed records),
+    /// not the producer's capacity: only the wait on `buffer.memory` counts.
+    pub fn is_saturated(&self, faulted: bool) -> u64 {
         let waited = self.buffer_wait_ratio >= SATURATED_WAIT_RATIO;
         let behind = self.throughput_rps < SATURATED_THROUGHPUT_SHARE * self.offered_rps;
-        u64::from(waited || behind)
+        u64::from(waited || (behind && !faulted))
     }
 
     /// The measures as `(column, value)` in results.csv order. Integers print without decimals.

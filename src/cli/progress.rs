@@ -21,6 +21,9 @@ pub(crate) fn with_progress<T>(label: &str, status: impl Fn() -> String + Sync, 
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     use std::io::IsTerminal;
     let done = AtomicBool::new(false);
+    // Taken before the display thread starts: a thread scheduled late still sees how long the
+    // job has run.
+    let started = Instant::now();
     std::thread::scope(|scope| {
         scope.spawn(|| {
             let bar = std::io::stderr().is_terminal().then(|| {
@@ -31,8 +34,8 @@ pub(crate) fn with_progress<T>(label: &str, status: impl Fn() -> String + Sync, 
                 b
             });
             let every = period();
-            let started = Instant::now();
-            let mut last_line = Instant::now();
+            let mut last_line = started;
+            let mut printed = false;
             while !done.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(100).min(every));
                 match &bar {
@@ -40,10 +43,16 @@ pub(crate) fn with_progress<T>(label: &str, status: impl Fn() -> String + Sync, 
                     None => {
                         if started.elapsed() >= every && last_line.elapsed() >= every {
                             last_line = Instant::now();
+                            printed = true;
                             errln!("{label}: {} ({:.0} s)", status(), started.elapsed().as_secs_f64());
                         }
                     }
                 }
+            }
+            if bar.is_none() && !printed && started.elapsed() >= every {
+                // The job outlasted a period before this thread had a turn (a loaded machine):
+                // one line all the same, so a long job never runs without a word.
+                errln!("{label}: {} ({:.0} s)", status(), started.elapsed().as_secs_f64());
             }
             if let Some(b) = bar {
                 b.finish_and_clear();

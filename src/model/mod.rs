@@ -37,7 +37,7 @@ use tracer::Tracer;
 pub(crate) use app::send_cost_ns;
 pub(crate) use wire::*;
 
-use crate::config::RunSpec;
+use crate::config::{RandomFaults, RunSpec};
 use crate::result::{RunResult, SATURATED_THROUGHPUT_SHARE};
 use crate::sim::{ms, rng_stream, Digest, EventQueue, SimTime, Stream, NS_PER_MS};
 use network::Network;
@@ -655,7 +655,8 @@ impl World {
         // A numeric rate the threads could not offer (send() cost) is saturation too.
         let rate = self.spec.workload.rate;
         let under_offered = rate.is_finite() && r.offered_rps < SATURATED_THROUGHPUT_SHARE * rate;
-        r.saturated = r.is_saturated() | u64::from(under_offered);
+        let faulted = !self.spec.faults.is_empty() || self.spec.random_faults != RandomFaults::default();
+        r.saturated = r.is_saturated(faulted) | u64::from(under_offered);
         r.elections = self.controller.elections;
         r.events = self.events;
         r.digest = self.digest.0;

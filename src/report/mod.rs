@@ -391,7 +391,7 @@ pub fn print_table(summary: &[SummaryRow], out: &mut impl Write) -> std::io::Res
         writeln!(
             out,
             "(saturated: share of seeds that could not keep up: send() blocked on buffer.memory >= 5% of \
-             the threads' time, < 90% of the offered records/s acknowledged, or < 90% of workload.rate offered)"
+             the threads' time, < 90% of the offered records/s acknowledged in a run without faults, or < 90% of workload.rate offered)"
         )?;
     }
     Ok(())
