@@ -364,6 +364,39 @@ mod tests {
     }
 
     #[test]
+    fn each_value_gets_the_rules_run_among_its_own() {
+        let (points, results) = sweep();
+        let pick = |rule: &TimelineRun, value: &str| rule.choose_for_value(&points, &results, "acks", value).unwrap();
+        // Worst p99 among each value's faulted runs: acks=1's run 2 (9 ms), acks=all's run 3.
+        assert_eq!(pick(&TimelineRun::WorstP99, "1").index, 1);
+        assert_eq!(pick(&TimelineRun::WorstP99, "all").index, 2);
+        // A row names its counterpart in the other value: row 4 (acks=all seed 2) -> run 2.
+        let row = pick(&TimelineRun::Row(4), "1");
+        assert_eq!(row.index, 1);
+        assert!(
+            row.why
+                .starts_with("the run like row 4 of results.csv but with acks = 1"),
+            "{}",
+            row.why
+        );
+        assert_eq!(
+            pick(&TimelineRun::Row(4), "all").why,
+            "row 4 of results.csv (--timeline-run 4)"
+        );
+        // A selector's own value of the column is set aside.
+        let sel = TimelineRun::parse("acks=all,seed=1").unwrap();
+        assert_eq!(pick(&sel, "1").index, 0);
+        assert!(
+            pick(&sel, "1").why.contains("acks = 1 and seed = 1"),
+            "{}",
+            pick(&sel, "1").why
+        );
+        assert!(TimelineRun::WorstP99
+            .choose_for_value(&points, &results, "acks", "0")
+            .is_none());
+    }
+
+    #[test]
     fn check_refuses_rows_and_selectors_no_run_has() {
         let (points, _) = sweep();
         assert!(TimelineRun::Row(5)
