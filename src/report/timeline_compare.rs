@@ -3,7 +3,7 @@
 //! kind "timeline" draws one panel per value of its `per` column.
 
 use super::figure::{color, write_figure, Figure, Swatch};
-use super::text::{draw_error, draw_title, ellipsize};
+use super::text::{draw_error, draw_title, ellipsize, fit, line_height, FitRule};
 use super::timeline::{
     draw_run, draw_timeline_legend, fault_label, fault_labels, legend_height, RunData, Scales, LOST_STYLE,
 };
@@ -20,7 +20,14 @@ const COMPARE_WIDTH_PX: u32 = 1280;
 const ROW_HEIGHT_PX: u32 = 600;
 
 /// Height of a panel's header (its value, its run, its losses), pixels.
-const HEADER_HEIGHT_PX: u32 = 76;
+const HEADER_HEIGHT_PX: u32 = 96;
+
+/// Font sizes of a panel's run and why.
+const RUN_RULE: FitRule = FitRule {
+    max: 14,
+    min: 12,
+    lines: 2,
+};
 
 /// One panel of the comparison.
 pub(crate) struct ComparedRun<'a> {
@@ -113,12 +120,18 @@ impl Comparison {
         let x = width as i32 / 2;
         area.draw(&Text::new(ellipsize(heading, room, 20), (x, 4), centred(20, BLACK)))
             .map_err(draw_error)?;
-        area.draw(&Text::new(
-            ellipsize(run, room, 14),
-            (x, 32),
-            centred(14, RGBColor(80, 80, 80)),
-        ))
-        .map_err(draw_error)?;
+        // Which run and why, on two lines when it needs them (broken after its ": ").
+        let fitted = fit(run, room, RUN_RULE);
+        let mut y = 30;
+        for line in &fitted.lines {
+            area.draw(&Text::new(
+                line.clone(),
+                (x, y),
+                centred(fitted.size, RGBColor(80, 80, 80)),
+            ))
+            .map_err(draw_error)?;
+            y += line_height(fitted.size) + (fitted.size * 3 / 10) as i32 + 1;
+        }
         let (text, c) = if lost > 0 {
             (
                 format!("{lost} acknowledged record{} lost", if lost == 1 { "" } else { "s" }),
@@ -127,7 +140,7 @@ impl Comparison {
         } else {
             ("no acknowledged record lost".to_string(), RGBColor(80, 80, 80))
         };
-        area.draw(&Text::new(ellipsize(&text, room, 16), (x, 52), centred(16, c)))
+        area.draw(&Text::new(ellipsize(&text, room, 16), (x, y + 4), centred(16, c)))
             .map_err(draw_error)?;
         Ok(())
     }
