@@ -56,10 +56,12 @@ fn axis_choice(log: bool, linear: bool) -> Option<bool> {
 pub(crate) fn cmd_plot(args: &PlotArgs) -> Result<u8, Failure> {
     let kind = args.kind.as_str();
 
-    let kind = ChartKind::parse(kind).ok_or_else(|| Failure {
-        code: 2,
-        message: format!("error: --kind must be \"line\" or \"bar\", got \"{kind}\""),
-    })?;
+    let kind = ChartKind::parse(kind)
+        .filter(|k| *k != ChartKind::Timeline)
+        .ok_or_else(|| Failure {
+            code: 2,
+            message: format!("error: --kind must be \"line\" or \"bar\", got \"{kind}\""),
+        })?;
     let spec = ChartSpec {
         x: args.x.clone(),
         y: args.y.clone(),

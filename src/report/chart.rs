@@ -106,6 +106,13 @@ pub(crate) fn draw_spec(
     stem: Option<&str>,
     source: &str,
 ) -> Result<Vec<DrawnChart>, String> {
+    // A timeline is drawn from the runs (`super::timeline_plot`), never from a table: the arms
+    // below that accept `ChartKind::Timeline` are never reached with it.
+    if spec.kind == ChartKind::Timeline {
+        return Err(format!(
+            "a timeline plot needs the runs themselves, not {source}: only `prodsim run` draws it"
+        ));
+    }
     let cols = Columns {
         x: table.require_column(&spec.x, source)?,
         y: table.require_column(&spec.y, source)?,
@@ -407,7 +414,7 @@ impl Figure for ChartData {
         let area = chart.plotting_area();
         let y = |v: f64| self.y_axis.pos(v);
         match self.kind {
-            ChartKind::Line => {
+            ChartKind::Line | ChartKind::Timeline => {
                 // Series that coincide stay visible: each later series is dashed (the one under
                 // it shows through the gaps) and has smaller markers of another shape (the one
                 // under it shows as a rim).
@@ -440,7 +447,7 @@ impl Figure for ChartData {
                 .iter()
                 .map(|s| {
                     let swatch = match self.kind {
-                        ChartKind::Line => Swatch::Line(s.style),
+                        ChartKind::Line | ChartKind::Timeline => Swatch::Line(s.style),
                         ChartKind::Bar => Swatch::Bar(s.style),
                     };
                     (swatch, s.label.clone().unwrap_or_default())
@@ -511,7 +518,7 @@ impl ChartData {
             });
         }
         let (one, point) = match self.kind {
-            ChartKind::Line => ("line", "point"),
+            ChartKind::Line | ChartKind::Timeline => ("line", "point"),
             ChartKind::Bar => ("bar", "bar"),
         };
         let mut what = format!("{} against {}", self.y_label, self.x_label);
@@ -583,7 +590,7 @@ impl ChartData {
     fn whisker_note(&self) -> Option<[&'static str; 2]> {
         let whiskers = self.series.iter().flat_map(|s| s.points.iter()).any(|p| p.max > p.min);
         let what = match self.kind {
-            ChartKind::Line => "points: mean of runs",
+            ChartKind::Line | ChartKind::Timeline => "points: mean of runs",
             ChartKind::Bar => "bars: mean of runs",
         };
         whiskers.then_some([what, "whiskers: min–max"])

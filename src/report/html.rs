@@ -227,6 +227,53 @@ fn charts_section(charts: &[DrawnChart], relative: &dyn Fn(&Path) -> String) -> 
     html
 }
 
+/// How to read a timeline's panels.
+const TIMELINE_READING: &str = "Top: acknowledged records per second, by the time of their \
+     acknowledgement, and acknowledged records the checker later found missing from the final \
+     committed log (lost_acked), by send time. Bottom: the p99 latency of the records \
+     acknowledged in each interval (a gap: none). Red bands: the faults, numbered as in the \
+     list under the chart.";
+
+/// One panel of a timeline comparison, for its caption.
+#[derive(Clone, Debug)]
+pub(crate) struct ComparedPanel {
+    /// The `per` column's value in this panel.
+    pub value: String,
+    /// Its run's results.csv row (1 = the first run).
+    pub row: usize,
+    /// The run's parameters and seed.
+    pub label: String,
+    /// Why this run ([`super::ChosenRun::why`]).
+    pub why: String,
+    /// Acknowledged records the run lost.
+    pub lost_acked: u64,
+}
+
+/// The caption of a timeline comparison (plain text: the charts section escapes it): the
+/// plot's own caption, which runs are compared and why each, what each lost, how to read the
+/// panels.
+pub(crate) fn timeline_comparison_caption(own: Option<&str>, per: &str, panels: &[ComparedPanel]) -> String {
+    let mut text = own.map(|c| format!("{} ", c.trim_end())).unwrap_or_default();
+    text.push_str(&format!(
+        "One timeline per value of {per}, side by side on the same time and y scales."
+    ));
+    for p in panels {
+        let lost = match p.lost_acked {
+            0 => "it lost no acknowledged record".to_string(),
+            n => format!("it lost {n} acknowledged record{}", plural(n as usize)),
+        };
+        text.push_str(&format!(
+            " {per} = {}: run {} ({}), {}; {lost}.",
+            p.value, p.row, p.label, p.why
+        ));
+    }
+    text.push_str(&format!(
+        " In each panel: {} In a comparison, a triangle and a count mark each interval whose records were lost.",
+        TIMELINE_READING
+    ));
+    text
+}
+
 fn timeline_section(page: &IndexPage<'_>, relative: &dyn Fn(&Path) -> String) -> String {
     let mut html = String::from("<h2 id=\"timeline\">Timeline of one run</h2>\n");
     let Some(t) = page.timeline else {
@@ -252,14 +299,7 @@ fn timeline_section(page: &IndexPage<'_>, relative: &dyn Fn(&Path) -> String) ->
     } else {
         "This run lost no acknowledged record.".to_string()
     };
-    let caption = format!(
-        "<strong>Timeline.</strong> Top: acknowledged records per second, by the time of their \
-         acknowledgement, and acknowledged records the checker later found missing from the final \
-         committed log (lost_acked), by send time. Bottom: the p99 latency of the records \
-         acknowledged in each interval (a gap: none). Red bands: the faults, numbered as in the \
-         list under the chart. {}",
-        escape(&lost)
-    );
+    let caption = format!("<strong>Timeline.</strong> {TIMELINE_READING} {}", escape(&lost));
     html.push_str(&figure(&relative(&t.svg), &relative(&t.png), "timeline", &caption));
     html
 }

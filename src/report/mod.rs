@@ -22,7 +22,9 @@ mod table;
 mod text;
 mod timeline;
 mod timeline_choice;
+mod timeline_compare;
 mod timeline_csv;
+mod timeline_plot;
 mod write;
 
 pub use chart::{draw_charts, draw_charts_described, ChartKind, ChartSpec, DrawnChart};

@@ -141,6 +141,83 @@ impl TimelineRun {
     }
 }
 
+/// The run a timeline comparison shows for one value of its `per` column, and why.
+impl TimelineRun {
+    /// Among the runs whose `column` is `value`: the only one; or the one this rule chooses
+    /// among them (a row or a selector: the run like it, `column` aside, or the default's
+    /// choice, saying so, when none is). `index` is into `points`.
+    pub fn choose_for_value(
+        &self,
+        points: &[RunPoint],
+        results: &[RunResult],
+        column: &str,
+        value: &str,
+    ) -> Option<ChosenRun> {
+        let n = points.len().min(results.len());
+        let has_value = |i: &usize| points[*i].params.iter().any(|(c, v)| c == column && v == value);
+        let pool: Vec<usize> = (0..n).filter(has_value).collect();
+        if pool.is_empty() {
+            return None;
+        }
+        if let [only] = pool[..] {
+            return Some(ChosenRun {
+                index: only,
+                why: format!("the only run with {column} = {value}"),
+            });
+        }
+        let sub_points: Vec<RunPoint> = pool.iter().map(|&i| points[i].clone()).collect();
+        let sub_results: Vec<RunResult> = pool.iter().map(|&i| results[i].clone()).collect();
+        // A row or a selector names runs of every value: keep its other columns.
+        let like = |pairs: Vec<(String, String)>, how: String| -> Option<ChosenRun> {
+            let pairs: Vec<(String, String)> = pairs.into_iter().filter(|(c, _)| c != column).collect();
+            match matching(&sub_points, &pairs) {
+                Some(i) => Some(ChosenRun {
+                    index: i,
+                    why: format!("the first run with {column} = {value}{} ({how})", with_pairs(&pairs)),
+                }),
+                None => {
+                    let mut chosen = worst_p99(&sub_results, &how);
+                    chosen.why = format!(
+                        "no run with {column} = {value} has {}, so {}",
+                        pairs_text(&pairs),
+                        chosen.why
+                    );
+                    Some(chosen)
+                }
+            }
+        };
+        let chosen = match self {
+            TimelineRun::Row(r) if *r > n => None,
+            TimelineRun::Row(r) => {
+                let mut chosen = like(points[r - 1].params_with_seed(), format!("--timeline-run {r}"))?;
+                if !chosen.why.starts_with("no run") {
+                    chosen.why = if pool[chosen.index] == r - 1 {
+                        format!("row {r} of results.csv (--timeline-run {r})")
+                    } else {
+                        format!("the run like row {r} of results.csv but with {column} = {value} (--timeline-run {r})")
+                    };
+                }
+                Some(chosen)
+            }
+            TimelineRun::Matching(pairs) => like(pairs.clone(), "--timeline-run".to_string()),
+            _ => TimelineRun::choose(self, &sub_points, &sub_results),
+        }?;
+        Some(ChosenRun {
+            index: pool[chosen.index],
+            why: chosen.why,
+        })
+    }
+}
+
+/// `" and acks = 1, seed = 2"`, or nothing for no pairs.
+fn with_pairs(pairs: &[(String, String)]) -> String {
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!(" and {}", pairs_text(pairs))
+    }
+}
+
 /// The first run whose columns have the selector's values.
 fn matching(points: &[RunPoint], pairs: &[(String, String)]) -> Option<usize> {
     points.iter().position(|p| {
@@ -284,6 +361,39 @@ mod tests {
         let chosen = sel.choose(&points, &results).unwrap();
         assert_eq!(chosen.index, 3);
         assert!(chosen.why.contains("acks = all, seed = 2"), "{}", chosen.why);
+    }
+
+    #[test]
+    fn each_value_gets_the_rules_run_among_its_own() {
+        let (points, results) = sweep();
+        let pick = |rule: &TimelineRun, value: &str| rule.choose_for_value(&points, &results, "acks", value).unwrap();
+        // Worst p99 among each value's faulted runs: acks=1's run 2 (9 ms), acks=all's run 3.
+        assert_eq!(pick(&TimelineRun::WorstP99, "1").index, 1);
+        assert_eq!(pick(&TimelineRun::WorstP99, "all").index, 2);
+        // A row names its counterpart in the other value: row 4 (acks=all seed 2) -> run 2.
+        let row = pick(&TimelineRun::Row(4), "1");
+        assert_eq!(row.index, 1);
+        assert!(
+            row.why
+                .starts_with("the run like row 4 of results.csv but with acks = 1"),
+            "{}",
+            row.why
+        );
+        assert_eq!(
+            pick(&TimelineRun::Row(4), "all").why,
+            "row 4 of results.csv (--timeline-run 4)"
+        );
+        // A selector's own value of the column is set aside.
+        let sel = TimelineRun::parse("acks=all,seed=1").unwrap();
+        assert_eq!(pick(&sel, "1").index, 0);
+        assert!(
+            pick(&sel, "1").why.contains("acks = 1 and seed = 1"),
+            "{}",
+            pick(&sel, "1").why
+        );
+        assert!(TimelineRun::WorstP99
+            .choose_for_value(&points, &results, "acks", "0")
+            .is_none());
     }
 
     #[test]

@@ -58,7 +58,14 @@ pub fn write_scenario_report(report: &ScenarioReport<'_>, tmp: &Path) -> Result<
     if charts {
         let table = CsvTable::from_rows(rows);
         let specs = chart_specs(sc, &table);
-        let drawn = note_inputs(sc, super::draw_charts_described(tmp, &specs, &table)?);
+        let mut drawn = note_inputs(sc, super::draw_charts_described(tmp, &specs, &table)?);
+        drawn.extend(super::timeline_plot::draw_timeline_plots(
+            tmp,
+            sc,
+            points,
+            results,
+            timeline_run,
+        )?);
         let mut figure = None;
         if let Some(c) = &chosen {
             let (point, result) = (&points[c.index], &results[c.index]);
@@ -139,8 +146,9 @@ pub(crate) fn scenario_toml(sc: &Scenario, overrides: &[String]) -> String {
     text
 }
 
-/// The scenario's `[[plots]]`, or the default charts. The loader checked every plot's columns;
-/// a plot whose column a `--set` pinned away (the swept key is now fixed) is skipped with a note.
+/// The scenario's `[[plots]]` drawn from a table (timelines, drawn from the runs, are left
+/// out), or the default charts. The loader checked every plot's columns; a plot whose column a
+/// `--set` pinned away (the swept key is now fixed) is skipped with a note.
 pub fn chart_specs(sc: &Scenario, table: &CsvTable) -> Vec<ChartSpec> {
     if sc.plots.is_empty() {
         return super::default_charts(table);
@@ -148,6 +156,7 @@ pub fn chart_specs(sc: &Scenario, table: &CsvTable) -> Vec<ChartSpec> {
     let columns = &table.headers;
     sc.plots
         .iter()
+        .filter(|p| p.kind != super::ChartKind::Timeline)
         .filter(|p| {
             let missing: Vec<&String> = [&p.x, &p.y]
                 .into_iter()

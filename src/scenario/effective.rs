@@ -4,7 +4,7 @@
 //! with no option gives the same runs, and a later prodsim with other defaults still does.
 
 use super::keys::{keys, render_key, render_value, NOT_MODELLED, SECTIONS};
-use super::{measure_names, Scenario};
+use super::{measure_names, PlotKind, Scenario};
 use crate::config::versions::history_keys;
 use crate::config::RunSpec;
 use crate::expect::{Expect, Over};
@@ -70,13 +70,17 @@ impl Scenario {
             out.push_str(&Scenario::fault_toml(f));
         }
         for p in &self.plots {
-            let missing = [&p.x, &p.y]
+            let timeline = p.kind == PlotKind::Timeline;
+            let axes = if timeline { vec![] } else { vec![&p.x, &p.y] };
+            let missing = axes
                 .into_iter()
                 .chain(&p.series)
                 .chain(&p.per)
                 .find(|c| !self.is_column(c));
             let mut text = String::from("[[plots]]\n");
-            text.push_str(&format!("x = {}\ny = {}\n", string(&p.x), string(&p.y)));
+            if !timeline {
+                text.push_str(&format!("x = {}\ny = {}\n", string(&p.x), string(&p.y)));
+            }
             if let Some(s) = &p.series {
                 text.push_str(&format!("series = {}\n", string(s)));
             }

@@ -860,10 +860,18 @@ pub fn reference_markdown() -> String {
          | `y` | column on the y axis (required; numeric) |\n\
          | `series` | column whose values make one line (or bar) each |\n\
          | `per` | column whose values make one chart each |\n\
-         | `kind` | `\"line\"` (default) or `\"bar\"` (a categorical x such as `acks`) |\n\
+         | `kind` | `\"line\"` (default), `\"bar\"` (a categorical x such as `acks`) or `\"timeline\"` (below) |\n\
          | `log_x`, `log_y` | `true`: logarithmic axis; `false`: linear; unset: logarithmic when the positive values span more than two orders of magnitude |\n\
          | `title` | chart title (default: derived from the columns) |\n\
-         | `caption` | what to look for, shown under the chart in index.html |\n",
+         | `caption` | what to look for, shown under the chart in index.html |\n\n\
+         `kind = \"timeline\"` compares runs over time: one timeline panel (records/s with the \
+         acknowledged records later lost, by send time; p99 latency; faults shaded) per value of \
+         `per` (required: a parameter column, at most 4 values), side by side on the same time and \
+         y scales, in one chart `timeline_by_<per>.svg` / `.png`. For each value, the run shown is \
+         the one `--timeline-run` would choose among the runs with that value (a row or a selector: \
+         the run like it with that value); the panel and the caption say which run and why. It \
+         takes `per`, `title` and `caption`; `x`, `y`, `series`, `log_x` and `log_y` are refused. \
+         `prodsim merge` does not draw it (shards keep no whole run).\n",
     );
     out.push_str(
         "\n## [[expect]]\n\n\

@@ -120,6 +120,10 @@ pub enum PlotKind {
     Line,
     /// Grouped bars.
     Bar,
+    /// One timeline panel (throughput, lost records and p99 latency over simulated time, faults
+    /// shaded) per value of `per`, side by side on shared axes; no `x`, `y`, `series` or log
+    /// axes.
+    Timeline,
 }
 
 impl PlotKind {
@@ -128,6 +132,7 @@ impl PlotKind {
         match self {
             PlotKind::Line => "line",
             PlotKind::Bar => "bar",
+            PlotKind::Timeline => "timeline",
         }
     }
     /// Parses a scenario value.
@@ -135,6 +140,7 @@ impl PlotKind {
         match s {
             "line" => Some(PlotKind::Line),
             "bar" => Some(PlotKind::Bar),
+            "timeline" => Some(PlotKind::Timeline),
             _ => None,
         }
     }
@@ -144,13 +150,14 @@ impl PlotKind {
 /// its `ChartSpec`, the same type).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PlotSpec {
-    /// Column on the x axis.
+    /// Column on the x axis (empty for a timeline).
     pub x: String,
-    /// Column on the y axis (numeric); averaged over rows sharing x, series and per values.
+    /// Column on the y axis (numeric); averaged over rows sharing x, series and per values
+    /// (empty for a timeline).
     pub y: String,
     /// One line (or bar group) per distinct value of this column.
     pub series: Option<String>,
-    /// One chart per distinct value of this column.
+    /// One chart per distinct value of this column (a timeline: one panel per value).
     pub per: Option<String>,
     /// Logarithmic x axis (numeric x only, all values > 0; linear otherwise); `None`: chosen
     /// from the values (log when positive values span more than two orders of magnitude).

@@ -8,6 +8,7 @@
 
 mod expect;
 mod faults;
+mod plot_timeline;
 mod plots;
 mod sweep;
 

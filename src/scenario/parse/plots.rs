@@ -69,6 +69,28 @@ pub(super) fn parse_plot(
         &["x", "y", "series", "per", "log_x", "log_y", "title", "caption", "kind"],
         "a plot",
     )?;
+    let kind = if t.contains_key("kind") {
+        let s = p.string_of(t, "kind", "plots.kind")?;
+        PlotKind::parse(&s).ok_or_else(|| {
+            p.err(
+                p.value_line(t, "kind"),
+                Some("plots.kind"),
+                format!("expected one of \"line\", \"bar\", \"timeline\"; got \"{s}\""),
+            )
+        })?
+    } else {
+        PlotKind::Line
+    };
+    let text = |k: &str| -> Result<Option<String>, ScenarioError> {
+        if t.contains_key(k) {
+            p.string_of(t, k, &format!("plots.{k}")).map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    if kind == PlotKind::Timeline {
+        return super::plot_timeline::parse_timeline_plot(p, sc, t, line, text("title")?, text("caption")?);
+    }
     let measures = measure_names();
     let col = |k: &str, required: bool| -> Result<Option<String>, ScenarioError> {
         let key = format!("plots.{k}");
@@ -98,27 +120,8 @@ pub(super) fn parse_plot(
     };
     let log_x = flag("log_x")?;
     let log_y = flag("log_y")?;
-    let text = |k: &str| -> Result<Option<String>, ScenarioError> {
-        if t.contains_key(k) {
-            p.string_of(t, k, &format!("plots.{k}")).map(Some)
-        } else {
-            Ok(None)
-        }
-    };
     let title = text("title")?;
     let caption = text("caption")?;
-    let kind = if t.contains_key("kind") {
-        let s = p.string_of(t, "kind", "plots.kind")?;
-        PlotKind::parse(&s).ok_or_else(|| {
-            p.err(
-                p.value_line(t, "kind"),
-                Some("plots.kind"),
-                format!("expected one of \"line\", \"bar\"; got \"{s}\""),
-            )
-        })?
-    } else {
-        PlotKind::Line
-    };
     let numeric_error = |k: &str, name: &str, why: &str| {
         p.err(
             p.value_line(t, k),
