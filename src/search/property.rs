@@ -119,11 +119,9 @@ fn clean_elections(spec: &RunSpec) -> Result<(), String> {
     Ok(())
 }
 
-fn requires_no_acked_write_lost(spec: &RunSpec) -> Result<(), String> {
+/// min ISR >= 2, RF >= 3, clean elections: the replication both durability properties need.
+fn requires_replicated(spec: &RunSpec) -> Result<(), String> {
     let c = &spec.cluster;
-    if spec.producer.acks != Acks::All {
-        return Err(format!("acks = {} (needs acks = all)", spec.producer.acks));
-    }
     if c.min_insync_replicas < 2 {
         return Err(format!("min_insync_replicas = {} (needs >= 2)", c.min_insync_replicas));
     }
@@ -133,14 +131,25 @@ fn requires_no_acked_write_lost(spec: &RunSpec) -> Result<(), String> {
     clean_elections(spec)
 }
 
-fn conform_no_acked_write_lost(spec: &mut RunSpec) {
+fn conform_replicated(spec: &mut RunSpec) {
     let c = &mut spec.cluster;
-    spec.producer.acks = Acks::All;
     c.brokers = c.brokers.max(3);
     c.replication_factor = c.replication_factor.clamp(3, c.brokers);
     // min ISR = RF leaves no fault budget: keep at least one broker's worth of faults.
     c.min_insync_replicas = c.min_insync_replicas.clamp(2, c.replication_factor - 1);
     c.unclean_leader_election_enable = false;
+}
+
+fn requires_no_acked_write_lost(spec: &RunSpec) -> Result<(), String> {
+    if spec.producer.acks != Acks::All {
+        return Err(format!("acks = {} (needs acks = all)", spec.producer.acks));
+    }
+    requires_replicated(spec)
+}
+
+fn conform_no_acked_write_lost(spec: &mut RunSpec) {
+    spec.producer.acks = Acks::All;
+    conform_replicated(spec);
 }
 
 fn requires_idempotence(spec: &RunSpec) -> Result<(), String> {
@@ -271,26 +280,11 @@ fn min_isr_minus_1(spec: &RunSpec) -> u32 {
     spec.cluster.min_insync_replicas.saturating_sub(1)
 }
 
-fn requires_no_committed_record_lost(spec: &RunSpec) -> Result<(), String> {
-    let c = &spec.cluster;
-    if c.min_insync_replicas < 2 {
-        return Err(format!("min_insync_replicas = {} (needs >= 2)", c.min_insync_replicas));
-    }
-    if c.replication_factor < 3 {
-        return Err(format!("replication_factor = {} (needs >= 3)", c.replication_factor));
-    }
-    clean_elections(spec)
-}
-
 fn conform_no_committed_record_lost(spec: &mut RunSpec) {
-    let c = &mut spec.cluster;
-    c.brokers = c.brokers.max(3);
-    c.replication_factor = c.replication_factor.clamp(3, c.brokers);
-    c.min_insync_replicas = c.min_insync_replicas.clamp(2, c.replication_factor - 1);
-    c.unclean_leader_election_enable = false;
+    conform_replicated(spec);
     // The guarantee is KIP-966's: eligible leader replicas and the 3.7 HW rule.
-    c.eligible_leader_replicas_enable = true;
-    c.hw_requires_min_isr = true;
+    spec.cluster.eligible_leader_replicas_enable = true;
+    spec.cluster.hw_requires_min_isr = true;
 }
 
 fn anything(_: &RunSpec) -> Result<(), String> {
@@ -416,7 +410,7 @@ pub static PROPERTIES: &[Property] = &[
         fault_kinds: CRASHES_PARTITIONS_AND_POWER_LOSS,
         down_budget: None,
         power_loss_budget: Some(min_isr_minus_1),
-        requires: requires_no_committed_record_lost,
+        requires: requires_replicated,
         conform: conform_no_committed_record_lost,
         check: check_hw_monotonic,
         gate: |_| gate(&["committed_lost"]),
