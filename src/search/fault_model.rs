@@ -177,3 +177,40 @@ pub fn normalize_faults(spec: &mut RunSpec, budget: Option<u32>) {
     }
     spec.faults = faults;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(at_ms: u64, kind: FaultKind) -> Fault {
+        Fault {
+            at_ms,
+            duration_ms: Some(100),
+            kind,
+        }
+    }
+
+    /// Power losses are counted per broker, and the limit drops the later ones whole, leaving
+    /// every other fault.
+    #[test]
+    fn the_power_loss_budget_drops_later_power_losses() {
+        let mut spec = RunSpec {
+            faults: vec![
+                at(10, FaultKind::PowerLoss { brokers: vec![0, 1] }),
+                at(20, FaultKind::Crash { broker: 2 }),
+                at(30, FaultKind::PowerLoss { brokers: vec![2] }),
+                at(40, FaultKind::PowerLoss { brokers: vec![1] }),
+            ],
+            ..RunSpec::default()
+        };
+        assert_eq!(power_losses(&spec), 4);
+        let mut one = spec.clone();
+        limit_power_losses(&mut one, 1);
+        let starts: Vec<u64> = one.faults.iter().map(|f| f.at_ms).collect();
+        assert_eq!(starts, vec![20, 30], "the two-broker loss does not fit a budget of 1");
+        assert_eq!(power_losses(&one), 1);
+        limit_power_losses(&mut spec, 3);
+        assert_eq!(power_losses(&spec), 3);
+        assert_eq!(spec.faults.len(), 3);
+    }
+}

@@ -218,3 +218,37 @@ pub fn arb_config(base: RunSpec) -> BoxedStrategy<RunSpec> {
         })
         .boxed()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crash(at_ms: u64, duration_ms: u64) -> Fault {
+        Fault {
+            at_ms,
+            duration_ms: Some(duration_ms),
+            kind: FaultKind::Crash { broker: 0 },
+        }
+    }
+
+    /// A chained fault starts its gap after the previous one (in draw order) heals; an
+    /// unchained one keeps its start, and so does a chained one that would start past the
+    /// window.
+    #[test]
+    fn chained_faults_start_right_after_the_previous_heals() {
+        let out = chain_faults(
+            vec![
+                (crash(1_000, 500), Some(7)),
+                (crash(9_000, 100), Some(4)),
+                (crash(3_000, 200), None),
+                (crash(2_000, 9_000), Some(0)),
+                (crash(4_000, 100), Some(3)),
+            ],
+            10_000,
+        );
+        let starts: Vec<u64> = out.iter().map(|f| f.at_ms).collect();
+        // The first has no predecessor; 1000 + 500 + 4; unchained; 3000 + 200 + 0; 3200 + 9000
+        // + 3 is past the window.
+        assert_eq!(starts, vec![1_000, 1_504, 3_000, 3_200, 4_000]);
+    }
+}
