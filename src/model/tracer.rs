@@ -284,8 +284,8 @@ impl Tracer {
             Observation::UncleanElection { partition, leader } if partition == self.partition => self.line(
                 now,
                 format!(
-                    "controller: UNCLEAN election: b{leader} leads partition {partition} without every committed record \
-                     (an out-of-sync replica; its log becomes the truth)"
+                    "controller: UNCLEAN election: b{leader}, an out-of-sync replica, leads partition {partition} \
+                     (it may lack committed records; its log becomes the truth)"
                 ),
             ),
             Observation::Fenced { broker } => self.line(
