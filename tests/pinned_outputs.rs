@@ -7,7 +7,9 @@
 //! PRODSIM_REPIN=1 cargo test --test pinned_outputs
 //! ```
 
-use prodsim::report::{self, Row};
+mod common;
+
+use prodsim::report;
 use prodsim::scenario::Scenario;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -27,25 +29,12 @@ fn fnv64(bytes: &[u8]) -> u64 {
 /// `scenario file hash` lines for one shipped scenario, as `prodsim run` writes it.
 fn pin_lines(path: &Path) -> String {
     let sc = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
-    let points = sc.expand().unwrap();
-    let results = prodsim::runner::run_points(&points, 0, None);
-    let rows: Vec<Row> = points
-        .iter()
-        .zip(&results)
-        .map(|(p, r)| prodsim::runner::row(p, r))
-        .collect();
-    let tmp = tempfile::tempdir().unwrap();
-    let report = report::ScenarioReport {
-        scenario: &sc,
-        points: &points,
-        results: &results,
-        rows: &rows,
-        charts: true,
-        shard_marker: None,
-        overrides: &[],
-        timeline_run: &report::TimelineRun::WorstP99,
-    };
-    report::write_scenario_report(&report, tmp.path()).unwrap();
+    let common::Written {
+        dir: tmp,
+        points,
+        results,
+        ..
+    } = common::write_report(&sc, &report::TimelineRun::WorstP99);
     let mut files: Vec<String> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())

@@ -3,6 +3,8 @@
 //! timeline's run with the reason it was chosen; timeline.csv is that run's data, and its
 //! `lost_acked` column places the lost acknowledged records by send time.
 
+mod common;
+
 use prodsim::report::{self, Row, TimelineRun};
 use prodsim::scenario::Scenario;
 use std::path::Path;
@@ -52,26 +54,8 @@ phantom = 0
 /// Runs the scenario and writes its report into a fresh temporary directory.
 fn report(choice: &TimelineRun) -> (tempfile::TempDir, Scenario, Vec<Row>) {
     let sc = Scenario::parse_str(SCENARIO, Path::new("page-test.toml")).unwrap();
-    let points = sc.expand().unwrap();
-    let results = prodsim::runner::run_points(&points, 0, None);
-    let rows: Vec<Row> = points
-        .iter()
-        .zip(&results)
-        .map(|(p, r)| prodsim::runner::row(p, r))
-        .collect();
-    let tmp = tempfile::tempdir().unwrap();
-    let r = report::ScenarioReport {
-        scenario: &sc,
-        points: &points,
-        results: &results,
-        rows: &rows,
-        charts: true,
-        shard_marker: None,
-        overrides: &[],
-        timeline_run: choice,
-    };
-    report::write_scenario_report(&r, tmp.path()).unwrap();
-    (tmp, sc, rows)
+    let w = common::write_report(&sc, choice);
+    (w.dir, sc, w.rows)
 }
 
 #[test]

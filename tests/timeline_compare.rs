@@ -2,7 +2,9 @@
 //! column, side by side, in one figure whose caption in index.html says which runs it compares;
 //! the same runs draw the same bytes.
 
-use prodsim::report::{self, Row, TimelineRun};
+mod common;
+
+use prodsim::report::TimelineRun;
 use prodsim::scenario::Scenario;
 use std::path::Path;
 
@@ -44,26 +46,7 @@ fn report(choice: &TimelineRun) -> tempfile::TempDir {
 
 fn report_of(text: &str, choice: &TimelineRun) -> tempfile::TempDir {
     let sc = Scenario::parse_str(text, Path::new("kip-101-compare.toml")).unwrap();
-    let points = sc.expand().unwrap();
-    let results = prodsim::runner::run_points(&points, 0, None);
-    let rows: Vec<Row> = points
-        .iter()
-        .zip(&results)
-        .map(|(p, r)| prodsim::runner::row(p, r))
-        .collect();
-    let tmp = tempfile::tempdir().unwrap();
-    let r = report::ScenarioReport {
-        scenario: &sc,
-        points: &points,
-        results: &results,
-        rows: &rows,
-        charts: true,
-        shard_marker: None,
-        overrides: &[],
-        timeline_run: choice,
-    };
-    report::write_scenario_report(&r, tmp.path()).unwrap();
-    tmp
+    common::write_report(&sc, choice).dir
 }
 
 fn read(dir: &Path, name: &str) -> Vec<u8> {
