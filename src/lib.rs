@@ -32,19 +32,53 @@ pub(crate) fn run_with_progress(
     spec: &RunSpec,
     progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 ) -> RunResult {
-    let out = model::simulate_with_progress(spec, None, progress);
+    classify(model::simulate_with_progress(spec, None, progress))
+}
+
+/// The run's measures with every record classified, per producer and in total (the lost
+/// acknowledged records of every producer placed on the run's timeline).
+fn classify(out: model::RunOutput) -> RunResult {
     let mut result = out.result;
-    result.delivery = check::classify_run(&out.outcomes, &out.sent, out.rejected, &out.logs, &mut result.timeline);
+    if out.producers.is_empty() {
+        return result; // the run was stopped: nothing to classify
+    }
+    for p in out.producers {
+        let mut r = p.result;
+        r.delivery = check::classify_run(&p.outcomes, &p.sent, p.rejected, &p.logs, &mut r.timeline);
+        let d = &r.delivery;
+        let t = &mut result.delivery;
+        t.lost_acked += d.lost_acked;
+        t.lost_failed += d.lost_failed;
+        t.failed_present += d.failed_present;
+        t.duplicates += d.duplicates;
+        t.reordered += d.reordered;
+        t.phantom += d.phantom;
+        t.pending += d.pending;
+        for (b, x) in result.timeline.iter_mut().zip(&r.timeline) {
+            b.lost_acked += x.lost_acked;
+        }
+        r.timeline = Vec::new();
+        r.committed_lost = result.committed_lost;
+        r.leader_completeness_violations = result.leader_completeness_violations;
+        r.log_divergence = result.log_divergence;
+        r.elections = result.elections;
+        r.events = result.events;
+        r.digest = result.digest;
+        r.end_ms = result.end_ms;
+        result.producers.push(result::ProducerResult {
+            name: p.name,
+            result: r,
+        });
+    }
     result
 }
 
 /// Simulate one run tracing the life of record `(partition, sequence)`; returns the result and
 /// the trace lines.
 pub fn explain(spec: &RunSpec, record: Option<(u32, u64)>) -> (RunResult, Vec<String>) {
-    let out = model::simulate(spec, record);
-    let mut result = out.result;
-    result.delivery = check::classify_run(&out.outcomes, &out.sent, out.rejected, &out.logs, &mut result.timeline);
-    (result, out.trace)
+    let mut out = model::simulate(spec, record);
+    let trace = std::mem::take(&mut out.trace);
+    (classify(out), trace)
 }
 
 /// Find the first record the checker flags (lost acknowledged, then duplicated, reordered,
@@ -64,7 +98,10 @@ pub fn first_anomaly_with_progress(
     if let Some(why) = out.result.aborted {
         return Err(why);
     }
-    Ok(check::first_anomaly(&out.outcomes, &out.sent, &out.logs))
+    Ok(out
+        .producers
+        .iter()
+        .find_map(|p| check::first_anomaly(&p.outcomes, &p.sent, &p.logs)))
 }
 
 /// Simulate one run tracing record `(partition, sequence)`: its fate in words, the trace
@@ -80,9 +117,11 @@ pub fn explain_record_with_progress(
     rec: u64,
     progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 ) -> (String, Vec<String>, RunResult) {
-    let out = model::simulate_with_progress(spec, Some((partition, rec)), progress);
-    let fate = check::record_fate(&out.outcomes, &out.sent, &out.logs, partition, rec);
-    let mut result = out.result;
-    result.delivery = check::classify_run(&out.outcomes, &out.sent, out.rejected, &out.logs, &mut result.timeline);
-    (fate, out.trace, result)
+    let mut out = model::simulate_with_progress(spec, Some((partition, rec)), progress);
+    let fate = match out.producers.first() {
+        Some(p) => check::record_fate(&p.outcomes, &p.sent, &p.logs, partition, rec),
+        None => "the run was stopped before its end".to_string(),
+    };
+    let trace = std::mem::take(&mut out.trace);
+    (fate, trace, classify(out))
 }

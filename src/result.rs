@@ -56,6 +56,15 @@ pub struct FaultInterval {
     pub end_ms: u64,
 }
 
+/// One producer's measures in a run (a row of producers.csv).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProducerResult {
+    /// The producer's name (`default` without `[[producers]]`).
+    pub name: String,
+    /// Its measures.
+    pub result: RunResult,
+}
+
 /// Everything one run produces. No wall-clock figure is in here.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunResult {
@@ -134,6 +143,9 @@ pub struct RunResult {
     pub timeline: Vec<TimelinePoint>,
     /// The faults as they happened.
     pub faults: Vec<FaultInterval>,
+    /// Per producer, in order: its own measures (cluster-wide ones repeat the run's; no
+    /// timeline), for producers.csv. Filled by [`crate::run`].
+    pub producers: Vec<ProducerResult>,
     /// Set when the run was stopped early (a resource bound, or simulated time standing still):
     /// the measures are incomplete and must not be reported as a result.
     pub aborted: Option<String>,

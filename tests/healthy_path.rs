@@ -529,6 +529,7 @@ fn keyed_records_follow_murmur2() {
     s.workload.keys = 1;
     s.workload.key_bytes = 16;
     let out = prodsim::model::simulate(&s, None);
+    let out = out.first();
     let p = kafka_partition(b"0000000000000000", partitions) as usize;
     let total: u64 = out.sent.iter().sum();
     assert!(total > 0);
@@ -543,6 +544,7 @@ fn keyed_records_follow_murmur2() {
     s.workload.keys = 10;
     s.workload.key_bytes = 1;
     let out = prodsim::model::simulate(&s, None);
+    let out = out.first();
     let total: u64 = out.sent.iter().sum();
     let mut owned = vec![0u32; partitions as usize];
     for k in 0..10u8 {
@@ -577,7 +579,7 @@ fn ignore_keys_spreads_keyed_records_like_keyless() {
     s.workload.keys = 1;
     s.workload.key_bytes = 16;
     s.producer.partitioner_ignore_keys = true;
-    let sent = prodsim::model::simulate(&s, None).sent;
+    let sent = prodsim::model::simulate(&s, None).first().sent.clone();
     let total: u64 = sent.iter().sum();
     assert!(total > 0);
     let max_share = *sent.iter().max().unwrap() as f64 / total as f64;
@@ -589,7 +591,7 @@ fn ignore_keys_spreads_keyed_records_like_keyless() {
     // The same check holds for keyless records (the reference behaviour).
     s.workload.keys = 0;
     s.producer.partitioner_ignore_keys = false;
-    let sent = prodsim::model::simulate(&s, None).sent;
+    let sent = prodsim::model::simulate(&s, None).first().sent.clone();
     let total: u64 = sent.iter().sum();
     let max_share = *sent.iter().max().unwrap() as f64 / total as f64;
     assert!(
@@ -646,7 +648,7 @@ fn many_keys_spread_evenly_over_partitions() {
     assert_eq!(err.0, "workload.keys");
     s.workload.key_bytes = 4;
     s.validate().unwrap();
-    let sent = prodsim::model::simulate(&s, None).sent;
+    let sent = prodsim::model::simulate(&s, None).first().sent.clone();
     let total: u64 = sent.iter().sum();
     assert!(total > 0);
     let max_share = *sent.iter().max().unwrap() as f64 / total as f64;

@@ -54,6 +54,10 @@ macro_rules! knob_table {
                 faults: Vec<Fault> = Vec::new(),
                 /// Random faults (`[random_faults]`).
                 random_faults: RandomFaults = RandomFaults::default(),
+                /// `[[producers]]` (empty: one producer from `[producer]` and `[workload]`).
+                producers: Vec<ProducerEntry> = Vec::new(),
+                /// `[[topics]]` (empty: one topic from `[cluster]`).
+                topics: Vec<TopicEntry> = Vec::new(),
                 /// The seed of every random stream of the run.
                 seed: u64 = 1,
             ] {

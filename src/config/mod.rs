@@ -10,10 +10,12 @@
 
 use std::fmt;
 
+mod clients;
 mod faults;
 mod knobs;
 pub mod versions;
 
+pub use clients::{Producer, ProducerEntry, Topic, TopicEntry, DEFAULT_NAME, IDENTITY_BITS};
 pub(crate) use faults::fault_type_table;
 pub use faults::{Fault, FaultKind, FaultType, Node, RandomFaults};
 use knobs::{config_struct, define_config};

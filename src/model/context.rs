@@ -160,7 +160,7 @@ impl World {
                 Command::Send { at, from, to, gen, msg } => {
                     self.send_message_at(at, from, to, gen, msg);
                 }
-                Command::Schedule { at, event } => self.schedule(at, event),
+                Command::Schedule { at, event } => self.schedule_for(self.owner, at, event),
                 Command::Write {
                     from,
                     to,
@@ -169,18 +169,21 @@ impl World {
                     then,
                 } => {
                     let written = self.send_message(from, to, gen, msg);
-                    self.schedule(written, then);
+                    let c = self.client_at(from).unwrap_or(0) as u32;
+                    self.schedule_for(c, written, then);
                 }
                 Command::Signal { from, to, events } => {
                     let at = self.net.signal(self.now, from, to);
+                    let c = self.client_at(to).or(self.client_at(from)).unwrap_or(0) as u32;
                     for e in events {
-                        self.schedule(at, e);
+                        self.schedule_for(c, at, e);
                     }
                 }
                 Command::Reset { from, to, event } => {
                     if self.net.reachable(from, to) {
                         let at = self.net.signal(self.now, from, to);
-                        self.schedule(at, event);
+                        let c = self.client_at(to).unwrap_or(0) as u32;
+                        self.schedule_for(c, at, event);
                     }
                 }
                 Command::Connect {
@@ -197,7 +200,8 @@ impl World {
                         Connect::Refused => (self.now + rtt, false), // connection refused (RST)
                         Connect::Accepted => (self.now + rtt, true),
                     };
-                    self.schedule(at, Event::ConnectDone { node, gen, ok });
+                    let c = self.client_at(from).unwrap_or(0) as u32;
+                    self.schedule_for(c, at, Event::ConnectDone { node, gen, ok });
                 }
                 Command::ConnectionGen { from, to, gen } => self.net.set_connection_gen(from, to, gen),
                 Command::WindowOpened {

@@ -12,15 +12,33 @@ use crate::sim::{ms, SimTime};
 /// Replica assignment as `AdminUtils.assignReplicasToBrokersRackUnaware` with start index 0:
 /// leaders round-robin over brokers, followers shifted so replicas spread evenly.
 pub fn assign_replicas(c: &ClusterConfig) -> Vec<Vec<u32>> {
-    let n = c.brokers;
-    let rf = c.replication_factor.min(n);
+    assign_topic(c.brokers, c.partitions, c.replication_factor, 0)
+}
+
+/// Every topic's assignment, in the cluster-wide partition numbering. Kafka draws each topic's
+/// start index at random (`assignReplicasToBrokersRackUnaware(startIndex = -1)`) so that the
+/// leaders of many small topics spread over the brokers; here topic `t` starts where the
+/// previous topics' leaders left off (the first topic at broker 0, as with one topic), which
+/// spreads them the same way and keeps a run reproducible without a draw.
+pub(crate) fn assign_all(spec: &RunSpec) -> Vec<Vec<u32>> {
+    let n = spec.cluster.brokers;
+    let mut out = Vec::new();
+    for t in spec.topic_list() {
+        let start = t.first % n.max(1);
+        out.extend(assign_topic(n, t.partitions, t.replication_factor, start));
+    }
+    out
+}
+
+fn assign_topic(n: u32, partitions: u32, rf: u32, start: u32) -> Vec<Vec<u32>> {
+    let rf = rf.min(n);
     let mut shift = 0u32;
-    (0..c.partitions)
+    (0..partitions)
         .map(|p| {
             if p > 0 && p % n == 0 {
                 shift += 1;
             }
-            let first = p % n;
+            let first = (p + start) % n;
             let mut reps = vec![first];
             for j in 0..rf.saturating_sub(1) {
                 let s = 1 + (shift + j) % (n - 1).max(1);
@@ -50,13 +68,15 @@ pub struct Controller {
     /// Partitions whose leader was elected uncleanly since the last publication (for the
     /// trace: `explain` names the mechanism).
     unclean_elected: Vec<u32>,
-    unclean: bool,
+    /// Per partition: its topic's `unclean.leader.election.enable`.
+    unclean: Vec<bool>,
     /// KIP-966 eligible leader replicas, and the min ISR they are kept against.
     elr: bool,
     /// KIP-380 / KRaft: a registration of a broker's new incarnation inside its old session is
     /// detected (refused until the session expires).
     bounce_detection: bool,
-    min_isr: usize,
+    /// Per partition: its topic's effective `min.insync.replicas`.
+    min_isr: Vec<usize>,
     session_timeout: SimTime,
     /// `leader.imbalance.check.interval.seconds` when `auto.leader.rebalance.enable`.
     balance_interval: Option<SimTime>,
@@ -92,10 +112,14 @@ impl Controller {
             version: 1,
             elections: 0,
             unclean_elected: Vec::new(),
-            unclean: spec.cluster.unclean_leader_election_enable,
+            unclean: (0..assignment.len())
+                .map(|p| spec.partition_settings(p as u32).2)
+                .collect(),
             elr: spec.cluster.eligible_leader_replicas_enable,
             bounce_detection: spec.cluster.broker_bounce_detection,
-            min_isr: crate::model::broker::effective_min_isr(spec),
+            min_isr: (0..assignment.len())
+                .map(|p| crate::model::broker::effective_min_isr(spec, p))
+                .collect(),
             session_timeout: ms(spec.cluster.broker_session_timeout_ms),
             balance_interval: spec
                 .cluster
@@ -134,7 +158,7 @@ impl Controller {
         if let Some(&l) = st.replicas.iter().find(|b| valid(b) && ok(b)) {
             return Some((l, false));
         }
-        if self.unclean {
+        if self.unclean[p] {
             if let Some(&l) = st.replicas.iter().find(|b| ok(b)) {
                 return Some((l, true));
             }
@@ -191,7 +215,7 @@ impl Controller {
     /// `target`: without ELR, or with an ISR of at least min ISR, none; else the ELR and the
     /// current ISR, less the target ISR.
     fn target_elr(&self, p: usize, target: &[u32]) -> Vec<u32> {
-        if !self.elr || target.len() >= self.min_isr {
+        if !self.elr || target.len() >= self.min_isr[p] {
             return Vec::new();
         }
         let st = &self.parts[p];
@@ -514,7 +538,7 @@ mod tests {
         assert_eq!(c.elect(0), Some((2, false)));
         c.fenced[2] = true;
         assert_eq!(c.elect(0), None, "unclean election is off by default");
-        c.unclean = true;
+        c.unclean.fill(true);
         assert_eq!(c.elect(0), Some((1, true)));
     }
 

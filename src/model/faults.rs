@@ -28,7 +28,7 @@ fn draw_random(spec: &RunSpec, rng: &mut ChaCha8Rng) -> Vec<Fault> {
     let rf = &spec.random_faults;
     let window = spec.duration_ms as f64;
     let brokers = spec.cluster.brokers;
-    let partitions = spec.cluster.partitions;
+    let partitions = spec.total_partitions();
     let mut out = Vec::new();
     // In the order of `FaultType::ALL`: it fixes which random numbers each kind draws.
     for &ty in FaultType::ALL {
@@ -114,12 +114,23 @@ impl FaultState {
 }
 
 impl World {
-    fn node_index(&self, n: Node) -> usize {
+    /// The network nodes a fault's node name stands for: `producer` is every producer's
+    /// machine.
+    fn node_indices(&self, n: Node) -> Vec<usize> {
         match n {
-            Node::Producer => self.producer_node(),
-            Node::Controller => self.controller_node(),
-            Node::Broker(b) => World::broker_node(b),
+            Node::Producer => (0..self.clients.len()).map(|c| self.client_node(c)).collect(),
+            Node::Controller => vec![self.controller_node()],
+            Node::Broker(b) => vec![World::broker_node(b)],
         }
+    }
+
+    /// Every (from, to) link between the nodes of `a` and those of `b`.
+    fn links_between(&self, a: Node, b: Node) -> Vec<(usize, usize)> {
+        let to = self.node_indices(b);
+        self.node_indices(a)
+            .into_iter()
+            .flat_map(|x| to.iter().map(move |&y| (x, y)))
+            .collect()
     }
 
     pub(super) fn faults_start(&mut self) {
@@ -204,7 +215,7 @@ impl World {
                         }
                         for &a in g {
                             for &b in h {
-                                links.push((self.node_index(a), self.node_index(b)));
+                                links.extend(self.links_between(a, b));
                             }
                         }
                     }
@@ -222,10 +233,11 @@ impl World {
                 extra_latency_ms,
                 bandwidth_factor,
             } => {
-                let (a, b) = (self.node_index(*from), self.node_index(*to));
                 let extra = ms_f(*extra_latency_ms);
-                self.net.set_slow(a, b, extra, *bandwidth_factor);
-                self.net.set_slow(b, a, extra, *bandwidth_factor);
+                for (a, b) in self.links_between(*from, *to) {
+                    self.net.set_slow(a, b, extra, *bandwidth_factor);
+                    self.net.set_slow(b, a, extra, *bandwidth_factor);
+                }
                 format!("{from}<->{to}")
             }
             FaultKind::LoseResponses { probability } => {
@@ -256,9 +268,10 @@ impl World {
         }
         match self.faults.faults[i].kind.clone() {
             FaultKind::SlowLink { from, to, .. } => {
-                let (a, b) = (self.node_index(from), self.node_index(to));
-                self.net.set_slow(a, b, 0, 1.0);
-                self.net.set_slow(b, a, 0, 1.0);
+                for (a, b) in self.links_between(from, to) {
+                    self.net.set_slow(a, b, 0, 1.0);
+                    self.net.set_slow(b, a, 0, 1.0);
+                }
             }
             FaultKind::LoseResponses { .. } => {
                 for b in self.brokers.iter_mut() {
@@ -282,16 +295,20 @@ impl World {
             return;
         }
         let node = World::broker_node(b);
-        let producer = self.producer_node();
-        // The network's view of the producer's connection: a crashed process resets it.
-        let pgen = self.net.connection_gen(producer, node);
+        // The network's view of each producer's connection: a crashed process resets it.
+        let pgens: Vec<(usize, u64)> = (0..self.clients.len())
+            .map(|c| (c, self.net.connection_gen(self.client_node(c), node)))
+            .collect();
         let was_alive = self.with_broker(b, |br, ctx| br.crash(power, ctx));
         self.net.set_host(node, if power { Host::Down } else { Host::Refusing });
         if !power && was_alive {
             // The kernel still answers: peers see a TCP reset.
-            if self.net.reachable(node, producer) {
-                let at = self.net.signal(self.now, node, producer);
-                self.schedule(at, Event::ConnectionReset { node: b, gen: pgen });
+            for (c, pgen) in pgens {
+                let producer = self.client_node(c);
+                if self.net.reachable(node, producer) {
+                    let at = self.net.signal(self.now, node, producer);
+                    self.schedule_for(c as u32, at, Event::ConnectionReset { node: b, gen: pgen });
+                }
             }
             for f in 0..self.brokers.len() as u32 {
                 if f != b && self.brokers[f as usize].fetching_from(b) {

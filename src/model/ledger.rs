@@ -124,6 +124,7 @@ impl SmallHist {
 /// Most timeline buckets kept (see [`Ledger::bucket`]).
 const MAX_BUCKETS: usize = 256;
 
+#[derive(Clone)]
 struct Bucket {
     acked: u64,
     hist: SmallHist,
@@ -132,6 +133,27 @@ struct Bucket {
     latency_max_us: u64,
 }
 
+impl Bucket {
+    fn empty() -> Bucket {
+        Bucket {
+            acked: 0,
+            hist: SmallHist::new(),
+            latency_sum_us: 0.0,
+            latency_max_us: 0,
+        }
+    }
+
+    fn add(&mut self, x: &Bucket) {
+        self.acked += x.acked;
+        self.latency_sum_us += x.latency_sum_us;
+        self.latency_max_us = self.latency_max_us.max(x.latency_max_us);
+        for (i, n) in x.hist.counts.iter().enumerate() {
+            self.hist.counts[i] += n;
+        }
+    }
+}
+
+#[derive(Clone)]
 pub(crate) struct Ledger {
     /// Per partition: outcomes by record range.
     pub outcomes: Vec<OutcomeRanges>,
@@ -139,6 +161,8 @@ pub(crate) struct Ledger {
     pub sent: Vec<u64>,
     /// Records rejected inside `send()` (never got an identity; failed, absent).
     pub rejected: u64,
+    /// Records other producers sent ([`Ledger::absorb`]: the run's totals).
+    extra_sent: u64,
     latency: Histogram<u64>,
     latency_sum_us: f64,
     latency_n: u64,
@@ -165,6 +189,7 @@ impl Ledger {
             outcomes: vec![OutcomeRanges::default(); p],
             sent: vec![0; p],
             rejected: 0,
+            extra_sent: 0,
             latency: Histogram::new_with_bounds(1, 24 * 3600 * 1_000_000, 3).expect("histogram bounds"),
             latency_sum_us: 0.0,
             latency_n: 0,
@@ -183,47 +208,73 @@ impl Ledger {
         // Memory stays flat in run length: past MAX_BUCKETS, buckets merge pairwise and the
         // bucket width doubles.
         while t / self.bucket_ns >= MAX_BUCKETS as u64 {
-            let merged: Vec<Bucket> = self
-                .timeline
-                .chunks(2)
-                .map(|c| {
-                    let mut b = Bucket {
-                        acked: 0,
-                        hist: SmallHist::new(),
-                        latency_sum_us: 0.0,
-                        latency_max_us: 0,
-                    };
-                    for x in c {
-                        b.acked += x.acked;
-                        b.latency_sum_us += x.latency_sum_us;
-                        b.latency_max_us = b.latency_max_us.max(x.latency_max_us);
-                        for (i, n) in x.hist.counts.iter().enumerate() {
-                            b.hist.counts[i] += n;
-                        }
-                    }
-                    b
-                })
-                .collect();
-            self.timeline = merged;
-            for o in &mut self.outcomes {
-                o.send_marks = o
-                    .send_marks
-                    .chunks(2)
-                    .map(|c| c.iter().copied().min().unwrap_or(u64::MAX))
-                    .collect();
-            }
-            self.bucket_ns *= 2;
+            self.widen();
         }
         let i = (t / self.bucket_ns) as usize;
         while self.timeline.len() <= i {
-            self.timeline.push(Bucket {
-                acked: 0,
-                hist: SmallHist::new(),
-                latency_sum_us: 0.0,
-                latency_max_us: 0,
-            });
+            self.timeline.push(Bucket::empty());
         }
         &mut self.timeline[i]
+    }
+
+    /// Doubles the bucket width: buckets (and the send marks) merge pairwise.
+    fn widen(&mut self) {
+        let merged: Vec<Bucket> = self
+            .timeline
+            .chunks(2)
+            .map(|c| {
+                let mut b = Bucket::empty();
+                for x in c {
+                    b.add(x);
+                }
+                b
+            })
+            .collect();
+        self.timeline = merged;
+        for o in &mut self.outcomes {
+            o.send_marks = o
+                .send_marks
+                .chunks(2)
+                .map(|c| c.iter().copied().min().unwrap_or(u64::MAX))
+                .collect();
+        }
+        self.bucket_ns *= 2;
+    }
+
+    /// The width of a timeline bucket (it doubles as a long run goes on).
+    pub(crate) fn bucket_ns(&self) -> SimTime {
+        self.bucket_ns
+    }
+
+    /// Widens the buckets to `ns` (a multiple of the current width by a power of two), so
+    /// that several producers' timelines add up bucket by bucket.
+    pub(crate) fn widen_to(&mut self, ns: SimTime) {
+        while self.bucket_ns < ns {
+            self.widen();
+        }
+    }
+
+    /// Adds `other`'s measures to these (the run's totals over several producers); both at
+    /// the same bucket width ([`Ledger::widen_to`]). Outcomes stay each producer's own.
+    pub(crate) fn absorb(&mut self, other: &Ledger) {
+        debug_assert_eq!(self.bucket_ns, other.bucket_ns);
+        let _ = self.latency.add(&other.latency);
+        self.latency_sum_us += other.latency_sum_us;
+        self.latency_n += other.latency_n;
+        self.acked += other.acked;
+        self.failed += other.failed;
+        self.rejected += other.rejected;
+        self.acked_payload_bytes += other.acked_payload_bytes;
+        self.last_ack = self.last_ack.max(other.last_ack);
+        self.resolve_max = self.resolve_max.max(other.resolve_max);
+        let sent: u64 = other.sent.iter().sum();
+        self.extra_sent += sent;
+        while self.timeline.len() < other.timeline.len() {
+            self.timeline.push(Bucket::empty());
+        }
+        for (b, x) in self.timeline.iter_mut().zip(&other.timeline) {
+            b.add(x);
+        }
     }
 
     /// Record the completion of `count` records sent between `first` and `last` (evenly
@@ -296,7 +347,7 @@ impl Ledger {
 
     /// Measures of the run (the checker fills `delivery`).
     pub(crate) fn result(&self, spec: &RunSpec, end: SimTime) -> RunResult {
-        let sent: u64 = self.sent.iter().sum::<u64>() + self.rejected;
+        let sent: u64 = self.sent.iter().sum::<u64>() + self.rejected + self.extra_sent;
         // Throughput over the time it took to get the acknowledgements: the production window,
         // or longer when the producer was still draining a backlog after it.
         let horizon = (self.last_ack.max(spec.duration_ms * NS_PER_MS)) as f64 / NS_PER_S as f64;

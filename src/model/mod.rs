@@ -37,13 +37,13 @@ use tracer::Tracer;
 pub(crate) use app::send_cost_ns;
 pub(crate) use wire::*;
 
-use crate::config::{RandomFaults, RunSpec};
+use crate::config::{RandomFaults, RunSpec, IDENTITY_BITS};
 use crate::result::{RunResult, SATURATED_THROUGHPUT_SHARE};
 use crate::sim::{ms, rng_stream, Digest, EventQueue, SimTime, Stream, NS_PER_MS};
 use network::Network;
 use partition_log::LogEntry;
 
-use ledger::OutcomeRanges;
+use ledger::{Ledger, OutcomeRanges};
 
 /// What happens, when. Handlers check incarnations / generations so that events of a crashed
 /// broker or a dropped connection are ignored rather than cancelled.
@@ -104,6 +104,20 @@ impl Event {
     }
 }
 
+/// Where a client's messages go: its topic's partitions in the cluster-wide numbering, and its
+/// records' identities in the logs.
+#[derive(Clone, Copy, Debug)]
+struct Route {
+    /// Its topic's first cluster-wide partition.
+    first: u32,
+    /// Its topic's partitions.
+    partitions: u32,
+    /// Added to its record identities in the logs (`c << IDENTITY_BITS`).
+    identity_base: u64,
+    /// Whether anything needs translating (not for the first client on the first topic).
+    translate: bool,
+}
+
 /// Which phase the run is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Phase {
@@ -129,12 +143,19 @@ pub(crate) struct World {
     pub spec: RunSpec,
     pub now: SimTime,
     pub phase: Phase,
-    queue: EventQueue<Event>,
+    /// Events, each with the client it belongs to (0 for everything not a client's).
+    queue: EventQueue<(Event, u32)>,
     /// Messages on their way, and those a cut path holds ([`transport`]).
     inflight: transport::InFlight,
     pub net: Network,
-    /// The producer client and its application.
-    pub client: Client,
+    /// The producer clients and their applications, in `[[producers]]` order.
+    pub clients: Vec<Client>,
+    /// Per client: the run as it sees it (its own configuration, its topic's partitions).
+    client_specs: Vec<RunSpec>,
+    /// Per client: where its messages go in the cluster-wide numbering ([`Route`]).
+    routes: Vec<Route>,
+    /// The client whose handler's outbox is being applied (its events are its own).
+    owner: u32,
     pub brokers: Vec<broker::Broker>,
     pub controller: controller::Controller,
     pub faults: faults::FaultState,
@@ -166,24 +187,60 @@ impl World {
     pub(crate) fn controller_node(&self) -> usize {
         self.brokers.len()
     }
+    /// Network node of client `c`.
     #[inline]
-    pub(crate) fn producer_node(&self) -> usize {
-        self.brokers.len() + 1
+    pub(crate) fn client_node(&self, c: usize) -> usize {
+        self.brokers.len() + 1 + c
+    }
+    /// The client at network node `node`, if it is one.
+    #[inline]
+    pub(crate) fn client_at(&self, node: usize) -> Option<usize> {
+        node.checked_sub(self.brokers.len() + 1)
     }
 
     pub(crate) fn new(spec: &RunSpec, trace: Option<(u32, u64)>) -> World {
         let spec = spec.clone();
         let b = spec.cluster.brokers as usize;
-        let nodes = b + 2;
+        let producers = spec.producer_list();
+        let topics = spec.topic_list();
+        let nodes = b + 1 + producers.len();
         let seed = spec.seed;
-        let assignment = controller::assign_replicas(&spec.cluster);
+        let assignment = controller::assign_all(&spec);
+        let mut net = Network::new(&spec.network, nodes, rng_stream(seed, Stream::Network));
+        // Producers on one host send through the NIC of the first of them.
+        for (i, p) in producers.iter().enumerate() {
+            let first = producers.iter().position(|q| q.host == p.host).unwrap_or(i);
+            net.share_nic(b + 1 + i, b + 1 + first);
+        }
+        let client_specs: Vec<RunSpec> = producers
+            .iter()
+            .map(|p| spec.client_view(p, &topics[p.topic]))
+            .collect();
+        let routes: Vec<Route> = producers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Route {
+                first: topics[p.topic].first,
+                partitions: topics[p.topic].partitions,
+                identity_base: (i as u64) << IDENTITY_BITS,
+                translate: i > 0 || topics.len() > 1,
+            })
+            .collect();
+        let clients = client_specs
+            .iter()
+            .enumerate()
+            .map(|(i, cs)| Client::new(cs, b + 1 + i, i as u32))
+            .collect();
         let mut w = World {
             now: 0,
             phase: Phase::Production,
             queue: EventQueue::default(),
             inflight: transport::InFlight::new(nodes),
-            net: Network::new(&spec.network, nodes, rng_stream(seed, Stream::Network)),
-            client: Client::new(&spec, b + 1),
+            net,
+            clients,
+            client_specs,
+            routes,
+            owner: 0,
             brokers: (0..b as u32)
                 .map(|id| {
                     broker::Broker::new(
@@ -196,7 +253,7 @@ impl World {
                 .collect(),
             controller: controller::Controller::new(&spec, &assignment),
             faults: faults::FaultState::new(&spec, rng_stream(seed, Stream::Faults)),
-            monitor: Monitor::new(spec.cluster.partitions as usize),
+            monitor: Monitor::new(spec.total_partitions() as usize),
             digest: Digest::default(),
             events: 0,
             progress: None,
@@ -229,11 +286,18 @@ impl World {
                 Event::SessionCheck { broker: b, seen },
             );
         }
-        // The producer starts with the cluster's metadata (as after its first metadata fetch).
-        self.client.sender.apply_initial_metadata(&initial);
-        self.with_client(|c, ctx| c.start(ctx));
+        // The producers start with the cluster's metadata (as after their first metadata fetch).
+        for c in 0..self.clients.len() {
+            let r = self.routes[c];
+            let mine: Vec<(u32, PartitionState)> = initial[r.first as usize..(r.first + r.partitions) as usize]
+                .iter()
+                .map(|(p, st)| (p - r.first, st.clone()))
+                .collect();
+            self.clients[c].sender.apply_initial_metadata(&mine);
+            self.with_client(c, |c, ctx| c.start(ctx));
+        }
         self.faults_start();
-        self.queue.push(self.window_end, Event::WindowEnd);
+        self.schedule(self.window_end, Event::WindowEnd);
     }
 
     /// Time of the next queued event.
@@ -244,8 +308,14 @@ impl World {
 
     #[inline]
     pub(crate) fn schedule(&mut self, at: SimTime, ev: Event) {
+        self.schedule_for(0, at, ev);
+    }
+
+    /// Schedules an event of client `c` (its handlers' events: wake-ups, timeouts, resets).
+    #[inline]
+    pub(crate) fn schedule_for(&mut self, c: u32, at: SimTime, ev: Event) {
         debug_assert!(at >= self.now, "event scheduled in the past: {ev:?}");
-        self.queue.push(at.max(self.now), ev);
+        self.queue.push(at.max(self.now), (ev, c));
     }
 
     /// Send a message over the network now: returns the time its last byte left the sender's
@@ -260,11 +330,12 @@ impl World {
     /// meeting a cut path waits for the heal ([`transport`]).
     pub(crate) fn send_message_at(&mut self, at: SimTime, from: usize, to: usize, gen: u64, msg: Message) -> SimTime {
         let at = at.max(self.now);
+        let msg = self.route(from, to, msg);
         let bytes = msg.wire_bytes();
         let (tx_end, arrival) = self.net.transmit(at, from, to, bytes);
         let ix = self.inflight.put(Envelope { from, to, gen, msg }, tx_end);
         if self.net.reachable(from, to) {
-            self.queue.push(arrival, Event::Deliver { msg: ix });
+            self.queue.push(arrival, (Event::Deliver { msg: ix }, 0));
         } else {
             self.inflight.stall(ix);
         }
@@ -279,10 +350,9 @@ impl World {
             return;
         }
         let env = self.inflight.take(ix);
-        let producer = self.client.node;
         let controller = self.controller_node();
-        if env.to == producer {
-            self.with_client(|c, ctx| c.on_message(env, ctx));
+        if let Some(c) = self.client_at(env.to) {
+            self.with_client(c, |c, ctx| c.on_message(env, ctx));
         } else if env.to == controller {
             self.with_controller(|c, ctx| c.on_message(env, ctx));
         } else {
@@ -304,7 +374,7 @@ impl World {
             Some(at) => {
                 for ix in held {
                     let arrival = self.net.retransmitted(at, from, to);
-                    self.queue.push(arrival, Event::Deliver { msg: ix });
+                    self.queue.push(arrival, (Event::Deliver { msg: ix }, 0));
                 }
             }
             None => {
@@ -315,18 +385,21 @@ impl World {
         }
     }
 
-    fn dispatch(&mut self, ev: Event) {
+    fn dispatch(&mut self, ev: Event, c: u32) {
+        let c = c as usize;
         match ev {
-            Event::SenderWake => self.with_client(|c, ctx| c.sender_wake(ctx)),
-            Event::AppWake { thread } => self.with_client(|c, ctx| c.app_wake(thread, ctx)),
-            Event::MemoryWaitTimeout { waiter } => self.with_client(|c, ctx| c.memory_wait_timeout(waiter, ctx)),
+            Event::SenderWake => self.with_client(c, |c, ctx| c.sender_wake(ctx)),
+            Event::AppWake { thread } => self.with_client(c, |c, ctx| c.app_wake(thread, ctx)),
+            Event::MemoryWaitTimeout { waiter } => self.with_client(c, |c, ctx| c.memory_wait_timeout(waiter, ctx)),
             Event::Deliver { msg } => self.deliver(msg),
-            Event::RequestWritten { node, request } => self.with_client(|c, ctx| c.request_written(node, request, ctx)),
-            Event::RequestTimeout { node } => self.with_client(|c, ctx| c.request_timeout(node, ctx)),
-            Event::ConnectionReset { node, gen } => self.with_client(|c, ctx| c.connection_reset(node, gen, ctx)),
-            Event::ConnectDone { node, gen, ok } => self.with_client(|c, ctx| c.connect_done(node, gen, ok, ctx)),
-            Event::MetadataTimeout { id } => self.with_client(|c, ctx| c.metadata_timeout(id, ctx)),
-            Event::MetadataDue => self.with_client(|c, ctx| c.metadata_due(ctx)),
+            Event::RequestWritten { node, request } => {
+                self.with_client(c, |c, ctx| c.request_written(node, request, ctx))
+            }
+            Event::RequestTimeout { node } => self.with_client(c, |c, ctx| c.request_timeout(node, ctx)),
+            Event::ConnectionReset { node, gen } => self.with_client(c, |c, ctx| c.connection_reset(node, gen, ctx)),
+            Event::ConnectDone { node, gen, ok } => self.with_client(c, |c, ctx| c.connect_done(node, gen, ok, ctx)),
+            Event::MetadataTimeout { id } => self.with_client(c, |c, ctx| c.metadata_timeout(id, ctx)),
+            Event::MetadataDue => self.with_client(c, |c, ctx| c.metadata_due(ctx)),
             Event::BrokerRequestDone { broker, incarnation } => {
                 self.with_broker(broker, |b, ctx| b.request_done(incarnation, ctx))
             }
@@ -364,26 +437,43 @@ impl World {
     fn run_loop(&mut self) {
         while self.phase != Phase::Done {
             let t_event = self.queue.peek_time();
-            if let Some(t_app) = self.client.app.next_open_loop_arrival() {
+            // The client with the earliest open-loop arrival (ties: the first), and the next
+            // arrival of any other client (its steps must not run past it).
+            let mut next: Option<(SimTime, usize)> = None;
+            let mut other = SimTime::MAX;
+            for (i, c) in self.clients.iter().enumerate() {
+                if let Some(t) = c.app.next_open_loop_arrival() {
+                    match next {
+                        Some((tn, _)) if tn <= t => other = other.min(t),
+                        _ => {
+                            if let Some((tn, _)) = next {
+                                other = other.min(tn);
+                            }
+                            next = Some((t, i));
+                        }
+                    }
+                }
+            }
+            if let Some((t_app, c)) = next {
                 if t_app <= t_event && t_app < self.window_end {
                     // Arrivals run inline up to the next queued event (an arrival delayed by
                     // a blocked send() happens as soon as it unblocks): one client step at a
                     // time, since a step may queue an event that comes first.
-                    let limit = t_event.min(self.window_end - 1);
+                    let limit = t_event.min(self.window_end - 1).min(other);
                     loop {
                         let limit = limit.min(self.queue_next_time());
-                        if !self.with_client(|c, ctx| c.open_loop_step(limit, ctx)) {
+                        if !self.with_client(c, |c, ctx| c.open_loop_step(limit, ctx)) {
                             break;
                         }
                     }
-                    if self.client.acc.batches.len() > MAX_LIVE_BATCHES {
+                    if self.live_batches() > MAX_LIVE_BATCHES {
                         let _ = self.guard(|| "application send() arrivals".to_string());
                         break;
                     }
                     continue;
                 }
             }
-            let Some((t, ev)) = self.queue.pop() else {
+            let Some((t, (ev, c))) = self.queue.pop() else {
                 break;
             };
             debug_assert!(t >= self.now);
@@ -398,10 +488,17 @@ impl World {
                 break;
             }
             self.digest.mix(t);
-            self.digest.mix(ev.tag());
+            // A client other than the first is part of the event's identity (a run with one
+            // producer digests as it always did).
+            self.digest.mix(ev.tag() | (c as u64) << 48);
             self.last_event = Some(ev);
-            self.dispatch(ev);
+            self.dispatch(ev, c);
         }
+    }
+
+    /// Batches in every client's accumulator.
+    fn live_batches(&self) -> usize {
+        self.clients.iter().map(|c| c.acc.batches.len()).sum()
     }
 
     /// Bounds that keep a run honest and its memory finite, checked every [`GUARD_EVERY`]
@@ -412,11 +509,11 @@ impl World {
         if let Some(p) = &self.progress {
             p.store(self.now, std::sync::atomic::Ordering::Relaxed);
         }
-        self.client
-            .acc
-            .assert_memory_conserved(self.spec.producer.buffer_memory);
+        for (c, cs) in self.clients.iter().zip(&self.client_specs) {
+            c.acc.assert_memory_conserved(cs.producer.buffer_memory);
+        }
         let breached = self.events_at_now >= MAX_EVENTS_AT_ONE_TIME
-            || self.client.acc.batches.len() > MAX_LIVE_BATCHES
+            || self.live_batches() > MAX_LIVE_BATCHES
             || self.queue.len() > MAX_QUEUED_EVENTS;
         if !breached {
             return Ok(());
@@ -431,7 +528,7 @@ impl World {
         );
         let why = if self.events_at_now >= MAX_EVENTS_AT_ONE_TIME {
             format!("simulated time stopped advancing: {MAX_EVENTS_AT_ONE_TIME} events at one instant ({at})")
-        } else if self.client.acc.batches.len() > MAX_LIVE_BATCHES {
+        } else if self.live_batches() > MAX_LIVE_BATCHES {
             format!(
                 "more than {MAX_LIVE_BATCHES} batches in the accumulator ({at}): producer.buffer_memory = {} with \
                  producer.batch_size = {} lets the producer queue more than the simulator will hold; lower \
@@ -448,16 +545,20 @@ impl World {
 
     fn window_end(&mut self) {
         self.phase = Phase::Settle;
-        self.client.stop();
+        for c in &mut self.clients {
+            c.stop();
+        }
         self.faults_heal_all();
-        self.with_client(|c, ctx| c.flush(ctx));
+        for c in 0..self.clients.len() {
+            self.with_client(c, |c, ctx| c.flush(ctx));
+        }
         self.schedule(self.now + ms(100), Event::SettleCheck);
     }
 
     /// Settle phase: done when the producer has nothing left and every partition has a leader
     /// with all replicas caught up and in the ISR (or at the settle deadline).
     fn settle_check(&mut self) {
-        let producer_idle = self.client.is_idle();
+        let producer_idle = self.clients.iter().all(|c| c.is_idle());
         if (producer_idle && self.cluster_converged()) || self.now >= self.settle_deadline {
             self.phase = Phase::Done;
             return;
@@ -478,27 +579,71 @@ impl World {
         r
     }
 
-    /// Runs a handler of the producer client with its context, then applies its outbox. The
-    /// handler may move `ctx.now` forward (inline open-loop arrivals happen at their own time):
-    /// the world's time follows.
-    pub(crate) fn with_client<R>(&mut self, f: impl FnOnce(&mut Client, &mut Ctx<'_>) -> R) -> R {
+    /// Runs a handler of client `c` with its context (the run as that client sees it), then
+    /// applies its outbox. The handler may move `ctx.now` forward (inline open-loop arrivals
+    /// happen at their own time): the world's time follows.
+    pub(crate) fn with_client<R>(&mut self, c: usize, f: impl FnOnce(&mut Client, &mut Ctx<'_>) -> R) -> R {
         let mut out = std::mem::take(&mut self.outbox);
         let (r, now) = {
-            let mut ctx = Ctx::new(self.now, &self.spec, &mut out, &mut self.monitor, &mut self.trace);
-            let r = f(&mut self.client, &mut ctx);
+            let mut ctx = Ctx::new(
+                self.now,
+                &self.client_specs[c],
+                &mut out,
+                &mut self.monitor,
+                &mut self.trace,
+            );
+            let r = f(&mut self.clients[c], &mut ctx);
             (r, ctx.now)
         };
         debug_assert!(now >= self.now);
         self.now = now;
+        self.owner = c as u32;
         self.apply(&mut out);
+        self.owner = 0;
         self.outbox = out;
         r
     }
 
     /// The client at `writer` learns that `reader` drained `bytes` of its connection `gen`.
     fn window_opened(&mut self, reader: usize, writer: usize, gen: u64, bytes: u64) {
-        debug_assert_eq!(writer, self.client.node);
-        self.with_client(|c, ctx| c.socket_drained(reader as u32, gen, bytes, ctx));
+        let c = self.client_at(writer).expect("only clients write produce requests");
+        self.with_client(c, |c, ctx| c.socket_drained(reader as u32, gen, bytes, ctx));
+    }
+
+    /// A message from or to a client whose topic is not the cluster's first, or who is not the
+    /// first client, in the other side's numbering: the client numbers its topic's partitions
+    /// from 0 and its records from 0; the brokers number every topic's partitions together and
+    /// tell producers' records apart by [`IDENTITY_BITS`].
+    fn route(&self, from: usize, to: usize, mut msg: Message) -> Message {
+        if let Some(c) = self.client_at(from) {
+            let r = self.routes[c];
+            if r.translate {
+                if let Message::Produce(req) = &mut msg {
+                    for b in &mut req.batches {
+                        b.partition += r.first;
+                        b.rec_start += r.identity_base;
+                    }
+                }
+            }
+        } else if let Some(c) = self.client_at(to) {
+            let r = self.routes[c];
+            if r.translate {
+                match &mut msg {
+                    Message::ProduceResponse { responses, .. } => {
+                        for x in responses {
+                            x.partition -= r.first;
+                        }
+                    }
+                    Message::MetadataResponse { partitions, .. } => {
+                        let end = (r.first + r.partitions) as usize;
+                        partitions.truncate(end);
+                        partitions.drain(..r.first as usize);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        msg
     }
 
     /// Runs a controller handler with its context, then applies its outbox.
@@ -628,65 +773,197 @@ impl World {
         r.committed_lost += self.monitor.committed_lost;
     }
 
+    /// Producer `c`'s measures from its client: its ledger's, plus the accumulator's and the
+    /// sender's counts.
+    fn client_result(&self, c: usize, ledger: &Ledger, end: SimTime) -> RunResult {
+        let (cl, cs) = (&self.clients[c], &self.client_specs[c]);
+        let mut r = ledger.result(cs, end);
+        let counts = ClientCounts::of(cl, cs);
+        counts.fill(&mut r, cs.duration_ms as f64);
+        r
+    }
+
     fn finish(mut self) -> RunOutput {
-        let c = &self.client;
-        c.acc.assert_memory_conserved(self.spec.producer.buffer_memory);
+        for (c, cs) in self.clients.iter().zip(&self.client_specs) {
+            c.acc.assert_memory_conserved(cs.producer.buffer_memory);
+        }
         let end = self.now;
         let logs = self.final_logs();
-        let mut r = c.ledger.result(&self.spec, end);
-        self.final_invariants(&logs, &mut r);
-        r.requests = c.sender.requests;
-        r.retries = c.sender.retries;
-        r.batches = c.acc.batches_created;
-        let per_batch = |x: u64| {
-            if c.acc.batches_created > 0 {
-                x as f64 / c.acc.batches_created as f64
-            } else {
-                0.0
-            }
-        };
-        r.mean_batch_records = per_batch(c.acc.records_batched);
-        // batch-size-avg: the batches as sent (compressed with compression.type).
-        r.mean_batch_bytes = per_batch((c.acc.bytes_batched as i64 + c.acc.compression_saved).max(0) as u64);
+        // Every producer's timeline at one bucket width, so that they add up.
+        let width = self.clients.iter().map(|c| c.ledger.bucket_ns()).max().unwrap_or(1);
+        for c in &mut self.clients {
+            c.ledger.widen_to(width);
+        }
         let window_ms = self.spec.duration_ms as f64;
-        r.offered_rps = r.records_sent as f64 * 1e3 / window_ms;
-        r.send_blocked_ms = c.app.blocked_ns as f64 / NS_PER_MS as f64;
-        r.buffer_wait_ratio = r.send_blocked_ms / (self.spec.workload.threads.max(1) as f64 * window_ms);
-        // A numeric rate the threads could not offer (send() cost) is saturation too.
-        let rate = self.spec.workload.rate;
-        let under_offered = rate.is_finite() && r.offered_rps < SATURATED_THROUGHPUT_SHARE * rate;
         let faulted = !self.spec.faults.is_empty() || self.spec.random_faults != RandomFaults::default();
-        r.saturated = r.is_saturated(faulted) | u64::from(under_offered);
+        let mut per: Vec<RunResult> = (0..self.clients.len())
+            .map(|c| self.client_result(c, &self.clients[c].ledger, end))
+            .collect();
+        let mut r = if self.clients.len() == 1 {
+            per[0].clone()
+        } else {
+            let mut total = self.clients[0].ledger.clone();
+            for c in &self.clients[1..] {
+                total.absorb(&c.ledger);
+            }
+            let mut r = total.result(&self.spec, end);
+            let mut counts = ClientCounts::default();
+            for (cl, cs) in self.clients.iter().zip(&self.client_specs) {
+                counts.add(&ClientCounts::of(cl, cs));
+            }
+            counts.fill(&mut r, window_ms);
+            r
+        };
+        for (c, x) in per.iter_mut().enumerate() {
+            let cs = &self.client_specs[c];
+            let rate = cs.workload.rate;
+            // A numeric rate the threads could not offer (send() cost) is saturation too.
+            let under_offered = rate.is_finite() && x.offered_rps < SATURATED_THROUGHPUT_SHARE * rate;
+            x.saturated = x.is_saturated(faulted) | u64::from(under_offered);
+        }
+        r.saturated = r.is_saturated(faulted) | per.iter().map(|x| x.saturated).max().unwrap_or(0);
+        self.final_invariants(&logs, &mut r);
         r.elections = self.controller.elections;
         r.events = self.events;
         r.digest = self.digest.0;
         r.faults = self.faults.intervals(end);
         r.aborted = self.aborted.take();
+        let names = self.spec.producer_list();
+        let producers = per
+            .into_iter()
+            .enumerate()
+            .map(|(c, result)| {
+                let route = self.routes[c];
+                let ledger = &mut self.clients[c].ledger;
+                ProducerOutput {
+                    name: names[c].name.clone(),
+                    result,
+                    outcomes: std::mem::take(&mut ledger.outcomes),
+                    sent: std::mem::take(&mut ledger.sent),
+                    rejected: ledger.rejected,
+                    logs: route.own_logs(&logs, c),
+                }
+            })
+            .collect();
         RunOutput {
             result: r,
-            outcomes: std::mem::take(&mut self.client.ledger.outcomes),
-            sent: std::mem::take(&mut self.client.ledger.sent),
-            rejected: self.client.ledger.rejected,
-            logs,
+            producers,
             trace: self.trace.take().map(|t| t.lines).unwrap_or_default(),
         }
     }
 }
 
-/// Everything a run leaves behind: measures, the application's view and the final logs.
-pub struct RunOutput {
-    /// Measures; `delivery` is filled by the checker (`crate::check`).
+/// What one client counted besides its ledger (the accumulator's and the sender's), summed
+/// over clients for the run's totals.
+#[derive(Clone, Copy, Debug, Default)]
+struct ClientCounts {
+    requests: u64,
+    retries: u64,
+    batches: u64,
+    records_batched: u64,
+    bytes_batched: i64,
+    blocked_ns: u128,
+    threads: u64,
+}
+
+impl ClientCounts {
+    fn of(c: &Client, spec: &RunSpec) -> ClientCounts {
+        ClientCounts {
+            requests: c.sender.requests,
+            retries: c.sender.retries,
+            batches: c.acc.batches_created,
+            records_batched: c.acc.records_batched,
+            // batch-size-avg: the batches as sent (compressed with compression.type).
+            bytes_batched: (c.acc.bytes_batched as i64 + c.acc.compression_saved).max(0),
+            blocked_ns: c.app.blocked_ns,
+            threads: spec.workload.threads.max(1) as u64,
+        }
+    }
+
+    fn add(&mut self, o: &ClientCounts) {
+        self.requests += o.requests;
+        self.retries += o.retries;
+        self.batches += o.batches;
+        self.records_batched += o.records_batched;
+        self.bytes_batched += o.bytes_batched;
+        self.blocked_ns += o.blocked_ns;
+        self.threads += o.threads;
+    }
+
+    fn fill(&self, r: &mut RunResult, window_ms: f64) {
+        r.requests = self.requests;
+        r.retries = self.retries;
+        r.batches = self.batches;
+        let per_batch = |x: u64| {
+            if self.batches > 0 {
+                x as f64 / self.batches as f64
+            } else {
+                0.0
+            }
+        };
+        r.mean_batch_records = per_batch(self.records_batched);
+        r.mean_batch_bytes = per_batch(self.bytes_batched as u64);
+        r.offered_rps = r.records_sent as f64 * 1e3 / window_ms;
+        r.send_blocked_ms = self.blocked_ns as f64 / NS_PER_MS as f64;
+        r.buffer_wait_ratio = r.send_blocked_ms / (self.threads as f64 * window_ms);
+    }
+}
+
+impl Route {
+    /// Client `c`'s share of the final logs, in its own numbering: its topic's partitions,
+    /// its own records.
+    fn own_logs(&self, logs: &[Vec<LogEntry>], c: usize) -> Vec<Vec<LogEntry>> {
+        let range = self.first as usize..(self.first + self.partitions) as usize;
+        if !self.translate {
+            return logs[range].to_vec();
+        }
+        logs[range]
+            .iter()
+            .map(|log| {
+                log.iter()
+                    .filter(|e| (e.rec_start >> IDENTITY_BITS) as usize == c)
+                    .map(|e| LogEntry {
+                        rec_start: e.rec_start - self.identity_base,
+                        ..*e
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// One producer's part of a run: its measures, what its application was told and its records
+/// in the final logs.
+pub struct ProducerOutput {
+    /// Its name (`default` for the one producer of a scenario without `[[producers]]`).
+    pub name: String,
+    /// Its measures (cluster-wide ones are the run's); `delivery` filled by the checker.
     pub result: RunResult,
-    /// Per partition: what the application was told, per record range.
+    /// Per partition of its topic: what the application was told, per record range.
     pub(crate) outcomes: Vec<OutcomeRanges>,
-    /// Per partition: records `send()` accepted (their identities are `0..sent`).
+    /// Per partition of its topic: records `send()` accepted (identities `0..sent`).
     pub sent: Vec<u64>,
     /// Records `send()` rejected.
     pub(crate) rejected: u64,
-    /// Per partition: the final committed log (see [`components::LogEntry`]).
+    /// Per partition of its topic: its records in the final committed log.
     pub logs: Vec<Vec<LogEntry>>,
+}
+
+/// Everything a run leaves behind: measures, each producer's view and its final logs.
+pub struct RunOutput {
+    /// Measures over every producer; `delivery` is filled by the checker (`crate::check`).
+    pub result: RunResult,
+    /// Per producer, in order.
+    pub producers: Vec<ProducerOutput>,
     /// The trace of the traced record, if any.
     pub(crate) trace: Vec<String>,
+}
+
+impl RunOutput {
+    /// The first producer's part (the only one without `[[producers]]`).
+    pub fn first(&self) -> &ProducerOutput {
+        &self.producers[0]
+    }
 }
 
 /// Simulate one run, optionally tracing one record (`partition`, per-partition sequence).
@@ -732,10 +1009,7 @@ fn run_world(mut w: World) -> RunOutput {
             aborted: Some(why),
             ..RunResult::default()
         },
-        outcomes: Vec::new(),
-        sent: Vec::new(),
-        rejected: 0,
-        logs: Vec::new(),
+        producers: Vec::new(),
         trace: Vec::new(),
     }
 }

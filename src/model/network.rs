@@ -40,7 +40,10 @@ pub(crate) struct Network {
     latency_ns: f64,
     jitter: f64,
     ns_per_byte: f64,
+    /// Per NIC: when its egress is free. Nodes on one machine share a NIC (`nic`).
     tx_free: Vec<SimTime>,
+    /// Per node: its machine's NIC (co-located producers, `[[producers]]` `host`).
+    nic: Vec<usize>,
     last_arrival: Vec<SimTime>,
     /// Active cuts per directed pair (overlapping faults stack).
     cuts: Vec<u32>,
@@ -60,11 +63,17 @@ impl Network {
             hosts: vec![Host::Listening; nodes],
             conn_gen: vec![1; nodes * nodes],
             tx_free: vec![0; nodes],
+            nic: (0..nodes).collect(),
             last_arrival: vec![0; nodes * nodes],
             cuts: vec![0; nodes * nodes],
             slow: vec![(0, 1.0); nodes * nodes],
             rng,
         }
+    }
+
+    /// Node `node` sends through `nic` (the NIC of another node on the same machine).
+    pub(crate) fn share_nic(&mut self, node: usize, nic: usize) {
+        self.nic[node] = nic;
     }
 
     #[inline]
@@ -144,10 +153,11 @@ impl Network {
     /// connection (in-order delivery).
     pub(crate) fn transmit(&mut self, now: SimTime, from: usize, to: usize, bytes: u64) -> (SimTime, SimTime) {
         let factor = self.slow[self.pair(from, to)].1;
-        let start = now.max(self.tx_free[from]);
+        let nic = self.nic[from];
+        let start = now.max(self.tx_free[nic]);
         let wire = (bytes as f64 * self.ns_per_byte / factor) as SimTime;
         let tx_end = start + wire;
-        self.tx_free[from] = tx_end;
+        self.tx_free[nic] = tx_end;
         let lat = self.latency(from, to);
         let i = self.pair(from, to);
         let arrival = (tx_end + lat).max(self.last_arrival[i]);

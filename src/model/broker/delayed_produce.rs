@@ -17,6 +17,8 @@ use rand::Rng;
 pub struct DelayedProduce {
     /// The broker's id for it in its purgatory.
     pub id: u64,
+    /// The network node of the producer client it came from.
+    pub client: usize,
     /// The producer connection's generation it came on (its answer goes back on it).
     pub gen: u64,
     /// The ProduceRequest's id (its answer names it).
@@ -39,7 +41,7 @@ impl DelayedProduce {
         &mut self,
         replicas: &[Option<Replica>],
         meta: &[Option<PartitionState>],
-        min_isr: usize,
+        min_isr: impl Fn(usize) -> usize,
     ) -> bool {
         let mut pending = false;
         for (resp, required, waiting) in self.parts.iter_mut() {
@@ -53,7 +55,7 @@ impl DelayedProduce {
                         *waiting = false;
                         // `Partition.checkEnoughReplicasReachOffset`: `minIsr <= curMaximalIsr.size`.
                         let isr = meta[p].as_ref().map_or(0, |s| r.maximal_isr_len(&s.isr));
-                        if isr < min_isr {
+                        if isr < min_isr(p) {
                             resp.error = ErrorCode::NotEnoughReplicasAfterAppend;
                         }
                     } else {
@@ -74,13 +76,13 @@ impl DelayedProduce {
 /// The produce path of a broker.
 impl Broker {
     /// `ReplicaManager.appendRecords` on the leader.
-    pub(in crate::model) fn handle_produce(&mut self, gen: u64, req: ProduceRequest, ctx: &mut Ctx<'_>) {
-        let min_isr = effective_min_isr(ctx.spec);
+    pub(in crate::model) fn handle_produce(&mut self, client: usize, gen: u64, req: ProduceRequest, ctx: &mut Ctx<'_>) {
         let b = self.id;
         let mut parts: Vec<(PartitionResponse, u64, bool)> = Vec::with_capacity(req.batches.len());
         let mut any_error = false;
         for pb in &req.batches {
             let p = pb.partition as usize;
+            let min_isr = effective_min_isr(ctx.spec, p);
             let mut resp = PartitionResponse {
                 batch: pb.batch,
                 partition: pb.partition,
@@ -159,20 +161,21 @@ impl Broker {
             Acks::Zero => {
                 // No response. On an error the broker closes the connection (KafkaApis).
                 if any_error {
-                    self.reset_producer_connection(gen, ctx);
+                    self.reset_producer_connection(client, gen, ctx);
                 }
-                self.request_finished(gen, ctx);
+                self.request_finished(client, gen, ctx);
             }
             Acks::One => {
                 let responses = parts.into_iter().map(|x| x.0).collect();
-                self.send_produce_response(gen, req.id, responses, ctx);
-                self.request_finished(gen, ctx);
+                self.send_produce_response(client, gen, req.id, responses, ctx);
+                self.request_finished(client, gen, ctx);
             }
             Acks::All => {
                 let id = self.id();
                 let deadline = ctx.now + req.timeout;
                 self.purgatory.push(DelayedProduce {
                     id,
+                    client,
                     gen,
                     request: req.id,
                     parts,
@@ -186,16 +189,19 @@ impl Broker {
     }
 
     /// The response went out: unmute the connection it came on.
-    pub(in crate::model) fn request_finished(&mut self, gen: u64, ctx: &mut Ctx<'_>) {
-        if self.muted_gen == Some(gen) {
-            self.muted_gen = None;
+    pub(in crate::model) fn request_finished(&mut self, client: usize, gen: u64, ctx: &mut Ctx<'_>) {
+        if let Some(c) = self.conns.get_mut(&client) {
+            if c.muted_gen == Some(gen) {
+                c.muted_gen = None;
+            }
         }
-        self.maybe_start_request(ctx);
+        self.maybe_start_request(client, ctx);
     }
 
     /// Answer a produce request on connection `gen`.
     pub(in crate::model) fn send_produce_response(
         &mut self,
+        client: usize,
         gen: u64,
         request: u64,
         responses: Vec<PartitionResponse>,
@@ -204,12 +210,12 @@ impl Broker {
         let p = self.lose_responses;
         if p > 0.0 && self.rng.gen::<f64>() < p {
             // lose-responses fault: the connection breaks after the broker processed the request.
-            self.reset_producer_connection(gen, ctx);
+            self.reset_producer_connection(client, gen, ctx);
             return;
         }
         ctx.send(
             World::broker_node(self.id),
-            self.client,
+            client,
             gen,
             Message::ProduceResponse { request, responses },
         );
@@ -218,14 +224,14 @@ impl Broker {
     /// A TCP reset from this broker reaches the producer (if the path is up).
     /// The broker closes its side: requests not yet read from the socket are gone (the
     /// connection was muted, so at most the one being handled was read).
-    pub(in crate::model) fn reset_producer_connection(&mut self, gen: u64, ctx: &mut Ctx<'_>) {
-        if self.conn_gen == gen {
-            self.conn_queue.clear();
-            self.conn_gen = gen + 1;
+    pub(in crate::model) fn reset_producer_connection(&mut self, client: usize, gen: u64, ctx: &mut Ctx<'_>) {
+        if let Some(c) = self.conns.get_mut(&client).filter(|c| c.gen == gen) {
+            c.queue.clear();
+            c.gen = gen + 1;
         }
         ctx.push(Command::Reset {
             from: World::broker_node(self.id),
-            to: self.client,
+            to: client,
             event: Event::ConnectionReset { node: self.id, gen },
         });
     }
@@ -233,7 +239,8 @@ impl Broker {
     /// Complete the parts of a delayed produce that are satisfied; answer when all are.
     /// Returns true when the request was answered.
     pub(in crate::model) fn try_complete_delayed(&mut self, id: u64, ctx: &mut Ctx<'_>) -> bool {
-        let min_isr = effective_min_isr(ctx.spec);
+        let spec = ctx.spec;
+        let min_isr = |p: usize| effective_min_isr(spec, p);
         let Some(pos) = self.purgatory.iter().position(|d| d.id == id) else {
             return true;
         };
@@ -242,8 +249,14 @@ impl Broker {
             return false;
         }
         let d = self.purgatory.remove(pos);
-        self.send_produce_response(d.gen, d.request, d.parts.into_iter().map(|x| x.0).collect(), ctx);
-        self.request_finished(d.gen, ctx);
+        self.send_produce_response(
+            d.client,
+            d.gen,
+            d.request,
+            d.parts.into_iter().map(|x| x.0).collect(),
+            ctx,
+        );
+        self.request_finished(d.client, d.gen, ctx);
         true
     }
 
@@ -349,6 +362,7 @@ mod tests {
         };
         DelayedProduce {
             id: 1,
+            client: 4,
             gen: 1,
             request: 1,
             parts: vec![part(0, required[0]), part(1, required[1])],
@@ -361,10 +375,13 @@ mod tests {
     fn completes_when_every_partition_is_committed() {
         let mut d = request([10, 10]);
         let (replicas, meta) = broker([10, 4], &[0, 1, 2]);
-        assert!(!d.try_complete(&replicas, &meta, 2), "partition 1 not committed yet");
+        assert!(
+            !d.try_complete(&replicas, &meta, |_| 2),
+            "partition 1 not committed yet"
+        );
         assert!(!d.parts[0].2 && d.parts[1].2, "partition 0 is done, 1 still waits");
         let (replicas, meta) = broker([10, 10], &[0, 1, 2]);
-        assert!(d.try_complete(&replicas, &meta, 2));
+        assert!(d.try_complete(&replicas, &meta, |_| 2));
         assert!(d.parts.iter().all(|p| p.0.error == ErrorCode::None));
     }
 
@@ -374,14 +391,14 @@ mod tests {
     fn committed_with_a_shrunken_isr_is_not_enough_replicas_after_append() {
         let mut d = request([10, 10]);
         let (replicas, meta) = broker([10, 10], &[0]);
-        assert!(d.try_complete(&replicas, &meta, 2));
+        assert!(d.try_complete(&replicas, &meta, |_| 2));
         assert!(d
             .parts
             .iter()
             .all(|p| p.0.error == ErrorCode::NotEnoughReplicasAfterAppend));
         // With min.insync.replicas = 1 the same request succeeds.
         let mut d = request([10, 10]);
-        assert!(d.try_complete(&replicas, &meta, 1));
+        assert!(d.try_complete(&replicas, &meta, |_| 1));
         assert!(d.parts.iter().all(|p| p.0.error == ErrorCode::None));
     }
 
@@ -397,7 +414,7 @@ mod tests {
         for r in replicas.iter_mut().flatten() {
             r.pending_isr = Some(vec![0, 1]);
         }
-        assert!(d.try_complete(&replicas, &meta, 2));
+        assert!(d.try_complete(&replicas, &meta, |_| 2));
         assert!(
             d.parts.iter().all(|p| p.0.error == ErrorCode::None),
             "a pending expansion counts"
@@ -408,7 +425,7 @@ mod tests {
         for r in replicas.iter_mut().flatten() {
             r.pending_isr = Some(vec![0]);
         }
-        assert!(d.try_complete(&replicas, &meta, 2));
+        assert!(d.try_complete(&replicas, &meta, |_| 2));
         assert!(d.parts.iter().all(|p| p.0.error == ErrorCode::None));
     }
 
@@ -421,7 +438,7 @@ mod tests {
         let mut moved = state(1, &[1, 2]);
         moved.leader_epoch = 2;
         meta[0] = Some(moved);
-        assert!(d.try_complete(&replicas, &meta, 2));
+        assert!(d.try_complete(&replicas, &meta, |_| 2));
         assert_eq!(d.parts[0].0.error, ErrorCode::NotLeaderOrFollower);
         assert_eq!(d.parts[0].0.leader_hint, Some((1, 2)));
         assert_eq!(d.parts[1].0.error, ErrorCode::None);
@@ -432,9 +449,9 @@ mod tests {
     fn an_answered_partition_is_not_reconsidered() {
         let mut d = request([10, 10]);
         let (replicas, meta) = broker([10, 0], &[0, 1, 2]);
-        assert!(!d.try_complete(&replicas, &meta, 2));
+        assert!(!d.try_complete(&replicas, &meta, |_| 2));
         let (replicas, meta) = broker([10, 10], &[0]);
-        assert!(d.try_complete(&replicas, &meta, 2));
+        assert!(d.try_complete(&replicas, &meta, |_| 2));
         assert_eq!(d.parts[0].0.error, ErrorCode::None, "answered before the ISR shrank");
         assert_eq!(d.parts[1].0.error, ErrorCode::NotEnoughReplicasAfterAppend);
     }

@@ -13,7 +13,7 @@ use crate::model::{Envelope, Event, FetchPartition, Message, PartitionState, Pro
 use crate::sim::{ms, ms_f, SimTime, Timer};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 struct ParkedFetch {
     id: u64,
@@ -61,20 +61,14 @@ pub(crate) struct Broker {
     pub fenced: Vec<bool>,
     /// The controller acknowledged this incarnation's registration.
     registered: bool,
-    /// Generation of the producer's current connection.
-    conn_gen: u64,
-    /// The producer's network node (where that connection comes from).
-    client: usize,
+    /// Per producer client (by its network node): its current connection to this broker.
+    conns: BTreeMap<usize, ClientConn>,
     /// The lose-responses fault: the chance that a produce response is lost with its
     /// connection (set by the fault while it lasts).
     pub(in crate::model) lose_responses: f64,
-    /// Requests received on the current connection, not yet read (the socket is muted while
-    /// one is handled: `SocketServer` reads one request at a time per connection).
-    conn_queue: VecDeque<ProduceRequest>,
-    /// The connection generation whose request is being handled (muted until answered).
-    muted_gen: Option<u64>,
-    /// Requests being handled by the request handler (CPU), in start order.
-    in_service: VecDeque<(u64, ProduceRequest)>,
+    /// Requests being handled by the request handler (CPU), in start order, with the client
+    /// node and connection generation they came on.
+    in_service: VecDeque<(usize, u64, ProduceRequest)>,
     purgatory: Vec<DelayedProduce>,
     purgatory_timer: Timer,
     parked: Vec<ParkedFetch>,
@@ -84,6 +78,18 @@ pub(crate) struct Broker {
     rng: ChaCha8Rng,
     /// The controller's network node (after the brokers).
     controller: usize,
+}
+
+/// A producer client's connection to a broker, as the broker's `SocketServer` sees it.
+#[derive(Clone, Debug, Default)]
+struct ClientConn {
+    /// Generation of the client's current connection.
+    gen: u64,
+    /// Requests received on it, not yet read (the socket is muted while one is handled:
+    /// `SocketServer` reads one request at a time per connection).
+    queue: VecDeque<ProduceRequest>,
+    /// The connection generation whose request is being handled (muted until answered).
+    muted_gen: Option<u64>,
 }
 
 impl Broker {
@@ -98,15 +104,12 @@ impl Broker {
             incarnation: 1,
             cpu_free: 0,
             replicas,
-            meta: vec![None; spec.cluster.partitions as usize],
+            meta: vec![None; spec.total_partitions() as usize],
             metadata_version: 0,
             fenced: vec![false; spec.cluster.brokers as usize],
             registered: true,
-            conn_gen: 0,
-            client: spec.cluster.brokers as usize + 1,
+            conns: BTreeMap::new(),
             lose_responses: 0.0,
-            conn_queue: VecDeque::new(),
-            muted_gen: None,
             in_service: VecDeque::new(),
             purgatory: Vec::new(),
             purgatory_timer: Timer::default(),
@@ -209,8 +212,9 @@ impl Broker {
 }
 
 /// `min(min.insync.replicas, replication.factor)` (3.7+ effective min ISR).
-pub(in crate::model) fn effective_min_isr(spec: &RunSpec) -> usize {
-    spec.cluster.min_insync_replicas.min(spec.cluster.replication_factor) as usize
+pub(in crate::model) fn effective_min_isr(spec: &RunSpec, p: usize) -> usize {
+    let (rf, min_isr, _) = spec.partition_settings(p as u32);
+    min_isr.min(rf) as usize
 }
 
 /// Page cache older than this has been written back (Linux `dirty_expire_centisecs`,
@@ -250,34 +254,34 @@ impl Broker {
         }
         match env.msg {
             Message::Produce(req) => {
-                if env.gen < self.conn_gen {
+                let c = self.conns.entry(env.from).or_default();
+                if env.gen < c.gen {
                     // A request on a connection the producer has since replaced (it gave up on
                     // it: request.timeout.ms) whose bytes arrived late (a healed cut): the
                     // broker still reads and processes it on that connection, and its answer
                     // goes nowhere (reference 5.7a: the duplicate source without idempotence).
-                    self.start_request(env.gen, req, ctx);
+                    self.start_request(env.from, env.gen, req, ctx);
                     return;
                 }
-                if env.gen > self.conn_gen {
+                if env.gen > c.gen {
                     // A new connection from the producer: the old one is gone.
-                    self.conn_gen = env.gen;
-                    self.conn_queue.clear();
+                    c.gen = env.gen;
+                    c.queue.clear();
                 }
-                self.client = env.from;
-                self.conn_queue.push_back(req);
-                self.maybe_start_request(ctx);
+                c.queue.push_back(req);
+                self.maybe_start_request(env.from, ctx);
             }
             Message::ApiVersionsRequest { id } => {
                 // The first request on a new connection (`KafkaApis.handleApiVersionsRequest`):
                 // it replaces the producer's old one, and the broker's CPU answers it.
-                if env.gen < self.conn_gen {
+                let c = self.conns.entry(env.from).or_default();
+                if env.gen < c.gen {
                     return; // a connection the producer has since replaced
                 }
-                if env.gen > self.conn_gen {
-                    self.conn_gen = env.gen;
-                    self.conn_queue.clear();
+                if env.gen > c.gen {
+                    c.gen = env.gen;
+                    c.queue.clear();
                 }
-                self.client = env.from;
                 let at = self.cpu(0, ctx);
                 ctx.send_at(at, env.to, env.from, env.gen, Message::ApiVersionsResponse { id });
             }
@@ -323,18 +327,20 @@ impl Broker {
     }
 
     /// `SocketServer`: one request at a time per connection; muted until the response is sent.
-    pub(in crate::model) fn maybe_start_request(&mut self, ctx: &mut Ctx<'_>) {
-        if self.muted_gen == Some(self.conn_gen) {
+    pub(in crate::model) fn maybe_start_request(&mut self, client: usize, ctx: &mut Ctx<'_>) {
+        let Some(c) = self.conns.get_mut(&client) else { return };
+        if c.muted_gen == Some(c.gen) {
             return;
         }
-        let Some(req) = self.conn_queue.pop_front() else { return };
-        let gen = self.conn_gen;
-        self.muted_gen = Some(gen);
-        self.start_request(gen, req, ctx);
+        let Some(req) = c.queue.pop_front() else { return };
+        let gen = c.gen;
+        c.muted_gen = Some(gen);
+        self.start_request(client, gen, req, ctx);
     }
 
-    /// Read a request of connection `gen` off the socket and queue it for the request handler.
-    fn start_request(&mut self, gen: u64, req: ProduceRequest, ctx: &mut Ctx<'_>) {
+    /// Read a request of the client at node `client`, connection `gen`, off the socket and
+    /// queue it for the request handler.
+    fn start_request(&mut self, client: usize, gen: u64, req: ProduceRequest, ctx: &mut Ctx<'_>) {
         let bytes: u64 = req.batches.iter().map(|x| x.bytes as u64).sum();
         // LogValidator.validateMessagesAndAssignOffsetsCompressed: the leader decompresses every
         // compressed batch (it keeps the producer's bytes: topic compression.type = producer).
@@ -345,7 +351,7 @@ impl Broker {
             .map(|x| codec.decompress_ns(x.uncompressed_bytes))
             .sum();
         let wire = req.wire_bytes();
-        self.in_service.push_back((gen, req));
+        self.in_service.push_back((client, gen, req));
         let done = self.cpu_with(bytes, decompress, ctx);
         let incarnation = self.incarnation;
         ctx.schedule(
@@ -358,7 +364,7 @@ impl Broker {
         // Read off the socket: the producer's socket buffer has room again.
         ctx.push(Command::WindowOpened {
             reader: self.node(),
-            writer: self.client,
+            writer: client,
             gen,
             bytes: wire,
         });
@@ -369,10 +375,10 @@ impl Broker {
         if self.incarnation != incarnation || !self.alive {
             return;
         }
-        let Some((gen, req)) = self.in_service.pop_front() else {
+        let Some((client, gen, req)) = self.in_service.pop_front() else {
             return;
         };
-        self.handle_produce(gen, req, ctx);
+        self.handle_produce(client, gen, req, ctx);
     }
 
     /// Apply partition states from the controller (the broker's metadata publisher:
@@ -429,9 +435,11 @@ impl Broker {
         let was_alive = self.alive;
         self.alive = false;
         self.incarnation += 1;
-        self.conn_queue.clear();
+        for c in self.conns.values_mut() {
+            c.queue.clear();
+            c.muted_gen = None;
+        }
         self.in_service.clear();
-        self.muted_gen = None;
         self.purgatory.clear();
         self.purgatory_timer = Timer::default();
         self.parked.clear();

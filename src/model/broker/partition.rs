@@ -396,7 +396,7 @@ impl Broker {
 
     /// `Partition.maybeIncrementLeaderHW`, then the purgatory it may complete.
     pub(in crate::model) fn maybe_advance_hw(&mut self, p: usize, ctx: &mut Ctx<'_>) {
-        let min_isr = effective_min_isr(ctx.spec);
+        let min_isr = effective_min_isr(ctx.spec, p);
         let hw_rule = ctx.spec.cluster.hw_requires_min_isr;
         let Some(r) = self.replicas[p].as_ref() else {
             return;

@@ -28,7 +28,7 @@ impl ClientDriver {
     pub fn new(spec: &RunSpec, partition: u32) -> ClientDriver {
         let mut spec = spec.clone();
         spec.workload.partition = Some(partition);
-        let mut client = Client::new(&spec, spec.cluster.brokers as usize + 1);
+        let mut client = Client::new(&spec, spec.cluster.brokers as usize + 1, 0);
         // The controller's initial state: the first assigned replica leads, every replica in the ISR.
         let parts = Controller::new(&spec, &assign_replicas(&spec.cluster)).snapshot();
         client.sender.apply_initial_metadata(&parts);

@@ -30,14 +30,18 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    /// The client of `spec` at network node `node`, on the run's seeded random streams.
-    pub(crate) fn new(spec: &RunSpec, node: usize) -> Client {
-        let seed = spec.seed;
+    /// Client number `index` of `spec` (the run as it sees it) at network node `node`, on its
+    /// own seeded random streams (the first client's are the run's), with producer id
+    /// `1000 + index` (each `KafkaProducer` gets its own from `InitProducerId`).
+    pub(crate) fn new(spec: &RunSpec, node: usize, index: u32) -> Client {
+        let seed = spec.seed ^ (index as u64) << 48;
+        let mut sender = Sender::new(spec, rng_stream(seed, Stream::Sender));
+        sender.tm.producer_id += index as u64;
         Client {
             node,
             app: App::new(spec, rng_stream(seed, Stream::App)),
             acc: Accumulator::new(spec, rng_stream(seed, Stream::Partitioner)),
-            sender: Sender::new(spec, rng_stream(seed, Stream::Sender)),
+            sender,
             ledger: Ledger::new(spec),
         }
     }

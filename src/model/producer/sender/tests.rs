@@ -25,7 +25,7 @@ impl Rig {
     fn new(mut spec: RunSpec) -> Rig {
         // Every record goes to partition 0 (led by broker 0).
         spec.workload.partition = Some(0);
-        let mut client = Client::new(&spec, spec.cluster.brokers as usize + 1);
+        let mut client = Client::new(&spec, spec.cluster.brokers as usize + 1, 0);
         // The controller's initial state: the first assigned replica leads, every replica in the ISR.
         let parts = Controller::new(&spec, &assign_replicas(&spec.cluster)).snapshot();
         assert_eq!(parts[0].1.leader, Some(0));

@@ -1,0 +1,285 @@
+//! Several producers and several topics (`[[producers]]`, `[[topics]]`): each producer is its
+//! own `KafkaProducer` (connections, buffer pool, producer id, sequences) on its own machine
+//! unless a `host` co-locates several; topics are placed on the brokers together.
+//!
+//! A scenario without `[[producers]]` has one producer, `default`, built from `[producer]` and
+//! `[workload]`; without `[[topics]]`, one topic, `default`, from `[cluster]`. Everything the
+//! model reads goes through [`RunSpec::producer_list`] and [`RunSpec::topic_list`], so a
+//! single-producer run is exactly what it was before these existed.
+
+use super::{ClusterConfig, ProducerConfig, RunSpec, WorkloadConfig};
+
+/// The name of the one producer (and the one topic) of a scenario without `[[producers]]`
+/// (`[[topics]]`).
+pub const DEFAULT_NAME: &str = "default";
+
+/// Record identities of producer `i` in a partition's log start at `i << IDENTITY_BITS`: each
+/// producer numbers its records per partition from 0, and the checker tells them apart by the
+/// high bits (producer 0's identities are its own numbers).
+pub const IDENTITY_BITS: u32 = 40;
+
+/// One `[[producers]]` entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProducerEntry {
+    /// Its name (a plain name: letters, digits, `_`, `-`).
+    pub name: String,
+    /// The topic it writes to (`None`: the only topic).
+    pub topic: Option<String>,
+    /// Its machine: producers with the same host share one NIC (`None`: a machine of its own).
+    pub host: Option<String>,
+    /// The `[producer]` and `[workload]` keys the entry sets (`producer.acks`), in the order
+    /// set; every other key falls back to the top level's value.
+    pub set: Vec<(String, toml::Value)>,
+    /// The configuration the producer runs with: the top level's, then `set` (filled by the
+    /// scenario layer when it expands a run: `scenario::resolve_producers`).
+    pub producer: ProducerConfig,
+    /// Its application (rate, arrival, records, keys, threads), resolved likewise.
+    pub workload: WorkloadConfig,
+}
+
+/// One `[[topics]]` entry: unset fields fall back to `[cluster]`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TopicEntry {
+    /// Its name.
+    pub name: String,
+    /// `num.partitions`.
+    pub partitions: Option<u32>,
+    /// `replication.factor`.
+    pub replication_factor: Option<u32>,
+    /// `min.insync.replicas`.
+    pub min_insync_replicas: Option<u32>,
+    /// `unclean.leader.election.enable`.
+    pub unclean_leader_election_enable: Option<bool>,
+}
+
+/// A topic as the model sees it: its partitions are the cluster-wide partitions
+/// `first..first + partitions`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Topic {
+    /// Its name.
+    pub name: String,
+    /// Its first partition in the cluster-wide numbering.
+    pub first: u32,
+    /// `num.partitions`.
+    pub partitions: u32,
+    /// `replication.factor`.
+    pub replication_factor: u32,
+    /// `min.insync.replicas`.
+    pub min_insync_replicas: u32,
+    /// `unclean.leader.election.enable`.
+    pub unclean: bool,
+}
+
+/// A producer as the model sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Producer {
+    /// Its name.
+    pub name: String,
+    /// Index of its topic in [`RunSpec::topic_list`].
+    pub topic: usize,
+    /// Index of its machine (producers sharing a host share one).
+    pub host: usize,
+    /// Its host's name (its own name when it has a machine of its own).
+    pub host_name: String,
+    /// Its configuration.
+    pub producer: ProducerConfig,
+    /// Its application.
+    pub workload: WorkloadConfig,
+}
+
+impl RunSpec {
+    /// The topics, in order, with their cluster-wide partition ranges.
+    pub fn topic_list(&self) -> Vec<Topic> {
+        let c = &self.cluster;
+        if self.topics.is_empty() {
+            return vec![Topic {
+                name: DEFAULT_NAME.into(),
+                first: 0,
+                partitions: c.partitions,
+                replication_factor: c.replication_factor,
+                min_insync_replicas: c.min_insync_replicas,
+                unclean: c.unclean_leader_election_enable,
+            }];
+        }
+        let mut first = 0;
+        self.topics
+            .iter()
+            .map(|t| {
+                let topic = Topic {
+                    name: t.name.clone(),
+                    first,
+                    partitions: t.partitions.unwrap_or(c.partitions),
+                    replication_factor: t.replication_factor.unwrap_or(c.replication_factor),
+                    min_insync_replicas: t.min_insync_replicas.unwrap_or(c.min_insync_replicas),
+                    unclean: t
+                        .unclean_leader_election_enable
+                        .unwrap_or(c.unclean_leader_election_enable),
+                };
+                first += topic.partitions;
+                topic
+            })
+            .collect()
+    }
+
+    /// Partitions over all topics.
+    pub fn total_partitions(&self) -> u32 {
+        if self.topics.is_empty() {
+            self.cluster.partitions
+        } else {
+            self.topic_list().iter().map(|t| t.partitions).sum()
+        }
+    }
+
+    /// The producers, in order (one, `default`, without `[[producers]]`).
+    pub fn producer_list(&self) -> Vec<Producer> {
+        if self.producers.is_empty() {
+            return vec![Producer {
+                name: DEFAULT_NAME.into(),
+                topic: 0,
+                host: 0,
+                host_name: "producer".into(),
+                producer: self.producer.clone(),
+                workload: self.workload.clone(),
+            }];
+        }
+        let topics = self.topic_list();
+        let mut hosts: Vec<String> = Vec::new();
+        self.producers
+            .iter()
+            .map(|e| {
+                let host_name = e.host.clone().unwrap_or_else(|| e.name.clone());
+                let host = hosts.iter().position(|h| *h == host_name).unwrap_or_else(|| {
+                    hosts.push(host_name.clone());
+                    hosts.len() - 1
+                });
+                let topic = match &e.topic {
+                    Some(t) => topics.iter().position(|x| x.name == *t).unwrap_or(0),
+                    None => 0,
+                };
+                Producer {
+                    name: e.name.clone(),
+                    topic,
+                    host,
+                    host_name,
+                    producer: e.producer.clone(),
+                    workload: e.workload.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// The run as producer `p`'s client sees it: its own `[producer]` and `[workload]`, and its
+    /// topic's partitions as `cluster.partitions` (the client numbers them from 0).
+    pub fn client_view(&self, p: &Producer, topic: &Topic) -> RunSpec {
+        let mut v = self.clone();
+        v.producer = p.producer.clone();
+        v.workload = p.workload.clone();
+        v.cluster = ClusterConfig {
+            partitions: topic.partitions,
+            replication_factor: topic.replication_factor,
+            min_insync_replicas: topic.min_insync_replicas,
+            unclean_leader_election_enable: topic.unclean,
+            ..self.cluster.clone()
+        };
+        v.producers.clear();
+        v.topics.clear();
+        v
+    }
+
+    /// `(replication factor, min.insync.replicas, unclean.leader.election.enable)` of
+    /// cluster-wide partition `p`'s topic (no allocation: the brokers ask per request).
+    pub fn partition_settings(&self, p: u32) -> (u32, u32, bool) {
+        let c = &self.cluster;
+        let mut first = 0;
+        for t in &self.topics {
+            first += t.partitions.unwrap_or(c.partitions);
+            if p < first {
+                return (
+                    t.replication_factor.unwrap_or(c.replication_factor),
+                    t.min_insync_replicas.unwrap_or(c.min_insync_replicas),
+                    t.unclean_leader_election_enable
+                        .unwrap_or(c.unclean_leader_election_enable),
+                );
+            }
+        }
+        (
+            c.replication_factor,
+            c.min_insync_replicas,
+            c.unclean_leader_election_enable,
+        )
+    }
+
+    /// The topic of cluster-wide partition `p`.
+    pub fn topic_of(&self, p: u32) -> Topic {
+        let topics = self.topic_list();
+        let i = topics
+            .iter()
+            .position(|t| p < t.first + t.partitions)
+            .unwrap_or(topics.len() - 1);
+        topics[i].clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, host: Option<&str>, topic: Option<&str>) -> ProducerEntry {
+        ProducerEntry {
+            name: name.into(),
+            topic: topic.map(Into::into),
+            host: host.map(Into::into),
+            set: Vec::new(),
+            producer: ProducerConfig::default(),
+            workload: WorkloadConfig::default(),
+        }
+    }
+
+    #[test]
+    fn without_entries_one_producer_and_one_topic_from_the_sections() {
+        let spec = RunSpec::default();
+        let t = spec.topic_list();
+        assert_eq!((t.len(), t[0].first, t[0].partitions), (1, 0, spec.cluster.partitions));
+        let p = spec.producer_list();
+        assert_eq!((p.len(), p[0].name.as_str()), (1, DEFAULT_NAME));
+        let v = spec.client_view(&p[0], &t[0]);
+        assert_eq!(v, spec, "the single producer's view is the run itself");
+    }
+
+    #[test]
+    fn topics_number_partitions_in_order_and_fall_back_to_the_cluster() {
+        let mut spec = RunSpec::default();
+        spec.cluster.min_insync_replicas = 2;
+        spec.topics = vec![
+            TopicEntry {
+                name: "a".into(),
+                partitions: Some(3),
+                ..TopicEntry::default()
+            },
+            TopicEntry {
+                name: "b".into(),
+                partitions: Some(2),
+                min_insync_replicas: Some(1),
+                ..TopicEntry::default()
+            },
+        ];
+        let t = spec.topic_list();
+        assert_eq!((t[1].first, t[1].partitions, t[1].min_insync_replicas), (3, 2, 1));
+        assert_eq!(t[0].min_insync_replicas, 2);
+        assert_eq!(spec.total_partitions(), 5);
+        assert_eq!(spec.topic_of(3).name, "b");
+        assert_eq!(spec.topic_of(2).name, "a");
+    }
+
+    #[test]
+    fn producers_with_one_host_share_a_machine() {
+        let mut spec = RunSpec::default();
+        spec.producers = vec![
+            entry("a", Some("app1"), None),
+            entry("b", None, None),
+            entry("c", Some("app1"), None),
+        ];
+        let hosts: Vec<usize> = spec.producer_list().iter().map(|p| p.host).collect();
+        assert_eq!(hosts, vec![0, 1, 0]);
+    }
+}
