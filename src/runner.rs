@@ -60,6 +60,23 @@ pub fn run_points(points: &[RunPoint], jobs: usize, progress: Option<&RunProgres
     }
 }
 
+/// The producers.csv rows of a run: one per producer, its name as the last parameter.
+pub fn producer_rows(point: &RunPoint, result: &RunResult) -> Vec<Row> {
+    result
+        .producers
+        .iter()
+        .map(|p| {
+            let mut params = point.params.clone();
+            params.push(("producer".to_string(), p.name.clone()));
+            Row {
+                params,
+                seed: point.seed,
+                measures: p.result.measures().into_iter().map(|(k, v)| (k, v.rounded())).collect(),
+            }
+        })
+        .collect()
+}
+
 /// The results.csv row of a run: its parameters, seed and measures as the CSV holds them
 /// (floats rounded to 3 decimals, so summaries of merged shards match a single run exactly).
 pub fn row(point: &RunPoint, result: &RunResult) -> Row {

@@ -45,6 +45,12 @@ pub fn write_scenario_report(report: &ScenarioReport<'_>, tmp: &Path) -> Result<
         timeline_run,
     } = *report;
     super::write_results(&tmp.join("results.csv"), rows)?;
+    let per_producer: Vec<Row> = points
+        .iter()
+        .zip(results)
+        .flat_map(|(p, r)| crate::runner::producer_rows(p, r))
+        .collect();
+    super::write_results(&tmp.join("producers.csv"), &per_producer)?;
     let summary = super::summarize(rows);
     super::write_summary(&tmp.join("summary.csv"), &summary)?;
     if let Some(m) = shard_marker {

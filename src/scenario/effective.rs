@@ -55,6 +55,7 @@ impl Scenario {
                 out.push_str(&format!("\n[{section}]\n{lines}"));
             }
         }
+        out.push_str(&super::scoped::clients_toml(&self.base));
         if !self.sweep.is_empty() {
             out.push_str("\n[sweep]\n");
             for axis in &self.sweep {

@@ -66,6 +66,8 @@ impl Scenario {
     pub fn base_spec(&self) -> RunSpec {
         let mut spec = self.base.clone();
         apply_release_defaults(&mut spec, |k| self.sets(k));
+        // Checked when the scenario was parsed (`check_points`).
+        let _ = super::scoped::resolve_producers(&mut spec);
         spec
     }
 
@@ -112,6 +114,12 @@ impl Scenario {
                 }
             }
             apply_release_defaults(&mut spec, |k| self.sets(k));
+            super::scoped::resolve_producers(&mut spec).map_err(|m| ScenarioError {
+                file: self.file(),
+                line: None,
+                key: None,
+                message: m,
+            })?;
             let params = self.params_of(&spec);
             self.check_spec(&spec, &params)?;
             visit(params, spec);
@@ -161,7 +169,7 @@ impl Scenario {
                 });
             }
         }
-        if let Err((key, msg)) = spec.validate() {
+        if let Err((key, msg)) = spec.validate().and_then(|()| super::scoped::validate_clients(spec)) {
             if key == "faults" {
                 let mut s = spec.clone();
                 let mut line = None;

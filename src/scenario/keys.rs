@@ -459,6 +459,9 @@ pub fn find_key(key: &str) -> Option<&'static KeyInfo> {
 
 /// Sets `key` on `spec`. The error is either "unknown key" or says what is allowed.
 pub(crate) fn set_key(spec: &mut RunSpec, key: &str, value: &Value) -> Result<(), String> {
+    if let Some(s) = super::scoped::parse_scoped(key) {
+        return super::scoped::set_scoped(spec, s?, value);
+    }
     let info = find_key(key).ok_or_else(|| unknown_key_message(key))?;
     if NOT_MODELLED.contains(&key) {
         return Err(not_modelled_message(info));
@@ -483,6 +486,9 @@ fn not_modelled_message(info: &KeyInfo) -> String {
 
 /// Reads `key` from `spec` (`None` for an unknown key).
 pub(crate) fn get_key(spec: &RunSpec, key: &str) -> Option<Value> {
+    if let Some(s) = super::scoped::parse_scoped(key) {
+        return super::scoped::get_scoped(spec, s.ok()?);
+    }
     find_key(key).map(|k| k.get(spec))
 }
 

@@ -11,6 +11,7 @@ mod keys;
 mod overrides;
 mod parse;
 mod properties;
+mod scoped;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -38,6 +38,7 @@ impl Scenario {
                 out.push_str(&format!("\n[{section}]\n{lines}"));
             }
         }
+        out.push_str(&super::scoped::clients_toml(spec));
         for f in &spec.faults {
             out.push_str("\n[[faults]]\n");
             out.push_str(&Scenario::fault_toml(f));

@@ -6,6 +6,7 @@
 //! (`sweep.rs`), `[[faults]]` (`faults.rs`), `[[plots]]` (`plots.rs`), `[[expect]]`
 //! (`expect.rs`).
 
+mod clients;
 mod expect;
 mod faults;
 mod plot_timeline;
@@ -22,6 +23,7 @@ use toml_edit::{ImDocument, Item, TableLike};
 use super::kafka::{SerializerRole, SerializerSize};
 use super::keys::{self, display_value, find_key, get_key, levenshtein, render_value, set_key, Kind, Target};
 use super::{seeds_from_value, Origin, Scenario, ScenarioError};
+use clients::{parse_producer, parse_topic};
 use expect::parse_expect;
 use faults::parse_fault;
 use plots::parse_plot;
@@ -40,6 +42,8 @@ const TOP_LEVEL: &[&str] = &[
     "workload",
     "random_faults",
     "sweep",
+    "producers",
+    "topics",
     "faults",
     "plots",
     "expect",
@@ -231,6 +235,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
     let mut origins: BTreeMap<String, Origin> = BTreeMap::new();
 
     let (mut sweep, mut faults, mut plots, mut expects) = (None, None, None, None);
+    let (mut producers, mut topics) = (None, None);
     // `[producer] properties`, the file's serializers, and (name as written, resolved key,
     // line) of every section entry, to refuse a key set twice under two names.
     let mut properties: Option<(String, Option<usize>)> = None;
@@ -249,6 +254,8 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
                 sc.seeds = seeds_from_value(&v).map_err(|m| p.err(p.value_line(root, k), Some(k), m))?;
             }
             "sweep" => sweep = Some((item, kline)),
+            "producers" => producers = Some((item, kline)),
+            "topics" => topics = Some((item, kline)),
             "faults" => faults = Some((item, kline)),
             "plots" => plots = Some((item, kline)),
             "expect" => expects = Some((item, kline)),
@@ -335,8 +342,8 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
                 let message = if item.is_array_of_tables() {
                     format!(
                         "unknown section [[{k}]]; sections are [producer], [cluster], [network], \
-                         [workload], [random_faults], [sweep], [[faults]], [[plots]], \
-                         [[expect]]{}",
+                         [workload], [random_faults], [sweep], [[producers]], [[topics]], \
+                         [[faults]], [[plots]], [[expect]]{}",
                         did_you_mean(k, TOP_LEVEL)
                     )
                 } else if let Some(info) = dotted_section_key(k, item) {
@@ -350,8 +357,8 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
                 } else if item.is_table_like() && !item.is_value() {
                     format!(
                         "unknown section [{k}]; sections are [producer], [cluster], [network], \
-                         [workload], [random_faults], [sweep], [[faults]], [[plots]], \
-                         [[expect]]{}",
+                         [workload], [random_faults], [sweep], [[producers]], [[topics]], \
+                         [[faults]], [[plots]], [[expect]]{}",
                         did_you_mean(k, TOP_LEVEL)
                     )
                 } else if let Some(s) = keys::suggest_key(k).filter(|s| s.contains('.')) {
@@ -373,6 +380,16 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
                 format!("no `name` key, and the file name cannot name the scenario: {m}; add a `name = \"...\"` line"),
             )
         })?;
+    }
+    if let Some((item, line)) = topics {
+        for (t, l) in p.table_list("topics", item, line)? {
+            sc.base.topics.push(parse_topic(&p, t, l)?);
+        }
+    }
+    if let Some((item, line)) = producers {
+        for (t, l) in p.table_list("producers", item, line)? {
+            sc.base.producers.push(parse_producer(&p, t, l)?);
+        }
     }
     if let Some((item, line)) = sweep {
         parse_sweep(&p, &mut sc, &mut origins, item, line)?;

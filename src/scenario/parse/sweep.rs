@@ -7,6 +7,7 @@ use toml_edit::Item;
 
 use super::{flatten, to_value, Parser};
 use crate::scenario::keys::{self, Target};
+use crate::scenario::scoped;
 use crate::scenario::{axis_values, Origin, Scenario, ScenarioError, SweepAxis};
 
 /// Parses `[sweep]`: one axis per key (Kafka and short names resolved), values checked and
@@ -39,24 +40,32 @@ pub(super) fn parse_sweep(
                 format!("`{key}` cannot be swept; set it at the top level (seeds = 3 or [1, 7, 9])"),
             ));
         }
-        let info = match keys::resolve(&key).map_err(|m| p.err(kline, Some(&key), m))? {
-            Target::Key(info) => info,
-            Target::Unmodelled(n) => {
-                return Err(p.err(
-                    kline,
-                    Some(&key),
-                    format!("`{n}` is not modelled: sweeping it would give identical runs"),
-                ))
+        // `producers.NAME.KEY` / `topics.NAME.KEY`: the entry must exist (parsed before).
+        let (axis_key, info) = match scoped::parse_scoped(&key) {
+            Some(s) => {
+                let s = s.map_err(|m| p.err(kline, Some(&key), m))?;
+                scoped::check_entry(&sc.base, s).map_err(|m| p.err(kline, Some(&key), m))?;
+                (s.canonical(), s.info())
             }
-            Target::Serializer(r) => {
-                return Err(p.err(
-                    kline,
-                    Some(&key),
-                    format!("`{}` cannot be swept; sweep `{}` instead", r.kafka(), r.size_key()),
-                ))
-            }
+            None => match keys::resolve(&key).map_err(|m| p.err(kline, Some(&key), m))? {
+                Target::Key(info) => (info.key.to_string(), info),
+                Target::Unmodelled(n) => {
+                    return Err(p.err(
+                        kline,
+                        Some(&key),
+                        format!("`{n}` is not modelled: sweeping it would give identical runs"),
+                    ))
+                }
+                Target::Serializer(r) => {
+                    return Err(p.err(
+                        kline,
+                        Some(&key),
+                        format!("`{}` cannot be swept; sweep `{}` instead", r.kafka(), r.size_key()),
+                    ))
+                }
+            },
         };
-        if sc.sweep.iter().any(|a| a.key == info.key) {
+        if sc.sweep.iter().any(|a| a.key == axis_key) {
             return Err(p.err(kline, Some(&key), "swept twice in [sweep]"));
         }
         let Some(toml_edit::Value::Array(arr)) = tbl.get(&entry).and_then(|i| i.as_value()) else {
@@ -76,10 +85,10 @@ pub(super) fn parse_sweep(
             p.err(l, Some(&key), m)
         })?;
         if let Some(l) = kline {
-            origins.insert(info.key.to_string(), Origin::Line(l));
+            origins.insert(axis_key.clone(), Origin::Line(l));
         }
         sc.sweep.push(SweepAxis {
-            key: info.key.to_string(),
+            key: axis_key,
             column: String::new(),
             values,
         });
