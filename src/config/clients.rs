@@ -27,6 +27,10 @@ pub struct ProducerEntry {
     pub topic: Option<String>,
     /// Its machine: producers with the same host share one NIC (`None`: a machine of its own).
     pub host: Option<String>,
+    /// Instances of this producer (`count`: N application instances, each its own
+    /// `KafkaProducer` named `NAME-1` .. `NAME-N`, each on its own machine unless `host` puts
+    /// them on one).
+    pub count: u32,
     /// The `[producer]` and `[workload]` keys the entry sets (`producer.acks`), in the order
     /// set; every other key falls back to the top level's value.
     pub set: Vec<(String, toml::Value)>,
@@ -144,28 +148,34 @@ impl RunSpec {
         }
         let topics = self.topic_list();
         let mut hosts: Vec<String> = Vec::new();
-        self.producers
-            .iter()
-            .map(|e| {
-                let host_name = e.host.clone().unwrap_or_else(|| e.name.clone());
+        let mut out = Vec::new();
+        for e in &self.producers {
+            let topic = match &e.topic {
+                Some(t) => topics.iter().position(|x| x.name == *t).unwrap_or(0),
+                None => 0,
+            };
+            for k in 1..=e.count.max(1) {
+                let name = if e.count > 1 {
+                    format!("{}-{k}", e.name)
+                } else {
+                    e.name.clone()
+                };
+                let host_name = e.host.clone().unwrap_or_else(|| name.clone());
                 let host = hosts.iter().position(|h| *h == host_name).unwrap_or_else(|| {
                     hosts.push(host_name.clone());
                     hosts.len() - 1
                 });
-                let topic = match &e.topic {
-                    Some(t) => topics.iter().position(|x| x.name == *t).unwrap_or(0),
-                    None => 0,
-                };
-                Producer {
-                    name: e.name.clone(),
+                out.push(Producer {
+                    name,
                     topic,
                     host,
                     host_name,
                     producer: e.producer.clone(),
                     workload: e.workload.clone(),
-                }
-            })
-            .collect()
+                });
+            }
+        }
+        out
     }
 
     /// The run as producer `p`'s client sees it: its own `[producer]` and `[workload]`, and its
@@ -229,6 +239,7 @@ mod tests {
             name: name.into(),
             topic: topic.map(Into::into),
             host: host.map(Into::into),
+            count: 1,
             set: Vec::new(),
             producer: ProducerConfig::default(),
             workload: WorkloadConfig::default(),
@@ -281,5 +292,12 @@ mod tests {
         ];
         let hosts: Vec<usize> = spec.producer_list().iter().map(|p| p.host).collect();
         assert_eq!(hosts, vec![0, 1, 0]);
+        // `count` makes instances, each on its own machine unless a host is given.
+        spec.producers[1].count = 3;
+        let list = spec.producer_list();
+        let names: Vec<&str> = list.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, vec!["a", "b-1", "b-2", "b-3", "c"]);
+        let hosts: Vec<usize> = list.iter().map(|p| p.host).collect();
+        assert_eq!(hosts, vec![0, 1, 2, 3, 0]);
     }
 }

@@ -829,6 +829,7 @@ impl World {
         r.faults = self.faults.intervals(end);
         r.aborted = self.aborted.take();
         let names = self.spec.producer_list();
+        let n = names.len();
         let producers = per
             .into_iter()
             .enumerate()
@@ -841,7 +842,7 @@ impl World {
                     outcomes: std::mem::take(&mut ledger.outcomes),
                     sent: std::mem::take(&mut ledger.sent),
                     rejected: ledger.rejected,
-                    logs: route.own_logs(&logs, c),
+                    logs: route.own_logs(&logs, c, n),
                 }
             })
             .collect();
@@ -912,9 +913,9 @@ impl ClientCounts {
 impl Route {
     /// Client `c`'s share of the final logs, in its own numbering: its topic's partitions,
     /// its own records.
-    fn own_logs(&self, logs: &[Vec<LogEntry>], c: usize) -> Vec<Vec<LogEntry>> {
+    fn own_logs(&self, logs: &[Vec<LogEntry>], c: usize, clients: usize) -> Vec<Vec<LogEntry>> {
         let range = self.first as usize..(self.first + self.partitions) as usize;
-        if !self.translate {
+        if clients == 1 {
             return logs[range].to_vec();
         }
         logs[range]

@@ -52,6 +52,7 @@ pub(crate) fn axis_label(column: &str) -> String {
         "reordered" => Some("reordered records"),
         "end_ms" => Some("simulated duration (ms)"),
         "offered_rps" => Some("offered (records/s)"),
+        "count" => Some("producer instances (count)"),
         "send_blocked_ms" => Some("send() blocked on buffer.memory (ms)"),
         "buffer_wait_ratio" => Some("buffer wait ratio"),
         "saturated" => Some("saturated (share of seeds)"),

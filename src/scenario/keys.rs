@@ -457,6 +457,15 @@ pub fn find_key(key: &str) -> Option<&'static KeyInfo> {
     keys().iter().find(|k| k.key == key)
 }
 
+/// The values `key` takes: a registry key's, or a producer's or topic's key
+/// (`producers.app.count`, `topics.t.partitions`).
+pub(crate) fn key_kind(key: &str) -> Option<Kind> {
+    match super::scoped::parse_scoped(key) {
+        Some(s) => s.ok().map(|s| s.kind()),
+        None => find_key(key).map(|i| i.kind),
+    }
+}
+
 /// Sets `key` on `spec`. The error is either "unknown key" or says what is allowed.
 pub(crate) fn set_key(spec: &mut RunSpec, key: &str, value: &Value) -> Result<(), String> {
     if let Some(s) = super::scoped::parse_scoped(key) {

@@ -249,13 +249,13 @@ pub fn seeds_from_value(v: &Value) -> Result<Vec<u64>, String> {
 }
 
 /// Normalized values of a sweep list for `key`; the error says which value is wrong.
-fn axis_values(info: &KeyInfo, items: &[Value]) -> Result<Vec<Value>, (usize, String)> {
+fn axis_values(kind: keys::Kind, items: &[Value]) -> Result<Vec<Value>, (usize, String)> {
     if items.is_empty() {
         return Err((0, "a sweep needs at least one value".into()));
     }
     let mut out: Vec<Value> = Vec::with_capacity(items.len());
     for (i, v) in items.iter().enumerate() {
-        let n = info.kind.check(v).map_err(|e| (i, e))?;
+        let n = kind.check(v).map_err(|e| (i, e))?;
         if out.iter().any(|o| o == &n) {
             return Err((i, format!("value {} is swept twice", render_value(&n))));
         }

@@ -167,7 +167,7 @@ impl Scenario {
         if let Some(s) = super::scoped::parse_scoped(key) {
             let s = s.map_err(|m| err(Some(key), m))?;
             return self
-                .assign_key_as(&s.canonical(), s.info(), value, Origin::Set)
+                .assign_key_as(&s.canonical(), s.kind(), value, Origin::Set)
                 .map_err(|m| err(Some(key), m));
         }
         let target = keys::resolve(key).map_err(|m| err(Some(key), m))?;
@@ -217,14 +217,14 @@ impl Scenario {
 
     /// Sets (or, for a list, sweeps) a registry key from a layer above the scenario file.
     fn assign_key(&mut self, info: &'static KeyInfo, value: Value, origin: Origin) -> Result<(), String> {
-        self.assign_key_as(info.key, info, value, origin)
+        self.assign_key_as(info.key, info.kind, value, origin)
     }
 
-    /// [`Scenario::assign_key`] for key `key`, whose values are those of `info` (a producer's
+    /// [`Scenario::assign_key`] for key `key`, whose values are `kind`'s (a producer's
     /// or topic's key: `producers.orders.linger_ms`, checked as `producer.linger_ms`).
-    fn assign_key_as(&mut self, key: &str, info: &'static KeyInfo, value: Value, origin: Origin) -> Result<(), String> {
+    fn assign_key_as(&mut self, key: &str, kind: keys::Kind, value: Value, origin: Origin) -> Result<(), String> {
         if let Value::Array(items) = &value {
-            let values = axis_values(info, items).map_err(|(_, m)| m)?;
+            let values = axis_values(kind, items).map_err(|(_, m)| m)?;
             match self.sweep.iter_mut().find(|a| a.key == key) {
                 Some(axis) => axis.values = values,
                 None => self.sweep.push(SweepAxis {

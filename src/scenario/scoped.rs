@@ -24,7 +24,18 @@ pub(crate) enum Scoped<'a> {
     Producer { name: &'a str, info: &'static KeyInfo },
     /// `topics.NAME.KEY`: `info` is the `[cluster]` key of the same name.
     Topic { name: &'a str, info: &'static KeyInfo },
+    /// `producers.NAME.count`: how many instances of the entry run.
+    Count { name: &'a str },
 }
+
+/// Most producer instances in a run (each is a whole `KafkaProducer` with its own machine).
+pub(crate) const MAX_PRODUCERS: u32 = 1000;
+
+/// The values `count` takes.
+const COUNT_KIND: keys::Kind = keys::Kind::Int {
+    min: 1,
+    max: MAX_PRODUCERS as i64,
+};
 
 impl Scoped<'_> {
     /// The key as written canonically: `producers.orders.linger_ms`.
@@ -32,13 +43,15 @@ impl Scoped<'_> {
         match self {
             Scoped::Producer { name, info } => format!("producers.{name}.{}", info.short()),
             Scoped::Topic { name, info } => format!("topics.{name}.{}", info.short()),
+            Scoped::Count { name } => format!("producers.{name}.count"),
         }
     }
 
-    /// The underlying key (its kind checks the values).
-    pub(crate) fn info(&self) -> &'static KeyInfo {
+    /// The values the key takes.
+    pub(crate) fn kind(&self) -> keys::Kind {
         match self {
-            Scoped::Producer { info, .. } | Scoped::Topic { info, .. } => info,
+            Scoped::Producer { info, .. } | Scoped::Topic { info, .. } => info.kind,
+            Scoped::Count { .. } => COUNT_KIND,
         }
     }
 }
@@ -49,7 +62,9 @@ pub(crate) fn check_plain_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
     if ok {
         Ok(())
     } else {
@@ -65,7 +80,9 @@ pub(crate) fn check_plain_name(name: &str) -> Result<(), String> {
 /// section-qualified or Kafka name).
 pub(crate) fn producer_key(name: &str) -> Result<&'static KeyInfo, String> {
     let (sections, field): (&[&str], &str) = match name.split_once('.') {
-        Some((s @ ("producer" | "workload"), rest)) => (if s == "producer" { &["producer"] } else { &["workload"] }, rest),
+        Some((s @ ("producer" | "workload"), rest)) => {
+            (if s == "producer" { &["producer"] } else { &["workload"] }, rest)
+        }
         _ => (&["producer", "workload"], name),
     };
     for s in sections {
@@ -86,11 +103,15 @@ pub(crate) fn parse_scoped(key: &str) -> Option<Result<Scoped<'_>, String>> {
         return None;
     }
     let Some((name, field)) = rest.split_once('.') else {
-        return Some(Err(format!("expected `{scope}.NAME.KEY`, e.g. `producers.orders.linger_ms`")));
+        return Some(Err(format!(
+            "expected `{scope}.NAME.KEY`, e.g. `producers.orders.linger_ms`"
+        )));
     };
     Some((|| {
         check_plain_name(name)?;
-        if scope == "producers" {
+        if scope == "producers" && field == "count" {
+            Ok(Scoped::Count { name })
+        } else if scope == "producers" {
             Ok(Scoped::Producer {
                 name,
                 info: producer_key(field)?,
@@ -117,11 +138,13 @@ fn no_entry(section: &str, name: &str, names: Vec<&str>) -> String {
 /// Whether the entry a scoped key names exists (the error names the entries there are).
 pub(crate) fn check_entry(spec: &RunSpec, s: Scoped<'_>) -> Result<(), String> {
     match s {
-        Scoped::Producer { name, .. } if !spec.producers.iter().any(|e| e.name == name) => Err(no_entry(
-            "producers",
-            name,
-            spec.producers.iter().map(|e| e.name.as_str()).collect(),
-        )),
+        Scoped::Producer { name, .. } | Scoped::Count { name } if !spec.producers.iter().any(|e| e.name == name) => {
+            Err(no_entry(
+                "producers",
+                name,
+                spec.producers.iter().map(|e| e.name.as_str()).collect(),
+            ))
+        }
         Scoped::Topic { name, .. } if !spec.topics.iter().any(|t| t.name == name) => Err(no_entry(
             "topics",
             name,
@@ -133,8 +156,14 @@ pub(crate) fn check_entry(spec: &RunSpec, s: Scoped<'_>) -> Result<(), String> {
 
 /// Sets a scoped key on `spec` (the entry must exist).
 pub(crate) fn set_scoped(spec: &mut RunSpec, s: Scoped<'_>, value: &Value) -> Result<(), String> {
-    let v = s.info().kind.check(value)?;
+    let v = s.kind().check(value)?;
     match s {
+        Scoped::Count { name } => {
+            let names: Vec<&str> = spec.producers.iter().map(|e| e.name.as_str()).collect();
+            let err = no_entry("producers", name, names);
+            let e = spec.producers.iter_mut().find(|e| e.name == name).ok_or(err)?;
+            e.count = v.as_integer().unwrap_or(1) as u32;
+        }
         Scoped::Producer { name, info } => {
             let names: Vec<&str> = spec.producers.iter().map(|e| e.name.as_str()).collect();
             let err = no_entry("producers", name, names);
@@ -169,6 +198,10 @@ pub(crate) fn set_topic_field(t: &mut TopicEntry, field: &str, v: &Value) {
 /// Reads a scoped key (the producer's resolved value; the topic's, or `[cluster]`'s).
 pub(crate) fn get_scoped(spec: &RunSpec, s: Scoped<'_>) -> Option<Value> {
     match s {
+        Scoped::Count { name } => {
+            let e = spec.producers.iter().find(|e| e.name == name)?;
+            Some(Value::Integer(e.count.into()))
+        }
         Scoped::Producer { name, info } => {
             let e = spec.producers.iter().find(|e| e.name == name)?;
             let view = RunSpec {
@@ -219,9 +252,18 @@ pub(crate) fn clients_toml(spec: &RunSpec) -> String {
         out.push_str(&format!("\n[[topics]]\nname = {}\n", quote(&t.name)));
         let fields: [(&str, Option<Value>); 4] = [
             ("partitions", t.partitions.map(|x| Value::Integer(x.into()))),
-            ("replication_factor", t.replication_factor.map(|x| Value::Integer(x.into()))),
-            ("min_insync_replicas", t.min_insync_replicas.map(|x| Value::Integer(x.into()))),
-            ("unclean_leader_election_enable", t.unclean_leader_election_enable.map(Value::Boolean)),
+            (
+                "replication_factor",
+                t.replication_factor.map(|x| Value::Integer(x.into())),
+            ),
+            (
+                "min_insync_replicas",
+                t.min_insync_replicas.map(|x| Value::Integer(x.into())),
+            ),
+            (
+                "unclean_leader_election_enable",
+                t.unclean_leader_election_enable.map(Value::Boolean),
+            ),
         ];
         for (f, v) in fields {
             if let Some(v) = v {
@@ -236,6 +278,9 @@ pub(crate) fn clients_toml(spec: &RunSpec) -> String {
         }
         if let Some(h) = &e.host {
             out.push_str(&format!("host = {}\n", quote(h)));
+        }
+        if e.count != 1 {
+            out.push_str(&format!("count = {}\n", e.count));
         }
         for section in ["producer", "workload"] {
             let mine: Vec<&(String, Value)> = e
@@ -260,6 +305,7 @@ pub(crate) fn new_producer(name: String) -> ProducerEntry {
         name,
         topic: None,
         host: None,
+        count: 1,
         set: Vec::new(),
         producer: Default::default(),
         workload: WorkloadConfig::default(),
@@ -272,7 +318,10 @@ pub(crate) fn new_producer(name: String) -> ProducerEntry {
 pub(crate) fn validate_clients(spec: &RunSpec) -> Result<(), (String, String)> {
     for (i, e) in spec.producers.iter().enumerate() {
         if spec.producers[..i].iter().any(|x| x.name == e.name) {
-            return Err(("producers.name".into(), format!("two [[producers]] are named `{}`", e.name)));
+            return Err((
+                "producers.name".into(),
+                format!("two [[producers]] are named `{}`", e.name),
+            ));
         }
         match &e.topic {
             Some(t) if !spec.topics.is_empty() && !spec.topics.iter().any(|x| x.name == *t) => {
@@ -297,6 +346,13 @@ pub(crate) fn validate_clients(spec: &RunSpec) -> Result<(), (String, String)> {
         if spec.topics[..i].iter().any(|x| x.name == t.name) {
             return Err(("topics.name".into(), format!("two [[topics]] are named `{}`", t.name)));
         }
+    }
+    let instances: u32 = spec.producers.iter().map(|e| e.count.max(1)).sum();
+    if instances > MAX_PRODUCERS {
+        return Err((
+            "producers.count".into(),
+            format!("the scenario runs {instances} producers; at most {MAX_PRODUCERS}"),
+        ));
     }
     let total = spec.total_partitions();
     if total > 10_000 {
@@ -347,13 +403,16 @@ mod tests {
     fn scoped_keys_parse_by_short_section_and_kafka_name() {
         let s = parse_scoped("producers.orders.linger_ms").unwrap().unwrap();
         assert_eq!(s.canonical(), "producers.orders.linger_ms");
-        assert_eq!(s.info().key, "producer.linger_ms");
+        assert!(matches!(s, Scoped::Producer { info, .. } if info.key == "producer.linger_ms"));
         let s = parse_scoped("producers.orders.rate").unwrap().unwrap();
-        assert_eq!(s.info().key, "workload.rate");
+        assert!(matches!(s, Scoped::Producer { info, .. } if info.key == "workload.rate"));
         let s = parse_scoped("producers.orders.linger.ms").unwrap().unwrap();
-        assert_eq!(s.info().key, "producer.linger_ms");
+        assert_eq!(s.canonical(), "producers.orders.linger_ms");
         let s = parse_scoped("topics.t1.min_insync_replicas").unwrap().unwrap();
-        assert_eq!(s.info().key, "cluster.min_insync_replicas");
+        assert!(matches!(s, Scoped::Topic { info, .. } if info.key == "cluster.min_insync_replicas"));
+        let s = parse_scoped("producers.app.count").unwrap().unwrap();
+        assert_eq!(s.canonical(), "producers.app.count");
+        assert!(s.kind().check(&Value::Integer(0)).is_err());
         assert!(parse_scoped("producer.acks").is_none());
         assert!(parse_scoped("topics.t1.brokers").unwrap().is_err());
         assert!(parse_scoped("producers.orders.nope").unwrap().is_err());

@@ -6,10 +6,10 @@ use toml_edit::TableLike;
 use super::{check_keys, flatten, require, to_value, Parser};
 use crate::config::{ProducerEntry, TopicEntry};
 use crate::scenario::keys::{self, render_value, Target};
-use crate::scenario::scoped::{check_plain_name, new_producer, set_topic_field, TOPIC_FIELDS};
+use crate::scenario::scoped::{check_plain_name, new_producer, set_topic_field, MAX_PRODUCERS, TOPIC_FIELDS};
 use crate::scenario::ScenarioError;
 
-const PRODUCER_KEYS: &[&str] = &["name", "topic", "host", "producer", "workload"];
+const PRODUCER_KEYS: &[&str] = &["name", "topic", "host", "count", "producer", "workload"];
 
 /// A plain name at `t[k]` (producer, topic, host).
 fn name_of(p: &Parser<'_>, t: &dyn TableLike, k: &str, key: &str) -> Result<String, ScenarioError> {
@@ -34,6 +34,10 @@ pub(super) fn parse_producer(
     if t.contains_key("host") {
         e.host = Some(name_of(p, t, "host", &format!("producers.{}.host", e.name))?);
     }
+    if t.contains_key("count") {
+        let key = format!("producers.{}.count", e.name);
+        e.count = p.int_of(t, "count", &key, 1, MAX_PRODUCERS as i64)? as u32;
+    }
     for section in ["producer", "workload"] {
         let Some(item) = t.get(section) else { continue };
         let Some(tbl) = item.as_table_like() else {
@@ -54,9 +58,7 @@ pub(super) fn parse_producer(
                     return Err(p.err(
                         kline,
                         Some(&shown),
-                        format!(
-                            "a producer entry sets keys prodsim models; `{name}` is not one (see `prodsim keys`)"
-                        ),
+                        format!("a producer entry sets keys prodsim models; `{name}` is not one (see `prodsim keys`)"),
                     ))
                 }
             };

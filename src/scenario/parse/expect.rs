@@ -5,7 +5,7 @@ use toml_edit::{Item, TableLike};
 
 use super::{did_you_mean, to_value, Parser};
 use crate::expect::{Bound, Expect, Over};
-use crate::scenario::keys::{self, find_key, render_value};
+use crate::scenario::keys::{self, render_value};
 use crate::scenario::{measure_names, Scenario, ScenarioError};
 
 /// Parses one `[[expect]]` entry: a name, a `where` filter on parameter columns, `over`, and
@@ -68,8 +68,8 @@ pub(super) fn parse_expect(
                     };
                     // Normalize through the key's kind (acks = -1 -> "all", 2 -> 2.0 for floats).
                     let normalized = column_key
-                        .and_then(|(_, key)| find_key(key))
-                        .and_then(|info| info.kind.check(&v).ok())
+                        .and_then(|(_, key)| keys::key_kind(key))
+                        .and_then(|kind| kind.check(&v).ok())
                         .unwrap_or(v);
                     filter.push((col.to_string(), keys::display_value(&normalized)));
                 }

@@ -4,7 +4,7 @@ use toml::Value;
 use toml_edit::TableLike;
 
 use super::{check_keys, did_you_mean, Parser};
-use crate::scenario::keys::{find_key, get_key, Kind};
+use crate::scenario::keys::{self, get_key, Kind};
 use crate::scenario::{measure_names, PlotKind, PlotSpec, Scenario, ScenarioError};
 
 /// Whether `name` can be charted or filtered on: a parameter column, `seed` or a measure.
@@ -21,10 +21,10 @@ fn column_is_numeric(sc: &Scenario, name: &str) -> bool {
     let Some((_, key)) = sc.column_keys().into_iter().find(|(c, _)| c == name) else {
         return false;
     };
-    let Some(info) = find_key(&key) else {
+    let Some(kind) = keys::key_kind(&key) else {
         return false;
     };
-    match info.kind {
+    match kind {
         Kind::Int { .. } | Kind::Float { .. } => true,
         Kind::OptInt { .. } | Kind::FloatOr { .. } => {
             let numeric = |v: &Value| matches!(v, Value::Integer(_) | Value::Float(_));

@@ -41,14 +41,14 @@ pub(super) fn parse_sweep(
             ));
         }
         // `producers.NAME.KEY` / `topics.NAME.KEY`: the entry must exist (parsed before).
-        let (axis_key, info) = match scoped::parse_scoped(&key) {
+        let (axis_key, kind, default) = match scoped::parse_scoped(&key) {
             Some(s) => {
                 let s = s.map_err(|m| p.err(kline, Some(&key), m))?;
                 scoped::check_entry(&sc.base, s).map_err(|m| p.err(kline, Some(&key), m))?;
-                (s.canonical(), s.info())
+                (s.canonical(), s.kind(), "1".to_string())
             }
             None => match keys::resolve(&key).map_err(|m| p.err(kline, Some(&key), m))? {
-                Target::Key(info) => (info.key.to_string(), info),
+                Target::Key(info) => (info.key.to_string(), info.kind, info.default.to_string()),
                 Target::Unmodelled(n) => {
                     return Err(p.err(
                         kline,
@@ -75,12 +75,12 @@ pub(super) fn parse_sweep(
                 format!(
                     "sweep values must be a list, e.g. [{}]; to pin one value, set it in its \
                      section",
-                    info.default
+                    default
                 ),
             ));
         };
         let items: Vec<Value> = arr.iter().map(to_value).collect();
-        let values = axis_values(info, &items).map_err(|(i, m)| {
+        let values = axis_values(kind, &items).map_err(|(i, m)| {
             let l = arr.get(i).and_then(|v| p.line(v.span())).or(kline);
             p.err(l, Some(&key), m)
         })?;
