@@ -438,14 +438,16 @@ mod tests {
 
     #[test]
     fn a_producer_on_an_unknown_topic_is_refused() {
-        let mut spec = RunSpec::default();
-        spec.topics = vec![TopicEntry {
-            name: "t".into(),
-            ..TopicEntry::default()
-        }];
         let mut p = new_producer("a".into());
         p.topic = Some("u".into());
-        spec.producers = vec![p];
+        let spec = RunSpec {
+            topics: vec![TopicEntry {
+                name: "t".into(),
+                ..TopicEntry::default()
+            }],
+            producers: vec![p],
+            ..RunSpec::default()
+        };
         let (k, m) = validate_clients(&spec).unwrap_err();
         assert_eq!(k, "producers.a.topic");
         assert!(m.contains("`u`") && m.contains("t"), "{m}");
