@@ -13,7 +13,7 @@
 //! cargo test --release --test rediscovery -- --ignored --nocapture
 //! ```
 //!
-//! One incident, the cheapest, runs in plain `cargo test` too.
+//! Two incidents, the cheapest, run in plain `cargo test` too.
 
 use prodsim::config::{FaultType, RunSpec};
 use prodsim::scenario::Scenario;

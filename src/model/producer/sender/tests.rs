@@ -364,9 +364,17 @@ fn an_application_resends_an_expired_batch_once() {
     let resent = resent.expect("the expired records are sent again");
     let b = &rig.client.acc.batches[resent as usize];
     assert_eq!((b.count, b.seq, b.resends, b.created), (count, -1, 1, dt));
-    assert_eq!(outcome(&rig, start), None, "pending again: the re-send's outcome is the final one");
+    assert_eq!(
+        outcome(&rig, start),
+        None,
+        "pending again: the re-send's outcome is the final one"
+    );
     rig.respond(dt + 1, request, batch, ErrorCode::None);
-    assert_eq!(outcome(&rig, start), None, "the first copy's late success is only logged");
+    assert_eq!(
+        outcome(&rig, start),
+        None,
+        "the first copy's late success is only logged"
+    );
     rig.at(2 * dt, |c, ctx| c.sender_pass(ctx));
     assert_eq!(outcome(&rig, start), Some(Outcome::Failed), "the re-send expired too");
     assert!(
