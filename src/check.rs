@@ -76,7 +76,9 @@ fn classify_partition(
     let mut seen = IntervalSet::default();
     // Records the application re-sent count as seen from the start: their copies still count
     // as duplicates, but their place in the log is not the producer's order (the application
-    // sent them again after records it had sent later).
+    // sent them again after records it had sent later). The log does not say which copy is
+    // which, so neither copy of a re-sent record is judged for order: records the application
+    // was told failed, whose order it knows is broken.
     for (&s, &e) in &outcomes.resent {
         seen.insert(s, e);
     }
