@@ -74,6 +74,14 @@ fn classify_partition(
     // Multiplicity of each record in the log, as segments.
     let mut deltas: BTreeMap<u64, i64> = BTreeMap::new();
     let mut seen = IntervalSet::default();
+    // Records the application re-sent count as seen from the start: their copies still count
+    // as duplicates, but their place in the log is not the producer's order (the application
+    // sent them again after records it had sent later). The log does not say which copy is
+    // which, so neither copy of a re-sent record is judged for order: records the application
+    // was told failed, whose order it knows is broken.
+    for (&s, &e) in &outcomes.resent {
+        seen.insert(s, e);
+    }
     let mut max_seen = 0u64;
     for e in log {
         let (s, end) = (e.rec_start, e.rec_start + e.count as u64);
@@ -267,10 +275,12 @@ pub(crate) fn record_fate(
         .filter(|e| rec >= e.rec_start && rec < e.rec_start + e.count as u64)
         .map(|e| e.base_offset + (rec - e.rec_start))
         .collect();
-    let later_before = logs[p]
-        .iter()
-        .take_while(|e| !(rec >= e.rec_start && rec < e.rec_start + e.count as u64))
-        .any(|e| e.rec_start > rec);
+    let resent = outcomes[p].is_resent(rec);
+    let later_before = !resent
+        && logs[p]
+            .iter()
+            .take_while(|e| !(rec >= e.rec_start && rec < e.rec_start + e.count as u64))
+            .any(|e| e.rec_start > rec);
     let told_text = match told {
         Some(Outcome::Acked) => "acknowledged to the application",
         Some(Outcome::Failed) => "reported FAILED to the application",
@@ -286,6 +296,10 @@ pub(crate) fn record_fate(
         (Some(Outcome::Failed), 0) => "lost_failed",
         (Some(Outcome::Failed), _) => "failed_present: an application retry would duplicate it",
         (None, _) => "pending",
+        (Some(Outcome::Acked), n) if n > 1 && resent => {
+            "duplicated: the application RE-SENT a record the broker had written (idempotence \
+             cannot deduplicate an application re-send)"
+        }
         (Some(Outcome::Acked), n) if n > 1 => "duplicated",
         _ if later_before => "reordered: a record sent later precedes it",
         _ => "delivered",
@@ -422,6 +436,46 @@ mod tests {
         let mut short = vec![TimelinePoint::default(); 2];
         classify_run(&[o], &[40], 0, &[vec![entry(0, 5), entry(12, 10)]], &mut short);
         assert_eq!(short.iter().map(|b| b.lost_acked).collect::<Vec<_>>(), [5, 20]);
+    }
+
+    /// The application re-sent `[10, 20)` (`workload.resend_failed_attempts`): the broker had
+    /// written the first copy, so the re-send, acknowledged, is a duplicate, and not reordered
+    /// although `[20, 30)` precedes it; a re-sent range the broker had not written is not
+    /// reordered either. Without the re-send mark the same log would count it reordered.
+    #[test]
+    fn a_resent_range_is_a_duplicate_not_a_reordering() {
+        let mut o = outcomes(&[(0, 30, Outcome::Acked)]);
+        o.resent.insert(10, 20);
+        let log = vec![entry(0, 10), entry(10, 10), entry(20, 10), entry(10, 10)];
+        let r = classify(std::slice::from_ref(&o), &[30], 0, std::slice::from_ref(&log));
+        assert_eq!((r.duplicates, r.reordered, r.failed_present), (10, 0, 0));
+        assert!(record_fate(std::slice::from_ref(&o), &[30], &[log], 0, 12).contains("RE-SENT"));
+        // The first copy was never written: the re-send lands after [20, 30).
+        let log = vec![entry(0, 10), entry(20, 10), entry(10, 10)];
+        let r = classify(std::slice::from_ref(&o), &[30], 0, std::slice::from_ref(&log));
+        assert_eq!((r.duplicates, r.reordered), (0, 0));
+        let fate = record_fate(std::slice::from_ref(&o), &[30], std::slice::from_ref(&log), 0, 12);
+        assert!(fate.ends_with("=> delivered"), "{fate}");
+        o.resent.clear();
+        let r = classify(&[o], &[30], 0, &[log]);
+        assert_eq!(r.reordered, 10, "the control: not re-sent, it is reordered");
+    }
+
+    /// The application's final word is the re-send's outcome: a record the broker wrote,
+    /// reported failed (failed_present), re-sent and acknowledged is a duplicate instead.
+    #[test]
+    fn a_resend_that_succeeds_changes_the_final_outcome() {
+        let mut o = outcomes(&[(0, 10, Outcome::Acked), (10, 20, Outcome::Failed)]);
+        let log = vec![entry(0, 20)];
+        let r = classify(std::slice::from_ref(&o), &[20], 0, std::slice::from_ref(&log));
+        assert_eq!((r.failed_present, r.duplicates), (10, 0));
+        o.reopen(10, 20);
+        let r = classify(std::slice::from_ref(&o), &[20], 0, std::slice::from_ref(&log));
+        assert_eq!((r.failed_present, r.pending), (0, 10), "pending while re-sent");
+        o.insert(10, 20, Outcome::Acked);
+        let log = vec![entry(0, 20), entry(10, 10)];
+        let r = classify(&[o], &[20], 0, &[log]);
+        assert_eq!((r.failed_present, r.duplicates, r.reordered, r.pending), (0, 10, 0, 0));
     }
 
     #[test]

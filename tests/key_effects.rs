@@ -224,6 +224,12 @@ const CASES: &[(&str, &str, &[&str])] = &[
     ("workload.key_bytes", "40", &["workload.keys=100"]),
     ("workload.threads", "4", &["producer.send_mode=sync"]),
     ("workload.partition", "2", &[]),
+    (
+        "workload.resend_failed_attempts",
+        "1",
+        // Short timeouts: batches whose responses are lost expire, and the application re-sends them.
+        &["producer.request_timeout_ms=1000", "producer.delivery_timeout_ms=1500"],
+    ),
     ("workload.compression_ratio", "0.9", &["producer.compression_type=lz4"]),
     // The per-send() CPU cost bounds the rate only when it is "max" (or beyond the cap).
     ("workload.send_cost_us", "5", &["workload.rate=max", "duration_ms=200"]),

@@ -311,6 +311,21 @@ macro_rules! knob_table {
                     "Explicit partition of every record (`new ProducerRecord(topic, partition, key, \
                      value)`): KafkaProducer.partition() returns it, bypassing the partitioner. \
                      \"default\": none, the partitioner chooses. Must be < partitions.";
+                /// Application behaviour, not a producer config: KafkaProducer's javadoc ("it is
+                /// imperative to avoid application level re-sends since these cannot be
+                /// de-duplicated") and KIP-98 scope idempotence to the producer's own retries. A
+                /// re-send keeps the record's identity (partition, record), so the checker sees
+                /// its copies as one application record.
+                resend_failed_attempts: u32 = 0, int(>= 0, <= 100), "",
+                    "The application's own retry, not a Kafka config: how many times it calls send() \
+                     again for a record whose callback or get() reported a failure (0 = never). A \
+                     re-send goes to the same partition (as a keyed record would), costs a send() \
+                     like any other and is a new record to the producer, with new sequence numbers: \
+                     idempotence cannot tell it from a first copy the broker wrote anyway (a \
+                     delivery.timeout.ms expiry in flight is ambiguous), so it duplicates it. Only \
+                     failures reported after send() returned (expiry, non-retriable errors) are \
+                     re-sent, and only during the production window; fire-and-forget never learns \
+                     a failure, and a record refused inside send() is not re-sent.";
             }
         }
     };

@@ -4,7 +4,7 @@
 //! exhausted, up to `max.block.ms`, then fails with `BufferExhaustedException` through the
 //! future / callback (reference 2.1, 2.4).
 
-use super::accumulator::{Append, Arrivals};
+use super::accumulator::{Append, Arrivals, Resend};
 use super::context::Ctx;
 use super::producer::client::Client;
 use super::{ErrorCode, Event};
@@ -15,6 +15,8 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
 use std::io::Write as _;
+
+mod resend;
 
 #[derive(Clone, Debug)]
 pub(crate) struct SyncThread {
@@ -30,6 +32,8 @@ struct Waiter {
     id: u64,
     thread: Option<u32>,
     sent_at: SimTime,
+    /// The application re-sends failed records (`app/resend.rs`), not a new record.
+    resend: Option<Resend>,
 }
 
 pub(crate) struct App {
@@ -282,11 +286,11 @@ impl Client {
         }
         if !self.app.waiters.is_empty() {
             // BufferPool waiters are served in FIFO order.
-            self.block(thread, sent_at, ctx);
+            self.block(thread, sent_at, None, ctx);
             return;
         }
         if !self.try_append(thread, sent_at, ctx) {
-            self.block(thread, sent_at, ctx);
+            self.block(thread, sent_at, None, ctx);
         }
     }
 
@@ -345,10 +349,15 @@ impl Client {
         }
     }
 
-    fn block(&mut self, thread: Option<u32>, sent_at: SimTime, ctx: &mut Ctx<'_>) {
+    fn block(&mut self, thread: Option<u32>, sent_at: SimTime, resend: Option<Resend>, ctx: &mut Ctx<'_>) {
         let id = self.app.next_waiter;
         self.app.next_waiter += 1;
-        self.app.waiters.push_back(Waiter { id, thread, sent_at });
+        self.app.waiters.push_back(Waiter {
+            id,
+            thread,
+            sent_at,
+            resend,
+        });
         self.acc.memory_waiters = self.app.waiters.len();
         if thread.is_none() {
             self.app.open_blocked = true;
@@ -370,7 +379,11 @@ impl Client {
             if let Some(t) = w.thread {
                 self.app.threads[t as usize].waiting = None;
             }
-            if !self.try_append(w.thread, w.sent_at, ctx) {
+            let appended = match &w.resend {
+                Some(r) => self.try_resend(r, ctx),
+                None => self.try_append(w.thread, w.sent_at, ctx),
+            };
+            if !appended {
                 if let Some(t) = w.thread {
                     self.app.threads[t as usize].waiting = Some((u32::MAX, w.id));
                 }
@@ -379,7 +392,8 @@ impl Client {
             self.app.waiters.pop_front();
             self.note_blocked(&w, ctx.now);
             if w.thread.is_none() {
-                self.app.open_blocked = false;
+                // A re-send may wait behind the open-loop stream's send() (or before it).
+                self.app.open_blocked = self.app.waiters.iter().any(|x| x.thread.is_none());
                 if self.app.max_rate {
                     // The thread returns from send() now and calls it again one send() later
                     // (a rate-limited stream instead makes up its missed arrivals).
@@ -400,6 +414,10 @@ impl Client {
         self.acc.memory_waiters = self.app.waiters.len();
         if w.thread.is_none() {
             self.app.open_blocked = self.app.waiters.iter().any(|x| x.thread.is_none());
+        }
+        if let Some(r) = w.resend {
+            self.resend_rejected(&r, w.sent_at, ctx);
+            return;
         }
         self.ledger.reject_at(ctx.now, w.sent_at);
         self.record_rejected(w.thread, ErrorCode::BufferExhausted, ctx);

@@ -25,6 +25,10 @@ pub(crate) struct OutcomeRanges {
     /// within a partition, so the checker can place a record by its send time (at batch
     /// granularity) without a time per record.
     pub send_marks: Vec<u64>,
+    /// Ranges the application re-sent (`workload.resend_failed_attempts`): start -> end,
+    /// disjoint. Their copies are one application record each; their order in the log says
+    /// nothing about the producer's (the application sent them again, later).
+    pub resent: BTreeMap<u64, u64>,
 }
 
 impl OutcomeRanges {
@@ -51,6 +55,33 @@ impl OutcomeRanges {
             }
         }
         self.ranges.insert(s, (e, outcome));
+    }
+
+    /// The application re-sends the failed records `[start, end)`: they have no outcome again
+    /// until the re-send's (the application's final word is the last outcome).
+    pub(crate) fn reopen(&mut self, start: u64, end: u64) {
+        let (&s, &(e, o)) = self
+            .ranges
+            .range(..=start)
+            .next_back()
+            .expect("a re-sent range has an outcome");
+        assert!(e >= end && o == Outcome::Failed, "only a failed range is re-sent");
+        self.ranges.remove(&s);
+        if s < start {
+            self.ranges.insert(s, (start, o));
+        }
+        if end < e {
+            self.ranges.insert(end, (e, o));
+        }
+        if !self.is_resent(start) {
+            self.resent.insert(start, end);
+        }
+    }
+
+    /// Whether record `rec` was re-sent (a re-sent range's sub-range is re-sent again after a
+    /// split, never across two ranges).
+    pub(crate) fn is_resent(&self, rec: u64) -> bool {
+        self.resent.range(..=rec).next_back().is_some_and(|(_, &e)| rec < e)
     }
 
     /// Records with an outcome.
@@ -163,6 +194,10 @@ pub(crate) struct Ledger {
     pub rejected: u64,
     /// Records other producers sent ([`Ledger::absorb`]: the run's totals).
     extra_sent: u64,
+    /// Records the application sent again (`send()` calls beyond `sent`), and those of them
+    /// refused inside that `send()` (`max.block.ms`).
+    resent: u64,
+    resend_rejected: u64,
     latency: Histogram<u64>,
     latency_sum_us: f64,
     latency_n: u64,
@@ -190,6 +225,8 @@ impl Ledger {
             sent: vec![0; p],
             rejected: 0,
             extra_sent: 0,
+            resent: 0,
+            resend_rejected: 0,
             latency: Histogram::new_with_bounds(1, 24 * 3600 * 1_000_000, 3).expect("histogram bounds"),
             latency_sum_us: 0.0,
             latency_n: 0,
@@ -264,6 +301,8 @@ impl Ledger {
         self.acked += other.acked;
         self.failed += other.failed;
         self.rejected += other.rejected;
+        self.resent += other.resent;
+        self.resend_rejected += other.resend_rejected;
         self.acked_payload_bytes += other.acked_payload_bytes;
         self.last_ack = self.last_ack.max(other.last_ack);
         self.resolve_max = self.resolve_max.max(other.resolve_max);
@@ -322,12 +361,16 @@ impl Ledger {
                 self.last_ack = now;
                 self.bucket(now).acked += count as u64;
                 // After `bucket` (which may widen the buckets): first <= now, so within them.
+                // A re-sent range keeps its old identities: it would break the marks' order.
                 let b = (first / self.bucket_ns) as usize;
-                let marks = &mut self.outcomes[partition as usize].send_marks;
-                if marks.len() <= b {
-                    marks.resize(b + 1, u64::MAX);
+                let o = &mut self.outcomes[partition as usize];
+                if !o.is_resent(start) {
+                    let marks = &mut o.send_marks;
+                    if marks.len() <= b {
+                        marks.resize(b + 1, u64::MAX);
+                    }
+                    marks[b] = marks[b].min(start);
                 }
-                marks[b] = marks[b].min(start);
                 self.record_latencies(now, first, last, count as u64);
             }
             Outcome::Failed => self.failed += count as u64,
@@ -340,6 +383,19 @@ impl Ledger {
         self.reject(1);
     }
 
+    /// The application calls `send()` again for the failed records `[start, start+count)` of
+    /// `partition`: they are pending again ([`OutcomeRanges::reopen`]).
+    pub(crate) fn resend(&mut self, partition: u32, start: u64, count: u32) {
+        self.outcomes[partition as usize].reopen(start, start + count as u64);
+        self.resent += count as u64;
+    }
+
+    /// A re-send of `count` records failed inside `send()` (`max.block.ms`): they stay failed.
+    pub(crate) fn resend_rejected(&mut self, now: SimTime, partition: u32, start: u64, count: u32, sent_at: SimTime) {
+        self.resend_rejected += count as u64;
+        self.complete(now, partition, start, count, Outcome::Failed, (sent_at, sent_at));
+    }
+
     pub(crate) fn reject(&mut self, count: u64) {
         self.rejected += count;
         self.failed += count;
@@ -347,7 +403,7 @@ impl Ledger {
 
     /// Measures of the run (the checker fills `delivery`).
     pub(crate) fn result(&self, spec: &RunSpec, end: SimTime) -> RunResult {
-        let sent: u64 = self.sent.iter().sum::<u64>() + self.rejected + self.extra_sent;
+        let sent: u64 = self.sent.iter().sum::<u64>() + self.rejected + self.resent + self.extra_sent;
         // Throughput over the time it took to get the acknowledgements: the production window,
         // or longer when the producer was still draining a backlog after it.
         let horizon = (self.last_ack.max(spec.duration_ms * NS_PER_MS)) as f64 / NS_PER_S as f64;
@@ -383,7 +439,7 @@ impl Ledger {
             } else {
                 0.0
             },
-            send_errors: self.rejected,
+            send_errors: self.rejected + self.resend_rejected,
             resolve_max_ms: self.resolve_max as f64 / NS_PER_MS as f64,
             end_ms: end / NS_PER_MS,
             timeline: self
@@ -427,6 +483,34 @@ mod tests {
         assert_eq!(r.ranges.len(), 2);
         assert_eq!(r.count(Outcome::Acked), 40);
         assert_eq!(r.count(Outcome::Failed), 5);
+    }
+
+    /// A re-sent range has no outcome again until the re-send's, which is the application's
+    /// final word; the rest of its coalesced range keeps its outcome, and a second outcome for
+    /// a record that was not re-sent is still caught.
+    #[test]
+    fn a_resent_range_takes_the_later_outcome() {
+        let mut r = OutcomeRanges::default();
+        r.insert(0, 10, Outcome::Acked);
+        r.insert(10, 20, Outcome::Failed);
+        r.insert(20, 30, Outcome::Failed);
+        r.reopen(10, 20);
+        assert!(r.is_resent(10) && r.is_resent(19) && !r.is_resent(20) && !r.is_resent(9));
+        assert_eq!((r.count(Outcome::Acked), r.count(Outcome::Failed)), (10, 10));
+        r.insert(10, 20, Outcome::Acked);
+        assert_eq!((r.count(Outcome::Acked), r.count(Outcome::Failed)), (20, 10));
+        assert_eq!(r.ranges.len(), 2, "the acknowledged ranges merge again");
+        // A sub-range of a re-sent range (a split piece) re-sent again stays one re-sent range.
+        r.insert(30, 40, Outcome::Failed);
+        r.reopen(30, 40);
+        r.insert(30, 35, Outcome::Failed);
+        r.reopen(30, 35);
+        assert_eq!(r.resent.len(), 2);
+        let twice = std::panic::catch_unwind(move || {
+            let mut r = r;
+            r.insert(20, 25, Outcome::Acked);
+        });
+        assert_eq!(twice.is_err(), cfg!(debug_assertions), "a record got two outcomes");
     }
 
     #[test]

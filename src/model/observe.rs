@@ -75,7 +75,19 @@ pub(crate) enum Observation<'a> {
         batch: BatchId,
         into: u32,
     },
-    /// The application learnt the batch's outcome.
+    /// The application called `send()` again for records it was told failed
+    /// (`workload.resend_failed_attempts`): they went into batch `batch`.
+    Resent {
+        partition: u32,
+        rec_start: u64,
+        count: u32,
+        batch: BatchId,
+        /// This re-send's number, and the most the application makes.
+        resend: u32,
+        of: u32,
+    },
+    /// The application learnt the batch's outcome (`ambiguous`: a failure after the batch was
+    /// sent, in flight or after an unanswered attempt, which the broker may have written).
     Completed {
         partition: u32,
         rec_start: u64,
@@ -83,6 +95,7 @@ pub(crate) enum Observation<'a> {
         batch: BatchId,
         outcome: Outcome,
         error: ErrorCode,
+        ambiguous: bool,
     },
     /// A leader appended a produced batch.
     LeaderAppended {

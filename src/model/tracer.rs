@@ -168,12 +168,34 @@ impl Tracer {
                 batch,
                 outcome,
                 error,
+                ambiguous,
             } if self.covers(partition, rec_start, count as u64) => self.line(
                 now,
                 match outcome {
                     Outcome::Acked => format!("application: batch #{batch} acknowledged (future completed, callbacks run)"),
+                    Outcome::Failed if ambiguous => format!(
+                        "application: batch #{batch} FAILED with {} after it was sent: AMBIGUOUS, the \
+                         broker may have written it (ProducerBatch.done: a late answer is only logged)",
+                        error.name()
+                    ),
                     Outcome::Failed => format!("application: batch #{batch} FAILED with {}", error.name()),
                 },
+            ),
+            Observation::Resent {
+                partition,
+                rec_start,
+                count,
+                batch,
+                resend,
+                of,
+            } if self.covers(partition, rec_start, count as u64) => self.line(
+                now,
+                format!(
+                    "application: RE-SENT by the application (re-send {resend} of {of}): records \
+                     {rec_start}..{} appended again, as new batch #{batch}: a new send() to the producer \
+                     (new sequence numbers: idempotence cannot tell it from a copy the broker already wrote)",
+                    rec_start + count as u64 - 1
+                ),
             ),
             Observation::LeaderAppended {
                 broker,

@@ -173,6 +173,8 @@ fn conform_idempotence(spec: &mut RunSpec) {
     }
     p.epoch_bump_waits_for_in_flight = true;
     p.max_in_flight_requests_per_connection = p.max_in_flight_requests_per_connection.min(5);
+    // And where the application sends each record once (its re-sends are new records).
+    spec.workload.resend_failed_attempts = 0;
 }
 
 fn requires_single_in_flight(spec: &RunSpec) -> Result<(), String> {
@@ -419,7 +421,10 @@ pub static PROPERTIES: &[Property] = &[
         name: "idempotent_no_duplicates_in_order",
         claim: "idempotence on => duplicates = 0 and reordered = 0 under any fault schedule (one \
                 producer session; KIP-98). Kafka 4.x itself can write a batch twice after an epoch \
-                bump (KAFKA-14034, unfixed); epoch_bump_waits_for_in_flight = true models the fix",
+                bump (KAFKA-14034, unfixed); epoch_bump_waits_for_in_flight = true models the fix. \
+                An application that re-sends what failed (workload.resend_failed_attempts) writes \
+                duplicates no producer setting prevents: idempotence dedups the producer's own \
+                retries, not a new send()",
         // From: KIP-98; TLA+ linearizable per partition; reference 6, 6.3 (KAFKA-14034), 10.3
         // P-noDupIdem, P-order.
         fault_kinds: ALL_FAULT_KINDS,

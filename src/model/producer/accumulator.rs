@@ -12,7 +12,10 @@ use crate::sim::{SimTime, NS_PER_MS};
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
 
+mod resend;
 mod split;
+
+pub(crate) use resend::Resend;
 
 /// Index of a batch in [`Accumulator::batches`] (the simulator's handle on a `ProducerBatch`).
 pub type BatchId = u32;
@@ -74,6 +77,9 @@ pub struct Batch {
     /// Size on the wire once closed at its first drain (`MemoryRecordsBuilder.close`: header
     /// plus compressed records); 0 before.
     pub wire_bytes: u32,
+    /// How many times the application has re-sent these records (`workload.resend_failed_attempts`):
+    /// 0 for records the application sent once.
+    pub resends: u32,
 }
 
 impl Batch {
@@ -308,6 +314,7 @@ impl Accumulator {
             compressed: self.codec.compressed(),
             est_ratio: self.ratio_estimator.estimation(),
             wire_bytes: 0,
+            resends: 0,
         };
         let first_estimate = batch.estimated_size();
         let id = self.insert_batch(batch);

@@ -94,6 +94,7 @@ impl Accumulator {
                 compressed,
                 est_ratio,
                 wire_bytes: 0,
+                resends: big.resends,
             };
             seq = seq.wrapping_add(count as i32);
             out.push(self.insert_batch(batch));

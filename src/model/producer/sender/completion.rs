@@ -2,7 +2,7 @@
 //! outcome reaches the application), the idempotent producer's sequence resolution, and
 //! `delivery.timeout.ms` expiry of queued and in-flight batches.
 
-use crate::model::accumulator::BatchId;
+use crate::model::accumulator::{BatchId, Resend};
 use crate::model::context::Ctx;
 use crate::model::ledger::Outcome;
 use crate::model::observe::Observation;
@@ -193,6 +193,10 @@ impl Client {
                 b.sync_waiters,
             )
         };
+        let (bytes, resends, attempts) = {
+            let b = &self.acc.batches[id as usize];
+            (b.bytes, b.resends, b.attempts)
+        };
         let pu = p as usize;
         self.sender
             .tm
@@ -205,6 +209,7 @@ impl Client {
                 batch: id,
                 outcome,
                 error,
+                ambiguous: outcome == Outcome::Failed && (in_flight || attempts > 0),
             });
         }
         self.ledger
@@ -213,7 +218,19 @@ impl Client {
         if !in_flight {
             self.acc.recycle(id);
         }
-        if sync > 0 {
+        if outcome == Outcome::Failed && self.resend_due(resends, ctx) {
+            // The callback / get() threw: the application sends the records again (its sync
+            // threads keep waiting, now for the re-send).
+            let r = Resend {
+                partition: p,
+                start: rec_start,
+                count,
+                bytes,
+                resends: resends + 1,
+                sync_waiters: sync,
+            };
+            self.resend(r, ctx);
+        } else if sync > 0 {
             self.app_records_completed(p, rec_start, count, ctx);
         }
         self.memory_released(ctx);

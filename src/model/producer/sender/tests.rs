@@ -2,7 +2,7 @@
 //! (no network, no broker, no queue). Each test names the Kafka test it mirrors.
 
 use super::*;
-use crate::config::Acks;
+use crate::config::{Acks, SendMode};
 use crate::model::components::{assign_replicas, Controller};
 use crate::model::context::{Command, Ctx};
 use crate::model::ledger::Outcome;
@@ -328,6 +328,71 @@ fn an_expired_batch_fails_and_the_ledger_records_it() {
         rig.client.acc.free_memory,
         rig.spec.producer.buffer_memory - reserved_open(&rig)
     );
+}
+
+/// `workload.resend_failed_attempts = 1`: an in-flight batch that expires fails to the
+/// application, which sends its records again (same identities, a new unsequenced batch, the
+/// records pending again); the first copy's late success changes nothing; when the re-send
+/// fails too, the application has used its one re-send and the records stay failed.
+/// Fire-and-forget never learns the failure, and after the window nothing is re-sent.
+#[test]
+fn an_application_resends_an_expired_batch_once() {
+    let run = |mode: SendMode, stopped: bool| {
+        let mut spec = RunSpec::default();
+        spec.workload.resend_failed_attempts = 1;
+        spec.producer.send_mode = mode;
+        let mut rig = Rig::new(spec);
+        rig.client.app.stopped = stopped;
+        let dt = ms(rig.spec.producer.delivery_timeout_ms());
+        rig.connected(0);
+        let batch = rig.fill_batch(0);
+        let (start, count) = {
+            let b = &rig.client.acc.batches[batch as usize];
+            (b.rec_start, b.count)
+        };
+        rig.at(0, |c, ctx| c.sender_pass(ctx));
+        let request = rig.produces()[0].2.id;
+        rig.client.sender.conns[0].state = ConnState::Disconnected { ready_at: SimTime::MAX };
+        rig.at(dt, |c, ctx| c.sender_pass(ctx));
+        let resent = rig.client.acc.deques[0]
+            .iter()
+            .copied()
+            .find(|&b| rig.client.acc.batches[b as usize].rec_start == start);
+        (rig, batch, request, resent, (start, count), dt)
+    };
+    let (mut rig, batch, request, resent, (start, count), dt) = run(SendMode::Async, false);
+    let resent = resent.expect("the expired records are sent again");
+    let b = &rig.client.acc.batches[resent as usize];
+    assert_eq!((b.count, b.seq, b.resends, b.created), (count, -1, 1, dt));
+    assert_eq!(
+        outcome(&rig, start),
+        None,
+        "pending again: the re-send's outcome is the final one"
+    );
+    rig.respond(dt + 1, request, batch, ErrorCode::None);
+    assert_eq!(
+        outcome(&rig, start),
+        None,
+        "the first copy's late success is only logged"
+    );
+    rig.at(2 * dt, |c, ctx| c.sender_pass(ctx));
+    assert_eq!(outcome(&rig, start), Some(Outcome::Failed), "the re-send expired too");
+    assert!(
+        !rig.client.acc.deques[0]
+            .iter()
+            .any(|&b| rig.client.acc.batches[b as usize].rec_start == start),
+        "one re-send at most"
+    );
+    let r = rig.client.ledger.result(&rig.spec, 2 * dt);
+    // Every record (the open batch's too, expired in the queue) was sent twice and failed twice.
+    assert_eq!(r.records_sent, 2 * rig.client.ledger.sent[0]);
+    assert_eq!(r.records_failed, r.records_sent, "one outcome per send() call");
+
+    for (mode, stopped) in [(SendMode::FireAndForget, false), (SendMode::Async, true)] {
+        let (rig, _, _, resent, (start, _), _) = run(mode, stopped);
+        assert_eq!(resent, None, "{mode:?}, window over: {stopped}");
+        assert_eq!(outcome(&rig, start), Some(Outcome::Failed));
+    }
 }
 
 /// What the application was told about record `rec` of partition 0.
