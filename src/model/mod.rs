@@ -28,6 +28,7 @@ use producer::client::Client;
 use producer::{accumulator, sender};
 mod tracer;
 mod transport;
+mod visibility;
 mod wire;
 
 use context::{Command, Ctx};
@@ -658,6 +659,7 @@ impl World {
         let faulted = !self.spec.faults.is_empty() || self.spec.random_faults != RandomFaults::default();
         r.saturated = r.is_saturated(faulted) | u64::from(under_offered);
         r.elections = self.controller.elections;
+        (r.visible_p50_ms, r.visible_p99_ms, r.visible_max_ms) = self.monitor.visibility.quantiles_ms();
         r.events = self.events;
         r.digest = self.digest.0;
         r.faults = self.faults.intervals(end);

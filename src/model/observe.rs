@@ -75,7 +75,8 @@ pub(crate) enum Observation<'a> {
         batch: BatchId,
         into: u32,
     },
-    /// The application learnt the batch's outcome.
+    /// The application learnt the batch's outcome (always reported: consumer visibility
+    /// reads it).
     Completed {
         partition: u32,
         rec_start: u64,
@@ -83,6 +84,8 @@ pub(crate) enum Observation<'a> {
         batch: BatchId,
         outcome: Outcome,
         error: ErrorCode,
+        /// Send times of the batch's first and last record.
+        sent: (SimTime, SimTime),
     },
     /// A leader appended a produced batch.
     LeaderAppended {
@@ -163,7 +166,7 @@ pub(crate) enum Observation<'a> {
 /// observation data borrowed from other parts of the world.
 #[inline(always)]
 pub(crate) fn observe(monitor: &mut Monitor, tracer: &mut Option<Tracer>, now: SimTime, o: Observation<'_>) {
-    monitor.on(&o);
+    monitor.on(now, &o);
     if let Some(t) = tracer {
         t.on(now, &o);
     }

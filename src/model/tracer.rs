@@ -168,6 +168,7 @@ impl Tracer {
                 batch,
                 outcome,
                 error,
+                ..
             } if self.covers(partition, rec_start, count as u64) => self.line(
                 now,
                 match outcome {

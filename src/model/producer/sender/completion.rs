@@ -197,16 +197,15 @@ impl Client {
         self.sender
             .tm
             .batch_finished(pu, id, seq, count, pepoch, outcome == Outcome::Acked);
-        if ctx.tracing() {
-            ctx.observe(Observation::Completed {
-                partition: p,
-                rec_start,
-                count,
-                batch: id,
-                outcome,
-                error,
-            });
-        }
+        ctx.observe(Observation::Completed {
+            partition: p,
+            rec_start,
+            count,
+            batch: id,
+            outcome,
+            error,
+            sent: (first, last),
+        });
         self.ledger
             .complete(ctx.now, p, rec_start, count, outcome, (first, last));
         self.acc.release(id);
