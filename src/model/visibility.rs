@@ -42,24 +42,23 @@ struct PartitionVisibility {
     acked: BTreeMap<u64, (u64, (SimTime, SimTime))>,
 }
 
-/// Removes from `map` the ranges overlapping `[s, e)` and returns their overlapping parts
-/// (clipped, in order) with the value `clip` gives each part; the parts outside `[s, e)` stay.
+/// Removes from `map` the ranges overlapping `[s, e)` and puts their overlapping parts into
+/// `out` (clipped, in order) with the value `clip` gives each part; the parts outside `[s, e)`
+/// stay. `out` is a reused buffer: no allocation per call.
 fn take_overlapping<V: Copy>(
     map: &mut BTreeMap<u64, (u64, V)>,
     s: u64,
     e: u64,
     clip: impl Fn(u64, u64, u64, u64, V) -> V,
-) -> Vec<(u64, u64, V)> {
-    let mut starts: Vec<u64> = map
-        .range(..e)
-        .rev()
-        .take_while(|(_, &(end, _))| end > s)
-        .map(|(&k, _)| k)
-        .collect();
-    starts.reverse();
-    let mut out = Vec::new();
-    for k in starts {
-        let (end, v) = map.remove(&k).expect("listed above");
+    out: &mut Vec<(u64, u64, V)>,
+) {
+    out.clear();
+    // From the right: a left remainder put back ends at `s`, which stops the walk.
+    while let Some((&k, &(end, v))) = map.range(..e).next_back() {
+        if end <= s {
+            break;
+        }
+        map.remove(&k);
         let (a, b) = (k.max(s), end.min(e));
         if k < a {
             map.insert(k, (a, clip(k, end, k, a, v)));
@@ -69,7 +68,7 @@ fn take_overlapping<V: Copy>(
         }
         out.push((a, b, clip(k, end, a, b, v)));
     }
-    out
+    out.reverse();
 }
 
 /// Send time of identity `i` in a range `[s, e)` sent from `first` to `last`, evenly spread.
@@ -91,6 +90,11 @@ pub(crate) struct Visibility {
     latency: Histogram<u64>,
     /// Records counted.
     pub(crate) counted: u64,
+    /// Reused buffers (no allocation per batch): fresh gaps, and the parts taken from
+    /// `visible` and `acked`.
+    gaps: Vec<(u64, u64)>,
+    vis_parts: Vec<(u64, u64, SimTime)>,
+    ack_parts: Vec<(u64, u64, (SimTime, SimTime))>,
 }
 
 impl Default for Visibility {
@@ -105,6 +109,9 @@ impl Visibility {
             partitions: vec![PartitionVisibility::default(); partitions],
             latency: Histogram::new_with_bounds(1, 24 * 3600 * 1_000_000, 3).expect("histogram bounds"),
             counted: 0,
+            gaps: Vec::new(),
+            vis_parts: Vec::new(),
+            ack_parts: Vec::new(),
         }
     }
 
@@ -148,51 +155,38 @@ impl Visibility {
     /// HW at `now`.
     pub(crate) fn covered(&mut self, now: SimTime, p: usize, _producer: ProducerInfo, s: u64, e: u64) {
         self.grow(p);
-        // The parts not seen before: the gaps of `seen` within [s, e).
-        let part = &mut self.partitions[p];
-        let mut fresh = Vec::new();
-        let mut at = s;
-        let overlapping: Vec<(u64, u64)> = part
-            .seen
-            .range(..e)
-            .rev()
-            .take_while(|(_, &end)| end > s)
-            .map(|(&k, &end)| (k, end))
-            .collect();
-        for &(k, end) in overlapping.iter().rev() {
-            if k > at {
-                fresh.push((at, k));
+        // The parts not seen before (the gaps of `seen` within [s, e)), found from the right
+        // while the overlapping and adjacent `seen` ranges are merged into one.
+        let seen = &mut self.partitions[p].seen;
+        self.gaps.clear();
+        let (mut lo, mut hi, mut upto) = (s, e, e);
+        while let Some((&k, &end)) = seen.range(..e).next_back() {
+            if end < s {
+                break;
             }
-            at = at.max(end);
-        }
-        if at < e {
-            fresh.push((at, e));
-        }
-        // Mark [s, e) seen, merged with its overlapping and adjacent neighbours.
-        let mut lo = s;
-        let mut hi = e;
-        for &(k, end) in &overlapping {
-            part.seen.remove(&k);
+            seen.remove(&k);
+            let right = end.min(e).max(s);
+            if right < upto {
+                self.gaps.push((right, upto));
+            }
+            upto = upto.min(k.max(s));
             lo = lo.min(k);
             hi = hi.max(end);
         }
-        if let Some((&k, &end)) = part.seen.range(..lo).next_back() {
-            if end == lo {
-                part.seen.remove(&k);
-                lo = k;
-            }
+        if s < upto {
+            self.gaps.push((s, upto));
         }
-        if let Some(&end) = part.seen.get(&hi) {
-            part.seen.remove(&hi);
+        if let Some(end) = seen.remove(&hi) {
             hi = end;
         }
-        part.seen.insert(lo, hi);
-        for (a, b) in fresh {
-            let acked = take_overlapping(&mut self.partitions[p].acked, a, b, |s, e, a, b, v| {
-                clip_sent(s, e, a, b, v)
-            });
+        seen.insert(lo, hi);
+        for g in (0..self.gaps.len()).rev() {
+            let (a, b) = self.gaps[g];
+            let part = &mut self.partitions[p];
+            take_overlapping(&mut part.acked, a, b, clip_sent, &mut self.ack_parts);
             let mut at = a;
-            for (x, y, sent) in acked {
+            for i in 0..self.ack_parts.len() {
+                let (x, y, sent) = self.ack_parts[i];
                 if x > at {
                     self.partitions[p].visible.insert(at, (x, now));
                 }
@@ -211,12 +205,19 @@ impl Visibility {
     pub(crate) fn completed(&mut self, p: usize, s: u64, count: u64, outcome: Outcome, sent: (SimTime, SimTime)) {
         self.grow(p);
         let e = s + count;
-        let visible = take_overlapping(&mut self.partitions[p].visible, s, e, |_, _, _, _, v| v);
+        take_overlapping(
+            &mut self.partitions[p].visible,
+            s,
+            e,
+            |_, _, _, _, v| v,
+            &mut self.vis_parts,
+        );
         if outcome == Outcome::Failed {
             return;
         }
         let mut at = s;
-        for (a, b, vis) in visible {
+        for i in 0..self.vis_parts.len() {
+            let (a, b, vis) = self.vis_parts[i];
             if a > at {
                 let part = clip_sent(s, e, at, a, sent);
                 self.partitions[p].acked.insert(at, (a, part));

@@ -122,3 +122,37 @@ fn a_record_visible_then_truncated_counts_at_its_first_visibility() {
     v.completed(0, 0, 3, Outcome::Acked, (ms(1), ms(1)));
     assert_near(ms_of(&v), (6.0, 6.0, 6.0));
 }
+
+#[test]
+fn covers_out_of_order_fill_the_gaps_only() {
+    // Identities 0..30 in three batches appended 20..30, 0..10, 10..20 (a retried batch first).
+    let mut log = PartitionLog::default();
+    for rec in [20, 0, 10] {
+        log.append(
+            LogEntry {
+                base_offset: 0,
+                count: 10,
+                rec_start: rec,
+                leader_epoch: 0,
+                producer: ProducerInfo::default(),
+                bytes: 100,
+                append_time: 0,
+            },
+            0,
+            0,
+        );
+    }
+    let mut v = Visibility::new(1);
+    v.completed(0, 0, 30, Outcome::Acked, (0, 0));
+    v.hw_advanced(ms(10), 0, 0, 10, &log); // 20..30
+    v.hw_advanced(ms(20), 0, 10, 15, &log); // 0..5
+    assert_eq!(v.counted, 15);
+    // An old leader's HW over 0..30 at once: only 5..20 are new.
+    v.hw_advanced(ms(40), 0, 0, 30, &log_of(&[30]));
+    assert_eq!(v.counted, 30);
+    assert!(near(ms_of(&v).2, 40.0));
+    // 15 of 30 records at 40 ms, 5 at 20 ms, 10 at 10 ms: the median is 20 ms.
+    assert!(near(ms_of(&v).0, 20.0), "{:?}", ms_of(&v));
+    assert_eq!(v.partitions[0].seen.len(), 1, "{:?}", v.partitions[0].seen);
+    assert!(v.partitions[0].acked.is_empty() && v.partitions[0].visible.is_empty());
+}
