@@ -137,6 +137,14 @@ pub struct RunResult {
     /// [`RunResult::is_saturated`]) or the threads could not offer a numeric `workload.rate`
     /// (fewer than 90 % of it: the `send()` cost caps it), else 0.
     pub saturated: u64,
+    /// Median time from `send()` until a leader's high watermark first covered the record (a
+    /// `read_uncommitted` consumer could fetch it), over the acknowledged records that became
+    /// visible, milliseconds. See `crate::model::visibility`.
+    pub visible_p50_ms: f64,
+    /// 99th percentile of the same, milliseconds.
+    pub visible_p99_ms: f64,
+    /// Largest of the same, milliseconds.
+    pub visible_max_ms: f64,
     /// Digest of the event stream: equal digests mean identical runs.
     pub digest: u64,
     /// Throughput and latency over simulated time.
@@ -210,6 +218,9 @@ impl RunResult {
             ("send_blocked_ms", F(self.send_blocked_ms)),
             ("buffer_wait_ratio", F(self.buffer_wait_ratio)),
             ("saturated", I(self.saturated)),
+            ("visible_p50_ms", F(self.visible_p50_ms)),
+            ("visible_p99_ms", F(self.visible_p99_ms)),
+            ("visible_max_ms", F(self.visible_max_ms)),
         ]
     }
 }

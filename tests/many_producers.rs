@@ -277,3 +277,32 @@ name = "b"
         together.throughput_rps
     );
 }
+
+/// Consumer visibility is measured per producer, in the brokers' numbering: a producer on a
+/// second topic sees its records become visible as one on the first topic does (a client's
+/// outcomes, in its own numbering, meet the leader's high watermark on the right partition).
+#[test]
+fn visibility_is_measured_for_every_producer_on_every_topic() {
+    let one = r#"
+duration_ms = 3000
+[producer]
+acks = "1"
+[workload]
+rate = 20000
+"#;
+    let second_topic = format!(
+        "{one}\n[[topics]]\nname = \"a\"\npartitions = 3\n[[topics]]\nname = \"b\"\npartitions = 6\n\
+         [[producers]]\nname = \"p\"\ntopic = \"b\"\n[[producers]]\nname = \"q\"\ntopic = \"a\"\n"
+    );
+    let base = prodsim::run(&load(one).expand().unwrap()[0].spec);
+    let r = prodsim::run(&load(&second_topic).expand().unwrap()[0].spec);
+    assert!(base.visible_p50_ms > 0.0);
+    for name in ["p", "q"] {
+        let v = per_producer(&r, name).visible_p50_ms;
+        assert!(
+            (v - base.visible_p50_ms).abs() < 0.2 * base.visible_p50_ms,
+            "{name}: visible p50 {v} ms, one producer alone: {} ms",
+            base.visible_p50_ms
+        );
+    }
+}

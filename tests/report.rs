@@ -224,6 +224,45 @@ fn categorical_bars_and_log_axes() {
     assert_chart_pair(&paths, "latency_p50_ms_vs_linger_ms", &["p50 latency (ms)"]);
 }
 
+/// `y = [a, b]`: both measures on one chart, one line per (measure, series value), the legend
+/// naming both, the axis label sharing the unit.
+#[test]
+fn several_y_columns_share_one_chart() {
+    let dir = out_dir("multi-y");
+    let table = CsvTable::from_rows(&sweep());
+    let spec = ChartSpec {
+        y_also: vec!["latency_p99_ms".into()],
+        series: Some("acks".into()),
+        ..ChartSpec::new("linger_ms", "latency_p50_ms")
+    };
+    let charts = draw_charts_described(&dir, &[spec], &table).unwrap();
+    assert_eq!(charts.len(), 1);
+    let svg = std::fs::read_to_string(&charts[0].svg).unwrap();
+    assert!(charts[0]
+        .svg
+        .ends_with("latency_p50_ms_and_latency_p99_ms_vs_linger_ms_by_acks.svg"));
+    for text in [
+        "\nacks, measure\n</text>",
+        "\nall, p50 latency\n</text>",
+        "\n1, p50 latency\n</text>",
+        "\nall, p99 latency\n</text>",
+        "\n1, p99 latency\n</text>",
+        "p50 latency and p99 latency (ms)",
+    ] {
+        assert!(svg.contains(text), "{text} missing");
+    }
+    assert!(
+        charts[0].title.contains("p50 latency and p99 latency"),
+        "{}",
+        charts[0].title
+    );
+    // Four lines: a path per series (plus whiskers), each series in its own colour.
+    let colours = ["#1F77B4", "#FF7F0E", "#2CA02C", "#D62728"];
+    for c in colours {
+        assert!(svg.to_uppercase().contains(c), "colour {c} missing");
+    }
+}
+
 #[test]
 fn unknown_chart_column_is_named() {
     let table = CsvTable::from_rows(&sweep());

@@ -65,6 +65,7 @@ pub(crate) fn cmd_plot(args: &PlotArgs) -> Result<u8, Failure> {
     let spec = ChartSpec {
         x: args.x.clone(),
         y: args.y.clone(),
+        y_also: Vec::new(),
         series: args.series.clone(),
         per: None,
         log_x: axis_choice(args.log_x, args.linear_x),

@@ -28,6 +28,7 @@ use producer::client::Client;
 use producer::{accumulator, sender};
 mod tracer;
 mod transport;
+mod visibility;
 mod wire;
 
 use context::{Command, Ctx};
@@ -584,6 +585,8 @@ impl World {
     /// happen at their own time): the world's time follows.
     pub(crate) fn with_client<R>(&mut self, c: usize, f: impl FnOnce(&mut Client, &mut Ctx<'_>) -> R) -> R {
         let mut out = std::mem::take(&mut self.outbox);
+        let route = self.routes[c];
+        self.monitor.route = (route.first, route.identity_base);
         let (r, now) = {
             let mut ctx = Ctx::new(
                 self.now,
@@ -595,6 +598,7 @@ impl World {
             let r = f(&mut self.clients[c], &mut ctx);
             (r, ctx.now)
         };
+        self.monitor.route = (0, 0);
         debug_assert!(now >= self.now);
         self.now = now;
         self.owner = c as u32;
@@ -820,10 +824,12 @@ impl World {
             // A numeric rate the threads could not offer (send() cost) is saturation too.
             let under_offered = rate.is_finite() && x.offered_rps < SATURATED_THROUGHPUT_SHARE * rate;
             x.saturated = x.is_saturated(faulted) | u64::from(under_offered);
+            (x.visible_p50_ms, x.visible_p99_ms, x.visible_max_ms) = self.monitor.visibility.quantiles_ms(Some(c));
         }
         r.saturated = r.is_saturated(faulted) | per.iter().map(|x| x.saturated).max().unwrap_or(0);
         self.final_invariants(&logs, &mut r);
         r.elections = self.controller.elections;
+        (r.visible_p50_ms, r.visible_p99_ms, r.visible_max_ms) = self.monitor.visibility.quantiles_ms(None);
         r.events = self.events;
         r.digest = self.digest.0;
         r.faults = self.faults.intervals(end);

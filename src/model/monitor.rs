@@ -3,6 +3,8 @@
 //! model never reads it; its counts become result columns.
 
 use super::observe::Observation;
+use super::visibility::Visibility;
+use crate::sim::SimTime;
 
 /// Ghost state per partition.
 #[derive(Default)]
@@ -15,6 +17,11 @@ pub(crate) struct Monitor {
     pub leader_completeness_violations: u64,
     /// Committed records such leaders lacked (`NoCommittedRecordLostGlobally`).
     pub committed_lost: u64,
+    /// Consumer visibility: send() to the leader's HW covering each acknowledged record.
+    pub visibility: Visibility,
+    /// The client whose handler runs: its topic's first partition and its identity base
+    /// (its observations are in its own numbering; `(0, 0)` for everything else).
+    pub route: (u32, u64),
 }
 
 impl Monitor {
@@ -25,12 +32,15 @@ impl Monitor {
             committed_rec: vec![None; partitions],
             leader_completeness_violations: 0,
             committed_lost: 0,
+            visibility: Visibility::new(partitions),
+            route: (0, 0),
         }
     }
 
-    /// Consumes one observation (only HW advances and new leaders concern it).
+    /// Consumes one observation (only HW advances, new leaders and outcomes concern it).
     #[inline]
-    pub(crate) fn on(&mut self, o: &Observation<'_>) {
+    pub(crate) fn on(&mut self, now: SimTime, o: &Observation<'_>) {
+        self.visibility.on(now, o, self.route);
         match *o {
             Observation::HwAdvanced {
                 partition: p, to, log, ..

@@ -86,8 +86,9 @@ pub(crate) enum Observation<'a> {
         resend: u32,
         of: u32,
     },
-    /// The application learnt the batch's outcome (`ambiguous`: a failure after the batch was
-    /// sent, in flight or after an unanswered attempt, which the broker may have written).
+    /// The application learnt the batch's outcome (always reported: consumer visibility reads
+    /// it; `ambiguous`: a failure after the batch was sent, in flight or after an unanswered
+    /// attempt, which the broker may have written).
     Completed {
         partition: u32,
         rec_start: u64,
@@ -96,6 +97,8 @@ pub(crate) enum Observation<'a> {
         outcome: Outcome,
         error: ErrorCode,
         ambiguous: bool,
+        /// Send times of the batch's first and last record.
+        sent: (SimTime, SimTime),
     },
     /// A leader appended a produced batch.
     LeaderAppended {
@@ -176,7 +179,7 @@ pub(crate) enum Observation<'a> {
 /// observation data borrowed from other parts of the world.
 #[inline(always)]
 pub(crate) fn observe(monitor: &mut Monitor, tracer: &mut Option<Tracer>, now: SimTime, o: Observation<'_>) {
-    monitor.on(&o);
+    monitor.on(now, &o);
     if let Some(t) = tracer {
         t.on(now, &o);
     }

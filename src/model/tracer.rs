@@ -169,6 +169,7 @@ impl Tracer {
                 outcome,
                 error,
                 ambiguous,
+                ..
             } if self.covers(partition, rec_start, count as u64) => self.line(
                 now,
                 match outcome {

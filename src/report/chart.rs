@@ -31,7 +31,8 @@ impl ChartSpec {
     /// File stem `<y>_vs_<x>[_by_<series>]`, sanitized (the per value is appended by
     /// [`draw_charts`]).
     pub(crate) fn stem(&self) -> String {
-        let mut stem = format!("{}_vs_{}", self.y, self.x);
+        let ys: Vec<&str> = self.y_columns().map(String::as_str).collect();
+        let mut stem = format!("{}_vs_{}", ys.join("_and_"), self.x);
         if let Some(series) = &self.series {
             stem.push_str("_by_");
             stem.push_str(series);
@@ -115,7 +116,10 @@ pub(crate) fn draw_spec(
     }
     let cols = Columns {
         x: table.require_column(&spec.x, source)?,
-        y: table.require_column(&spec.y, source)?,
+        ys: spec
+            .y_columns()
+            .map(|y| table.require_column(y, source))
+            .collect::<Result<_, _>>()?,
         series: match &spec.series {
             Some(s) => Some(table.require_column(s, source)?),
             None => None,
@@ -153,7 +157,8 @@ pub(crate) fn draw_spec(
 
 struct Columns {
     x: usize,
-    y: usize,
+    /// `y`, then `y_also`.
+    ys: Vec<usize>,
     series: Option<usize>,
     per: Option<usize>,
 }
@@ -238,30 +243,34 @@ fn build_chart(
         Some(c) => ordered_values(table.values(c)).0,
         None => vec![String::new()],
     };
-    let mut cells: BTreeMap<(usize, usize), Vec<f64>> = BTreeMap::new();
+    // Keyed by (y column, series, x): one line or bar per y column and series value.
+    let y_names: Vec<&String> = spec.y_columns().collect();
+    let mut cells: BTreeMap<(usize, usize, usize), Vec<f64>> = BTreeMap::new();
     for (i, row) in table.rows.iter().enumerate() {
         if let (Some(c), Some(v)) = (cols.per, per_value) {
             if cell(row, c) != v {
                 continue;
             }
         }
-        let (x, y) = (cell(row, cols.x), cell(row, cols.y));
-        if x.is_empty() || y.is_empty() {
-            continue;
+        for (yi, &yc) in cols.ys.iter().enumerate() {
+            let (x, y) = (cell(row, cols.x), cell(row, yc));
+            if x.is_empty() || y.is_empty() {
+                continue;
+            }
+            let y = parse_number(y).ok_or_else(|| {
+                format!(
+                    "column `{}` in {source} holds `{y}` (data row {}), not a number",
+                    y_names[yi],
+                    i + 1
+                )
+            })?;
+            let xi = x_values.iter().position(|v| v == x).unwrap_or(0);
+            let si = cols
+                .series
+                .map(|c| series_values.iter().position(|v| v == cell(row, c)).unwrap_or(0))
+                .unwrap_or(0);
+            cells.entry((yi, si, xi)).or_default().push(y);
         }
-        let y = parse_number(y).ok_or_else(|| {
-            format!(
-                "column `{}` in {source} holds `{y}` (data row {}), not a number",
-                spec.y,
-                i + 1
-            )
-        })?;
-        let xi = x_values.iter().position(|v| v == x).unwrap_or(0);
-        let si = cols
-            .series
-            .map(|c| series_values.iter().position(|v| v == cell(row, c)).unwrap_or(0))
-            .unwrap_or(0);
-        cells.entry((si, xi)).or_default().push(y);
     }
     if cells.is_empty() {
         return Err(format!(
@@ -279,8 +288,10 @@ fn build_chart(
             xi as f64
         }
     };
+    let multi_y = y_names.len() > 1;
     let mut series: Vec<SeriesData> = Vec::new();
-    for ((si, xi), ys) in &cells {
+    for ((yi, si, xi), ys) in &cells {
+        let style = yi * series_values.len() + si;
         let agg = Agg {
             x: x_number(*xi),
             mean: ys.iter().sum::<f64>() / ys.len() as f64,
@@ -288,14 +299,21 @@ fn build_chart(
             max: ys.iter().copied().fold(f64::NEG_INFINITY, f64::max),
             runs: ys.len(),
         };
+        let value = match series_values[*si].as_str() {
+            "" => "(empty)".to_string(),
+            v => v.to_string(),
+        };
+        let label = match (multi_y, &spec.series) {
+            (false, None) => None,
+            (false, Some(_)) => Some(value),
+            (true, None) => Some(short_label(y_names[*yi])),
+            (true, Some(_)) => Some(format!("{value}, {}", short_label(y_names[*yi]))),
+        };
         match series.last_mut() {
-            Some(s) if s.style == *si => s.points.push(agg),
+            Some(s) if s.style == style => s.points.push(agg),
             _ => series.push(SeriesData {
-                label: spec.series.as_ref().map(|_| match series_values[*si].as_str() {
-                    "" => "(empty)".to_string(),
-                    v => v.to_string(),
-                }),
-                style: *si,
+                label,
+                style,
                 points: vec![agg],
             }),
         }
@@ -333,23 +351,42 @@ fn build_chart(
     } else {
         Axis::from_zero(y_lo, y_hi)
     };
+    let shorts: Vec<String> = y_names.iter().map(|y| short_label(y)).collect();
     let mut title = spec
         .title
         .clone()
-        .unwrap_or_else(|| format!("{} vs {}", short_label(&spec.y), short_label(&spec.x)));
+        .unwrap_or_else(|| format!("{} vs {}", shorts.join(" and "), short_label(&spec.x)));
     if let (Some(per), Some(v)) = (&spec.per, per_value) {
         title.push_str(&format!(" — {}={v}", legend_key(per)));
     }
     Ok(ChartData {
         title,
         x_label: axis_label(&spec.x),
-        y_label: axis_label(&spec.y),
+        y_label: y_label(&y_names),
         x_axis,
         y_axis,
         kind: spec.kind,
-        legend_title: spec.series.as_deref().map(legend_key),
+        legend_title: match (multi_y, spec.series.as_deref()) {
+            (false, s) => s.map(legend_key),
+            (true, None) => Some("measure".to_string()),
+            (true, Some(s)) => Some(format!("{}, measure", legend_key(s))),
+        },
         series,
     })
+}
+
+/// The y axis label of one or several columns: "p50 latency and p50 send-to-visible (ms)" when
+/// they share a unit.
+fn y_label(columns: &[&String]) -> String {
+    let labels: Vec<String> = columns.iter().map(|c| axis_label(c)).collect();
+    let unit = |l: &String| l.rfind(" (").filter(|_| l.ends_with(')')).map(|i| l[i..].to_string());
+    match unit(&labels[0]) {
+        Some(u) if labels.len() > 1 && labels.iter().all(|l| unit(l).as_ref() == Some(&u)) => {
+            let shorts: Vec<String> = columns.iter().map(|c| short_label(c)).collect();
+            format!("{}{u}", shorts.join(" and "))
+        }
+        _ => labels.join("; "),
+    }
 }
 
 /// Height kept free under the legend rows for the whisker note, pixels.

@@ -56,6 +56,9 @@ pub(crate) fn axis_label(column: &str) -> String {
         "send_blocked_ms" => Some("send() blocked on buffer.memory (ms)"),
         "buffer_wait_ratio" => Some("buffer wait ratio"),
         "saturated" => Some("saturated (share of seeds)"),
+        "visible_p50_ms" => Some("p50 send-to-visible (ms)"),
+        "visible_p99_ms" => Some("p99 send-to-visible (ms)"),
+        "visible_max_ms" => Some("max send-to-visible (ms)"),
         // Workload and network parameters (their columns are the keys without their section).
         "rate" => Some("offered rate (records/s)"),
         "record_bytes" => Some("record size (bytes)"),

@@ -164,8 +164,8 @@ pub fn chart_specs(sc: &Scenario, table: &CsvTable) -> Vec<ChartSpec> {
         .iter()
         .filter(|p| p.kind != super::ChartKind::Timeline)
         .filter(|p| {
-            let missing: Vec<&String> = [&p.x, &p.y]
-                .into_iter()
+            let missing: Vec<&String> = std::iter::once(&p.x)
+                .chain(p.y_columns())
                 .chain(&p.series)
                 .chain(&p.per)
                 .filter(|c| !columns.contains(c))

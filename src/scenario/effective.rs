@@ -72,7 +72,11 @@ impl Scenario {
         }
         for p in &self.plots {
             let timeline = p.kind == PlotKind::Timeline;
-            let axes = if timeline { vec![] } else { vec![&p.x, &p.y] };
+            let axes = if timeline {
+                vec![]
+            } else {
+                std::iter::once(&p.x).chain(p.y_columns()).collect()
+            };
             let missing = axes
                 .into_iter()
                 .chain(&p.series)
@@ -80,7 +84,13 @@ impl Scenario {
                 .find(|c| !self.is_column(c));
             let mut text = String::from("[[plots]]\n");
             if !timeline {
-                text.push_str(&format!("x = {}\ny = {}\n", string(&p.x), string(&p.y)));
+                let y = if p.y_also.is_empty() {
+                    string(&p.y)
+                } else {
+                    let ys: Vec<String> = p.y_columns().map(|c| string(c)).collect();
+                    format!("[{}]", ys.join(", "))
+                };
+                text.push_str(&format!("x = {}\ny = {y}\n", string(&p.x)));
             }
             if let Some(s) = &p.series {
                 text.push_str(&format!("series = {}\n", string(s)));
@@ -249,6 +259,9 @@ x = "min_insync_replicas"
 y = "latency_p99_ms"
 title = "a \"quoted\"\ttitle"
 log_y = true
+[[plots]]
+x = "min_insync_replicas"
+y = ["latency_p50_ms", "visible_p50_ms"]
 [[expect]]
 where = { arrival = "x\u0007", min_insync_replicas = 2 }
 over = "sum"

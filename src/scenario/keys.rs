@@ -872,7 +872,7 @@ pub fn reference_markdown() -> String {
          section), `seed`, or a measure. Checked when the scenario loads.\n\n\
          | key | meaning |\n|---|---|\n\
          | `x` | column on the x axis (required; numeric for a line chart) |\n\
-         | `y` | column on the y axis (required; numeric) |\n\
+         | `y` | column on the y axis (required; numeric), or a list of them drawn on the same axes (`y = [\"latency_p50_ms\", \"visible_p50_ms\"]`: one line or bar per column and series value) |\n\
          | `series` | column whose values make one line (or bar) each |\n\
          | `per` | column whose values make one chart each |\n\
          | `kind` | `\"line\"` (default), `\"bar\"` (a categorical x such as `acks`) or `\"timeline\"` (below) |\n\

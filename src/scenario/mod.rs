@@ -156,6 +156,9 @@ pub struct PlotSpec {
     /// Column on the y axis (numeric); averaged over rows sharing x, series and per values
     /// (empty for a timeline).
     pub y: String,
+    /// More y columns on the same axes (`y = ["latency_p50_ms", "visible_p50_ms"]`): one line
+    /// (or bar) per y column and series value.
+    pub y_also: Vec<String>,
     /// One line (or bar group) per distinct value of this column.
     pub series: Option<String>,
     /// One chart per distinct value of this column (a timeline: one panel per value).
@@ -172,6 +175,13 @@ pub struct PlotSpec {
     pub caption: Option<String>,
     /// Lines or bars.
     pub kind: PlotKind,
+}
+
+impl PlotSpec {
+    /// The y columns: `y`, then `y_also`.
+    pub fn y_columns(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.y).chain(&self.y_also)
+    }
 }
 
 /// Where a key's value came from, for error messages.

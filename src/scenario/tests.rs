@@ -470,6 +470,18 @@ fn plot_columns_must_exist_and_be_numeric_where_drawn_as_numbers() {
     assert!(e.message.contains("unknown column"), "{e}");
     let e = load("x = \"linger_ms\"\ny = \"latency_p99_ms\"\nper = \"nope\"").unwrap_err();
     assert_eq!(e.key.as_deref(), Some("plots.per"), "{e}");
+    // A list of y columns: each must exist and be numeric; the first is `y`.
+    let sc = load("x = \"linger_ms\"\ny = [\"latency_p50_ms\", \"visible_p50_ms\"]").unwrap();
+    assert_eq!(sc.plots[0].y, "latency_p50_ms");
+    assert_eq!(sc.plots[0].y_also, ["visible_p50_ms"]);
+    let e = load("x = \"linger_ms\"\ny = [\"latency_p50_ms\", \"visble_p50_ms\"]").unwrap_err();
+    assert!(e.message.contains("unknown column `visble_p50_ms`"), "{e}");
+    let e = load("x = \"acks\"\ny = [\"latency_p50_ms\", \"acks\"]\nkind = \"bar\"").unwrap_err();
+    assert!(e.message.contains("not numeric"), "{e}");
+    let e = load("x = \"linger_ms\"\ny = []").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("plots.y"), "{e}");
+    let e = load("x = \"linger_ms\"\ny = [1]").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("plots.y"), "{e}");
 }
 
 #[test]

@@ -107,7 +107,31 @@ pub(super) fn parse_plot(
         Ok(Some(name))
     };
     let x = col("x", true)?.unwrap_or_default();
-    let y = col("y", true)?.unwrap_or_default();
+    // `y` is a column, or a list of columns drawn on the same axes (`y_also`: the rest).
+    let (y, y_also) = match t.get("y").and_then(|i| i.as_array()) {
+        Some(list) => {
+            let mut names = Vec::new();
+            for v in list.iter() {
+                let name = v.as_str().ok_or_else(|| {
+                    p.err(
+                        p.value_line(t, "y"),
+                        Some("plots.y"),
+                        format!("expected a column name or a list of column names; got {v}"),
+                    )
+                })?;
+                if !known_column(sc, name, &measures) {
+                    return Err(column_error(p, sc, p.value_line(t, "y"), "plots.y", name));
+                }
+                names.push(name.to_string());
+            }
+            if names.is_empty() {
+                return Err(p.err(p.value_line(t, "y"), Some("plots.y"), "an empty list: name a column"));
+            }
+            let first = names.remove(0);
+            (first, names)
+        }
+        None => (col("y", true)?.unwrap_or_default(), Vec::new()),
+    };
     let series = col("series", false)?;
     let per = col("per", false)?;
     // Unset is `None` (the report chooses from the values): an explicit false must win.
@@ -129,8 +153,8 @@ pub(super) fn parse_plot(
             format!("column `{name}` is not numeric; {why}"),
         )
     };
-    if !column_is_numeric(sc, &y) {
-        return Err(numeric_error("y", &y, "`y` must be a measure or a numeric parameter"));
+    if let Some(y) = std::iter::once(&y).chain(&y_also).find(|y| !column_is_numeric(sc, y)) {
+        return Err(numeric_error("y", y, "`y` must be a measure or a numeric parameter"));
     }
     if kind == PlotKind::Line && !column_is_numeric(sc, &x) {
         return Err(numeric_error(
@@ -142,6 +166,7 @@ pub(super) fn parse_plot(
     Ok(PlotSpec {
         x,
         y,
+        y_also,
         series,
         per,
         log_x,

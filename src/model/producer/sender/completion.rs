@@ -201,17 +201,16 @@ impl Client {
         self.sender
             .tm
             .batch_finished(pu, id, seq, count, pepoch, outcome == Outcome::Acked);
-        if ctx.tracing() {
-            ctx.observe(Observation::Completed {
-                partition: p,
-                rec_start,
-                count,
-                batch: id,
-                outcome,
-                error,
-                ambiguous: outcome == Outcome::Failed && (in_flight || attempts > 0),
-            });
-        }
+        ctx.observe(Observation::Completed {
+            partition: p,
+            rec_start,
+            count,
+            batch: id,
+            outcome,
+            error,
+            sent: (first, last),
+            ambiguous: outcome == Outcome::Failed && (in_flight || attempts > 0),
+        });
         self.ledger
             .complete(ctx.now, p, rec_start, count, outcome, (first, last));
         self.acc.release(id);
