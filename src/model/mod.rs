@@ -157,6 +157,16 @@ pub(crate) struct World {
     routes: Vec<Route>,
     /// The client whose handler's outbox is being applied (its events are its own).
     owner: u32,
+    /// Per client: its machine (clients on one machine share a NIC).
+    hosts: Vec<usize>,
+    /// Per client: where its last inline run of arrivals ended (with several clients each
+    /// runs on from its own time between two events; see `run_loop`).
+    inline_now: Vec<SimTime>,
+    /// Time of the last event handled.
+    event_now: SimTime,
+    /// Per client: its application's next open-loop arrival (`SimTime::MAX`: none), as of the
+    /// end of its last handler.
+    next_arrival: Vec<SimTime>,
     pub brokers: Vec<broker::Broker>,
     pub controller: controller::Controller,
     pub faults: faults::FaultState,
@@ -242,6 +252,10 @@ impl World {
             client_specs,
             routes,
             owner: 0,
+            hosts: producers.iter().map(|p| p.host).collect(),
+            inline_now: vec![0; producers.len()],
+            event_now: 0,
+            next_arrival: vec![SimTime::MAX; producers.len()],
             brokers: (0..b as u32)
                 .map(|id| {
                     broker::Broker::new(
@@ -438,34 +452,34 @@ impl World {
     fn run_loop(&mut self) {
         while self.phase != Phase::Done {
             let t_event = self.queue.peek_time();
-            // The client with the earliest open-loop arrival (ties: the first), and the next
-            // arrival of any other client (its steps must not run past it).
+            // The client with the earliest open-loop arrival (ties: the first).
             let mut next: Option<(SimTime, usize)> = None;
-            let mut other = SimTime::MAX;
-            for (i, c) in self.clients.iter().enumerate() {
-                if let Some(t) = c.app.next_open_loop_arrival() {
-                    match next {
-                        Some((tn, _)) if tn <= t => other = other.min(t),
-                        _ => {
-                            if let Some((tn, _)) = next {
-                                other = other.min(tn);
-                            }
-                            next = Some((t, i));
-                        }
-                    }
+            for (i, &t) in self.next_arrival.iter().enumerate() {
+                if t != SimTime::MAX && next.is_none_or(|(tn, _)| t < tn) {
+                    next = Some((t, i));
                 }
             }
             if let Some((t_app, c)) = next {
                 if t_app <= t_event && t_app < self.window_end {
                     // Arrivals run inline up to the next queued event (an arrival delayed by
                     // a blocked send() happens as soon as it unblocks): one client step at a
-                    // time, since a step may queue an event that comes first.
-                    let limit = t_event.min(self.window_end - 1).min(other);
+                    // time, since a step may queue an event that comes first. Clients on other
+                    // machines are independent until an event: each runs on alone, from its
+                    // own time (cost follows batches with many producers too); clients sharing
+                    // a NIC take turns in time order.
+                    let shared = self.next_shared_arrival(c);
+                    let limit = t_event.min(self.window_end - 1).min(shared);
+                    if self.clients.len() > 1 {
+                        self.now = self.inline_now[c].max(self.event_now);
+                    }
                     loop {
                         let limit = limit.min(self.queue_next_time());
                         if !self.with_client(c, |c, ctx| c.open_loop_step(limit, ctx)) {
                             break;
                         }
+                    }
+                    if self.clients.len() > 1 {
+                        self.inline_now[c] = self.now;
                     }
                     if self.live_batches() > MAX_LIVE_BATCHES {
                         let _ = self.guard(|| "application send() arrivals".to_string());
@@ -484,6 +498,7 @@ impl World {
                 self.events_at_now = 0;
             }
             self.now = t;
+            self.event_now = t;
             self.events += 1;
             if self.events.is_multiple_of(GUARD_EVERY) && self.guard(|| format!("{ev:?}")).is_err() {
                 break;
@@ -495,6 +510,17 @@ impl World {
             self.last_event = Some(ev);
             self.dispatch(ev, c);
         }
+    }
+
+    /// The next open-loop arrival of a client other than `c` on `c`'s machine (its steps
+    /// share the NIC, so they run in time order).
+    fn next_shared_arrival(&self, c: usize) -> SimTime {
+        let host = self.hosts[c];
+        (0..self.clients.len())
+            .filter(|&j| j != c && self.hosts[j] == host)
+            .map(|j| self.next_arrival[j])
+            .min()
+            .unwrap_or(SimTime::MAX)
     }
 
     /// Batches in every client's accumulator.
@@ -546,8 +572,9 @@ impl World {
 
     fn window_end(&mut self) {
         self.phase = Phase::Settle;
-        for c in &mut self.clients {
+        for (c, next) in self.clients.iter_mut().zip(&mut self.next_arrival) {
             c.stop();
+            *next = SimTime::MAX;
         }
         self.faults_heal_all();
         for c in 0..self.clients.len() {
@@ -599,6 +626,7 @@ impl World {
             (r, ctx.now)
         };
         self.monitor.route = (0, 0);
+        self.next_arrival[c] = self.clients[c].app.next_open_loop_arrival().unwrap_or(SimTime::MAX);
         debug_assert!(now >= self.now);
         self.now = now;
         self.owner = c as u32;
