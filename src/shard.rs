@@ -231,6 +231,8 @@ pub struct Merged {
     pub digest: String,
     /// Every row, in sweep order.
     pub rows: Vec<Row>,
+    /// Every producers.csv row, in sweep order (empty when the shards wrote none).
+    pub producer_rows: Vec<Row>,
 }
 
 /// Read shard output directories (each with results.csv and shard.txt), check they are the
@@ -285,6 +287,7 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<Merged, String> {
         ));
     }
     let mut rows = Vec::new();
+    let mut producer_rows = Vec::new();
     let mut header: Option<(Vec<String>, PathBuf)> = None;
     for (m, dir) in &shards {
         let path = dir.join("results.csv");
@@ -309,6 +312,10 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<Merged, String> {
             None => header = Some((h, path.clone())),
         }
         rows.extend(r);
+        let per_producer = dir.join("producers.csv");
+        if per_producer.exists() {
+            producer_rows.extend(read_results_csv(&per_producer)?.1);
+        }
     }
     let mut seen = std::collections::BTreeSet::new();
     for r in &rows {
@@ -324,12 +331,16 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<Merged, String> {
         name: first.name,
         digest: first.digest,
         rows,
+        producer_rows,
     })
 }
 
-/// Write merged results.csv and summary.csv into `dir`.
-pub fn write_merged(dir: &Path, rows: &[Row]) -> Result<(), String> {
+/// Write merged results.csv, summary.csv and (when the shards had it) producers.csv into `dir`.
+pub fn write_merged(dir: &Path, rows: &[Row], producer_rows: &[Row]) -> Result<(), String> {
     report::write_results(&dir.join("results.csv"), rows)?;
+    if !producer_rows.is_empty() {
+        report::write_results(&dir.join("producers.csv"), producer_rows)?;
+    }
     report::write_summary(&dir.join("summary.csv"), &report::summarize(rows))
 }
 

@@ -46,7 +46,7 @@ fn merged_shards_equal_one_run() {
     let mut args = vec!["merge", "--out", &merged];
     args.extend(inputs.iter().map(String::as_str));
     prodsim(&args);
-    for f in ["results.csv", "summary.csv"] {
+    for f in ["results.csv", "summary.csv", "producers.csv"] {
         let a = std::fs::read(Path::new(&whole_dir).join("leader-failover").join(f)).unwrap();
         let b = std::fs::read(Path::new(&merged).join("leader-failover").join(f)).unwrap();
         assert!(a == b, "{f} differs between the whole run and the merged shards");

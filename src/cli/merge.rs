@@ -65,12 +65,12 @@ pub(crate) fn cmd_merge(args: &MergeArgs) -> Result<u8, Failure> {
             )));
         }
     }
-    let rows = merged.rows;
+    let (rows, producer_rows) = (merged.rows, merged.producer_rows);
     let overrides = what_if::overrides(producer_config, sets);
     let (out, dir_name) = what_if::destination(args.out.as_deref(), &name, &overrides);
     let out_dir = OutDir::create(&out).map_err(io_failure)?;
     let staged = out_dir.stage(&dir_name).map_err(io_failure)?;
-    prodsim::shard::write_merged(staged.path(), &rows).map_err(io_failure)?;
+    prodsim::shard::write_merged(staged.path(), &rows, &producer_rows).map_err(io_failure)?;
     if let Some((sc, points)) = &loaded {
         report::write_descriptions(staged.path(), sc, points, &rows, None, &overrides).map_err(io_failure)?;
         let table = CsvTable::from_rows(&rows);
