@@ -16,8 +16,11 @@ pub struct DeliveryReport {
     pub reordered: u64,
     /// Present but never sent. Always 0, or the simulator is wrong.
     pub phantom: u64,
-    /// No outcome reached the application by the end of the run.
+    /// No outcome reached the application by the end of the run (its producer still running).
     pub pending: u64,
+    /// Handed to `send()`, never told, absent: its producer process crashed with it in its
+    /// buffer, blocked in `send()`, or in a request that did not land (`producer-crash`).
+    pub lost_unsent: u64,
 }
 
 /// One bucket of the run's timeline.
@@ -210,6 +213,7 @@ impl RunResult {
             ("send_blocked_ms", F(self.send_blocked_ms)),
             ("buffer_wait_ratio", F(self.buffer_wait_ratio)),
             ("saturated", I(self.saturated)),
+            ("lost_unsent", I(d.lost_unsent)),
         ]
     }
 }

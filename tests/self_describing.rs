@@ -233,6 +233,7 @@ fn new_columns_parameters_and_timeline() {
         "send_blocked_ms",
         "buffer_wait_ratio",
         "saturated",
+        "lost_unsent",
     ];
     assert_eq!(header[header.len() - appended.len()..], appended);
     assert_eq!(header[col("events") + 1], "throughput_mb_s");

@@ -192,6 +192,14 @@ impl World {
     pub(crate) fn client_node(&self, c: usize) -> usize {
         self.brokers.len() + 1 + c
     }
+    /// The owner of client `c`'s events: its index, and its session above bit 16
+    /// ([`Client::incarnation`]; 0 until a `producer-crash`, so that a run without one queues
+    /// and digests exactly the events it always did).
+    #[inline]
+    pub(crate) fn client_owner(&self, c: usize) -> u32 {
+        c as u32 | self.clients[c].incarnation << 16
+    }
+
     /// The client at network node `node`, if it is one.
     #[inline]
     pub(crate) fn client_at(&self, node: usize) -> Option<usize> {
@@ -288,16 +296,23 @@ impl World {
         }
         // The producers start with the cluster's metadata (as after their first metadata fetch).
         for c in 0..self.clients.len() {
-            let r = self.routes[c];
-            let mine: Vec<(u32, PartitionState)> = initial[r.first as usize..(r.first + r.partitions) as usize]
-                .iter()
-                .map(|(p, st)| (p - r.first, st.clone()))
-                .collect();
-            self.clients[c].sender.apply_initial_metadata(&mine);
-            self.with_client(c, |c, ctx| c.start(ctx));
+            self.client_start(c, &initial);
         }
         self.faults_start();
         self.schedule(self.window_end, Event::WindowEnd);
+    }
+
+    /// Client `c`'s application starts with its topic's metadata from `snapshot` (the
+    /// controller's), as after its first metadata fetch: at t = 0, and when its process
+    /// restarts after a `producer-crash`.
+    pub(crate) fn client_start(&mut self, c: usize, snapshot: &[(u32, PartitionState)]) {
+        let r = self.routes[c];
+        let mine: Vec<(u32, PartitionState)> = snapshot[r.first as usize..(r.first + r.partitions) as usize]
+            .iter()
+            .map(|(p, st)| (p - r.first, st.clone()))
+            .collect();
+        self.clients[c].sender.apply_initial_metadata(&mine);
+        self.with_client(c, |c, ctx| c.start(ctx));
     }
 
     /// Time of the next queued event.
@@ -352,7 +367,9 @@ impl World {
         let env = self.inflight.take(ix);
         let controller = self.controller_node();
         if let Some(c) = self.client_at(env.to) {
-            self.with_client(c, |c, ctx| c.on_message(env, ctx));
+            if self.clients[c].alive {
+                self.with_client(c, |c, ctx| c.on_message(env, ctx));
+            } // else: the process is gone; the kernel answers nothing
         } else if env.to == controller {
             self.with_controller(|c, ctx| c.on_message(env, ctx));
         } else {
@@ -385,8 +402,23 @@ impl World {
         }
     }
 
-    fn dispatch(&mut self, ev: Event, c: u32) {
-        let c = c as usize;
+    fn dispatch(&mut self, ev: Event, owner: u32) {
+        let c = (owner & 0xFFFF) as usize;
+        let client_event = matches!(
+            ev,
+            Event::SenderWake
+                | Event::AppWake { .. }
+                | Event::MemoryWaitTimeout { .. }
+                | Event::RequestWritten { .. }
+                | Event::RequestTimeout { .. }
+                | Event::ConnectionReset { .. }
+                | Event::ConnectDone { .. }
+                | Event::MetadataTimeout { .. }
+                | Event::MetadataDue
+        );
+        if client_event && (!self.clients[c].alive || self.clients[c].incarnation != owner >> 16) {
+            return; // an event of a crashed process's session
+        }
         match ev {
             Event::SenderWake => self.with_client(c, |c, ctx| c.sender_wake(ctx)),
             Event::AppWake { thread } => self.with_client(c, |c, ctx| c.app_wake(thread, ctx)),
@@ -490,7 +522,10 @@ impl World {
             self.digest.mix(t);
             // A client other than the first is part of the event's identity (a run with one
             // producer digests as it always did).
-            self.digest.mix(ev.tag() | (c as u64) << 48);
+            self.digest.mix(ev.tag() | ((c & 0xFFFF) as u64) << 48);
+            if c >> 16 != 0 {
+                self.digest.mix(u64::from(c >> 16)); // a restarted client's session
+            }
             self.last_event = Some(ev);
             self.dispatch(ev, c);
         }
@@ -597,7 +632,7 @@ impl World {
         };
         debug_assert!(now >= self.now);
         self.now = now;
-        self.owner = c as u32;
+        self.owner = self.client_owner(c);
         self.apply(&mut out);
         self.owner = 0;
         self.outbox = out;
@@ -607,6 +642,9 @@ impl World {
     /// The client at `writer` learns that `reader` drained `bytes` of its connection `gen`.
     fn window_opened(&mut self, reader: usize, writer: usize, gen: u64, bytes: u64) {
         let c = self.client_at(writer).expect("only clients write produce requests");
+        if !self.clients[c].alive {
+            return;
+        }
         self.with_client(c, |c, ctx| c.socket_drained(reader as u32, gen, bytes, ctx));
     }
 
@@ -817,8 +855,10 @@ impl World {
         for (c, x) in per.iter_mut().enumerate() {
             let cs = &self.client_specs[c];
             let rate = cs.workload.rate;
-            // A numeric rate the threads could not offer (send() cost) is saturation too.
-            let under_offered = rate.is_finite() && x.offered_rps < SATURATED_THROUGHPUT_SHARE * rate;
+            // A numeric rate the threads could not offer (send() cost) is saturation too; not
+            // when the application was down (a `producer-crash`): an outage is not capacity.
+            let crashed = self.clients[c].incarnation > 0;
+            let under_offered = rate.is_finite() && !crashed && x.offered_rps < SATURATED_THROUGHPUT_SHARE * rate;
             x.saturated = x.is_saturated(faulted) | u64::from(under_offered);
         }
         r.saturated = r.is_saturated(faulted) | per.iter().map(|x| x.saturated).max().unwrap_or(0);
@@ -841,6 +881,7 @@ impl World {
                     outcomes: std::mem::take(&mut ledger.outcomes),
                     sent: std::mem::take(&mut ledger.sent),
                     rejected: ledger.rejected,
+                    unsent: ledger.unsent,
                     logs: route.own_logs(&logs, c),
                 }
             })
@@ -945,6 +986,8 @@ pub struct ProducerOutput {
     pub sent: Vec<u64>,
     /// Records `send()` rejected.
     pub(crate) rejected: u64,
+    /// Records blocked in `send()` when its process crashed.
+    pub(crate) unsent: u64,
     /// Per partition of its topic: its records in the final committed log.
     pub logs: Vec<Vec<LogEntry>>,
 }

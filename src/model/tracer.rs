@@ -173,6 +173,7 @@ impl Tracer {
                 match outcome {
                     Outcome::Acked => format!("application: batch #{batch} acknowledged (future completed, callbacks run)"),
                     Outcome::Failed => format!("application: batch #{batch} FAILED with {}", error.name()),
+                    Outcome::Unseen => format!("application: batch #{batch} never resolved"),
                 },
             ),
             Observation::LeaderAppended {

@@ -89,13 +89,14 @@ pub(crate) const MIN_MAX_MEASURES: [&str; 6] = [
 /// Measures added after summary.csv's layout was published: their means come after the `_sum`
 /// columns, so that every earlier column keeps its place (results.csv appends them after
 /// `events` for the same reason).
-pub(crate) const APPENDED_MEASURES: [&str; 6] = [
+pub(crate) const APPENDED_MEASURES: [&str; 7] = [
     "throughput_mb_s",
     "latency_p95_ms",
     "offered_rps",
     "send_blocked_ms",
     "buffer_wait_ratio",
     "saturated",
+    "lost_unsent",
 ];
 
 /// Measures that get a `<m>_sum` column in summary.csv.

@@ -49,7 +49,9 @@ pub(crate) fn check_plain_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
     if ok {
         Ok(())
     } else {
@@ -65,7 +67,9 @@ pub(crate) fn check_plain_name(name: &str) -> Result<(), String> {
 /// section-qualified or Kafka name).
 pub(crate) fn producer_key(name: &str) -> Result<&'static KeyInfo, String> {
     let (sections, field): (&[&str], &str) = match name.split_once('.') {
-        Some((s @ ("producer" | "workload"), rest)) => (if s == "producer" { &["producer"] } else { &["workload"] }, rest),
+        Some((s @ ("producer" | "workload"), rest)) => {
+            (if s == "producer" { &["producer"] } else { &["workload"] }, rest)
+        }
         _ => (&["producer", "workload"], name),
     };
     for s in sections {
@@ -86,7 +90,9 @@ pub(crate) fn parse_scoped(key: &str) -> Option<Result<Scoped<'_>, String>> {
         return None;
     }
     let Some((name, field)) = rest.split_once('.') else {
-        return Some(Err(format!("expected `{scope}.NAME.KEY`, e.g. `producers.orders.linger_ms`")));
+        return Some(Err(format!(
+            "expected `{scope}.NAME.KEY`, e.g. `producers.orders.linger_ms`"
+        )));
     };
     Some((|| {
         check_plain_name(name)?;
@@ -219,9 +225,18 @@ pub(crate) fn clients_toml(spec: &RunSpec) -> String {
         out.push_str(&format!("\n[[topics]]\nname = {}\n", quote(&t.name)));
         let fields: [(&str, Option<Value>); 4] = [
             ("partitions", t.partitions.map(|x| Value::Integer(x.into()))),
-            ("replication_factor", t.replication_factor.map(|x| Value::Integer(x.into()))),
-            ("min_insync_replicas", t.min_insync_replicas.map(|x| Value::Integer(x.into()))),
-            ("unclean_leader_election_enable", t.unclean_leader_election_enable.map(Value::Boolean)),
+            (
+                "replication_factor",
+                t.replication_factor.map(|x| Value::Integer(x.into())),
+            ),
+            (
+                "min_insync_replicas",
+                t.min_insync_replicas.map(|x| Value::Integer(x.into())),
+            ),
+            (
+                "unclean_leader_election_enable",
+                t.unclean_leader_election_enable.map(Value::Boolean),
+            ),
         ];
         for (f, v) in fields {
             if let Some(v) = v {
@@ -272,7 +287,10 @@ pub(crate) fn new_producer(name: String) -> ProducerEntry {
 pub(crate) fn validate_clients(spec: &RunSpec) -> Result<(), (String, String)> {
     for (i, e) in spec.producers.iter().enumerate() {
         if spec.producers[..i].iter().any(|x| x.name == e.name) {
-            return Err(("producers.name".into(), format!("two [[producers]] are named `{}`", e.name)));
+            return Err((
+                "producers.name".into(),
+                format!("two [[producers]] are named `{}`", e.name),
+            ));
         }
         match &e.topic {
             Some(t) if !spec.topics.is_empty() && !spec.topics.iter().any(|x| x.name == *t) => {
@@ -306,6 +324,13 @@ pub(crate) fn validate_clients(spec: &RunSpec) -> Result<(), (String, String)> {
         ));
     }
     let topics = spec.topic_list();
+    // A view is one client's configuration; the faults name the whole run's brokers,
+    // partitions, producers and hosts, and `spec.validate()` checked them against it.
+    let view = |p: &Producer, t: &crate::config::Topic| {
+        let mut v = spec.client_view(p, t);
+        v.faults.clear();
+        v
+    };
     for t in &topics {
         let p = Producer {
             name: String::new(),
@@ -315,7 +340,7 @@ pub(crate) fn validate_clients(spec: &RunSpec) -> Result<(), (String, String)> {
             producer: spec.producer.clone(),
             workload: spec.workload.clone(),
         };
-        spec.client_view(&p, t).validate().map_err(|(k, m)| {
+        view(&p, t).validate().map_err(|(k, m)| {
             let k = match k.strip_prefix("cluster.") {
                 Some(f) if TOPIC_FIELDS.contains(&f) && !spec.topics.is_empty() => format!("topics.{}.{f}", t.name),
                 _ => k,
@@ -325,7 +350,7 @@ pub(crate) fn validate_clients(spec: &RunSpec) -> Result<(), (String, String)> {
     }
     if !spec.producers.is_empty() {
         for p in spec.producer_list() {
-            spec.client_view(&p, &topics[p.topic]).validate().map_err(|(k, m)| {
+            view(&p, &topics[p.topic]).validate().map_err(|(k, m)| {
                 let field = super::short_name(&k);
                 let k = if k.starts_with("producer.") || k.starts_with("workload.") {
                     format!("producers.{}.{field}", p.name)

@@ -56,6 +56,7 @@ pub const ALL_FAULT_KINDS: &[FaultType] = &[
     FaultType::SlowLink,
     FaultType::LoseResponses,
     FaultType::PowerLoss,
+    FaultType::ProducerCrash,
 ];
 
 // `ALL_FAULT_KINDS` orders `FaultType::ALL` (a kind added there and forgotten here, or listed
@@ -142,7 +143,7 @@ mod tests {
     fn search_order_is_simplest_first() {
         assert_eq!(
             FaultType::list(ALL_FAULT_KINDS),
-            "crash, crash-leader, partition, isolate-leader, slow-link, lose-responses, power-loss"
+            "crash, crash-leader, partition, isolate-leader, slow-link, lose-responses, power-loss, producer-crash"
         );
     }
 

@@ -54,9 +54,7 @@ pub(super) fn parse_producer(
                     return Err(p.err(
                         kline,
                         Some(&shown),
-                        format!(
-                            "a producer entry sets keys prodsim models; `{name}` is not one (see `prodsim keys`)"
-                        ),
+                        format!("a producer entry sets keys prodsim models; `{name}` is not one (see `prodsim keys`)"),
                     ))
                 }
             };
