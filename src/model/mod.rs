@@ -869,6 +869,7 @@ impl World {
         r.faults = self.faults.intervals(end);
         r.aborted = self.aborted.take();
         let names = self.spec.producer_list();
+        let alone = names.len() == 1;
         let producers = per
             .into_iter()
             .enumerate()
@@ -882,7 +883,7 @@ impl World {
                     sent: std::mem::take(&mut ledger.sent),
                     rejected: ledger.rejected,
                     unsent: ledger.unsent,
-                    logs: route.own_logs(&logs, c),
+                    logs: route.own_logs(&logs, c, alone),
                 }
             })
             .collect();
@@ -952,10 +953,11 @@ impl ClientCounts {
 
 impl Route {
     /// Client `c`'s share of the final logs, in its own numbering: its topic's partitions,
-    /// its own records.
-    fn own_logs(&self, logs: &[Vec<LogEntry>], c: usize) -> Vec<Vec<LogEntry>> {
+    /// its own records (`alone`: no other client writes there; the first client, whose
+    /// numbering is the cluster's, still shares its topic with any other client on it).
+    fn own_logs(&self, logs: &[Vec<LogEntry>], c: usize, alone: bool) -> Vec<Vec<LogEntry>> {
         let range = self.first as usize..(self.first + self.partitions) as usize;
-        if !self.translate {
+        if !self.translate && alone {
             return logs[range].to_vec();
         }
         logs[range]
