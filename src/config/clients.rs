@@ -273,12 +273,14 @@ mod tests {
 
     #[test]
     fn producers_with_one_host_share_a_machine() {
-        let mut spec = RunSpec::default();
-        spec.producers = vec![
-            entry("a", Some("app1"), None),
-            entry("b", None, None),
-            entry("c", Some("app1"), None),
-        ];
+        let spec = RunSpec {
+            producers: vec![
+                entry("a", Some("app1"), None),
+                entry("b", None, None),
+                entry("c", Some("app1"), None),
+            ],
+            ..RunSpec::default()
+        };
         let hosts: Vec<usize> = spec.producer_list().iter().map(|p| p.host).collect();
         assert_eq!(hosts, vec![0, 1, 0]);
     }

@@ -404,11 +404,13 @@ mod tests {
 
     #[test]
     fn a_producer_on_an_unknown_topic_is_refused() {
-        let mut spec = RunSpec::default();
-        spec.topics = vec![TopicEntry {
-            name: "t".into(),
-            ..TopicEntry::default()
-        }];
+        let mut spec = RunSpec {
+            topics: vec![TopicEntry {
+                name: "t".into(),
+                ..TopicEntry::default()
+            }],
+            ..RunSpec::default()
+        };
         let mut p = new_producer("a".into());
         p.topic = Some("u".into());
         spec.producers = vec![p];
