@@ -263,9 +263,11 @@ impl World {
             }
             FaultKind::ProducerCrash { producer } => {
                 match self.spec.producer_list().iter().position(|p| p.name == *producer) {
+                    // Restarted by the fault that killed it (not by an overlapping one's heal).
                     Some(c) => {
-                        self.producer_crash(c);
-                        self.faults.crashed_clients[i] = vec![c];
+                        if self.producer_crash(c) {
+                            self.faults.crashed_clients[i] = vec![c];
+                        }
                     }
                     None => debug_assert!(false, "producer {producer} resolved when parsed"),
                 }
@@ -371,9 +373,10 @@ impl World {
     /// answer to its requests finds no reader. Requests it already wrote travel on: a broker
     /// may still append them (`KafkaApis` handles a request it read; the response to a closed
     /// connection is dropped). Its events are ignored from now on (`Client::incarnation`).
-    fn producer_crash(&mut self, c: usize) {
+    /// Returns whether it was running.
+    fn producer_crash(&mut self, c: usize) -> bool {
         if !self.clients[c].alive {
-            return;
+            return false;
         }
         if self.trace.is_some() {
             self.trace_line(format!(
@@ -390,6 +393,7 @@ impl World {
                 .set_connection_gen(node, World::broker_node(b as u32), conn.gen);
         }
         self.clients[c] = next;
+        true
     }
 
     /// The crashed producer process of client `c` starts again, a new `KafkaProducer` session
