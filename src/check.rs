@@ -55,6 +55,7 @@ struct Examples {
     reordered: Option<u64>,
     failed_present: Option<u64>,
     lost_failed: Option<u64>,
+    lost_unsent: Option<u64>,
 }
 
 fn keep_first(slot: &mut Option<u64>, v: u64) {
@@ -152,7 +153,13 @@ fn classify_partition(
                     r.failed_present += len;
                     keep_first(&mut ex.failed_present, x);
                 }
-                (Outcome::Acked, true) => {}
+                (Outcome::Unseen, false) => {
+                    r.lost_unsent += len;
+                    keep_first(&mut ex.lost_unsent, x);
+                }
+                // Present though the application never heard: delivered (its process died
+                // while the answer was on its way), in no anomaly class.
+                (Outcome::Acked, true) | (Outcome::Unseen, true) => {}
             }
         }
     }
@@ -168,20 +175,23 @@ pub(crate) fn classify(
     rejected: u64,
     logs: &[Vec<LogEntry>],
 ) -> DeliveryReport {
-    classify_run(outcomes, sent, rejected, logs, &mut [])
+    classify_run(outcomes, sent, (rejected, 0), logs, &mut [])
 }
 
 /// [`classify`], also counting each timeline bucket's `lost_acked`: the acknowledged records
 /// lost, by the bucket of their send time ([`OutcomeRanges::send_marks`]).
+/// `(rejected, unsent)`: records that never got an identity, failed inside `send()` (lost
+/// failed) or blocked in it when the producer process died (lost unsent).
 pub(crate) fn classify_run(
     outcomes: &[OutcomeRanges],
     sent: &[u64],
-    rejected: u64,
+    (rejected, unsent): (u64, u64),
     logs: &[Vec<LogEntry>],
     timeline: &mut [TimelinePoint],
 ) -> DeliveryReport {
     let mut r = DeliveryReport {
         lost_failed: rejected,
+        lost_unsent: unsent,
         ..DeliveryReport::default()
     };
     for p in 0..outcomes.len() {
@@ -221,7 +231,7 @@ fn lost_by_send_bucket(marks: &[u64], ranges: &[(u64, u64)], buckets: usize) -> 
 }
 
 /// The first record flagged by the checker, in order of gravity: lost acknowledged,
-/// duplicated, reordered, failed-but-present, lost failed. Returns (partition, record, class).
+/// duplicated, reordered, failed-but-present, lost failed, lost unsent. Returns (partition, record, class).
 pub(crate) fn first_anomaly(
     outcomes: &[OutcomeRanges],
     sent: &[u64],
@@ -235,12 +245,13 @@ pub(crate) fn first_anomaly(
         })
         .collect();
     type Getter = fn(&Examples) -> Option<u64>;
-    let classes: [(&'static str, Getter); 5] = [
+    let classes: [(&'static str, Getter); 6] = [
         ("lost_acked", |e| e.lost_acked),
         ("duplicates", |e| e.duplicate),
         ("reordered", |e| e.reordered),
         ("failed_present", |e| e.failed_present),
         ("lost_failed", |e| e.lost_failed),
+        ("lost_unsent", |e| e.lost_unsent),
     ];
     classes.iter().find_map(|(name, get)| {
         ex.iter()
@@ -284,6 +295,7 @@ pub(crate) fn record_fate(
     let told_text = match told {
         Some(Outcome::Acked) => "acknowledged to the application",
         Some(Outcome::Failed) => "reported FAILED to the application",
+        Some(Outcome::Unseen) => "never told: its producer process crashed first",
         None => "never resolved (pending)",
     };
     let held = match offsets.len() {
@@ -295,6 +307,8 @@ pub(crate) fn record_fate(
         (Some(Outcome::Acked), 0) => "lost_acked: an acknowledged write was lost",
         (Some(Outcome::Failed), 0) => "lost_failed",
         (Some(Outcome::Failed), _) => "failed_present: an application retry would duplicate it",
+        (Some(Outcome::Unseen), 0) => "lost_unsent: the producer process crashed with it in its buffer",
+        (Some(Outcome::Unseen), _) => "delivered, though the application never heard (its process crashed first)",
         (None, _) => "pending",
         (Some(Outcome::Acked), n) if n > 1 && resent => {
             "duplicated: the application RE-SENT a record the broker had written (idempotence \
@@ -351,6 +365,17 @@ mod tests {
         let o = outcomes(&[(0, 10, Outcome::Failed), (10, 20, Outcome::Failed)]);
         let r = classify(&[o], &[25], 3, &[vec![entry(10, 10)]]);
         assert_eq!((r.lost_failed, r.failed_present, r.pending), (13, 10, 5));
+    }
+
+    /// A crashed producer's unseen records: absent ones and blocked `send()` calls are lost
+    /// unsent, present ones are delivered (no class), and neither is pending.
+    #[test]
+    fn unseen_absent_is_lost_unsent_and_unseen_present_is_delivered() {
+        let o = outcomes(&[(0, 10, Outcome::Acked), (10, 30, Outcome::Unseen)]);
+        let logs = [vec![entry(0, 10), entry(10, 5)]];
+        let r = classify_run(std::slice::from_ref(&o), &[30], (0, 4), &logs, &mut []);
+        assert_eq!((r.lost_unsent, r.pending, r.lost_acked), (15 + 4, 0, 0));
+        assert_eq!(first_anomaly(&[o], &[30], &logs), Some((0, 15, "lost_unsent")));
     }
 
     #[test]
@@ -427,14 +452,14 @@ mod tests {
         o.send_marks = vec![0, u64::MAX, 10, 25];
         let log = vec![entry(0, 5), entry(12, 10)];
         let mut timeline = vec![TimelinePoint::default(); 5];
-        let r = classify_run(std::slice::from_ref(&o), &[40], 0, &[log], &mut timeline);
+        let r = classify_run(std::slice::from_ref(&o), &[40], (0, 0), &[log], &mut timeline);
         // Lost: 5..12 (5 in bucket 0, 2 in bucket 2), 22..40 (3 in bucket 2, 15 in bucket 3).
         let lost: Vec<u64> = timeline.iter().map(|b| b.lost_acked).collect();
         assert_eq!(lost, [5, 0, 5, 15, 0]);
         assert_eq!(r.lost_acked, 25);
         // A timeline shorter than the marks keeps the records (in its last bucket).
         let mut short = vec![TimelinePoint::default(); 2];
-        classify_run(&[o], &[40], 0, &[vec![entry(0, 5), entry(12, 10)]], &mut short);
+        classify_run(&[o], &[40], (0, 0), &[vec![entry(0, 5), entry(12, 10)]], &mut short);
         assert_eq!(short.iter().map(|b| b.lost_acked).collect::<Vec<_>>(), [5, 20]);
     }
 

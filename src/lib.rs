@@ -44,7 +44,7 @@ fn classify(out: model::RunOutput) -> RunResult {
     }
     for p in out.producers {
         let mut r = p.result;
-        r.delivery = check::classify_run(&p.outcomes, &p.sent, p.rejected, &p.logs, &mut r.timeline);
+        r.delivery = check::classify_run(&p.outcomes, &p.sent, (p.rejected, p.unsent), &p.logs, &mut r.timeline);
         let d = &r.delivery;
         let t = &mut result.delivery;
         t.lost_acked += d.lost_acked;
@@ -54,6 +54,7 @@ fn classify(out: model::RunOutput) -> RunResult {
         t.reordered += d.reordered;
         t.phantom += d.phantom;
         t.pending += d.pending;
+        t.lost_unsent += d.lost_unsent;
         for (b, x) in result.timeline.iter_mut().zip(&r.timeline) {
             b.lost_acked += x.lost_acked;
         }

@@ -16,8 +16,11 @@ pub struct DeliveryReport {
     pub reordered: u64,
     /// Present but never sent. Always 0, or the simulator is wrong.
     pub phantom: u64,
-    /// No outcome reached the application by the end of the run.
+    /// No outcome reached the application by the end of the run (its producer still running).
     pub pending: u64,
+    /// Handed to `send()`, never told, absent: its producer process crashed with it in its
+    /// buffer, blocked in `send()`, or in a request that did not land (`producer-crash`).
+    pub lost_unsent: u64,
 }
 
 /// One bucket of the run's timeline.
@@ -221,6 +224,7 @@ impl RunResult {
             ("visible_p50_ms", F(self.visible_p50_ms)),
             ("visible_p99_ms", F(self.visible_p99_ms)),
             ("visible_max_ms", F(self.visible_max_ms)),
+            ("lost_unsent", I(d.lost_unsent)),
         ]
     }
 }

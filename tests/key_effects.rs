@@ -276,6 +276,12 @@ const CASES: &[(&str, &str, &[&str])] = &[
         "300",
         &["random_faults.lose_responses_per_min=30"],
     ),
+    ("random_faults.producer_crash_per_min", "30", &[]),
+    (
+        "random_faults.producer_crash_mean_ms",
+        "300",
+        &["random_faults.producer_crash_per_min=30"],
+    ),
 ];
 
 const HEALTHY: &str = "name = \"k\"\nduration_ms = 3000\n[workload]\nrate = 2000\n";

@@ -75,6 +75,15 @@ fn holds(name: &'static str, regressions: &'static str, cases: u32) {
 }
 
 #[test]
+fn acked_survives_producer_crash() {
+    holds(
+        "acked_survives_producer_crash",
+        regressions!("acked_survives_producer_crash"),
+        cases(DEFAULT_CASES),
+    );
+}
+
+#[test]
 fn no_acked_write_lost() {
     holds(
         "no_acked_write_lost",

@@ -236,6 +236,7 @@ fn new_columns_parameters_and_timeline() {
         "visible_p50_ms",
         "visible_p99_ms",
         "visible_max_ms",
+        "lost_unsent",
     ];
     assert_eq!(header[header.len() - appended.len()..], appended);
     assert_eq!(header[col("events") + 1], "throughput_mb_s");

@@ -112,6 +112,12 @@ pub(crate) fn cmd_explain(args: &ExplainArgs) -> Result<u8, Failure> {
         d.duplicates,
         d.reordered
     );
+    if d.lost_unsent > 0 {
+        outln!(
+            "lost unsent: {} (a producer process crashed with them in its buffer)",
+            d.lost_unsent
+        );
+    }
     Ok(0)
 }
 

@@ -52,6 +52,14 @@ pub enum FaultKind {
         /// Probability that a produce response is lost.
         probability: f64,
     },
+    /// The producer process named `producer` dies (its accumulator, buffer pool, callbacks and
+    /// futures are gone; its connections close) and restarts after the duration as a new
+    /// `KafkaProducer` session (a new producer id, fresh sequences and metadata).
+    ProducerCrash {
+        /// The `[[producers]]` entry's name (`default` for the one producer of a scenario
+        /// without `[[producers]]`).
+        producer: String,
+    },
 }
 
 impl FaultKind {
@@ -89,14 +97,14 @@ macro_rules! fault_type_table {
                 random: power_loss_per_min, power_loss_mean_ms = 15_000.0,
             }
             CrashLeader = "crash-leader" {
-                keys: ["partition"],
-                example: "`partition = 0`",
+                keys: ["partition", "topic"],
+                example: r#"`partition = 0`, `topic = "orders"` (optional: that topic's partition)"#,
                 meaning: "Crash the broker leading the partition when the fault starts.",
                 random: crash_leader_per_min, crash_leader_mean_ms = 15_000.0,
             }
             IsolateLeader = "isolate-leader" {
-                keys: ["partition"],
-                example: "`partition = 0`",
+                keys: ["partition", "topic"],
+                example: r#"`partition = 0`, `topic = "orders"` (optional: that topic's partition)"#,
                 meaning: "Cut the partition's leader off from the other brokers and the controller (the producer still reaches it).",
                 random: isolate_leader_per_min, isolate_leader_mean_ms = 15_000.0,
             }
@@ -117,6 +125,12 @@ macro_rules! fault_type_table {
                 example: "`probability = 0.5`",
                 meaning: "Drop produce responses (the request was processed).",
                 random: lose_responses_per_min, lose_responses_mean_ms = 5_000.0,
+            }
+            ProducerCrash = "producer-crash" {
+                keys: ["producer"],
+                example: r#"`producer = "orders"` (omitted: the only producer)"#,
+                meaning: "The producer process dies (buffered records, callbacks and futures are gone; requests already written may still land) and restarts after the duration as a new session (new producer id).",
+                random: producer_crash_per_min, producer_crash_mean_ms = 5_000.0,
             }
         }
     };
@@ -252,14 +266,17 @@ impl fmt::Display for FaultType {
 }
 
 /// A node of the simulated system, as named in scenario files.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Node {
-    /// The producer's machine (`producer`).
+    /// Every producer's machine (`producer`).
     Producer,
     /// The KRaft controller (`controller`).
     Controller,
     /// Broker `n` (`bn`).
     Broker(u32),
+    /// One producer machine: a `[[producers]]` `host`, or the name of a producer without one
+    /// (resolved against the scenario's producers when the fault is parsed).
+    Host(String),
 }
 
 impl Node {
@@ -282,6 +299,7 @@ impl fmt::Display for Node {
             Node::Producer => f.write_str("producer"),
             Node::Controller => f.write_str("controller"),
             Node::Broker(b) => write!(f, "b{b}"),
+            Node::Host(h) => f.write_str(h),
         }
     }
 }
@@ -320,6 +338,9 @@ mod tests {
                 bandwidth_factor: 1.0,
             },
             FaultKind::LoseResponses { probability: 0.5 },
+            FaultKind::ProducerCrash {
+                producer: "default".into(),
+            },
         ]
     }
 
@@ -336,7 +357,8 @@ mod tests {
                 "isolate-leader",
                 "partition",
                 "slow-link",
-                "lose-responses"
+                "lose-responses",
+                "producer-crash"
             ]
         );
         let types: Vec<FaultType> = one_of_each().iter().map(FaultKind::fault_type).collect();
@@ -381,6 +403,7 @@ mod tests {
             partition_per_min: 5.0,
             slow_link_per_min: 6.0,
             lose_responses_per_min: 7.0,
+            producer_crash_per_min: 8.0,
             crash_mean_ms: 10.0,
             power_loss_mean_ms: 20.0,
             crash_leader_mean_ms: 30.0,
@@ -388,6 +411,7 @@ mod tests {
             partition_mean_ms: 50.0,
             slow_link_mean_ms: 60.0,
             lose_responses_mean_ms: 70.0,
+            producer_crash_mean_ms: 80.0,
         };
         for (i, &t) in FaultType::ALL.iter().enumerate() {
             assert_eq!(r.rate_per_min(t), (i + 1) as f64, "{t}");
@@ -400,13 +424,14 @@ mod tests {
     fn keys_are_pinned() {
         assert_eq!(FaultType::Crash.keys(), ["broker"]);
         assert_eq!(FaultType::PowerLoss.keys(), ["brokers"]);
-        assert_eq!(FaultType::CrashLeader.keys(), ["partition"]);
-        assert_eq!(FaultType::IsolateLeader.keys(), ["partition"]);
+        assert_eq!(FaultType::CrashLeader.keys(), ["partition", "topic"]);
+        assert_eq!(FaultType::IsolateLeader.keys(), ["partition", "topic"]);
         assert_eq!(FaultType::Partition.keys(), ["groups", "one_way"]);
         assert_eq!(
             FaultType::SlowLink.keys(),
             ["from", "to", "extra_latency_ms", "bandwidth_factor", "one_way"]
         );
         assert_eq!(FaultType::LoseResponses.keys(), ["probability"]);
+        assert_eq!(FaultType::ProducerCrash.keys(), ["producer"]);
     }
 }

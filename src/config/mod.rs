@@ -357,31 +357,41 @@ impl RunSpec {
                 format!("batch_size {} exceeds buffer_memory {}", p.batch_size, p.buffer_memory),
             );
         }
+        let producers = self.producer_list();
         let nodes_ok = |n: &Node| match n {
             Node::Broker(b) => *b < c.brokers,
+            Node::Host(h) => producers.iter().any(|p| p.host_name == *h),
             _ => true,
         };
+        let partitions = self.total_partitions();
         for f in &self.faults {
             let bad = match &f.kind {
                 FaultKind::Crash { broker } => *broker >= c.brokers,
                 FaultKind::PowerLoss { brokers } => brokers.iter().any(|b| *b >= c.brokers),
                 FaultKind::CrashLeader { partition } | FaultKind::IsolateLeader { partition } => {
-                    *partition >= c.partitions
+                    *partition >= partitions
                 }
                 FaultKind::Partition { groups, .. } => groups.iter().flatten().any(|n| !nodes_ok(n)),
                 FaultKind::SlowLink { from, to, .. } => !nodes_ok(from) || !nodes_ok(to),
                 FaultKind::LoseResponses { .. } => false,
+                FaultKind::ProducerCrash { producer } => !producers.iter().any(|p| p.name == *producer),
             };
             if bad {
                 return err(
                     "faults",
                     format!(
-                        "fault `{}` at_ms = {} names a broker or partition that does not exist \
-                         (brokers b0..b{}, partitions 0..{})",
+                        "fault `{}` at_ms = {} names a broker, partition, producer or host that does not \
+                         exist (brokers b0..b{}, partitions 0..{}, producers {}, hosts {})",
                         f.kind.name(),
                         f.at_ms,
                         c.brokers.saturating_sub(1),
-                        c.partitions.saturating_sub(1)
+                        partitions.saturating_sub(1),
+                        producers.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
+                        producers
+                            .iter()
+                            .map(|p| p.host_name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 );
             }

@@ -141,6 +141,12 @@ impl App {
         }
     }
 
+    /// `send()` calls blocked on `buffer.memory`: records handed to `send()` that have no
+    /// identity yet (lost unsent when the process dies).
+    pub(crate) fn blocked_sends(&self) -> u64 {
+        self.waiters.len() as u64
+    }
+
     pub(crate) fn is_idle(&self) -> bool {
         self.waiters.is_empty() && self.threads.iter().all(|t| t.waiting.is_none())
     }
@@ -168,14 +174,15 @@ impl Arrivals for OpenLoop<'_> {
 }
 
 impl Client {
-    /// The application starts: sync threads are staggered over one interval, the first
-    /// open-loop `send()` happens at t = 0.
+    /// The application starts (at t = 0, or when its process restarts after a
+    /// `producer-crash`): sync threads are staggered over one interval, the first open-loop
+    /// `send()` happens now.
     pub(crate) fn start(&mut self, ctx: &mut Ctx<'_>) {
         if self.app.mode == SendMode::Sync {
             let n = ctx.spec.workload.threads.max(1);
             for t in 0..n {
                 // Stagger thread starts over one interval so they do not send in lock step.
-                let start = (self.app.interval_ns * t as f64 / n as f64) as SimTime;
+                let start = ctx.now + (self.app.interval_ns * t as f64 / n as f64) as SimTime;
                 self.app.threads.push(SyncThread {
                     next_at: start,
                     waiting: None,
@@ -183,8 +190,8 @@ impl Client {
                 ctx.schedule(start, Event::AppWake { thread: t });
             }
         } else {
-            // The first open-loop send() happens at t = 0.
-            self.app.next_at = 0.0;
+            // The first open-loop send() happens now (t = 0, or at a restart).
+            self.app.next_at = ctx.now as f64;
         }
     }
 

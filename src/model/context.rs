@@ -169,12 +169,15 @@ impl World {
                     then,
                 } => {
                     let written = self.send_message(from, to, gen, msg);
-                    let c = self.client_at(from).unwrap_or(0) as u32;
+                    let c = self.client_at(from).map_or(0, |c| self.client_owner(c));
                     self.schedule_for(c, written, then);
                 }
                 Command::Signal { from, to, events } => {
                     let at = self.net.signal(self.now, from, to);
-                    let c = self.client_at(to).or(self.client_at(from)).unwrap_or(0) as u32;
+                    let c = self
+                        .client_at(to)
+                        .or(self.client_at(from))
+                        .map_or(0, |c| self.client_owner(c));
                     for e in events {
                         self.schedule_for(c, at, e);
                     }
@@ -182,7 +185,7 @@ impl World {
                 Command::Reset { from, to, event } => {
                     if self.net.reachable(from, to) {
                         let at = self.net.signal(self.now, from, to);
-                        let c = self.client_at(to).unwrap_or(0) as u32;
+                        let c = self.client_at(to).map_or(0, |c| self.client_owner(c));
                         self.schedule_for(c, at, event);
                     }
                 }
@@ -200,7 +203,7 @@ impl World {
                         Connect::Refused => (self.now + rtt, false), // connection refused (RST)
                         Connect::Accepted => (self.now + rtt, true),
                     };
-                    let c = self.client_at(from).unwrap_or(0) as u32;
+                    let c = self.client_at(from).map_or(0, |c| self.client_owner(c));
                     self.schedule_for(c, at, Event::ConnectDone { node, gen, ok });
                 }
                 Command::ConnectionGen { from, to, gen } => self.net.set_connection_gen(from, to, gen),

@@ -17,6 +17,8 @@ pub(crate) struct FaultState {
     /// Brokers / links a fault acted on, resolved when it started.
     resolved: Vec<Vec<(usize, usize)>>,
     crashed: Vec<Vec<u32>>,
+    /// Producer clients a `producer-crash` killed, restarted when it heals.
+    crashed_clients: Vec<Vec<usize>>,
     started: Vec<Option<SimTime>>,
     ended: Vec<Option<SimTime>>,
     targets: Vec<String>,
@@ -29,6 +31,7 @@ fn draw_random(spec: &RunSpec, rng: &mut ChaCha8Rng) -> Vec<Fault> {
     let window = spec.duration_ms as f64;
     let brokers = spec.cluster.brokers;
     let partitions = spec.total_partitions();
+    let producers = spec.producer_list();
     let mut out = Vec::new();
     // In the order of `FaultType::ALL`: it fixes which random numbers each kind draws.
     for &ty in FaultType::ALL {
@@ -71,6 +74,9 @@ fn draw_random(spec: &RunSpec, rng: &mut ChaCha8Rng) -> Vec<Fault> {
                     bandwidth_factor: 0.1,
                 },
                 FaultType::LoseResponses => FaultKind::LoseResponses { probability: 0.2 },
+                FaultType::ProducerCrash => FaultKind::ProducerCrash {
+                    producer: producers[rng.gen_range(0..producers.len())].name.clone(),
+                },
             };
             out.push(Fault {
                 at_ms: t as u64,
@@ -92,6 +98,7 @@ impl FaultState {
             active: vec![false; n],
             resolved: vec![Vec::new(); n],
             crashed: vec![Vec::new(); n],
+            crashed_clients: vec![Vec::new(); n],
             started: vec![None; n],
             ended: vec![None; n],
             targets: vec![String::new(); n],
@@ -115,17 +122,25 @@ impl FaultState {
 
 impl World {
     /// The network nodes a fault's node name stands for: `producer` is every producer's
-    /// machine.
-    fn node_indices(&self, n: Node) -> Vec<usize> {
+    /// machine, a host name the producers on that machine.
+    fn node_indices(&self, n: &Node) -> Vec<usize> {
         match n {
             Node::Producer => (0..self.clients.len()).map(|c| self.client_node(c)).collect(),
             Node::Controller => vec![self.controller_node()],
-            Node::Broker(b) => vec![World::broker_node(b)],
+            Node::Broker(b) => vec![World::broker_node(*b)],
+            Node::Host(h) => self
+                .spec
+                .producer_list()
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.host_name == *h)
+                .map(|(c, _)| self.client_node(c))
+                .collect(),
         }
     }
 
     /// Every (from, to) link between the nodes of `a` and those of `b`.
-    fn links_between(&self, a: Node, b: Node) -> Vec<(usize, usize)> {
+    fn links_between(&self, a: &Node, b: &Node) -> Vec<(usize, usize)> {
         let to = self.node_indices(b);
         self.node_indices(a)
             .into_iter()
@@ -213,8 +228,8 @@ impl World {
                         if gi == hi || (*one_way && gi > hi) {
                             continue;
                         }
-                        for &a in g {
-                            for &b in h {
+                        for a in g {
+                            for b in h {
                                 links.extend(self.links_between(a, b));
                             }
                         }
@@ -234,7 +249,7 @@ impl World {
                 bandwidth_factor,
             } => {
                 let extra = ms_f(*extra_latency_ms);
-                for (a, b) in self.links_between(*from, *to) {
+                for (a, b) in self.links_between(from, to) {
                     self.net.set_slow(a, b, extra, *bandwidth_factor);
                     self.net.set_slow(b, a, extra, *bandwidth_factor);
                 }
@@ -245,6 +260,18 @@ impl World {
                     b.lose_responses = *probability;
                 }
                 format!("p={probability}")
+            }
+            FaultKind::ProducerCrash { producer } => {
+                match self.spec.producer_list().iter().position(|p| p.name == *producer) {
+                    // Restarted by the fault that killed it (not by an overlapping one's heal).
+                    Some(c) => {
+                        if self.producer_crash(c) {
+                            self.faults.crashed_clients[i] = vec![c];
+                        }
+                    }
+                    None => debug_assert!(false, "producer {producer} resolved when parsed"),
+                }
+                producer.clone()
             }
         };
         if self.trace.is_some() {
@@ -266,9 +293,12 @@ impl World {
         for b in std::mem::take(&mut self.faults.crashed[i]) {
             self.broker_restart(b);
         }
+        for c in std::mem::take(&mut self.faults.crashed_clients[i]) {
+            self.producer_restart(c);
+        }
         match self.faults.faults[i].kind.clone() {
             FaultKind::SlowLink { from, to, .. } => {
-                for (a, b) in self.links_between(from, to) {
+                for (a, b) in self.links_between(&from, &to) {
                     self.net.set_slow(a, b, 0, 1.0);
                     self.net.set_slow(b, a, 0, 1.0);
                 }
@@ -297,6 +327,7 @@ impl World {
         let node = World::broker_node(b);
         // The network's view of each producer's connection: a crashed process resets it.
         let pgens: Vec<(usize, u64)> = (0..self.clients.len())
+            .filter(|&c| self.clients[c].alive)
             .map(|c| (c, self.net.connection_gen(self.client_node(c), node)))
             .collect();
         let was_alive = self.with_broker(b, |br, ctx| br.crash(power, ctx));
@@ -307,7 +338,8 @@ impl World {
                 let producer = self.client_node(c);
                 if self.net.reachable(node, producer) {
                     let at = self.net.signal(self.now, node, producer);
-                    self.schedule_for(c as u32, at, Event::ConnectionReset { node: b, gen: pgen });
+                    let owner = self.client_owner(c);
+                    self.schedule_for(owner, at, Event::ConnectionReset { node: b, gen: pgen });
                 }
             }
             for f in 0..self.brokers.len() as u32 {
@@ -333,6 +365,52 @@ impl World {
         }
         self.net.set_host(World::broker_node(b), Host::Listening);
         self.with_broker(b, |br, ctx| br.restart(ctx));
+    }
+
+    /// The producer process of client `c` dies (`producer-crash`): its accumulator, buffer
+    /// pool, callbacks and futures are gone (what it held and never resolved is
+    /// `Outcome::Unseen`, its blocked `send()` calls lost unsent); its sockets close, so every
+    /// answer to its requests finds no reader. Requests it already wrote travel on: a broker
+    /// may still append them (`KafkaApis` handles a request it read; the response to a closed
+    /// connection is dropped). Its events are ignored from now on (`Client::incarnation`).
+    /// Returns whether it was running.
+    fn producer_crash(&mut self, c: usize) -> bool {
+        if !self.clients[c].alive {
+            return false;
+        }
+        if self.trace.is_some() {
+            self.trace_line(format!(
+                "producer {c} process crashed: its buffer, callbacks and futures are gone; what it had not \
+                 resolved the application will never hear of"
+            ));
+        }
+        let blocked = self.clients[c].app.blocked_sends();
+        self.clients[c].ledger.orphan_unresolved(blocked);
+        let next = self.clients[c].successor(&self.client_specs[c], c as u32);
+        let node = self.client_node(c);
+        for (b, conn) in next.sender.conns.iter().enumerate() {
+            self.net
+                .set_connection_gen(node, World::broker_node(b as u32), conn.gen);
+        }
+        self.clients[c] = next;
+        // The dead process sends nothing (the run loop reads its next arrival from here).
+        self.next_arrival[c] = SimTime::MAX;
+        true
+    }
+
+    /// The crashed producer process of client `c` starts again, a new `KafkaProducer` session
+    /// (a new producer id: `InitProducerId`); its application sends again if the production
+    /// window is still open.
+    fn producer_restart(&mut self, c: usize) {
+        if self.clients[c].alive {
+            return;
+        }
+        self.clients[c].alive = true;
+        if self.phase == super::Phase::Production {
+            self.clients[c].app.stopped = false;
+            let snapshot = self.controller.snapshot();
+            self.client_start(c, &snapshot);
+        }
     }
 
     pub(super) fn faults_heal_all(&mut self) {

@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 pub(crate) enum Outcome {
     Acked,
     Failed,
+    /// Never told: the producer process died first (`producer-crash`); the record was in its
+    /// buffer or in a request in flight. Final: the application will never hear of it.
+    Unseen,
 }
 
 /// Outcomes of one partition's records: start -> (end, outcome), ranges disjoint, adjacent
@@ -192,6 +195,9 @@ pub(crate) struct Ledger {
     pub sent: Vec<u64>,
     /// Records rejected inside `send()` (never got an identity; failed, absent).
     pub rejected: u64,
+    /// Records whose `send()` was blocked on `buffer.memory` when the process died (never got
+    /// an identity; absent, never told: lost unsent).
+    pub unsent: u64,
     /// Records other producers sent ([`Ledger::absorb`]: the run's totals).
     extra_sent: u64,
     /// Records the application sent again (`send()` calls beyond `sent`), and those of them
@@ -224,6 +230,7 @@ impl Ledger {
             outcomes: vec![OutcomeRanges::default(); p],
             sent: vec![0; p],
             rejected: 0,
+            unsent: 0,
             extra_sent: 0,
             resent: 0,
             resend_rejected: 0,
@@ -303,6 +310,7 @@ impl Ledger {
         self.rejected += other.rejected;
         self.resent += other.resent;
         self.resend_rejected += other.resend_rejected;
+        self.unsent += other.unsent;
         self.acked_payload_bytes += other.acked_payload_bytes;
         self.last_ack = self.last_ack.max(other.last_ack);
         self.resolve_max = self.resolve_max.max(other.resolve_max);
@@ -374,6 +382,30 @@ impl Ledger {
                 self.record_latencies(now, first, last, count as u64);
             }
             Outcome::Failed => self.failed += count as u64,
+            Outcome::Unseen => {}
+        }
+    }
+
+    /// The producer process died: every record it accepted and never resolved will never be
+    /// resolved ([`Outcome::Unseen`]), and `blocked` `send()` calls waiting for
+    /// `buffer.memory` never returned.
+    pub(crate) fn orphan_unresolved(&mut self, blocked: u64) {
+        self.unsent += blocked;
+        for (p, o) in self.outcomes.iter_mut().enumerate() {
+            let mut gaps = Vec::new();
+            let mut at = 0;
+            for (&s, &(e, _)) in &o.ranges {
+                if s > at {
+                    gaps.push((at, s));
+                }
+                at = e;
+            }
+            if self.sent[p] > at {
+                gaps.push((at, self.sent[p]));
+            }
+            for (s, e) in gaps {
+                o.insert(s, e, Outcome::Unseen);
+            }
         }
     }
 
@@ -403,7 +435,7 @@ impl Ledger {
 
     /// Measures of the run (the checker fills `delivery`).
     pub(crate) fn result(&self, spec: &RunSpec, end: SimTime) -> RunResult {
-        let sent: u64 = self.sent.iter().sum::<u64>() + self.rejected + self.resent + self.extra_sent;
+        let sent: u64 = self.sent.iter().sum::<u64>() + self.rejected + self.resent + self.unsent + self.extra_sent;
         // Throughput over the time it took to get the acknowledgements: the production window,
         // or longer when the producer was still draining a backlog after it.
         let horizon = (self.last_ack.max(spec.duration_ms * NS_PER_MS)) as f64 / NS_PER_S as f64;
@@ -511,6 +543,25 @@ mod tests {
             r.insert(20, 25, Outcome::Acked);
         });
         assert_eq!(twice.is_err(), cfg!(debug_assertions), "a record got two outcomes");
+    }
+
+    /// A crash leaves every unresolved record of every partition unseen, resolved ones as
+    /// they were, and counts the blocked `send()` calls.
+    #[test]
+    fn a_crash_orphans_exactly_the_unresolved_records() {
+        let spec = RunSpec::default();
+        let mut l = Ledger::new(&spec);
+        l.sent[0] = 10;
+        l.sent[1] = 3;
+        l.complete(5, 0, 2, 3, Outcome::Acked, (1, 1));
+        l.complete(5, 0, 7, 1, Outcome::Failed, (1, 1));
+        l.orphan_unresolved(2);
+        let o = &l.outcomes[0];
+        assert_eq!(o.count(Outcome::Unseen), 6, "0..2, 5..7, 8..10");
+        assert_eq!((o.count(Outcome::Acked), o.count(Outcome::Failed)), (3, 1));
+        assert_eq!(l.outcomes[1].count(Outcome::Unseen), 3);
+        assert_eq!(l.unsent, 2);
+        assert_eq!(l.result(&spec, 0).records_sent, 10 + 3 + 2);
     }
 
     #[test]

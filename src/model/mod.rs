@@ -166,7 +166,7 @@ pub(crate) struct World {
     event_now: SimTime,
     /// Per client: its application's next open-loop arrival (`SimTime::MAX`: none), as of the
     /// end of its last handler.
-    next_arrival: Vec<SimTime>,
+    pub(crate) next_arrival: Vec<SimTime>,
     pub brokers: Vec<broker::Broker>,
     pub controller: controller::Controller,
     pub faults: faults::FaultState,
@@ -203,6 +203,14 @@ impl World {
     pub(crate) fn client_node(&self, c: usize) -> usize {
         self.brokers.len() + 1 + c
     }
+    /// The owner of client `c`'s events: its index, and its session above bit 16
+    /// ([`Client::incarnation`]; 0 until a `producer-crash`, so that a run without one queues
+    /// and digests exactly the events it always did).
+    #[inline]
+    pub(crate) fn client_owner(&self, c: usize) -> u32 {
+        c as u32 | self.clients[c].incarnation << 16
+    }
+
     /// The client at network node `node`, if it is one.
     #[inline]
     pub(crate) fn client_at(&self, node: usize) -> Option<usize> {
@@ -303,16 +311,23 @@ impl World {
         }
         // The producers start with the cluster's metadata (as after their first metadata fetch).
         for c in 0..self.clients.len() {
-            let r = self.routes[c];
-            let mine: Vec<(u32, PartitionState)> = initial[r.first as usize..(r.first + r.partitions) as usize]
-                .iter()
-                .map(|(p, st)| (p - r.first, st.clone()))
-                .collect();
-            self.clients[c].sender.apply_initial_metadata(&mine);
-            self.with_client(c, |c, ctx| c.start(ctx));
+            self.client_start(c, &initial);
         }
         self.faults_start();
         self.schedule(self.window_end, Event::WindowEnd);
+    }
+
+    /// Client `c`'s application starts with its topic's metadata from `snapshot` (the
+    /// controller's), as after its first metadata fetch: at t = 0, and when its process
+    /// restarts after a `producer-crash`.
+    pub(crate) fn client_start(&mut self, c: usize, snapshot: &[(u32, PartitionState)]) {
+        let r = self.routes[c];
+        let mine: Vec<(u32, PartitionState)> = snapshot[r.first as usize..(r.first + r.partitions) as usize]
+            .iter()
+            .map(|(p, st)| (p - r.first, st.clone()))
+            .collect();
+        self.clients[c].sender.apply_initial_metadata(&mine);
+        self.with_client(c, |c, ctx| c.start(ctx));
     }
 
     /// Time of the next queued event.
@@ -367,7 +382,9 @@ impl World {
         let env = self.inflight.take(ix);
         let controller = self.controller_node();
         if let Some(c) = self.client_at(env.to) {
-            self.with_client(c, |c, ctx| c.on_message(env, ctx));
+            if self.clients[c].alive {
+                self.with_client(c, |c, ctx| c.on_message(env, ctx));
+            } // else: the process is gone; the kernel answers nothing
         } else if env.to == controller {
             self.with_controller(|c, ctx| c.on_message(env, ctx));
         } else {
@@ -400,8 +417,23 @@ impl World {
         }
     }
 
-    fn dispatch(&mut self, ev: Event, c: u32) {
-        let c = c as usize;
+    fn dispatch(&mut self, ev: Event, owner: u32) {
+        let c = (owner & 0xFFFF) as usize;
+        let client_event = matches!(
+            ev,
+            Event::SenderWake
+                | Event::AppWake { .. }
+                | Event::MemoryWaitTimeout { .. }
+                | Event::RequestWritten { .. }
+                | Event::RequestTimeout { .. }
+                | Event::ConnectionReset { .. }
+                | Event::ConnectDone { .. }
+                | Event::MetadataTimeout { .. }
+                | Event::MetadataDue
+        );
+        if client_event && (!self.clients[c].alive || self.clients[c].incarnation != owner >> 16) {
+            return; // an event of a crashed process's session
+        }
         match ev {
             Event::SenderWake => self.with_client(c, |c, ctx| c.sender_wake(ctx)),
             Event::AppWake { thread } => self.with_client(c, |c, ctx| c.app_wake(thread, ctx)),
@@ -506,7 +538,10 @@ impl World {
             self.digest.mix(t);
             // A client other than the first is part of the event's identity (a run with one
             // producer digests as it always did).
-            self.digest.mix(ev.tag() | (c as u64) << 48);
+            self.digest.mix(ev.tag() | ((c & 0xFFFF) as u64) << 48);
+            if c >> 16 != 0 {
+                self.digest.mix(u64::from(c >> 16)); // a restarted client's session
+            }
             self.last_event = Some(ev);
             self.dispatch(ev, c);
         }
@@ -629,7 +664,7 @@ impl World {
         self.next_arrival[c] = self.clients[c].app.next_open_loop_arrival().unwrap_or(SimTime::MAX);
         debug_assert!(now >= self.now);
         self.now = now;
-        self.owner = c as u32;
+        self.owner = self.client_owner(c);
         self.apply(&mut out);
         self.owner = 0;
         self.outbox = out;
@@ -639,6 +674,9 @@ impl World {
     /// The client at `writer` learns that `reader` drained `bytes` of its connection `gen`.
     fn window_opened(&mut self, reader: usize, writer: usize, gen: u64, bytes: u64) {
         let c = self.client_at(writer).expect("only clients write produce requests");
+        if !self.clients[c].alive {
+            return;
+        }
         self.with_client(c, |c, ctx| c.socket_drained(reader as u32, gen, bytes, ctx));
     }
 
@@ -849,8 +887,10 @@ impl World {
         for (c, x) in per.iter_mut().enumerate() {
             let cs = &self.client_specs[c];
             let rate = cs.workload.rate;
-            // A numeric rate the threads could not offer (send() cost) is saturation too.
-            let under_offered = rate.is_finite() && x.offered_rps < SATURATED_THROUGHPUT_SHARE * rate;
+            // A numeric rate the threads could not offer (send() cost) is saturation too; not
+            // when the application was down (a `producer-crash`): an outage is not capacity.
+            let crashed = self.clients[c].incarnation > 0;
+            let under_offered = rate.is_finite() && !crashed && x.offered_rps < SATURATED_THROUGHPUT_SHARE * rate;
             x.saturated = x.is_saturated(faulted) | u64::from(under_offered);
             (x.visible_p50_ms, x.visible_p99_ms, x.visible_max_ms) = self.monitor.visibility.quantiles_ms(Some(c));
         }
@@ -863,7 +903,7 @@ impl World {
         r.faults = self.faults.intervals(end);
         r.aborted = self.aborted.take();
         let names = self.spec.producer_list();
-        let n = names.len();
+        let alone = names.len() == 1;
         let producers = per
             .into_iter()
             .enumerate()
@@ -876,7 +916,8 @@ impl World {
                     outcomes: std::mem::take(&mut ledger.outcomes),
                     sent: std::mem::take(&mut ledger.sent),
                     rejected: ledger.rejected,
-                    logs: route.own_logs(&logs, c, n),
+                    unsent: ledger.unsent,
+                    logs: route.own_logs(&logs, c, alone),
                 }
             })
             .collect();
@@ -946,10 +987,11 @@ impl ClientCounts {
 
 impl Route {
     /// Client `c`'s share of the final logs, in its own numbering: its topic's partitions,
-    /// its own records.
-    fn own_logs(&self, logs: &[Vec<LogEntry>], c: usize, clients: usize) -> Vec<Vec<LogEntry>> {
+    /// its own records (`alone`: no other client writes there; the first client, whose
+    /// numbering is the cluster's, still shares its topic with any other client on it).
+    fn own_logs(&self, logs: &[Vec<LogEntry>], c: usize, alone: bool) -> Vec<Vec<LogEntry>> {
         let range = self.first as usize..(self.first + self.partitions) as usize;
-        if clients == 1 {
+        if !self.translate && alone {
             return logs[range].to_vec();
         }
         logs[range]
@@ -980,6 +1022,8 @@ pub struct ProducerOutput {
     pub sent: Vec<u64>,
     /// Records `send()` rejected.
     pub(crate) rejected: u64,
+    /// Records blocked in `send()` when its process crashed.
+    pub(crate) unsent: u64,
     /// Per partition of its topic: its records in the final committed log.
     pub logs: Vec<Vec<LogEntry>>,
 }

@@ -107,6 +107,10 @@ struct ProducerState {
 /// idempotence dedup and truncation).
 const KEEP_TAIL: usize = 8;
 
+/// How many trailing entries rebuild the producer state (`rebuild_producer_state`): every
+/// producer's last `NUM_BATCHES_TO_RETAIN` batches when a few producers write the partition.
+const REBUILD_TAIL: usize = 256;
+
 /// One replica's log of a partition (`UnifiedLog` with its `LeaderEpochFileCache` and producer
 /// state).
 #[derive(Clone, Debug, Default)]
@@ -115,7 +119,9 @@ pub struct PartitionLog {
     leo: u64,
     /// Leader epoch cache: (epoch, start offset), epochs strictly increasing.
     epochs: Vec<(u32, u64)>,
-    producer: Option<ProducerState>,
+    /// Per producer id (`ProducerStateManager.producers`): several producers write one
+    /// partition, each deduplicated against its own last batches.
+    producers: Vec<ProducerState>,
 }
 
 impl PartitionLog {
@@ -152,7 +158,7 @@ impl PartitionLog {
         if p.pid == 0 {
             return SequenceCheck::Accept;
         }
-        let Some(s) = self.producer.as_ref().filter(|s| s.pid == p.pid) else {
+        let Some(s) = self.producers.iter().find(|s| s.pid == p.pid) else {
             // No state for this producer: any sequence is accepted (reference 6.2 rule 5).
             return SequenceCheck::Accept;
         };
@@ -203,8 +209,19 @@ impl PartitionLog {
         if e.producer.pid == 0 {
             return;
         }
-        let s = self.producer.get_or_insert_with(ProducerState::default);
-        if s.pid != e.producer.pid || s.epoch != e.producer.epoch {
+        let i = match self.producers.iter().position(|s| s.pid == e.producer.pid) {
+            Some(i) => i,
+            None => {
+                self.producers.push(ProducerState {
+                    pid: e.producer.pid,
+                    epoch: e.producer.epoch,
+                    ..ProducerState::default()
+                });
+                self.producers.len() - 1
+            }
+        };
+        let s = &mut self.producers[i];
+        if s.epoch != e.producer.epoch {
             *s = ProducerState {
                 pid: e.producer.pid,
                 epoch: e.producer.epoch,
@@ -294,8 +311,9 @@ impl PartitionLog {
     /// Rebuild the idempotence state from the log (`ProducerStateManager` reload on a new
     /// leader or after truncation). A coalesced entry counts as one batch.
     fn rebuild_producer_state(&mut self) {
-        self.producer = None;
-        let start = self.entries.len().saturating_sub(NUM_BATCHES_TO_RETAIN * 2);
+        self.producers.clear();
+        // Enough of the tail for several producers' last batches each.
+        let start = self.entries.len().saturating_sub(REBUILD_TAIL);
         let tail: Vec<LogEntry> = self.entries[start..].to_vec();
         for e in &tail {
             self.note_producer_batch(e);
@@ -439,6 +457,43 @@ mod tests {
         assert_eq!(
             log.check_sequence(ProducerInfo { base_seq: 3, ..bumped }, 5),
             SequenceCheck::OutOfOrder
+        );
+    }
+
+    /// `ProducerStateManager` keeps a state per producer id: a retry of producer 1's batch
+    /// after producer 2 wrote the partition is still a duplicate (with one shared slot,
+    /// producer 2's write erased producer 1's state and the retry was appended again).
+    #[test]
+    fn each_producer_is_deduplicated_against_its_own_batches() {
+        let mut log = PartitionLog::default();
+        log.append(batch(0, 10, 0, 0, 1), 0, 0);
+        let mut other = batch(1 << 40, 4, 0, 0, 1);
+        other.producer.pid = 2;
+        log.append(other, 0, 0);
+        let retry = ProducerInfo {
+            pid: 1,
+            epoch: 0,
+            base_seq: 0,
+        };
+        assert_eq!(
+            log.check_sequence(retry, 10),
+            SequenceCheck::Duplicate { base_offset: 0 }
+        );
+        let next_of_2 = ProducerInfo {
+            pid: 2,
+            epoch: 0,
+            base_seq: 5,
+        };
+        assert_eq!(
+            log.check_sequence(next_of_2, 1),
+            SequenceCheck::OutOfOrder,
+            "2 expects 4"
+        );
+        // And after a rebuild (a new leader loads the state from the log).
+        log.truncate_to(14);
+        assert_eq!(
+            log.check_sequence(retry, 10),
+            SequenceCheck::Duplicate { base_offset: 0 }
         );
     }
 

@@ -180,6 +180,7 @@ impl Tracer {
                         error.name()
                     ),
                     Outcome::Failed => format!("application: batch #{batch} FAILED with {}", error.name()),
+                    Outcome::Unseen => format!("application: batch #{batch} never resolved"),
                 },
             ),
             Observation::Resent {

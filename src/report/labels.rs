@@ -48,6 +48,7 @@ pub(crate) fn axis_label(column: &str) -> String {
         "lost_acked" => Some("acked records lost"),
         "lost_failed" => Some("failed records lost"),
         "failed_present" => Some("failed records present"),
+        "lost_unsent" => Some("records lost unsent (producer crashed)"),
         "duplicates" => Some("duplicate records"),
         "reordered" => Some("reordered records"),
         "end_ms" => Some("simulated duration (ms)"),

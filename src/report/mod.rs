@@ -89,7 +89,7 @@ pub(crate) const MIN_MAX_MEASURES: [&str; 6] = [
 /// Measures added after summary.csv's layout was published: their means come after the `_sum`
 /// columns, so that every earlier column keeps its place (results.csv appends them after
 /// `events` for the same reason).
-pub(crate) const APPENDED_MEASURES: [&str; 9] = [
+pub(crate) const APPENDED_MEASURES: [&str; 10] = [
     "throughput_mb_s",
     "latency_p95_ms",
     "offered_rps",
@@ -99,6 +99,7 @@ pub(crate) const APPENDED_MEASURES: [&str; 9] = [
     "visible_p50_ms",
     "visible_p99_ms",
     "visible_max_ms",
+    "lost_unsent",
 ];
 
 /// Measures that get a `<m>_sum` column in summary.csv.

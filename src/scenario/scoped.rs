@@ -362,6 +362,13 @@ pub(crate) fn validate_clients(spec: &RunSpec) -> Result<(), (String, String)> {
         ));
     }
     let topics = spec.topic_list();
+    // A view is one client's configuration; the faults name the whole run's brokers,
+    // partitions, producers and hosts, and `spec.validate()` checked them against it.
+    let view = |p: &Producer, t: &crate::config::Topic| {
+        let mut v = spec.client_view(p, t);
+        v.faults.clear();
+        v
+    };
     for t in &topics {
         let p = Producer {
             name: String::new(),
@@ -371,7 +378,7 @@ pub(crate) fn validate_clients(spec: &RunSpec) -> Result<(), (String, String)> {
             producer: spec.producer.clone(),
             workload: spec.workload.clone(),
         };
-        spec.client_view(&p, t).validate().map_err(|(k, m)| {
+        view(&p, t).validate().map_err(|(k, m)| {
             let k = match k.strip_prefix("cluster.") {
                 Some(f) if TOPIC_FIELDS.contains(&f) && !spec.topics.is_empty() => format!("topics.{}.{f}", t.name),
                 _ => k,
@@ -381,7 +388,7 @@ pub(crate) fn validate_clients(spec: &RunSpec) -> Result<(), (String, String)> {
     }
     if !spec.producers.is_empty() {
         for p in spec.producer_list() {
-            spec.client_view(&p, &topics[p.topic]).validate().map_err(|(k, m)| {
+            view(&p, &topics[p.topic]).validate().map_err(|(k, m)| {
                 let field = super::short_name(&k);
                 let k = if k.starts_with("producer.") || k.starts_with("workload.") {
                     format!("producers.{}.{field}", p.name)

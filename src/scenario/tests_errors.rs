@@ -1,7 +1,7 @@
 //! Scenario file errors: each names the file, the line and the key, and says what is allowed.
 
 use super::tests::{assert_err, err, parse};
-use crate::config::FaultKind;
+use crate::config::{FaultKind, Node};
 
 #[test]
 fn error_unknown_key() {
@@ -184,4 +184,64 @@ fn error_plots_and_expects() {
         ]
     );
     assert_eq!(sc.expects[0].name, "seed=1 acks=all: lost_acked = 0");
+}
+
+/// Producer crashes, producer hosts and topic partitions name what the scenario has: a bad
+/// name is an error at its line naming the ones there are.
+#[test]
+fn error_fault_targets_name_producers_hosts_and_topics() {
+    const TWO: &str = "[[topics]]\nname = \"a\"\npartitions = 2\n[[topics]]\nname = \"b\"\npartitions = 3\n\
+                       [[producers]]\nname = \"p1\"\nhost = \"app1\"\ntopic = \"a\"\n\
+                       [[producers]]\nname = \"p2\"\ntopic = \"b\"\n";
+    // lines 1-13 above; the fault starts at line 14
+    let e = err(&format!(
+        "{TWO}[[faults]]\nat_ms = 1\nkind = \"producer-crash\"\nproducer = \"p3\"\n"
+    ));
+    assert_err(&e, 17, "faults.producer");
+    assert!(e.message.contains("\"p1\", \"p2\""), "{e}");
+    let e = err(&format!("{TWO}[[faults]]\nat_ms = 1\nkind = \"producer-crash\"\n"));
+    assert_err(&e, 14, "faults.producer");
+    let e = err(&format!(
+        "{TWO}[[faults]]\nat_ms = 1\nkind = \"partition\"\ngroups = [[\"app2\"], [\"b0\"]]\n"
+    ));
+    assert_err(&e, 17, "faults.groups");
+    assert!(e.message.contains("app1, p2"), "{e}");
+    let e = err(&format!(
+        "{TWO}[[faults]]\nat_ms = 1\nkind = \"crash-leader\"\npartition = 0\ntopic = \"c\"\n"
+    ));
+    assert_err(&e, 18, "faults.topic");
+    assert!(e.message.contains("\"a\", \"b\""), "{e}");
+    let e = err(&format!(
+        "{TWO}[[faults]]\nat_ms = 1\nkind = \"crash-leader\"\npartition = 3\ntopic = \"b\"\n"
+    ));
+    assert_err(&e, 17, "faults.partition");
+    // Good names: a host, a producer without host (its own machine), a topic's partition in
+    // the cluster-wide numbering.
+    let sc = parse(&format!(
+        "{TWO}[[faults]]\nat_ms = 1\nkind = \"partition\"\ngroups = [[\"app1\"], [\"p2\", \"b0\"]]\n\
+         [[faults]]\nat_ms = 1\nkind = \"isolate-leader\"\npartition = 1\ntopic = \"b\"\n\
+         [[faults]]\nat_ms = 1\nkind = \"producer-crash\"\nproducer = \"p2\"\n"
+    ))
+    .unwrap();
+    let f = &sc.base.faults;
+    assert_eq!(
+        f[0].kind,
+        FaultKind::Partition {
+            groups: vec![
+                vec![Node::Host("app1".into())],
+                vec![Node::Host("p2".into()), Node::Broker(0)]
+            ],
+            one_way: false
+        }
+    );
+    assert_eq!(f[1].kind, FaultKind::IsolateLeader { partition: 3 });
+    assert_eq!(f[2].kind, FaultKind::ProducerCrash { producer: "p2".into() });
+    // Without [[producers]]: the one producer, `default`, by name or by omission.
+    let sc = parse("[[faults]]\nat_ms = 1\nkind = \"producer-crash\"\n").unwrap();
+    assert_eq!(
+        sc.base.faults[0].kind,
+        FaultKind::ProducerCrash {
+            producer: "default".into()
+        }
+    );
 }

@@ -94,6 +94,10 @@ impl Scenario {
                 "probability = {}\n",
                 render_value(&Value::Float(*probability))
             )),
+            FaultKind::ProducerCrash { producer } => out.push_str(&format!(
+                "producer = {}\n",
+                render_value(&Value::String(producer.clone()))
+            )),
         }
         out
     }

@@ -25,7 +25,7 @@ pub(crate) fn brokers_down(kind: &FaultKind) -> u32 {
                 .unwrap_or_else(|| groups.iter().map(brokers_in).max().unwrap_or(0));
             total - main
         }
-        FaultKind::SlowLink { .. } | FaultKind::LoseResponses { .. } => 0,
+        FaultKind::SlowLink { .. } | FaultKind::LoseResponses { .. } | FaultKind::ProducerCrash { .. } => 0,
     }
 }
 
@@ -91,9 +91,10 @@ pub fn normalize_faults(spec: &mut RunSpec, budget: Option<u32>) {
     let brokers = spec.cluster.brokers.max(1);
     let partitions = spec.cluster.partitions.max(1);
     let window = spec.duration_ms.max(1);
+    let producers: Vec<String> = spec.producer_list().into_iter().map(|p| p.name).collect();
     let fold = |n: &Node| match n {
         Node::Broker(b) => Node::Broker(b % brokers),
-        other => *other,
+        other => other.clone(),
     };
     let mut faults: Vec<Fault> = std::mem::take(&mut spec.faults)
         .into_iter()
@@ -109,6 +110,14 @@ pub fn normalize_faults(spec: &mut RunSpec, budget: Option<u32>) {
                     bs.dedup();
                     FaultKind::PowerLoss { brokers: bs }
                 }
+                // A producer the configuration does not have: its first.
+                FaultKind::ProducerCrash { producer } => FaultKind::ProducerCrash {
+                    producer: if producers.contains(&producer) {
+                        producer
+                    } else {
+                        producers[0].clone()
+                    },
+                },
                 FaultKind::CrashLeader { partition } => FaultKind::CrashLeader {
                     partition: partition % partitions,
                 },
@@ -124,7 +133,7 @@ pub fn normalize_faults(spec: &mut RunSpec, budget: Option<u32>) {
                             let mut out = Vec::new();
                             for n in g.iter().map(fold) {
                                 if !seen.contains(&n) {
-                                    seen.push(n);
+                                    seen.push(n.clone());
                                     out.push(n);
                                 }
                             }

@@ -56,6 +56,7 @@ pub const ALL_FAULT_KINDS: &[FaultType] = &[
     FaultType::SlowLink,
     FaultType::LoseResponses,
     FaultType::PowerLoss,
+    FaultType::ProducerCrash,
 ];
 
 // `ALL_FAULT_KINDS` orders `FaultType::ALL` (a kind added there and forgotten here, or listed
@@ -94,6 +95,28 @@ const CRASHES_AND_PARTITIONS: &[FaultType] = &[
     FaultType::CrashLeader,
     FaultType::Partition,
     FaultType::IsolateLeader,
+];
+
+/// Every kind but `producer-crash`: the fault model of the properties that predate it (their
+/// searches draw exactly what they drew before it existed).
+const BROKER_AND_NETWORK_FAULTS: &[FaultType] = &[
+    FaultType::Crash,
+    FaultType::CrashLeader,
+    FaultType::Partition,
+    FaultType::IsolateLeader,
+    FaultType::SlowLink,
+    FaultType::LoseResponses,
+    FaultType::PowerLoss,
+];
+
+/// Crashes and partitions, and producer processes crashing: the fault model of
+/// `acked_survives_producer_crash`.
+const CRASHES_PARTITIONS_AND_PRODUCER_CRASHES: &[FaultType] = &[
+    FaultType::Crash,
+    FaultType::CrashLeader,
+    FaultType::Partition,
+    FaultType::IsolateLeader,
+    FaultType::ProducerCrash,
 ];
 
 /// Crashes, partitions and power loss: the fault model of `no_committed_record_lost`.
@@ -142,7 +165,7 @@ mod tests {
     fn search_order_is_simplest_first() {
         assert_eq!(
             FaultType::list(ALL_FAULT_KINDS),
-            "crash, crash-leader, partition, isolate-leader, slow-link, lose-responses, power-loss"
+            "crash, crash-leader, partition, isolate-leader, slow-link, lose-responses, power-loss, producer-crash"
         );
     }
 
@@ -175,6 +198,14 @@ mod tests {
             let p = property(name).unwrap();
             assert!(!p.fault_kinds.contains(&FaultType::PowerLoss), "{name}");
         }
-        assert_eq!(property("deterministic").unwrap().fault_kinds, ALL_FAULT_KINDS);
+        assert_eq!(
+            property("deterministic").unwrap().fault_kinds,
+            BROKER_AND_NETWORK_FAULTS
+        );
+        assert_eq!(
+            BROKER_AND_NETWORK_FAULTS,
+            &ALL_FAULT_KINDS[..ALL_FAULT_KINDS.len() - 1],
+            "the kinds that predate producer-crash, in search order"
+        );
     }
 }

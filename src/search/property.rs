@@ -384,6 +384,22 @@ pub static PROPERTIES: &[Property] = &[
         gate: |_| gate(&["lost_acked"]),
     },
     Property {
+        name: "acked_survives_producer_crash",
+        claim: "acks=all, min.insync.replicas >= 2, replication.factor >= 3, clean elections; crashes, \
+                partitions and producer processes crashing (restarting as new sessions), at most RF - \
+                min ISR brokers down at once => lost_acked = 0: a producer crash loses only what its \
+                application was never told (lost_unsent)",
+        // From: issue 13 item 5; KafkaProducer's contract: an acknowledged record is the
+        // broker's, whatever happens to the client afterwards (reference 4, 5).
+        fault_kinds: CRASHES_PARTITIONS_AND_PRODUCER_CRASHES,
+        down_budget: Some(down_budget),
+        power_loss_budget: None,
+        requires: requires_no_acked_write_lost,
+        conform: conform_no_acked_write_lost,
+        check: check_lost_acked,
+        gate: |_| gate(&["lost_acked"]),
+    },
+    Property {
         name: "acked_survives_rf_minus_1_failures",
         claim: "acks=all, replication.factor >= 2, unclean.leader.election.enable as the release \
                 ships it, crashes and partitions only (no power loss), at most RF - 1 brokers down \
@@ -427,7 +443,7 @@ pub static PROPERTIES: &[Property] = &[
                 retries, not a new send()",
         // From: KIP-98; TLA+ linearizable per partition; reference 6, 6.3 (KAFKA-14034), 10.3
         // P-noDupIdem, P-order.
-        fault_kinds: ALL_FAULT_KINDS,
+        fault_kinds: BROKER_AND_NETWORK_FAULTS,
         down_budget: None,
         power_loss_budget: None,
         requires: requires_idempotence,
@@ -439,7 +455,7 @@ pub static PROPERTIES: &[Property] = &[
         name: "single_in_flight_keeps_order",
         claim: "max.in.flight.requests.per.connection = 1 => reordered = 0",
         // From: reference 4.4, 5.6, 10.3 P-order.
-        fault_kinds: ALL_FAULT_KINDS,
+        fault_kinds: BROKER_AND_NETWORK_FAULTS,
         down_budget: None,
         power_loss_budget: None,
         requires: requires_single_in_flight,
@@ -453,7 +469,7 @@ pub static PROPERTIES: &[Property] = &[
                 exactly one outcome within max.block.ms + delivery.timeout.ms plus one sender pass, \
                 and pending = 0 after the flush",
         // From: TLA+ EventuallyWriteIsAcceptedOrRejected; reference 4.6, 10.3 P-deliveryBound.
-        fault_kinds: ALL_FAULT_KINDS,
+        fault_kinds: BROKER_AND_NETWORK_FAULTS,
         down_budget: None,
         power_loss_budget: None,
         requires: requires_resolve_bound,
@@ -470,7 +486,7 @@ pub static PROPERTIES: &[Property] = &[
         name: "no_phantoms",
         claim: "the final logs hold only records the producer sent: phantom = 0",
         // From: design.md, Record outcomes.
-        fault_kinds: ALL_FAULT_KINDS,
+        fault_kinds: BROKER_AND_NETWORK_FAULTS,
         down_budget: None,
         power_loss_budget: None,
         requires: anything,
@@ -482,7 +498,7 @@ pub static PROPERTIES: &[Property] = &[
         name: "log_matching",
         claim: "replicas agree on every offset below both their high watermarks: log_divergence = 0",
         // From: TLA+ LogMatchingProperty, StrongIsr; KIP-101, KIP-279; reference 10.1, 10.2.
-        fault_kinds: ALL_FAULT_KINDS,
+        fault_kinds: BROKER_AND_NETWORK_FAULTS,
         down_budget: None,
         power_loss_budget: None,
         requires: anything,
@@ -521,7 +537,7 @@ pub static PROPERTIES: &[Property] = &[
         claim: "the same (configuration, schedule, seed) run twice gives identical results and an \
                 identical digest of the event stream",
         // From: design.md principle 1; madsim's determinism check.
-        fault_kinds: ALL_FAULT_KINDS,
+        fault_kinds: BROKER_AND_NETWORK_FAULTS,
         down_budget: None,
         power_loss_budget: None,
         requires: anything,

@@ -70,6 +70,11 @@ pub(crate) fn arb_fault_kind(kind: FaultType) -> BoxedStrategy<FaultKind> {
                 bandwidth_factor,
             })
             .boxed(),
+        // The first producer (`normalize_faults` folds any name onto the configuration's).
+        FaultType::ProducerCrash => Just(FaultKind::ProducerCrash {
+            producer: "default".into(),
+        })
+        .boxed(),
         FaultType::LoseResponses => (1u32..=50)
             .prop_map(|pct| FaultKind::LoseResponses {
                 probability: pct as f64 / 100.0,

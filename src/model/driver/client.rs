@@ -281,6 +281,7 @@ impl ClientDriver {
         (rec < end).then_some(match o {
             Outcome::Acked => RecordOutcome::Acked,
             Outcome::Failed => RecordOutcome::Failed,
+            Outcome::Unseen => return None,
         })
     }
 }

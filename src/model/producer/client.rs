@@ -27,7 +27,16 @@ pub(crate) struct Client {
     pub(crate) sender: Sender,
     /// What the application was told, per record range.
     pub(crate) ledger: Ledger,
+    /// Its process's session: 0 for the first, one more after each `producer-crash`
+    /// (events of an older session are ignored).
+    pub(crate) incarnation: u32,
+    /// Its process runs (false between a `producer-crash` and the restart).
+    pub(crate) alive: bool,
 }
+
+/// Added to a client's producer id at each restart: more than any run's number of producers,
+/// so that no two sessions of any clients share an id (`InitProducerId` never reuses one).
+pub(crate) const PRODUCER_ID_STRIDE: u64 = 1000;
 
 impl Client {
     /// Client number `index` of `spec` (the run as it sees it) at network node `node`, on its
@@ -43,6 +52,39 @@ impl Client {
             acc: Accumulator::new(spec, rng_stream(seed, Stream::Partitioner)),
             sender,
             ledger: Ledger::new(spec),
+            incarnation: 0,
+            alive: true,
+        }
+    }
+
+    /// The process died (`producer-crash`): the client that replaces it, dormant until the
+    /// restart. A new `KafkaProducer`: a new producer id, fresh accumulator and buffer pool,
+    /// no connections or metadata, sequences from 0, on random streams of its own. The
+    /// application is the same: its ledger (what it was told, the identities it numbered) and
+    /// the run's counters go on. Records without an outcome are left to the caller
+    /// ([`Ledger::orphan_unresolved`]).
+    pub(crate) fn successor(&mut self, spec: &RunSpec, index: u32) -> Client {
+        let incarnation = self.incarnation + 1;
+        let seed = spec.seed ^ (index as u64) << 48 ^ (incarnation as u64) << 32;
+        let mut sender = Sender::new(spec, rng_stream(seed, Stream::Sender));
+        sender.tm.producer_id = self.sender.tm.producer_id + PRODUCER_ID_STRIDE;
+        sender.succeed(&self.sender);
+        let mut acc = Accumulator::new(spec, rng_stream(seed, Stream::Partitioner));
+        acc.batches_created = self.acc.batches_created;
+        acc.records_batched = self.acc.records_batched;
+        acc.bytes_batched = self.acc.bytes_batched;
+        acc.compression_saved = self.acc.compression_saved;
+        let mut app = App::new(spec, rng_stream(seed, Stream::App));
+        app.blocked_ns = self.app.blocked_ns;
+        app.stopped = true;
+        Client {
+            node: self.node,
+            app,
+            acc,
+            sender,
+            ledger: std::mem::replace(&mut self.ledger, Ledger::new(spec)),
+            incarnation,
+            alive: false,
         }
     }
 

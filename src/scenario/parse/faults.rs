@@ -4,16 +4,26 @@ use toml::Value;
 use toml_edit::TableLike;
 
 use super::{check_keys, did_you_mean, require, Parser};
-use crate::config::{Fault, FaultKind, FaultType, Node, DAY_MS};
+use crate::config::{Fault, FaultKind, FaultType, Node, RunSpec, DAY_MS};
 use crate::scenario::keys::render_value;
 use crate::scenario::ScenarioError;
 
-/// Parses a node name (`producer`, `controller`, `b0`, ...).
-fn node_of(v: &Value) -> Result<Node, String> {
+/// Parses a node name (`producer`, `controller`, `b0`, ..., or one of `hosts`: a producer
+/// machine of the scenario's `[[producers]]`).
+fn node_of(v: &Value, hosts: &[String]) -> Result<Node, String> {
     match v {
-        Value::String(s) => Node::parse(s).ok_or_else(|| {
-            format!("expected a node: \"producer\", \"controller\" or a broker \"b0\", \"b1\", ...; got \"{s}\"")
-        }),
+        Value::String(s) => Node::parse(s)
+            .or_else(|| hosts.contains(s).then(|| Node::Host(s.clone())))
+            .ok_or_else(|| {
+                let named = if hosts.is_empty() {
+                    String::new()
+                } else {
+                    format!(", a producer host ({})", hosts.join(", "))
+                };
+                format!(
+                    "expected a node: \"producer\", \"controller\", a broker \"b0\", \"b1\", ...{named}; got \"{s}\""
+                )
+            }),
         _ => Err(format!(
             "expected a node name string (\"producer\", \"controller\", \"b0\", ...); got {}",
             render_value(v)
@@ -25,7 +35,7 @@ fn node_of(v: &Value) -> Result<Node, String> {
 fn broker_of(v: &Value) -> Result<u32, String> {
     match v {
         Value::Integer(i) if (0..=u32::MAX as i64).contains(i) => Ok(*i as u32),
-        _ => match node_of(v) {
+        _ => match node_of(v, &[]) {
             Ok(Node::Broker(b)) => Ok(b),
             _ => Err(format!(
                 "expected a broker name (\"b0\", \"b1\", ...); got {}",
@@ -36,7 +46,22 @@ fn broker_of(v: &Value) -> Result<u32, String> {
 }
 
 /// Parses one `[[faults]]` entry: its kind ([`FaultType`]) fixes the keys it may have.
-pub(super) fn parse_fault(p: &Parser<'_>, t: &dyn TableLike, line: Option<usize>) -> Result<Fault, ScenarioError> {
+/// Producer, host and topic names resolve against `base`'s `[[producers]]` and `[[topics]]`.
+pub(super) fn parse_fault(
+    p: &Parser<'_>,
+    t: &dyn TableLike,
+    line: Option<usize>,
+    base: &RunSpec,
+) -> Result<Fault, ScenarioError> {
+    let producers = base.producer_list();
+    let mut hosts: Vec<String> = Vec::new();
+    if !base.producers.is_empty() {
+        for pr in &producers {
+            if !hosts.contains(&pr.host_name) {
+                hosts.push(pr.host_name.clone());
+            }
+        }
+    }
     require(
         p,
         t,
@@ -109,7 +134,32 @@ pub(super) fn parse_fault(p: &Parser<'_>, t: &dyn TableLike, line: Option<usize>
         }
         FaultType::CrashLeader | FaultType::IsolateLeader => {
             let _ = val("partition")?;
-            let partition = p.int_of(t, "partition", "faults.partition", 0, 9_999)? as u32;
+            let mut partition = p.int_of(t, "partition", "faults.partition", 0, 9_999)? as u32;
+            if t.contains_key("topic") {
+                // That topic's partition, in the cluster-wide numbering the model uses.
+                let name = p.string_of(t, "topic", "faults.topic")?;
+                let topics = base.topic_list();
+                let l = p.value_line(t, "topic");
+                let Some(topic) = topics.iter().find(|x| x.name == name) else {
+                    let names: Vec<String> = topics.iter().map(|x| format!("\"{}\"", x.name)).collect();
+                    return Err(p.err(
+                        l,
+                        Some("faults.topic"),
+                        format!("no topic \"{name}\"; the topics are {}", names.join(", ")),
+                    ));
+                };
+                if partition >= topic.partitions {
+                    return Err(p.err(
+                        p.value_line(t, "partition"),
+                        Some("faults.partition"),
+                        format!(
+                            "topic \"{name}\" has partitions 0..={}; got {partition}",
+                            topic.partitions.saturating_sub(1)
+                        ),
+                    ));
+                }
+                partition += topic.first;
+            }
             if ty == FaultType::CrashLeader {
                 FaultKind::CrashLeader { partition }
             } else {
@@ -138,11 +188,11 @@ pub(super) fn parse_fault(p: &Parser<'_>, t: &dyn TableLike, line: Option<usize>
                 }
                 let mut group = Vec::new();
                 for n in ns {
-                    let node = node_of(n).map_err(&bad)?;
+                    let node = node_of(n, &hosts).map_err(&bad)?;
                     if seen.contains(&node) {
                         return Err(bad(format!("node {node} is in two groups")));
                     }
-                    seen.push(node);
+                    seen.push(node.clone());
                     group.push(node);
                 }
                 groups.push(group);
@@ -156,9 +206,9 @@ pub(super) fn parse_fault(p: &Parser<'_>, t: &dyn TableLike, line: Option<usize>
         }
         FaultType::SlowLink => {
             let (v, key, l) = val("from")?;
-            let from = node_of(&v).map_err(|m| p.err(l, Some(&key), m))?;
+            let from = node_of(&v, &hosts).map_err(|m| p.err(l, Some(&key), m))?;
             let (v, key, l) = val("to")?;
-            let to = node_of(&v).map_err(|m| p.err(l, Some(&key), m))?;
+            let to = node_of(&v, &hosts).map_err(|m| p.err(l, Some(&key), m))?;
             if from == to {
                 return Err(p.err(l, Some(&key), format!("`from` and `to` are both {from}")));
             }
@@ -186,6 +236,32 @@ pub(super) fn parse_fault(p: &Parser<'_>, t: &dyn TableLike, line: Option<usize>
                 extra_latency_ms,
                 bandwidth_factor,
             }
+        }
+        FaultType::ProducerCrash => {
+            let names: Vec<String> = producers.iter().map(|x| format!("\"{}\"", x.name)).collect();
+            let producer = if t.contains_key("producer") {
+                let name = p.string_of(t, "producer", "faults.producer")?;
+                if !producers.iter().any(|x| x.name == name) {
+                    return Err(p.err(
+                        p.value_line(t, "producer"),
+                        Some("faults.producer"),
+                        format!("no producer \"{name}\"; the producers are {}", names.join(", ")),
+                    ));
+                }
+                name
+            } else if producers.len() == 1 {
+                producers[0].name.clone()
+            } else {
+                return Err(p.err(
+                    line,
+                    Some("faults.producer"),
+                    format!(
+                        "a `producer-crash` fault names its producer: one of {}",
+                        names.join(", ")
+                    ),
+                ));
+            };
+            FaultKind::ProducerCrash { producer }
         }
         FaultType::LoseResponses => {
             let _ = val("probability")?;

@@ -401,7 +401,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
     sc.refresh_columns();
     if let Some((item, line)) = faults {
         for (t, l) in p.table_list("faults", item, line)? {
-            let f = parse_fault(&p, t, l)?;
+            let f = parse_fault(&p, t, l, &sc.base)?;
             sc.base.faults.push(f);
             sc.fault_lines.push(l.unwrap_or(0));
         }

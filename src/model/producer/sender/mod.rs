@@ -164,6 +164,20 @@ impl Sender {
         }
     }
 
+    /// The sender of a new `KafkaProducer` session that replaces `old`'s crashed process:
+    /// request ids and connection generations go on from the old session's (an answer to a
+    /// request of the dead process matches nothing here: `NetworkClient` of a new process has
+    /// new sockets), the counters add up; everything else starts afresh.
+    pub(crate) fn succeed(&mut self, old: &Sender) {
+        self.next_id = old.next_id;
+        for (c, o) in self.conns.iter_mut().zip(&old.conns) {
+            c.gen = o.gen + 1;
+        }
+        self.requests = old.requests;
+        self.retries = old.retries;
+        self.splits = old.splits;
+    }
+
     /// The id of the metadata request in flight, if any.
     pub(crate) fn metadata_in_flight(&self) -> Option<u64> {
         self.metadata_in_flight
