@@ -187,6 +187,30 @@ impl Bucket {
     }
 }
 
+/// The latencies (microseconds, at least 1) of `count` records sent evenly from `first` to
+/// `last` and done at `at`, as at most 16 `(latency, records)` points: exact for the first and
+/// last record, interpolated between (so that cost follows batches, not records).
+pub(crate) fn spread_latencies(
+    at: SimTime,
+    first: SimTime,
+    last: SimTime,
+    count: u64,
+) -> impl Iterator<Item = (u64, u64)> {
+    let points = count.min(16);
+    let span = last.saturating_sub(first);
+    let mut left = count;
+    (0..points).map(move |j| {
+        let weight = if j + 1 == points { left } else { count / points };
+        left -= weight;
+        let sent_at = if points > 1 {
+            first + span * j / (points - 1)
+        } else {
+            first
+        };
+        ((at.saturating_sub(sent_at) / NS_PER_US).max(1), weight)
+    })
+}
+
 #[derive(Clone)]
 pub(crate) struct Ledger {
     /// Per partition: outcomes by record range.
@@ -328,18 +352,7 @@ impl Ledger {
     /// spread: latencies are exact for the first and last record, interpolated between; at most
     /// 16 histogram updates per batch).
     fn record_latencies(&mut self, now: SimTime, first: SimTime, last: SimTime, count: u64) {
-        let points = count.min(16);
-        let span = last.saturating_sub(first);
-        let mut left = count;
-        for j in 0..points {
-            let weight = if j + 1 == points { left } else { count / points };
-            left -= weight;
-            let sent_at = if points > 1 {
-                first + span * j / (points - 1)
-            } else {
-                first
-            };
-            let us = (now.saturating_sub(sent_at) / NS_PER_US).max(1);
+        for (us, weight) in spread_latencies(now, first, last, count) {
             let _ = self.latency.record_n(us, weight);
             self.latency_sum_us += us as f64 * weight as f64;
             self.latency_n += weight;

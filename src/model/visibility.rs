@@ -23,11 +23,11 @@
 //! sequence plus its identity base (`IDENTITY_BITS`), so several producers' records never
 //! meet, and each producer's latencies are its own.
 
-use super::ledger::Outcome;
+use super::ledger::{spread_latencies, Outcome};
 use super::observe::Observation;
 use super::partition_log::{PartitionLog, ProducerInfo};
 use crate::config::IDENTITY_BITS;
-use crate::sim::{SimTime, NS_PER_US};
+use crate::sim::SimTime;
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 
@@ -255,18 +255,7 @@ impl Visibility {
                 .push(Histogram::new_with_bounds(1, 24 * 3600 * 1_000_000, 3).expect("histogram bounds"));
             self.counted.push(0);
         }
-        let points = count.min(16);
-        let span = last.saturating_sub(first);
-        let mut left = count;
-        for j in 0..points {
-            let weight = if j + 1 == points { left } else { count / points };
-            left -= weight;
-            let sent_at = if points > 1 {
-                first + span * j / (points - 1)
-            } else {
-                first
-            };
-            let us = (at.saturating_sub(sent_at) / NS_PER_US).max(1);
+        for (us, weight) in spread_latencies(at, first, last, count) {
             let _ = self.latency[producer].record_n(us, weight);
         }
         self.counted[producer] += count;

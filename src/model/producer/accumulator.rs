@@ -290,31 +290,9 @@ impl Accumulator {
         self.free_memory -= reserve;
         let size = record_size(0, 0, self.key, self.value);
         let batch = Batch {
-            partition,
-            rec_start: next_rec,
-            count: 1,
-            bytes: RECORD_BATCH_OVERHEAD + size,
-            write_limit: reserve as u32,
-            reserved: reserve,
-            created: now,
             first_sent: sent_at,
             last_sent: sent_at,
-            base_ts_ms: now_ms,
-            closed: false,
-            attempts: 0,
-            retrying: false,
-            backoff_until: 0,
-            seq: -1,
-            producer_epoch: 0,
-            in_flight: false,
-            done: false,
-            leader_epoch_at_attempt: 0,
-            sync_waiters: 0,
-            split: false,
-            compressed: self.codec.compressed(),
-            est_ratio: self.ratio_estimator.estimation(),
-            wire_bytes: 0,
-            resends: 0,
+            ..self.fresh_batch(partition, next_rec, 1, RECORD_BATCH_OVERHEAD + size, reserve, now)
         };
         let first_estimate = batch.estimated_size();
         let id = self.insert_batch(batch);
@@ -333,6 +311,47 @@ impl Accumulator {
             rec: next_rec,
             new_batch: true,
             full: batch_is_full,
+        }
+    }
+
+    /// A new, open batch (`ProducerBatch`'s constructor): `count` records from `rec_start` of
+    /// `partition`, `bytes` long, holding `reserve` bytes of `buffer.memory`, created (and its
+    /// records sent) at `now`, with the compression estimate of now.
+    pub(crate) fn fresh_batch(
+        &self,
+        partition: u32,
+        rec_start: u64,
+        count: u32,
+        bytes: u32,
+        reserve: u64,
+        now: SimTime,
+    ) -> Batch {
+        Batch {
+            partition,
+            rec_start,
+            count,
+            bytes,
+            write_limit: reserve as u32,
+            reserved: reserve,
+            created: now,
+            first_sent: now,
+            last_sent: now,
+            base_ts_ms: now / NS_PER_MS,
+            closed: false,
+            attempts: 0,
+            retrying: false,
+            backoff_until: 0,
+            seq: -1,
+            producer_epoch: 0,
+            in_flight: false,
+            done: false,
+            leader_epoch_at_attempt: 0,
+            sync_waiters: 0,
+            split: false,
+            compressed: self.codec.compressed(),
+            est_ratio: self.ratio_estimator.estimation(),
+            wire_bytes: 0,
+            resends: 0,
         }
     }
 

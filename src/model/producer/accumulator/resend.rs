@@ -2,7 +2,7 @@
 //! (`workload.resend_failed_attempts`): `send()` again, as a new record to the producer.
 
 use super::{Accumulator, Batch, BatchId};
-use crate::sim::{SimTime, NS_PER_MS};
+use crate::sim::SimTime;
 
 /// Records `[start, start + count)` of `partition` the application sends again: their size
 /// (`bytes`, the failed batch's exact v2 size) and how many times they were re-sent before.
@@ -36,31 +36,11 @@ impl Accumulator {
         }
         self.free_memory -= reserve;
         let batch = Batch {
-            partition: r.partition,
-            rec_start: r.start,
-            count: r.count,
-            bytes: r.bytes,
             write_limit: (reserve as u32).max(r.bytes),
-            reserved: reserve,
-            created: now,
-            first_sent: now,
-            last_sent: now,
-            base_ts_ms: now / NS_PER_MS,
             closed: true,
-            attempts: 0,
-            retrying: false,
-            backoff_until: 0,
-            seq: -1,
-            producer_epoch: 0,
-            in_flight: false,
-            done: false,
-            leader_epoch_at_attempt: 0,
             sync_waiters: r.sync_waiters,
-            split: false,
-            compressed: self.codec.compressed(),
-            est_ratio: self.ratio_estimator.estimation(),
-            wire_bytes: 0,
             resends: r.resends,
+            ..self.fresh_batch(r.partition, r.start, r.count, r.bytes, reserve, now)
         };
         let id = self.insert_batch(batch);
         let dq = &mut self.deques[r.partition as usize];
