@@ -218,16 +218,6 @@ impl RunSpec {
             c.unclean_leader_election_enable,
         )
     }
-
-    /// The topic of cluster-wide partition `p`.
-    pub fn topic_of(&self, p: u32) -> Topic {
-        let topics = self.topic_list();
-        let i = topics
-            .iter()
-            .position(|t| p < t.first + t.partitions)
-            .unwrap_or(topics.len() - 1);
-        topics[i].clone()
-    }
 }
 
 #[cfg(test)]
@@ -278,8 +268,9 @@ mod tests {
         assert_eq!((t[1].first, t[1].partitions, t[1].min_insync_replicas), (3, 2, 1));
         assert_eq!(t[0].min_insync_replicas, 2);
         assert_eq!(spec.total_partitions(), 5);
-        assert_eq!(spec.topic_of(3).name, "b");
-        assert_eq!(spec.topic_of(2).name, "a");
+        // Partition 3 is topic b's first (its min ISR), partition 2 topic a's last.
+        assert_eq!(spec.partition_settings(3).1, 1);
+        assert_eq!(spec.partition_settings(2).1, 2);
     }
 
     #[test]

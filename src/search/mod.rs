@@ -99,15 +99,12 @@ const CRASHES_AND_PARTITIONS: &[FaultType] = &[
 
 /// Every kind but `producer-crash`: the fault model of the properties that predate it (their
 /// searches draw exactly what they drew before it existed).
-const BROKER_AND_NETWORK_FAULTS: &[FaultType] = &[
-    FaultType::Crash,
-    FaultType::CrashLeader,
-    FaultType::Partition,
-    FaultType::IsolateLeader,
-    FaultType::SlowLink,
-    FaultType::LoseResponses,
-    FaultType::PowerLoss,
-];
+const BROKER_AND_NETWORK_FAULTS: &[FaultType] = ALL_FAULT_KINDS.split_at(ALL_FAULT_KINDS.len() - 1).0;
+// ... which holds while producer-crash is the last kind.
+const _: () = assert!(matches!(
+    ALL_FAULT_KINDS[ALL_FAULT_KINDS.len() - 1],
+    FaultType::ProducerCrash
+));
 
 /// Crashes and partitions, and producer processes crashing: the fault model of
 /// `acked_survives_producer_crash`.
