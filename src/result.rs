@@ -148,6 +148,24 @@ pub struct RunResult {
     pub visible_p99_ms: f64,
     /// Largest of the same, milliseconds.
     pub visible_max_ms: f64,
+    /// Median time from `send()` until a consumer's `poll()` returned the record
+    /// (`[[consumers]]`; each group's first poll of each acknowledged record), milliseconds;
+    /// 0 without consumers. See `crate::model::consumer`.
+    pub e2e_p50_ms: f64,
+    /// 99th percentile of the same, milliseconds.
+    pub e2e_p99_ms: f64,
+    /// Largest of the same, milliseconds.
+    pub e2e_max_ms: f64,
+    /// Records the consumers' `poll()` returned, over every group (a record read by two groups
+    /// counts twice; one read again after a truncation too).
+    pub records_consumed: u64,
+    /// Records a consumer's `poll()` returned that the final log does not hold (read, then
+    /// lost by the cluster: an unclean election, a power loss); 0 when consumers read only
+    /// below the high watermark and elections are clean.
+    pub consumed_lost: u64,
+    /// `records_consumed` per second of the production window (or until the last poll, when
+    /// the consumers were still catching up after it).
+    pub consumer_throughput_rps: f64,
     /// Digest of the event stream: equal digests mean identical runs.
     pub digest: u64,
     /// Throughput and latency over simulated time.
@@ -225,6 +243,12 @@ impl RunResult {
             ("visible_p99_ms", F(self.visible_p99_ms)),
             ("visible_max_ms", F(self.visible_max_ms)),
             ("lost_unsent", I(d.lost_unsent)),
+            ("e2e_p50_ms", F(self.e2e_p50_ms)),
+            ("e2e_p99_ms", F(self.e2e_p99_ms)),
+            ("e2e_max_ms", F(self.e2e_max_ms)),
+            ("records_consumed", I(self.records_consumed)),
+            ("consumer_throughput_rps", F(self.consumer_throughput_rps)),
+            ("consumed_lost", I(self.consumed_lost)),
         ]
     }
 }

@@ -234,6 +234,22 @@ const CASES: &[(&str, &str, &[&str])] = &[
     // The per-send() CPU cost bounds the rate only when it is "max" (or beyond the cap).
     ("workload.send_cost_us", "5", &["workload.rate=max", "duration_ms=200"]),
     ("workload.send_byte_ns", "50", &["workload.rate=max", "duration_ms=200"]),
+    // The scenario's one consumer (`[[consumers]]` in HEALTHY) reads them.
+    ("consumer.fetch_min_bytes", "100000", &[]),
+    (
+        "consumer.fetch_max_wait_ms",
+        "100",
+        &["consumer.fetch_min_bytes=100000"],
+    ),
+    ("consumer.max_partition_fetch_bytes", "200", &[]),
+    ("consumer.fetch_max_bytes", "200", &[]),
+    // poll()'s batch matters once processing takes time.
+    (
+        "consumer.max_poll_records",
+        "1",
+        &["consumer.processing_us_per_record=100"],
+    ),
+    ("consumer.processing_us_per_record", "100", &[]),
     ("random_faults.crash_per_min", "30", &[]),
     (
         "random_faults.crash_mean_ms",
@@ -284,7 +300,7 @@ const CASES: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
-const HEALTHY: &str = "name = \"k\"\nduration_ms = 3000\n[workload]\nrate = 2000\n";
+const HEALTHY: &str = "name = \"k\"\nduration_ms = 3000\n[workload]\nrate = 2000\n[[consumers]]\nname = \"c\"\n";
 
 /// Random faults dense enough that failure-path keys (timeouts, backoffs, elections, page
 /// cache) take part.

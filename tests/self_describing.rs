@@ -237,6 +237,12 @@ fn new_columns_parameters_and_timeline() {
         "visible_p99_ms",
         "visible_max_ms",
         "lost_unsent",
+        "e2e_p50_ms",
+        "e2e_p99_ms",
+        "e2e_max_ms",
+        "records_consumed",
+        "consumer_throughput_rps",
+        "consumed_lost",
     ];
     assert_eq!(header[header.len() - appended.len()..], appended);
     assert_eq!(header[col("events") + 1], "throughput_mb_s");

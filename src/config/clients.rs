@@ -7,7 +7,7 @@
 //! model reads goes through [`RunSpec::producer_list`] and [`RunSpec::topic_list`], so a
 //! single-producer run is exactly what it was before these existed.
 
-use super::{ClusterConfig, ProducerConfig, RunSpec, WorkloadConfig};
+use super::{ClusterConfig, ConsumerConfig, ProducerConfig, RunSpec, WorkloadConfig};
 
 /// The name of the one producer (and the one topic) of a scenario without `[[producers]]`
 /// (`[[topics]]`).
@@ -72,6 +72,46 @@ pub struct Topic {
     pub min_insync_replicas: u32,
     /// `unclean.leader.election.enable`.
     pub unclean: bool,
+}
+
+/// One `[[consumers]]` entry: `count` members of consumer group `group` reading `topics`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsumerEntry {
+    /// Its name (a plain name).
+    pub name: String,
+    /// Its consumer group (`group.id`; `None`: its own name). Entries naming one group share
+    /// its partitions; different groups each read every record.
+    pub group: Option<String>,
+    /// The topics it subscribes to (empty: every topic).
+    pub topics: Vec<String>,
+    /// Its machine, in the producers' namespace of hosts (`None`: a machine of its own).
+    pub host: Option<String>,
+    /// Members (`count` instances `NAME-1` .. `NAME-N`, each its own `KafkaConsumer`).
+    pub count: u32,
+    /// The `[consumer]` keys the entry sets, in the order set.
+    pub set: Vec<(String, toml::Value)>,
+    /// The configuration it runs with: the top level's `[consumer]`, then `set` (filled by
+    /// `scenario::resolve_consumers`).
+    pub consumer: ConsumerConfig,
+}
+
+/// A consumer (one group member) as the model sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Consumer {
+    /// Its name.
+    pub name: String,
+    /// Index of its group (in order of first appearance).
+    pub group: usize,
+    /// Its group's name.
+    pub group_name: String,
+    /// Indexes of its topics in [`RunSpec::topic_list`].
+    pub topics: Vec<usize>,
+    /// Index of its machine (shared with producers of the same host name).
+    pub host: usize,
+    /// Its host's name (its own name when it has a machine of its own).
+    pub host_name: String,
+    /// Its configuration.
+    pub consumer: ConsumerConfig,
 }
 
 /// A producer as the model sees it.
@@ -178,6 +218,63 @@ impl RunSpec {
         out
     }
 
+    /// Host names of every producer, in index order (what [`Producer::host`] indexes); the
+    /// consumers' hosts continue the list.
+    fn host_names(&self) -> Vec<String> {
+        let mut hosts: Vec<String> = Vec::new();
+        for p in self.producer_list() {
+            if !hosts.contains(&p.host_name) {
+                hosts.push(p.host_name);
+            }
+        }
+        hosts
+    }
+
+    /// The consumers (group members), in order: each `[[consumers]]` entry's `count` members.
+    pub fn consumer_list(&self) -> Vec<Consumer> {
+        let topics = self.topic_list();
+        let mut hosts = self.host_names();
+        let mut groups: Vec<String> = Vec::new();
+        let mut out = Vec::new();
+        for e in &self.consumers {
+            let group_name = e.group.clone().unwrap_or_else(|| e.name.clone());
+            let group = groups.iter().position(|g| *g == group_name).unwrap_or_else(|| {
+                groups.push(group_name.clone());
+                groups.len() - 1
+            });
+            let mine: Vec<usize> = if e.topics.is_empty() {
+                (0..topics.len()).collect()
+            } else {
+                e.topics
+                    .iter()
+                    .filter_map(|t| topics.iter().position(|x| x.name == *t))
+                    .collect()
+            };
+            for k in 1..=e.count.max(1) {
+                let name = if e.count > 1 {
+                    format!("{}-{k}", e.name)
+                } else {
+                    e.name.clone()
+                };
+                let host_name = e.host.clone().unwrap_or_else(|| name.clone());
+                let host = hosts.iter().position(|h| *h == host_name).unwrap_or_else(|| {
+                    hosts.push(host_name.clone());
+                    hosts.len() - 1
+                });
+                out.push(Consumer {
+                    name,
+                    group,
+                    group_name: group_name.clone(),
+                    topics: mine.clone(),
+                    host,
+                    host_name,
+                    consumer: e.consumer.clone(),
+                });
+            }
+        }
+        out
+    }
+
     /// The run as producer `p`'s client sees it: its own `[producer]` and `[workload]`, and its
     /// topic's partitions as `cluster.partitions` (the client numbers them from 0).
     pub fn client_view(&self, p: &Producer, topic: &Topic) -> RunSpec {
@@ -193,6 +290,7 @@ impl RunSpec {
         };
         v.producers.clear();
         v.topics.clear();
+        v.consumers.clear();
         v
     }
 

@@ -58,6 +58,10 @@ macro_rules! knob_table {
                 producers: Vec<ProducerEntry> = Vec::new(),
                 /// `[[topics]]` (empty: one topic from `[cluster]`).
                 topics: Vec<TopicEntry> = Vec::new(),
+                /// The consumers' defaults (`[consumer]`), read by `[[consumers]]` entries.
+                consumer: ConsumerConfig = ConsumerConfig::default(),
+                /// `[[consumers]]` (empty: no consumer).
+                consumers: Vec<ConsumerEntry> = Vec::new(),
                 /// The seed of every random stream of the run.
                 seed: u64 = 1,
             ] {
@@ -326,6 +330,28 @@ macro_rules! knob_table {
                      failures reported after send() returned (expiry, non-retriable errors) are \
                      re-sent, and only during the production window; fire-and-forget never learns \
                      a failure, and a record refused inside send() is not re-sent.";
+            }
+
+            /// Consumer configuration (`ConsumerConfig`, [CC]); Kafka 4.x defaults. Read only by
+            /// `[[consumers]]` (a scenario without them has no consumer).
+            ConsumerConfig in consumer {
+                /// `FetchRequest.minBytes`; the leader parks the fetch (`DelayedFetch`) until
+                /// this many bytes are readable below the high watermark.
+                fetch_min_bytes: u32 = 1, int(>= 0, <= I32_MAX), "fetch.min.bytes",
+                    "Bytes a fetch waits for before the leader answers (parked up to fetch.max.wait.ms).";
+                fetch_max_wait_ms: u64 = 500, int(>= 0, <= DAY_MS), "fetch.max.wait.ms",
+                    "Longest a leader parks a consumer fetch waiting for fetch.min.bytes.";
+                max_partition_fetch_bytes: u32 = 1_048_576, int(>= 1, <= I32_MAX),
+                    "max.partition.fetch.bytes",
+                    "Bytes a fetch returns per partition (soft: at least one batch).";
+                fetch_max_bytes: u32 = 52_428_800, int(>= 1, <= I32_MAX), "fetch.max.bytes",
+                    "Bytes a fetch response holds over all partitions (soft: at least one batch).";
+                max_poll_records: u32 = 500, int(>= 1, <= I32_MAX), "max.poll.records",
+                    "Most records one poll() returns.";
+                /// The application's own work, not a Kafka config.
+                processing_us_per_record: f64 = 0.0, float(>= 0.0, <= 1e9), "",
+                    "The application's processing time per polled record, microseconds: the poll \
+                     loop calls poll() again when it has processed the last batch of records.";
             }
         }
     };

@@ -15,7 +15,7 @@ mod faults;
 mod knobs;
 pub mod versions;
 
-pub use clients::{Producer, ProducerEntry, Topic, TopicEntry, DEFAULT_NAME, IDENTITY_BITS};
+pub use clients::{Consumer, ConsumerEntry, Producer, ProducerEntry, Topic, TopicEntry, DEFAULT_NAME, IDENTITY_BITS};
 pub(crate) use faults::fault_type_table;
 pub use faults::{Fault, FaultKind, FaultType, Node, RandomFaults};
 use knobs::{config_struct, define_config};
@@ -358,9 +358,10 @@ impl RunSpec {
             );
         }
         let producers = self.producer_list();
+        let consumers = self.consumer_list();
         let nodes_ok = |n: &Node| match n {
             Node::Broker(b) => *b < c.brokers,
-            Node::Host(h) => producers.iter().any(|p| p.host_name == *h),
+            Node::Host(h) => producers.iter().any(|p| p.host_name == *h) || consumers.iter().any(|p| p.host_name == *h),
             _ => true,
         };
         let partitions = self.total_partitions();

@@ -128,14 +128,27 @@ impl World {
             Node::Producer => (0..self.clients.len()).map(|c| self.client_node(c)).collect(),
             Node::Controller => vec![self.controller_node()],
             Node::Broker(b) => vec![World::broker_node(*b)],
-            Node::Host(h) => self
-                .spec
-                .producer_list()
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.host_name == *h)
-                .map(|(c, _)| self.client_node(c))
-                .collect(),
+            Node::Host(h) => {
+                let mut nodes: Vec<usize> = self
+                    .spec
+                    .producer_list()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.host_name == *h)
+                    .map(|(c, _)| self.client_node(c))
+                    .collect();
+                // Consumers on that machine (their host names follow the producers').
+                let first = self.brokers.len() + 1 + self.clients.len();
+                let consumers = self.spec.consumer_list();
+                nodes.extend(
+                    consumers
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| c.host_name == *h)
+                        .map(|(k, _)| first + k),
+                );
+                nodes
+            }
         }
     }
 
@@ -346,6 +359,27 @@ impl World {
                 if f != b && self.brokers[f as usize].fetching_from(b) {
                     let at = self.net.signal(self.now, node, World::broker_node(f));
                     self.with_broker(f, |fb, ctx| fb.set_fetch_deadline(b, at, ctx));
+                }
+            }
+        }
+        if !power && was_alive {
+            // Consumers with a fetch in flight to it see the reset (their fetch fails).
+            for k in 0..self.consumers.len() {
+                let Some(id) = self.consumers[k].pending_fetch(b) else {
+                    continue;
+                };
+                let to = self.consumers[k].node;
+                if self.net.reachable(node, to) {
+                    let at = self.net.signal(self.now, node, to);
+                    let consumer = k as u32;
+                    self.schedule(
+                        at,
+                        Event::ConsumerFetchFailed {
+                            consumer,
+                            broker: b,
+                            id,
+                        },
+                    );
                 }
             }
         }

@@ -11,6 +11,7 @@ mod app;
 mod broker;
 pub mod components;
 mod compression;
+mod consumer;
 mod context;
 mod controller;
 mod driver;
@@ -69,6 +70,10 @@ pub(crate) enum Event {
     HeartbeatTick { broker: u32, incarnation: u64 },
     SessionCheck { broker: u32, seen: u64 },
     LeaderBalance,
+    ConsumerPoll { consumer: u32 },
+    ConsumerFetchTimeout { consumer: u32, broker: u32 },
+    ConsumerFetchFailed { consumer: u32, broker: u32, id: u64 },
+    ConsumerMetadataDue { consumer: u32 },
     FaultStart { index: u32 },
     FaultEnd { index: u32 },
     WindowEnd,
@@ -101,6 +106,14 @@ impl Event {
             Event::WindowEnd => 20,
             Event::SettleCheck => 21,
             Event::LeaderBalance => 22,
+            Event::ConsumerPoll { consumer } => 24 | (*consumer as u64) << 8,
+            Event::ConsumerFetchTimeout { consumer, broker, .. } => {
+                25 | (*consumer as u64) << 8 | (*broker as u64) << 32
+            }
+            Event::ConsumerFetchFailed { consumer, broker, .. } => {
+                26 | (*consumer as u64) << 8 | (*broker as u64) << 32
+            }
+            Event::ConsumerMetadataDue { consumer } => 27 | (*consumer as u64) << 8,
         }
     }
 }
@@ -168,6 +181,8 @@ pub(crate) struct World {
     /// end of its last handler.
     pub(crate) next_arrival: Vec<SimTime>,
     pub brokers: Vec<broker::Broker>,
+    /// The consumers (`[[consumers]]` members), in order; their nodes follow the producers'.
+    pub consumers: Vec<consumer::ConsumerClient>,
     pub controller: controller::Controller,
     pub faults: faults::FaultState,
     pub monitor: Monitor,
@@ -215,6 +230,13 @@ impl World {
     #[inline]
     pub(crate) fn client_at(&self, node: usize) -> Option<usize> {
         node.checked_sub(self.brokers.len() + 1)
+            .filter(|&c| c < self.clients.len())
+    }
+
+    /// The consumer at network node `node`, if it is one.
+    #[inline]
+    pub(crate) fn consumer_at(&self, node: usize) -> Option<usize> {
+        node.checked_sub(self.brokers.len() + 1 + self.clients.len())
     }
 
     pub(crate) fn new(spec: &RunSpec, trace: Option<(u32, u64)>) -> World {
@@ -222,7 +244,8 @@ impl World {
         let b = spec.cluster.brokers as usize;
         let producers = spec.producer_list();
         let topics = spec.topic_list();
-        let nodes = b + 1 + producers.len();
+        let consumer_list = spec.consumer_list();
+        let nodes = b + 1 + producers.len() + consumer_list.len();
         let seed = spec.seed;
         let assignment = controller::assign_all(&spec);
         let mut net = Network::new(&spec.network, nodes, rng_stream(seed, Stream::Network));
@@ -231,6 +254,44 @@ impl World {
             let first = producers.iter().position(|q| q.host == p.host).unwrap_or(i);
             net.share_nic(b + 1 + i, b + 1 + first);
         }
+        // Consumers on a host send through its first machine's NIC (a producer's, if any).
+        let first_consumer = b + 1 + producers.len();
+        for (k, c) in consumer_list.iter().enumerate() {
+            let first = match producers.iter().position(|q| q.host == c.host) {
+                Some(i) => b + 1 + i,
+                None => first_consumer + consumer_list.iter().position(|q| q.host == c.host).unwrap_or(k),
+            };
+            net.share_nic(first_consumer + k, first);
+        }
+        let consumers = {
+            let members: Vec<Vec<usize>> = consumer_list.iter().map(|c| c.topics.clone()).collect();
+            let ranges: Vec<(u32, u32)> = topics.iter().map(|t| (t.first, t.partitions)).collect();
+            let groups = consumer_list.iter().map(|c| c.group + 1).max().unwrap_or(0);
+            let mut assigned = vec![Vec::new(); consumer_list.len()];
+            for g in 0..groups {
+                let ix: Vec<usize> = (0..consumer_list.len())
+                    .filter(|&k| consumer_list[k].group == g)
+                    .collect();
+                let mine: Vec<Vec<usize>> = ix.iter().map(|&k| members[k].clone()).collect();
+                for (k, parts) in ix.iter().zip(consumer::range_assign(&mine, &ranges)) {
+                    assigned[*k] = parts;
+                }
+            }
+            consumer_list
+                .iter()
+                .enumerate()
+                .map(|(k, c)| {
+                    consumer::ConsumerClient::new(
+                        k as u32,
+                        first_consumer + k,
+                        c.group as u32,
+                        c.consumer.clone(),
+                        &assigned[k],
+                        b,
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
         let client_specs: Vec<RunSpec> = producers
             .iter()
             .map(|p| spec.client_view(p, &topics[p.topic]))
@@ -274,9 +335,10 @@ impl World {
                     )
                 })
                 .collect(),
+            consumers,
             controller: controller::Controller::new(&spec, &assignment),
             faults: faults::FaultState::new(&spec, rng_stream(seed, Stream::Faults)),
-            monitor: Monitor::new(spec.total_partitions() as usize),
+            monitor: Monitor::with_consumers(spec.total_partitions() as usize, &consumer_list, &topics),
             digest: Digest::default(),
             events: 0,
             progress: None,
@@ -312,6 +374,9 @@ impl World {
         // The producers start with the cluster's metadata (as after their first metadata fetch).
         for c in 0..self.clients.len() {
             self.client_start(c, &initial);
+        }
+        for k in 0..self.consumers.len() {
+            self.with_consumer(k, |c, ctx| c.start(&initial, ctx));
         }
         self.faults_start();
         self.schedule(self.window_end, Event::WindowEnd);
@@ -385,6 +450,8 @@ impl World {
             if self.clients[c].alive {
                 self.with_client(c, |c, ctx| c.on_message(env, ctx));
             } // else: the process is gone; the kernel answers nothing
+        } else if let Some(k) = self.consumer_at(env.to) {
+            self.with_consumer(k, |c, ctx| c.on_message(env.from, env.msg, ctx));
         } else if env.to == controller {
             self.with_controller(|c, ctx| c.on_message(env, ctx));
         } else {
@@ -472,6 +539,16 @@ impl World {
             }
             Event::SessionCheck { broker, seen } => self.with_controller(|c, ctx| c.session_check(broker, seen, ctx)),
             Event::LeaderBalance => self.with_controller(|c, ctx| c.balance_leaders(ctx)),
+            Event::ConsumerPoll { consumer } => self.with_consumer(consumer as usize, |c, ctx| c.processing_done(ctx)),
+            Event::ConsumerFetchTimeout { consumer, broker } => {
+                self.with_consumer(consumer as usize, |c, ctx| c.fetch_timeout(broker, ctx))
+            }
+            Event::ConsumerFetchFailed { consumer, broker, id } => {
+                self.with_consumer(consumer as usize, |c, ctx| c.fetch_failed(broker, id, ctx))
+            }
+            Event::ConsumerMetadataDue { consumer } => {
+                self.with_consumer(consumer as usize, |c, ctx| c.metadata_due(ctx))
+            }
             Event::FaultStart { index } => self.fault_start(index as usize),
             Event::FaultEnd { index } => self.fault_end(index as usize),
             Event::WindowEnd => self.window_end(),
@@ -622,11 +699,65 @@ impl World {
     /// with all replicas caught up and in the ISR (or at the settle deadline).
     fn settle_check(&mut self) {
         let producer_idle = self.clients.iter().all(|c| c.is_idle());
-        if (producer_idle && self.cluster_converged()) || self.now >= self.settle_deadline {
+        if (producer_idle && self.cluster_converged() && self.consumers_caught_up()) || self.now >= self.settle_deadline
+        {
             self.phase = Phase::Done;
             return;
         }
         self.schedule(self.now + ms(100), Event::SettleCheck);
+    }
+
+    /// End-to-end latency and consumption of producer `c`'s records (`None`: every producer's).
+    fn consumer_measures(&self, c: Option<usize>, consumed_lost: &[u64], x: &mut RunResult) {
+        let m = &self.monitor;
+        x.consumed_lost = match c {
+            Some(c) => consumed_lost.get(c).copied().unwrap_or(0),
+            None => consumed_lost.iter().sum(),
+        };
+        (x.e2e_p50_ms, x.e2e_p99_ms, x.e2e_max_ms) = visibility::Visibility::quantiles_over(&m.e2e, c);
+        x.records_consumed = match c {
+            Some(c) => m.consumed.get(c).copied().unwrap_or(0),
+            None => m.consumed.iter().sum(),
+        };
+        let horizon = m.last_poll.max(ms(self.spec.duration_ms)) as f64 / 1e9;
+        x.consumer_throughput_rps = if horizon > 0.0 {
+            x.records_consumed as f64 / horizon
+        } else {
+            0.0
+        };
+    }
+
+    /// Every consumer has returned everything below its partitions' high watermarks (always,
+    /// without consumers): the run's end waits for them, so that what they read is complete.
+    fn consumers_caught_up(&self) -> bool {
+        self.consumers.iter().all(|c| {
+            c.drained()
+                && c.positions().all(|(p, pos)| {
+                    let hw = self
+                        .brokers
+                        .iter()
+                        .filter_map(|b| b.replicas[p as usize].as_ref().filter(|r| b.alive && r.is_leader))
+                        .map(|r| r.hw)
+                        .max();
+                    hw.is_none_or(|hw| pos >= hw)
+                })
+        })
+    }
+
+    /// Runs a handler of consumer `k` with its context, then applies its outbox.
+    pub(crate) fn with_consumer<R>(
+        &mut self,
+        k: usize,
+        f: impl FnOnce(&mut consumer::ConsumerClient, &mut Ctx<'_>) -> R,
+    ) -> R {
+        let mut out = std::mem::take(&mut self.outbox);
+        let r = {
+            let mut ctx = Ctx::new(self.now, &self.spec, &mut out, &mut self.monitor, &mut self.trace);
+            f(&mut self.consumers[k], &mut ctx)
+        };
+        self.apply(&mut out);
+        self.outbox = out;
+        r
     }
 
     /// Runs a handler of broker `b` with its context, then applies its outbox.
@@ -866,6 +997,16 @@ impl World {
         }
         let window_ms = self.spec.duration_ms as f64;
         let faulted = !self.spec.faults.is_empty() || self.spec.random_faults != RandomFaults::default();
+        // Per producer: what consumers read and the final logs lack, over the groups.
+        let mut consumed_lost: Vec<u64> = Vec::new();
+        for v in &self.monitor.e2e {
+            for (c, n) in v.seen_but_absent(&logs).into_iter().enumerate() {
+                if consumed_lost.len() <= c {
+                    consumed_lost.resize(c + 1, 0);
+                }
+                consumed_lost[c] += n;
+            }
+        }
         let mut per: Vec<RunResult> = (0..self.clients.len())
             .map(|c| self.client_result(c, &self.clients[c].ledger, end))
             .collect();
@@ -893,7 +1034,9 @@ impl World {
             let under_offered = rate.is_finite() && !crashed && x.offered_rps < SATURATED_THROUGHPUT_SHARE * rate;
             x.saturated = x.is_saturated(faulted) | u64::from(under_offered);
             (x.visible_p50_ms, x.visible_p99_ms, x.visible_max_ms) = self.monitor.visibility.quantiles_ms(Some(c));
+            self.consumer_measures(Some(c), &consumed_lost, x);
         }
+        self.consumer_measures(None, &consumed_lost, &mut r);
         r.saturated = r.is_saturated(faulted) | per.iter().map(|x| x.saturated).max().unwrap_or(0);
         self.final_invariants(&logs, &mut r);
         r.elections = self.controller.elections;

@@ -4,6 +4,7 @@
 
 use super::observe::Observation;
 use super::visibility::Visibility;
+use crate::config::{Consumer, Topic, IDENTITY_BITS};
 use crate::sim::SimTime;
 
 /// Ghost state per partition.
@@ -19,6 +20,12 @@ pub(crate) struct Monitor {
     pub committed_lost: u64,
     /// Consumer visibility: send() to the leader's HW covering each acknowledged record.
     pub visibility: Visibility,
+    /// Per consumer group: send() to the poll() that first returned each acknowledged record.
+    pub e2e: Vec<Visibility>,
+    /// Per producer (identity >> IDENTITY_BITS): records the consumers' polls returned.
+    pub consumed: Vec<u64>,
+    /// When a poll last returned records.
+    pub last_poll: SimTime,
     /// The client whose handler runs: its topic's first partition and its identity base
     /// (its observations are in its own numbering; `(0, 0)` for everything else).
     pub route: (u32, u64),
@@ -27,12 +34,33 @@ pub(crate) struct Monitor {
 impl Monitor {
     /// A monitor for `partitions` partitions, nothing committed.
     pub(crate) fn new(partitions: usize) -> Monitor {
+        Monitor::with_consumers(partitions, &[], &[])
+    }
+
+    /// A monitor that also measures each consumer group's end-to-end latency.
+    pub(crate) fn with_consumers(partitions: usize, consumers: &[Consumer], topics: &[Topic]) -> Monitor {
+        let groups = consumers.iter().map(|c| c.group + 1).max().unwrap_or(0);
+        let e2e = (0..groups)
+            .map(|g| {
+                let mut tracked = vec![false; partitions];
+                for c in consumers.iter().filter(|c| c.group == g) {
+                    for &t in &c.topics {
+                        let t = &topics[t];
+                        tracked[t.first as usize..(t.first + t.partitions) as usize].fill(true);
+                    }
+                }
+                Visibility::end_to_end(tracked)
+            })
+            .collect();
         Monitor {
             max_committed: vec![0; partitions],
             committed_rec: vec![None; partitions],
             leader_completeness_violations: 0,
             committed_lost: 0,
             visibility: Visibility::new(partitions),
+            e2e,
+            consumed: Vec::new(),
+            last_poll: 0,
             route: (0, 0),
         }
     }
@@ -41,6 +69,27 @@ impl Monitor {
     #[inline]
     pub(crate) fn on(&mut self, now: SimTime, o: &Observation<'_>) {
         self.visibility.on(now, o, self.route);
+        if !self.e2e.is_empty() {
+            for v in &mut self.e2e {
+                v.on(now, o, self.route);
+            }
+            if let Observation::Polled {
+                group,
+                partition,
+                rec_start,
+                count,
+                ..
+            } = *o
+            {
+                self.e2e[group as usize].covered(now, partition as usize, rec_start, rec_start + count as u64);
+                let producer = (rec_start >> IDENTITY_BITS) as usize;
+                if self.consumed.len() <= producer {
+                    self.consumed.resize(producer + 1, 0);
+                }
+                self.consumed[producer] += count as u64;
+                self.last_poll = now;
+            }
+        }
         match *o {
             Observation::HwAdvanced {
                 partition: p, to, log, ..

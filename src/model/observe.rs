@@ -155,6 +155,16 @@ pub(crate) enum Observation<'a> {
         first_offset: u64,
         last_offset: u64,
     },
+    /// A consumer's poll() returned records `rec_start..rec_start + count` of `partition`
+    /// (brokers' numbering) to member `consumer` of group `group`.
+    Polled {
+        consumer: u32,
+        group: u32,
+        partition: u32,
+        rec_start: u64,
+        count: u32,
+        first_offset: u64,
+    },
     /// A broker's process crashed (`power`: its machine, losing the page cache).
     Crashed { broker: u32, power: bool },
     /// A broker restarted.

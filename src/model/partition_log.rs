@@ -64,7 +64,7 @@ impl LogEntry {
     }
 
     /// The first `keep` records of this entry.
-    fn prefix(&self, keep: u32) -> LogEntry {
+    pub(crate) fn prefix(&self, keep: u32) -> LogEntry {
         debug_assert!(keep > 0 && keep <= self.count);
         let mut e = *self;
         e.count = keep;

@@ -15,6 +15,8 @@ pub(crate) struct Tracer {
     pub rec: u64,
     /// The story so far.
     pub lines: Vec<String>,
+    /// When send() first appended it.
+    sent: Option<SimTime>,
 }
 
 impl Tracer {
@@ -24,6 +26,7 @@ impl Tracer {
             partition,
             rec,
             lines: Vec::new(),
+            sent: None,
         }
     }
 
@@ -79,13 +82,16 @@ impl Tracer {
                 first,
                 last,
                 new_batch,
-            } if self.covers(partition, rec, 1) => self.line(
+            } if self.covers(partition, rec, 1) => {
+                self.sent.get_or_insert(now);
+                self.line(
                 now,
                 format!(
                     "send(): record {partition}:{rec} appended to batch #{batch} (partition {partition}, records {first}..{last}, {})",
                     if new_batch { "new batch" } else { "open batch" }
                 ),
-            ),
+            )
+            }
             Observation::BatchSent {
                 partition,
                 rec_start,
@@ -197,6 +203,24 @@ impl Tracer {
                      {rec_start}..{} appended again, as new batch #{batch}: a new send() to the producer \
                      (new sequence numbers: idempotence cannot tell it from a copy the broker already wrote)",
                     rec_start + count as u64 - 1
+                ),
+            ),
+            Observation::Polled {
+                consumer,
+                group,
+                partition,
+                rec_start,
+                count,
+                first_offset,
+            } if self.covers(partition, rec_start, count as u64) => self.line(
+                now,
+                format!(
+                    "consumer #{consumer} (group #{group}): poll() returned it (offset {}){}",
+                    first_offset + (self.rec - rec_start),
+                    self.sent.map_or(String::new(), |t| format!(
+                        ", {:.3} ms after send() (end to end)",
+                        crate::sim::to_ms(now.saturating_sub(t))
+                    )),
                 ),
             ),
             Observation::LeaderAppended {

@@ -25,7 +25,7 @@
 
 use super::ledger::{spread_latencies, Outcome};
 use super::observe::Observation;
-use super::partition_log::{PartitionLog, ProducerInfo};
+use super::partition_log::{LogEntry, PartitionLog};
 use crate::config::IDENTITY_BITS;
 use crate::sim::SimTime;
 use hdrhistogram::Histogram;
@@ -88,6 +88,12 @@ fn clip_sent(s: u64, e: u64, a: u64, b: u64, (first, last): (SimTime, SimTime)) 
 /// Ghost bookkeeping of consumer visibility, and its histogram (microseconds).
 pub(crate) struct Visibility {
     partitions: Vec<PartitionVisibility>,
+    /// Whether the leaders' HW advances are the "covered" facts (consumer visibility); `false`
+    /// for end-to-end latency, whose facts are a consumer group's polls ([`Visibility::covered`]).
+    from_hw: bool,
+    /// The partitions whose outcomes are kept (empty: all); a consumer group's own, so that
+    /// the records of topics it does not read are not held waiting for a poll.
+    tracked: Vec<bool>,
     /// Per producer (identity >> IDENTITY_BITS): its records' latencies, and how many.
     latency: Vec<Histogram<u64>>,
     counted: Vec<u64>,
@@ -108,11 +114,23 @@ impl Visibility {
     pub(crate) fn new(partitions: usize) -> Visibility {
         Visibility {
             partitions: vec![PartitionVisibility::default(); partitions],
+            from_hw: true,
+            tracked: Vec::new(),
             latency: Vec::new(),
             counted: Vec::new(),
             gaps: Vec::new(),
             vis_parts: Vec::new(),
             ack_parts: Vec::new(),
+        }
+    }
+
+    /// End-to-end latency of one consumer group: `send()` to the poll() that returned the
+    /// record, for the acknowledged records of the partitions `tracked` says it reads.
+    pub(crate) fn end_to_end(tracked: Vec<bool>) -> Visibility {
+        Visibility {
+            from_hw: false,
+            tracked,
+            ..Visibility::new(0)
         }
     }
 
@@ -149,20 +167,23 @@ impl Visibility {
 
     /// A leader's HW moved from `from` to `to`: walk only the log entries between them.
     pub(crate) fn hw_advanced(&mut self, now: SimTime, p: usize, from: u64, to: u64, log: &PartitionLog) {
+        if !self.from_hw {
+            return;
+        }
         let entries = log.entries();
         let first = entries.partition_point(|e| e.end_offset() <= from);
         for e in entries[first..].iter().take_while(|e| e.base_offset < to) {
             let (lo, hi) = (e.base_offset.max(from), e.end_offset().min(to));
             if lo < hi {
                 let start = e.rec_start + (lo - e.base_offset);
-                self.covered(now, p, e.producer, start, start + (hi - lo));
+                self.covered(now, p, start, start + (hi - lo));
             }
         }
     }
 
-    /// Records `[s, e)` of partition `p` (from the producer `_producer`) are below a leader's
-    /// HW at `now`.
-    pub(crate) fn covered(&mut self, now: SimTime, p: usize, _producer: ProducerInfo, s: u64, e: u64) {
+    /// Records `[s, e)` of partition `p` (one producer's) are below a leader's HW at `now`
+    /// (for end-to-end latency: a consumer's poll() returned them at `now`).
+    pub(crate) fn covered(&mut self, now: SimTime, p: usize, s: u64, e: u64) {
         self.grow(p);
         // The parts not seen before (the gaps of `seen` within [s, e)), found from the right
         // while the overlapping and adjacent `seen` ranges are merged into one.
@@ -212,6 +233,9 @@ impl Visibility {
     /// visibility time do) the outcome of records `[s, s + count)` of partition `p`, sent
     /// from `sent.0` (the first) to `sent.1` (the last).
     pub(crate) fn completed(&mut self, p: usize, s: u64, count: u64, outcome: Outcome, sent: (SimTime, SimTime)) {
+        if !self.tracked.is_empty() && self.tracked.get(p) != Some(&true) {
+            return;
+        }
         self.grow(p);
         let e = s + count;
         take_overlapping(
@@ -240,6 +264,47 @@ impl Visibility {
         }
     }
 
+    /// Per producer: identities ever covered (for end-to-end: polled) that the final log
+    /// `logs[p]` (each partition's records below its final high watermark) does not hold: a
+    /// consumer read them, then the cluster lost them.
+    pub(crate) fn seen_but_absent(&self, logs: &[Vec<LogEntry>]) -> Vec<u64> {
+        let mut out = Vec::new();
+        let mut held: Vec<(u64, u64)> = Vec::new();
+        for (p, part) in self.partitions.iter().enumerate() {
+            if part.seen.is_empty() {
+                continue;
+            }
+            held.clear();
+            held.extend(
+                logs.get(p)
+                    .into_iter()
+                    .flatten()
+                    .map(|e| (e.rec_start, e.rec_start + e.count as u64)),
+            );
+            held.sort_unstable();
+            let mut merged: Vec<(u64, u64)> = Vec::with_capacity(held.len());
+            for &(a, b) in &held {
+                match merged.last_mut() {
+                    Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                    _ => merged.push((a, b)),
+                }
+            }
+            for (&a, &b) in &part.seen {
+                let mut present = 0;
+                let first = merged.partition_point(|r| r.1 <= a);
+                for r in merged[first..].iter().take_while(|r| r.0 < b) {
+                    present += r.1.min(b) - r.0.max(a);
+                }
+                let producer = (a >> IDENTITY_BITS) as usize;
+                if out.len() <= producer {
+                    out.resize(producer + 1, 0);
+                }
+                out[producer] += (b - a) - present;
+            }
+        }
+        out
+    }
+
     fn grow(&mut self, p: usize) {
         if self.partitions.len() <= p {
             self.partitions.resize(p + 1, PartitionVisibility::default());
@@ -265,6 +330,30 @@ impl Visibility {
     #[cfg(test)]
     pub(crate) fn counted(&self) -> u64 {
         self.counted.iter().sum()
+    }
+
+    /// (p50, p99, max) in milliseconds over several instances (the consumer groups' end-to-end
+    /// latencies) of producer `producer`'s records (`None`: every producer's).
+    pub(crate) fn quantiles_over(all: &[Visibility], producer: Option<usize>) -> (f64, f64, f64) {
+        let mut merged: Option<Histogram<u64>> = None;
+        for v in all {
+            for (c, h) in v.latency.iter().enumerate() {
+                if producer.is_some_and(|p| p != c) || v.counted[c] == 0 {
+                    continue;
+                }
+                match &mut merged {
+                    Some(m) => {
+                        let _ = m.add(h);
+                    }
+                    None => merged = Some(h.clone()),
+                }
+            }
+        }
+        let Some(h) = merged else {
+            return (0.0, 0.0, 0.0);
+        };
+        let q = |v: f64| h.value_at_quantile(v) as f64 / 1000.0;
+        (q(0.5), q(0.99), h.max() as f64 / 1000.0)
     }
 
     /// (p50, p99, max) in milliseconds of producer `producer`'s records (`None`: every

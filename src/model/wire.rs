@@ -186,6 +186,25 @@ pub struct FetchPartitionData {
     pub leader_log_end: u64,
 }
 
+/// A consumer's FetchRequest (`FetchRequest.Builder.forConsumer`): its partitions on one
+/// leader, and the limits of `ConsumerConfig`.
+#[derive(Clone, Debug)]
+pub(crate) struct ConsumerFetchRequest {
+    /// The request's id (its response names it).
+    pub id: u64,
+    /// Per partition: the consumer's position, its view of the leader epoch, and the epoch of
+    /// the last record it fetched (the position validation of KIP-320).
+    pub partitions: Vec<FetchPartition>,
+    /// `fetch.min.bytes`.
+    pub min_bytes: u32,
+    /// `fetch.max.wait.ms`.
+    pub max_wait: SimTime,
+    /// `fetch.max.bytes`.
+    pub max_bytes: u32,
+    /// `max.partition.fetch.bytes`.
+    pub partition_max_bytes: u32,
+}
+
 /// Messages on the wire. Sizes approximate the real request schemas (reference 3.5).
 #[derive(Clone, Debug)]
 pub(crate) enum Message {
@@ -215,6 +234,13 @@ pub(crate) enum Message {
         partitions: Vec<FetchPartition>,
     },
     FetchResponse {
+        id: u64,
+        partitions: Vec<FetchPartitionData>,
+    },
+    /// A consumer's FetchRequest (`FetchRequest` with replica id -1, `isolation_level`
+    /// read_uncommitted): read below the high watermark only.
+    ConsumerFetch(ConsumerFetchRequest),
+    ConsumerFetchResponse {
         id: u64,
         partitions: Vec<FetchPartitionData>,
     },
@@ -256,6 +282,13 @@ impl Message {
             Message::ApiVersionsResponse { .. } => 700,
             Message::Fetch { partitions, .. } => 60 + 30 * partitions.len() as u64,
             Message::FetchResponse { partitions, .. } => {
+                30 + partitions
+                    .iter()
+                    .map(|p| 40 + p.entries.iter().map(|e| e.bytes).sum::<u64>())
+                    .sum::<u64>()
+            }
+            Message::ConsumerFetch(r) => 70 + 30 * r.partitions.len() as u64,
+            Message::ConsumerFetchResponse { partitions, .. } => {
                 30 + partitions
                     .iter()
                     .map(|p| 40 + p.entries.iter().map(|e| e.bytes).sum::<u64>())

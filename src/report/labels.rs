@@ -60,6 +60,12 @@ pub(crate) fn axis_label(column: &str) -> String {
         "visible_p50_ms" => Some("p50 send-to-visible (ms)"),
         "visible_p99_ms" => Some("p99 send-to-visible (ms)"),
         "visible_max_ms" => Some("max send-to-visible (ms)"),
+        "e2e_p50_ms" => Some("p50 send-to-consumer (ms)"),
+        "e2e_p99_ms" => Some("p99 send-to-consumer (ms)"),
+        "e2e_max_ms" => Some("max send-to-consumer (ms)"),
+        "records_consumed" => Some("records consumed"),
+        "consumer_throughput_rps" => Some("consumed (records/s)"),
+        "consumed_lost" => Some("consumed records lost"),
         // Workload and network parameters (their columns are the keys without their section).
         "rate" => Some("offered rate (records/s)"),
         "record_bytes" => Some("record size (bytes)"),

@@ -89,7 +89,7 @@ pub(crate) const MIN_MAX_MEASURES: [&str; 6] = [
 /// Measures added after summary.csv's layout was published: their means come after the `_sum`
 /// columns, so that every earlier column keeps its place (results.csv appends them after
 /// `events` for the same reason).
-pub(crate) const APPENDED_MEASURES: [&str; 10] = [
+pub(crate) const APPENDED_MEASURES: [&str; 16] = [
     "throughput_mb_s",
     "latency_p95_ms",
     "offered_rps",
@@ -100,6 +100,12 @@ pub(crate) const APPENDED_MEASURES: [&str; 10] = [
     "visible_p99_ms",
     "visible_max_ms",
     "lost_unsent",
+    "e2e_p50_ms",
+    "e2e_p99_ms",
+    "e2e_max_ms",
+    "records_consumed",
+    "consumer_throughput_rps",
+    "consumed_lost",
 ];
 
 /// Measures that get a `<m>_sum` column in summary.csv.

@@ -21,7 +21,15 @@ use crate::config::{
 
 /// Sections of a scenario file that hold `RunSpec` keys, in file order. The empty name is the
 /// top level (`duration_ms`, `settle_ms`, `timeline_bucket_ms`).
-pub(crate) const SECTIONS: &[&str] = &["", "producer", "cluster", "network", "workload", "random_faults"];
+pub(crate) const SECTIONS: &[&str] = &[
+    "",
+    "producer",
+    "cluster",
+    "network",
+    "workload",
+    "consumer",
+    "random_faults",
+];
 
 /// The token that leaves an optional key (`enable_idempotence`, `delivery_timeout_ms`) at its
 /// Kafka default, which depends on other keys.

@@ -4,6 +4,7 @@
 //! Every value reaches a `RunSpec` through `set_key`: base values from the file, `[sweep]`
 //! values and `--set` overrides alike. Errors name the file, the 1-based line and the key.
 
+mod consumers;
 mod effective;
 mod expand;
 mod kafka;

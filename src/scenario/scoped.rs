@@ -26,10 +26,16 @@ pub(crate) enum Scoped<'a> {
     Topic { name: &'a str, info: &'static KeyInfo },
     /// `producers.NAME.count`: how many instances of the entry run.
     Count { name: &'a str },
+    /// `consumers.NAME.KEY`: `info` is the `[consumer]` key.
+    Consumer { name: &'a str, info: &'static KeyInfo },
+    /// `consumers.NAME.count`: how many members of the entry run.
+    ConsumerCount { name: &'a str },
 }
 
 /// Most producer instances in a run (each is a whole `KafkaProducer` with its own machine).
 pub(crate) const MAX_PRODUCERS: u32 = 1000;
+/// Most consumer instances in a run.
+pub(crate) const MAX_CONSUMERS: u32 = 1000;
 
 /// The values `count` takes.
 const COUNT_KIND: keys::Kind = keys::Kind::Int {
@@ -44,14 +50,20 @@ impl Scoped<'_> {
             Scoped::Producer { name, info } => format!("producers.{name}.{}", info.short()),
             Scoped::Topic { name, info } => format!("topics.{name}.{}", info.short()),
             Scoped::Count { name } => format!("producers.{name}.count"),
+            Scoped::Consumer { name, info } => format!("consumers.{name}.{}", info.short()),
+            Scoped::ConsumerCount { name } => format!("consumers.{name}.count"),
         }
     }
 
     /// The values the key takes.
     pub(crate) fn kind(&self) -> keys::Kind {
         match self {
-            Scoped::Producer { info, .. } | Scoped::Topic { info, .. } => info.kind,
+            Scoped::Producer { info, .. } | Scoped::Topic { info, .. } | Scoped::Consumer { info, .. } => info.kind,
             Scoped::Count { .. } => COUNT_KIND,
+            Scoped::ConsumerCount { .. } => keys::Kind::Int {
+                min: 1,
+                max: MAX_CONSUMERS as i64,
+            },
         }
     }
 }
@@ -99,7 +111,7 @@ pub(crate) fn producer_key(name: &str) -> Result<&'static KeyInfo, String> {
 /// Parses `producers.NAME.KEY` / `topics.NAME.KEY`; `None` for any other key.
 pub(crate) fn parse_scoped(key: &str) -> Option<Result<Scoped<'_>, String>> {
     let (scope, rest) = key.split_once('.')?;
-    if scope != "producers" && scope != "topics" {
+    if scope != "producers" && scope != "topics" && scope != "consumers" {
         return None;
     }
     let Some((name, field)) = rest.split_once('.') else {
@@ -109,7 +121,18 @@ pub(crate) fn parse_scoped(key: &str) -> Option<Result<Scoped<'_>, String>> {
     };
     Some((|| {
         check_plain_name(name)?;
-        if scope == "producers" && field == "count" {
+        if scope == "consumers" && field == "count" {
+            Ok(Scoped::ConsumerCount { name })
+        } else if scope == "consumers" {
+            let field = field.strip_prefix("consumer.").unwrap_or(field);
+            match keys::resolve_in_section("consumer", field) {
+                Ok(Target::Key(info)) => Ok(Scoped::Consumer { name, info }),
+                _ => Err(format!(
+                    "`{field}` is not a [consumer] key (a consumer's keys are those of [consumer], \
+                     and `count`; see `prodsim keys`)"
+                )),
+            }
+        } else if scope == "producers" && field == "count" {
             Ok(Scoped::Count { name })
         } else if scope == "producers" {
             Ok(Scoped::Producer {
@@ -143,6 +166,15 @@ pub(crate) fn check_entry(spec: &RunSpec, s: Scoped<'_>) -> Result<(), String> {
                 "producers",
                 name,
                 spec.producers.iter().map(|e| e.name.as_str()).collect(),
+            ))
+        }
+        Scoped::Consumer { name, .. } | Scoped::ConsumerCount { name }
+            if !spec.consumers.iter().any(|e| e.name == name) =>
+        {
+            Err(no_entry(
+                "consumers",
+                name,
+                spec.consumers.iter().map(|e| e.name.as_str()).collect(),
             ))
         }
         Scoped::Topic { name, .. } if !spec.topics.iter().any(|t| t.name == name) => Err(no_entry(
@@ -179,6 +211,18 @@ pub(crate) fn set_scoped(spec: &mut RunSpec, s: Scoped<'_>, value: &Value) -> Re
             let t = spec.topics.iter_mut().find(|t| t.name == name).ok_or(err)?;
             set_topic_field(t, info.short(), &v);
         }
+        Scoped::ConsumerCount { name } | Scoped::Consumer { name, .. } => {
+            let names: Vec<&str> = spec.consumers.iter().map(|e| e.name.as_str()).collect();
+            let err = no_entry("consumers", name, names);
+            let e = spec.consumers.iter_mut().find(|e| e.name == name).ok_or(err)?;
+            match s {
+                Scoped::Consumer { info, .. } => match e.set.iter_mut().find(|(k, _)| k == info.key) {
+                    Some(slot) => slot.1 = v,
+                    None => e.set.push((info.key.to_string(), v)),
+                },
+                _ => e.count = v.as_integer().unwrap_or(1) as u32,
+            }
+        }
     }
     Ok(())
 }
@@ -211,6 +255,18 @@ pub(crate) fn get_scoped(spec: &RunSpec, s: Scoped<'_>) -> Option<Value> {
             };
             Some(info.get(&view))
         }
+        Scoped::ConsumerCount { name } => {
+            let e = spec.consumers.iter().find(|e| e.name == name)?;
+            Some(Value::Integer(e.count.into()))
+        }
+        Scoped::Consumer { name, info } => {
+            let e = spec.consumers.iter().find(|e| e.name == name)?;
+            let view = RunSpec {
+                consumer: e.consumer.clone(),
+                ..RunSpec::default()
+            };
+            Some(info.get(&view))
+        }
         Scoped::Topic { name, info } => {
             let t = spec.topic_list().into_iter().find(|t| t.name == name)?;
             let mut view = RunSpec::default();
@@ -239,7 +295,7 @@ pub(crate) fn resolve_producers(spec: &mut RunSpec) -> Result<(), String> {
         e.producer = view.producer;
         e.workload = view.workload;
     }
-    Ok(())
+    super::consumers::resolve_consumers(spec)
 }
 
 /// `[[topics]]` and `[[producers]]` as scenario text (what the entries set; unset keys fall
@@ -296,6 +352,7 @@ pub(crate) fn clients_toml(spec: &RunSpec) -> String {
             }
         }
     }
+    out.push_str(&super::consumers::consumers_toml(spec));
     out
 }
 
@@ -316,6 +373,7 @@ pub(crate) fn new_producer(name: String) -> ProducerEntry {
 /// exists (or the scenario has one topic), and every producer's and topic's configuration
 /// valid on its own. Errors: (key, message).
 pub(crate) fn validate_clients(spec: &RunSpec) -> Result<(), (String, String)> {
+    super::consumers::validate_consumers(spec)?;
     for (i, e) in spec.producers.iter().enumerate() {
         if spec.producers[..i].iter().any(|x| x.name == e.name) {
             return Err((

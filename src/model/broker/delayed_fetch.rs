@@ -31,7 +31,7 @@ impl Broker {
         self.send_fetch_response(f.follower, f.fetch_id, data, ctx);
     }
 
-    fn arm_fetch_wait_timer(&mut self, at: SimTime, ctx: &mut Ctx<'_>) {
+    pub(super) fn arm_fetch_wait_timer(&mut self, at: SimTime, ctx: &mut Ctx<'_>) {
         if self.fetch_wait_timer.arm(at) {
             ctx.schedule(
                 at,
@@ -54,7 +54,13 @@ impl Broker {
         for id in due {
             self.complete_parked_fetch(id, ctx);
         }
-        if let Some(next) = self.parked.iter().map(|f| f.deadline).min() {
+        let consumers = if self.parked_consumers.is_empty() {
+            None
+        } else {
+            self.expire_consumer_fetches(ctx)
+        };
+        let followers = self.parked.iter().map(|f| f.deadline).min();
+        if let Some(next) = followers.into_iter().chain(consumers).min() {
             self.arm_fetch_wait_timer(next, ctx);
         }
     }

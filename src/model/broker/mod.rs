@@ -72,6 +72,8 @@ pub(crate) struct Broker {
     purgatory: Vec<DelayedProduce>,
     purgatory_timer: Timer,
     parked: Vec<ParkedFetch>,
+    /// Consumer fetches waiting for `fetch.min.bytes` ([`consumer_fetch`]).
+    parked_consumers: Vec<consumer_fetch::ParkedConsumerFetch>,
     fetch_wait_timer: Timer,
     fetchers: Vec<Fetcher>,
     next_id: u64,
@@ -114,6 +116,7 @@ impl Broker {
             purgatory: Vec::new(),
             purgatory_timer: Timer::default(),
             parked: Vec::new(),
+            parked_consumers: Vec::new(),
             fetch_wait_timer: Timer::default(),
             fetchers: vec![Fetcher::default(); spec.cluster.brokers as usize],
             next_id: 1,
@@ -156,6 +159,7 @@ impl Broker {
     }
 }
 
+mod consumer_fetch;
 mod delayed_fetch;
 mod delayed_produce;
 pub use delayed_produce::DelayedProduce;
@@ -299,6 +303,7 @@ impl Broker {
                 follower,
                 partitions,
             } => self.leader_handle_fetch(id, follower, partitions, ctx),
+            Message::ConsumerFetch(req) => self.consumer_fetch(env.from, req, ctx),
             Message::FetchResponse { id, partitions } => {
                 self.follower_handle_fetch_response(env.from as u32, id, partitions, ctx)
             }
@@ -422,6 +427,10 @@ impl Broker {
             } else {
                 self.become_follower(p, st, ctx);
             }
+            if !self.parked_consumers.is_empty() {
+                // `ReplicaManager.completeDelayedFetchOrProduceRequests` on a leadership change.
+                self.wake_consumer_fetches(p as u32, ctx);
+            }
         }
         self.metadata_version = self.metadata_version.max(version);
     }
@@ -443,6 +452,7 @@ impl Broker {
         self.purgatory.clear();
         self.purgatory_timer = Timer::default();
         self.parked.clear();
+        self.parked_consumers.clear();
         self.fetch_wait_timer = Timer::default();
         for f in self.fetchers.iter_mut() {
             *f = Fetcher::default();

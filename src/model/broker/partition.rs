@@ -421,6 +421,9 @@ impl Broker {
             log: &r.log,
         });
         self.complete_delayed_for(ctx);
+        if !self.parked_consumers.is_empty() {
+            self.wake_consumer_fetches(p as u32, ctx);
+        }
     }
 
     /// A follower's fetch reached this leader: credit it, maybe expand the ISR, maybe advance

@@ -2,7 +2,7 @@
 //! key: the bookkeeping alone).
 
 use super::*;
-use crate::model::partition_log::LogEntry;
+use crate::model::partition_log::ProducerInfo;
 use crate::sim::ms;
 
 /// A leader's log holding batches of `counts` records, identities consecutive from 0.
@@ -155,4 +155,33 @@ fn covers_out_of_order_fill_the_gaps_only() {
     assert!(near(ms_of(&v).0, 20.0), "{:?}", ms_of(&v));
     assert_eq!(v.partitions[0].seen.len(), 1, "{:?}", v.partitions[0].seen);
     assert!(v.partitions[0].acked.is_empty() && v.partitions[0].visible.is_empty());
+}
+
+#[test]
+fn end_to_end_counts_polls_of_its_own_partitions_and_what_the_final_log_lacks() {
+    // A group reading partition 1 only.
+    let mut v = Visibility::end_to_end(vec![false, true]);
+    v.completed(0, 0, 10, Outcome::Acked, (ms(1), ms(1)));
+    v.completed(1, 0, 10, Outcome::Acked, (ms(1), ms(1)));
+    // HW advances are not polls: nothing counts.
+    v.hw_advanced(ms(5), 1, 0, 10, &log_of(&[10]));
+    assert_eq!(v.counted(), 0);
+    v.covered(ms(11), 1, 0, 4);
+    assert_eq!(v.counted(), 4);
+    assert_near(ms_of(&v), (10.0, 10.0, 10.0));
+    // Partition 0's outcomes were not kept (the group does not read it).
+    assert!(v.partitions[0].acked.is_empty());
+    // Polled 0..4 of partition 1; the final log holds 0..2 and 3..10: one read, then lost.
+    let entry = |rec_start: u64, count: u32| LogEntry {
+        base_offset: 0,
+        count,
+        rec_start,
+        leader_epoch: 0,
+        producer: ProducerInfo::default(),
+        bytes: 100,
+        append_time: 0,
+    };
+    let logs = vec![vec![], vec![entry(3, 7), entry(0, 2)]];
+    assert_eq!(v.seen_but_absent(&logs), vec![1]);
+    assert_eq!(v.seen_but_absent(&[vec![], vec![entry(0, 10)]]), vec![0]);
 }

@@ -4,9 +4,11 @@ use toml::Value;
 use toml_edit::TableLike;
 
 use super::{check_keys, flatten, require, to_value, Parser};
-use crate::config::{ProducerEntry, TopicEntry};
+use crate::config::{ConsumerConfig, ConsumerEntry, ProducerEntry, TopicEntry};
 use crate::scenario::keys::{self, render_value, Target};
-use crate::scenario::scoped::{check_plain_name, new_producer, set_topic_field, MAX_PRODUCERS, TOPIC_FIELDS};
+use crate::scenario::scoped::{
+    check_plain_name, new_producer, set_topic_field, MAX_CONSUMERS, MAX_PRODUCERS, TOPIC_FIELDS,
+};
 use crate::scenario::ScenarioError;
 
 const PRODUCER_KEYS: &[&str] = &["name", "topic", "host", "count", "producer", "workload"];
@@ -47,45 +49,132 @@ pub(super) fn parse_producer(
                 format!("expected a table: write a [producers.{section}] section under the [[producers]] entry"),
             ));
         };
-        let mut entries = Vec::new();
-        flatten(tbl, "", &mut entries);
-        for (name, sub, entry) in entries {
-            let shown = format!("producers.{}.{name}", e.name);
-            let kline = p.key_line(sub, &entry);
-            let info = match keys::resolve_in_section(section, &name).map_err(|m| p.err(kline, Some(&shown), m))? {
-                Target::Key(info) => info,
-                _ => {
-                    return Err(p.err(
-                        kline,
-                        Some(&shown),
-                        format!("a producer entry sets keys prodsim models; `{name}` is not one (see `prodsim keys`)"),
-                    ))
-                }
-            };
-            let v = sub.get(&entry).and_then(|i| i.as_value()).map(to_value);
-            let Some(v) = v else {
-                return Err(p.err(kline, Some(&shown), "expected a value, not a table"));
-            };
-            if matches!(v, Value::Array(_)) {
+        read_section_keys(p, tbl, section, "producers", &e.name, &[], &mut e.set)?;
+    }
+    Ok(e)
+}
+
+/// The `section` keys (`[producer]`, `[workload]`, `[consumer]`) table `tbl` of the
+/// `kind` entry `name` sets (`skip`: the entry's own fields), checked, appended to `set`.
+fn read_section_keys(
+    p: &Parser<'_>,
+    tbl: &dyn TableLike,
+    section: &str,
+    kind: &str,
+    name: &str,
+    skip: &[&str],
+    set: &mut Vec<(String, Value)>,
+) -> Result<(), ScenarioError> {
+    let what = &kind[..kind.len() - 1];
+    let mut entries = Vec::new();
+    flatten(tbl, "", &mut entries);
+    for (key, sub, entry) in entries {
+        if skip.contains(&key.as_str()) || skip.iter().any(|s| key.starts_with(&format!("{s}."))) {
+            continue;
+        }
+        let shown = format!("{kind}.{name}.{key}");
+        let kline = p.key_line(sub, &entry);
+        let info = match keys::resolve_in_section(section, &key).map_err(|m| p.err(kline, Some(&shown), m))? {
+            Target::Key(info) => info,
+            _ => {
                 return Err(p.err(
                     kline,
                     Some(&shown),
-                    format!(
-                        "a producer entry sets one value; to sweep it, write `\"producers.{}.{}\" = [...]` in [sweep]",
-                        e.name,
-                        info.short()
-                    ),
-                ));
+                    format!("a {what} entry sets keys prodsim models; `{key}` is not one (see `prodsim keys`)"),
+                ))
             }
-            let v = info
-                .kind
-                .check(&v)
-                .map_err(|m| p.err(p.value_line(sub, &entry), Some(&shown), m))?;
-            if e.set.iter().any(|(k, _)| k == info.key) {
-                return Err(p.err(kline, Some(&shown), "set twice in this producer entry; keep one"));
-            }
-            e.set.push((info.key.to_string(), v));
+        };
+        let v = sub.get(&entry).and_then(|i| i.as_value()).map(to_value);
+        let Some(v) = v else {
+            return Err(p.err(kline, Some(&shown), "expected a value, not a table"));
+        };
+        if matches!(v, Value::Array(_)) {
+            return Err(p.err(
+                kline,
+                Some(&shown),
+                format!(
+                    "a {what} entry sets one value; to sweep it, write `\"{kind}.{name}.{}\" = [...]` in [sweep]",
+                    info.short()
+                ),
+            ));
         }
+        let v = info
+            .kind
+            .check(&v)
+            .map_err(|m| p.err(p.value_line(sub, &entry), Some(&shown), m))?;
+        if set.iter().any(|(k, _)| k == info.key) {
+            return Err(p.err(kline, Some(&shown), format!("set twice in this {what} entry; keep one")));
+        }
+        set.push((info.key.to_string(), v));
+    }
+    Ok(())
+}
+
+/// The fields of a `[[consumers]]` entry besides `[consumer]` keys (which it may set inline or
+/// in a `[consumers.consumer]` table).
+const CONSUMER_FIELDS: &[&str] = &["name", "group", "topics", "host", "count", "consumer"];
+
+/// One `[[consumers]]` entry: `name`, optional `group`, `topics`, `host`, `count`, and
+/// `[consumer]` keys (inline, or in a `[consumers.consumer]` table).
+pub(super) fn parse_consumer(
+    p: &Parser<'_>,
+    t: &dyn TableLike,
+    line: Option<usize>,
+) -> Result<ConsumerEntry, ScenarioError> {
+    require(p, t, "name", "consumers.name", line, "a consumer's `name`")?;
+    let name = name_of(p, t, "name", "consumers.name")?;
+    let mut e = ConsumerEntry {
+        name: name.clone(),
+        group: None,
+        topics: Vec::new(),
+        host: None,
+        count: 1,
+        set: Vec::new(),
+        consumer: ConsumerConfig::default(),
+    };
+    if t.contains_key("group") {
+        e.group = Some(name_of(p, t, "group", &format!("consumers.{name}.group"))?);
+    }
+    if t.contains_key("host") {
+        e.host = Some(name_of(p, t, "host", &format!("consumers.{name}.host"))?);
+    }
+    if t.contains_key("count") {
+        let key = format!("consumers.{name}.count");
+        e.count = p.int_of(t, "count", &key, 1, MAX_CONSUMERS as i64)? as u32;
+    }
+    if t.contains_key("topics") {
+        let key = format!("consumers.{name}.topics");
+        let bad = || {
+            p.err(
+                p.value_line(t, "topics"),
+                Some(&key),
+                "expected a list of topic names, e.g. topics = [\"orders\"]",
+            )
+        };
+        match p.value_of(t, "topics", &key)? {
+            Value::String(s) => e.topics.push(s),
+            Value::Array(a) => {
+                for v in a {
+                    let Value::String(s) = v else { return Err(bad()) };
+                    e.topics.push(s);
+                }
+            }
+            _ => return Err(bad()),
+        }
+        for topic in &e.topics {
+            check_plain_name(topic).map_err(|m| p.err(p.value_line(t, "topics"), Some(&key), m))?;
+        }
+    }
+    read_section_keys(p, t, "consumer", "consumers", &name, CONSUMER_FIELDS, &mut e.set)?;
+    if let Some(item) = t.get("consumer") {
+        let Some(tbl) = item.as_table_like() else {
+            return Err(p.err(
+                p.key_line(t, "consumer"),
+                Some(&format!("consumers.{name}.consumer")),
+                "expected a table: write a [consumers.consumer] section under the [[consumers]] entry",
+            ));
+        };
+        read_section_keys(p, tbl, "consumer", "consumers", &name, &[], &mut e.set)?;
     }
     Ok(e)
 }

@@ -62,6 +62,12 @@ pub(super) fn parse_fault(
             }
         }
     }
+    // A consumer's machine is a host too (a host name it shares with producers is one machine).
+    for c in base.consumer_list() {
+        if !hosts.contains(&c.host_name) {
+            hosts.push(c.host_name);
+        }
+    }
     require(
         p,
         t,

@@ -23,7 +23,7 @@ use toml_edit::{ImDocument, Item, TableLike};
 use super::kafka::{SerializerRole, SerializerSize};
 use super::keys::{self, display_value, find_key, get_key, levenshtein, render_value, set_key, Kind, Target};
 use super::{seeds_from_value, Origin, Scenario, ScenarioError};
-use clients::{parse_producer, parse_topic};
+use clients::{parse_consumer, parse_producer, parse_topic};
 use expect::parse_expect;
 use faults::parse_fault;
 use plots::parse_plot;
@@ -40,10 +40,12 @@ const TOP_LEVEL: &[&str] = &[
     "cluster",
     "network",
     "workload",
+    "consumer",
     "random_faults",
     "sweep",
     "producers",
     "topics",
+    "consumers",
     "faults",
     "plots",
     "expect",
@@ -235,7 +237,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
     let mut origins: BTreeMap<String, Origin> = BTreeMap::new();
 
     let (mut sweep, mut faults, mut plots, mut expects) = (None, None, None, None);
-    let (mut producers, mut topics) = (None, None);
+    let (mut producers, mut topics, mut consumers) = (None, None, None);
     // `[producer] properties`, the file's serializers, and (name as written, resolved key,
     // line) of every section entry, to refuse a key set twice under two names.
     let mut properties: Option<(String, Option<usize>)> = None;
@@ -256,10 +258,11 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
             "sweep" => sweep = Some((item, kline)),
             "producers" => producers = Some((item, kline)),
             "topics" => topics = Some((item, kline)),
+            "consumers" => consumers = Some((item, kline)),
             "faults" => faults = Some((item, kline)),
             "plots" => plots = Some((item, kline)),
             "expect" => expects = Some((item, kline)),
-            "producer" | "cluster" | "network" | "workload" | "random_faults" => {
+            "producer" | "cluster" | "network" | "workload" | "consumer" | "random_faults" => {
                 let Some(t) = item.as_table_like() else {
                     return Err(p.err(kline, Some(k), format!("expected a table; write a [{k}] section")));
                 };
@@ -389,6 +392,11 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
     if let Some((item, line)) = producers {
         for (t, l) in p.table_list("producers", item, line)? {
             sc.base.producers.push(parse_producer(&p, t, l)?);
+        }
+    }
+    if let Some((item, line)) = consumers {
+        for (t, l) in p.table_list("consumers", item, line)? {
+            sc.base.consumers.push(parse_consumer(&p, t, l)?);
         }
     }
     if let Some((item, line)) = sweep {
