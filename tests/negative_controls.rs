@@ -111,6 +111,26 @@ fn unclean_election_loses_acknowledged_writes() {
         .is_some_and(|r| r.delivery.lost_acked > 0 && r.elections > 0));
 }
 
+/// Unclean leader election with a consumer group reading: the leader alone in the ISR commits,
+/// the consumer reads it, the leader crashes and an out-of-sync replica takes it back.
+#[test]
+fn unclean_election_takes_back_what_a_consumer_read() {
+    let mut spec = base();
+    spec.cluster.min_insync_replicas = 1;
+    spec.cluster.unclean_leader_election_enable = true;
+    spec.consumers.push(prodsim::config::ConsumerEntry {
+        name: "reader".into(),
+        group: None,
+        topics: Vec::new(),
+        host: None,
+        count: 1,
+        set: Vec::new(),
+        consumer: Default::default(),
+    });
+    let cx = must_find(&Space::from_spec(&spec), "consumers_read_only_committed");
+    assert!(cx.result.as_ref().is_some_and(|r| r.consumed_lost > 0));
+}
+
 /// Without idempotence a retry after a lost response writes the batch again.
 #[test]
 fn retries_without_idempotence_duplicate() {

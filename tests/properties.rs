@@ -111,6 +111,15 @@ fn no_committed_record_lost() {
 }
 
 #[test]
+fn consumers_read_only_committed() {
+    holds(
+        "consumers_read_only_committed",
+        regressions!("consumers_read_only_committed"),
+        cases(DEFAULT_CASES),
+    );
+}
+
+#[test]
 fn idempotent_no_duplicates_in_order() {
     holds(
         "idempotent_no_duplicates_in_order",

@@ -66,6 +66,7 @@ pub(crate) fn axis_label(column: &str) -> String {
         "records_consumed" => Some("records consumed"),
         "consumer_throughput_rps" => Some("consumed (records/s)"),
         "consumed_lost" => Some("consumed records lost"),
+        "processing_us_per_record" => Some("processing per record (us)"),
         // Workload and network parameters (their columns are the keys without their section).
         "rate" => Some("offered rate (records/s)"),
         "record_bytes" => Some("record size (bytes)"),

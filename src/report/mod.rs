@@ -268,6 +268,11 @@ const TABLE_MEASURES: [(&str, &str, usize); 5] = [
     ("latency_p99_ms", "p99 ms", 2),
     ("mean_batch_records", "batch recs", 1),
 ];
+/// Shown when some run has consumers (`records_consumed` non-zero somewhere).
+const TABLE_CONSUMERS: [(&str, &str, usize); 2] = [
+    ("consumer_throughput_rps", "consumed/s", 0),
+    ("e2e_p99_ms", "e2e p99 ms", 2),
+];
 const TABLE_COUNTS: [(&str, &str, usize); 4] = [
     ("lost_acked_sum", "lost acked", 0),
     ("duplicates_sum", "duplicates", 0),
@@ -309,6 +314,12 @@ pub(crate) fn summary_cells(summary: &[SummaryRow]) -> SummaryCells {
         .copied()
         .filter(|(name, _, _)| summary.iter().any(|s| s.get(name).is_some()))
         .collect();
+    if summary
+        .iter()
+        .any(|s| s.get("records_consumed").is_some_and(|v| v.as_f64() != 0.0))
+    {
+        measures.extend(TABLE_CONSUMERS);
+    }
     let mut counts_shown = false;
     let mut saturated_shown = false;
     for count in TABLE_COUNTS {

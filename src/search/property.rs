@@ -289,6 +289,34 @@ fn conform_no_committed_record_lost(spec: &mut RunSpec) {
     spec.cluster.hw_requires_min_isr = true;
 }
 
+fn requires_consumers_committed(spec: &RunSpec) -> Result<(), String> {
+    if spec.consumers.is_empty() {
+        return Err("no [[consumers]] (nothing reads the topic)".into());
+    }
+    requires_replicated(spec)
+}
+
+/// A consumer group reading every topic, with Kafka's consumer defaults.
+fn conform_consumers_committed(spec: &mut RunSpec) {
+    conform_no_committed_record_lost(spec);
+    if spec.consumers.is_empty() {
+        spec.consumers.push(crate::config::ConsumerEntry {
+            name: "reader".into(),
+            group: None,
+            topics: Vec::new(),
+            host: None,
+            count: 1,
+            set: Vec::new(),
+            consumer: spec.consumer.clone(),
+        });
+    }
+}
+
+fn check_consumed_lost(_: &RunSpec, r: &RunResult) -> Result<(), String> {
+    nonzero("consumed_lost", r.consumed_lost)
+        .map_err(|m| format!("{m}: a consumer read records the final committed log does not hold"))
+}
+
 fn anything(_: &RunSpec) -> Result<(), String> {
     Ok(())
 }
@@ -432,6 +460,29 @@ pub static PROPERTIES: &[Property] = &[
         conform: conform_no_committed_record_lost,
         check: check_hw_monotonic,
         gate: |_| gate(&["committed_lost"]),
+    },
+    Property {
+        name: "consumers_read_only_committed",
+        claim: "a consumer group reads the topics; min.insync.replicas >= 2, replication.factor >= \
+                3, clean elections, any acks; crashes and partitions only (no power loss), at most \
+                RF - min ISR brokers down at once => consumed_lost = 0: a consumer reads only below \
+                the high watermark, so it never reads a record the cluster later loses (acks=1's \
+                losses were never readable)",
+        // From: reference 7.3 (consumers read below the HW: `FetchIsolation.HIGH_WATERMARK`),
+        // the design doc's "only committed messages are ever given out"; issue 13 item 4. Not
+        // with power loss: this search, with power losses drawn, found a run (ELR on, a crash
+        // of each broker, one of them a power loss, all healed within 5 s) whose partition
+        // ends offline, leader none and ISR empty, after all three brokers were fenced; the
+        // final log of its best replica lacks 19 records the consumer had read (counted as
+        // consumed_lost as lost_acked counts them). Whether Kafka 4.1 stays offline there too
+        // (unclean shutdowns leaving the ELR, KIP-966) was not settled: see the closing note.
+        fault_kinds: CRASHES_AND_PARTITIONS,
+        down_budget: Some(down_budget),
+        power_loss_budget: None,
+        requires: requires_consumers_committed,
+        conform: conform_consumers_committed,
+        check: check_consumed_lost,
+        gate: |_| gate(&["consumed_lost"]),
     },
     Property {
         name: "idempotent_no_duplicates_in_order",
