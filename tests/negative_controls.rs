@@ -118,15 +118,7 @@ fn unclean_election_takes_back_what_a_consumer_read() {
     let mut spec = base();
     spec.cluster.min_insync_replicas = 1;
     spec.cluster.unclean_leader_election_enable = true;
-    spec.consumers.push(prodsim::config::ConsumerEntry {
-        name: "reader".into(),
-        group: None,
-        topics: Vec::new(),
-        host: None,
-        count: 1,
-        set: Vec::new(),
-        consumer: Default::default(),
-    });
+    spec.consumers.push(prodsim::config::ConsumerEntry::named("reader"));
     let cx = must_find(&Space::from_spec(&spec), "consumers_read_only_committed");
     assert!(cx.result.as_ref().is_some_and(|r| r.consumed_lost > 0));
 }

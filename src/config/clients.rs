@@ -131,6 +131,42 @@ pub struct Producer {
     pub workload: WorkloadConfig,
 }
 
+/// The `count` instances of entry `name` (`NAME-1` .. `NAME-N`, or `NAME` alone): each one's
+/// name, host name (`host`, or its own name: a machine of its own) and index in `hosts`, which
+/// gains the host names not seen before.
+fn instances(name: &str, count: u32, host: Option<&str>, hosts: &mut Vec<String>) -> Vec<(String, String, usize)> {
+    (1..=count.max(1))
+        .map(|k| {
+            let name = if count > 1 {
+                format!("{name}-{k}")
+            } else {
+                name.to_string()
+            };
+            let host_name = host.map_or_else(|| name.clone(), str::to_string);
+            let index = hosts.iter().position(|h| *h == host_name).unwrap_or_else(|| {
+                hosts.push(host_name.clone());
+                hosts.len() - 1
+            });
+            (name, host_name, index)
+        })
+        .collect()
+}
+
+impl ConsumerEntry {
+    /// An entry named `name` reading every topic with the top level's `[consumer]`.
+    pub fn named(name: &str) -> ConsumerEntry {
+        ConsumerEntry {
+            name: name.to_string(),
+            group: None,
+            topics: Vec::new(),
+            host: None,
+            count: 1,
+            set: Vec::new(),
+            consumer: ConsumerConfig::default(),
+        }
+    }
+}
+
 impl RunSpec {
     /// The topics, in order, with their cluster-wide partition ranges.
     pub fn topic_list(&self) -> Vec<Topic> {
@@ -194,17 +230,7 @@ impl RunSpec {
                 Some(t) => topics.iter().position(|x| x.name == *t).unwrap_or(0),
                 None => 0,
             };
-            for k in 1..=e.count.max(1) {
-                let name = if e.count > 1 {
-                    format!("{}-{k}", e.name)
-                } else {
-                    e.name.clone()
-                };
-                let host_name = e.host.clone().unwrap_or_else(|| name.clone());
-                let host = hosts.iter().position(|h| *h == host_name).unwrap_or_else(|| {
-                    hosts.push(host_name.clone());
-                    hosts.len() - 1
-                });
+            for (name, host_name, host) in instances(&e.name, e.count, e.host.as_deref(), &mut hosts) {
                 out.push(Producer {
                     name,
                     topic,
@@ -250,17 +276,7 @@ impl RunSpec {
                     .filter_map(|t| topics.iter().position(|x| x.name == *t))
                     .collect()
             };
-            for k in 1..=e.count.max(1) {
-                let name = if e.count > 1 {
-                    format!("{}-{k}", e.name)
-                } else {
-                    e.name.clone()
-                };
-                let host_name = e.host.clone().unwrap_or_else(|| name.clone());
-                let host = hosts.iter().position(|h| *h == host_name).unwrap_or_else(|| {
-                    hosts.push(host_name.clone());
-                    hosts.len() - 1
-                });
+            for (name, host_name, host) in instances(&e.name, e.count, e.host.as_deref(), &mut hosts) {
                 out.push(Consumer {
                     name,
                     group,

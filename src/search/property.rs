@@ -300,15 +300,9 @@ fn requires_consumers_committed(spec: &RunSpec) -> Result<(), String> {
 fn conform_consumers_committed(spec: &mut RunSpec) {
     conform_no_committed_record_lost(spec);
     if spec.consumers.is_empty() {
-        spec.consumers.push(crate::config::ConsumerEntry {
-            name: "reader".into(),
-            group: None,
-            topics: Vec::new(),
-            host: None,
-            count: 1,
-            set: Vec::new(),
-            consumer: spec.consumer.clone(),
-        });
+        let mut reader = crate::config::ConsumerEntry::named("reader");
+        reader.consumer = spec.consumer.clone();
+        spec.consumers.push(reader);
     }
 }
 

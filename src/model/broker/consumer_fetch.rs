@@ -141,15 +141,8 @@ impl Broker {
         partitions: Vec<FetchPartitionData>,
         ctx: &mut Ctx<'_>,
     ) {
-        let bytes: u64 = partitions.iter().flat_map(|p| p.entries.iter()).map(|e| e.bytes).sum();
-        let at = self.cpu(bytes, ctx);
-        ctx.send_at(
-            at,
-            World::broker_node(self.id),
-            node,
-            0,
-            Message::ConsumerFetchResponse { id, partitions },
-        );
+        let bytes = super::delayed_fetch::fetched_bytes(&partitions);
+        self.answer_fetch(node, bytes, Message::ConsumerFetchResponse { id, partitions }, ctx);
     }
 }
 

@@ -72,18 +72,19 @@ impl Broker {
         partitions: Vec<FetchPartitionData>,
         ctx: &mut Ctx<'_>,
     ) {
-        let bytes: u64 = partitions.iter().flat_map(|p| p.entries.iter()).map(|e| e.bytes).sum();
+        let bytes = fetched_bytes(&partitions);
+        let msg = Message::FetchResponse {
+            id: fetch_id,
+            partitions,
+        };
+        self.answer_fetch(World::broker_node(follower), bytes, msg, ctx);
+    }
+
+    /// Sends a fetch response of `bytes` record bytes to node `to` once the request handler
+    /// (the broker's CPU queue) has read them.
+    pub(super) fn answer_fetch(&mut self, to: usize, bytes: u64, msg: Message, ctx: &mut Ctx<'_>) {
         let at = self.cpu(bytes, ctx);
-        ctx.send_at(
-            at,
-            World::broker_node(self.id),
-            World::broker_node(follower),
-            0,
-            Message::FetchResponse {
-                id: fetch_id,
-                partitions,
-            },
-        );
+        ctx.send_at(at, World::broker_node(self.id), to, 0, msg);
     }
 
     /// The leader side of a replica fetch (`ReplicaManager.fetchMessages` for a follower).
@@ -174,4 +175,9 @@ impl Broker {
         let enough = bytes >= spec.cluster.replica_fetch_min_bytes.max(1) as u64;
         (out, urgent || enough || !first)
     }
+}
+
+/// Record bytes a fetch response carries.
+pub(super) fn fetched_bytes(partitions: &[FetchPartitionData]) -> u64 {
+    partitions.iter().flat_map(|p| p.entries.iter()).map(|e| e.bytes).sum()
 }

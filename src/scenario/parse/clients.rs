@@ -4,7 +4,7 @@ use toml::Value;
 use toml_edit::TableLike;
 
 use super::{check_keys, flatten, require, to_value, Parser};
-use crate::config::{ConsumerConfig, ConsumerEntry, ProducerEntry, TopicEntry};
+use crate::config::{ConsumerEntry, ProducerEntry, TopicEntry};
 use crate::scenario::keys::{self, render_value, Target};
 use crate::scenario::scoped::{
     check_plain_name, new_producer, set_topic_field, MAX_CONSUMERS, MAX_PRODUCERS, TOPIC_FIELDS,
@@ -123,15 +123,7 @@ pub(super) fn parse_consumer(
 ) -> Result<ConsumerEntry, ScenarioError> {
     require(p, t, "name", "consumers.name", line, "a consumer's `name`")?;
     let name = name_of(p, t, "name", "consumers.name")?;
-    let mut e = ConsumerEntry {
-        name: name.clone(),
-        group: None,
-        topics: Vec::new(),
-        host: None,
-        count: 1,
-        set: Vec::new(),
-        consumer: ConsumerConfig::default(),
-    };
+    let mut e = ConsumerEntry::named(&name);
     if t.contains_key("group") {
         e.group = Some(name_of(p, t, "group", &format!("consumers.{name}.group"))?);
     }
