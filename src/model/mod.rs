@@ -540,32 +540,35 @@ impl World {
     /// how many inline runs of arrivals it made.
     fn run_loop_with(&mut self, lookahead: SimTime) -> u64 {
         let mut inline_runs = 0;
+        // Per client: whether another shares its machine (then they take turns).
+        let shares_nic: Vec<bool> = (0..self.clients.len())
+            .map(|c| (0..self.clients.len()).any(|j| j != c && self.hosts[j] == self.hosts[c]))
+            .collect();
         while self.phase != Phase::Done {
             let t_event = self.queue.peek_time();
             // The client with the earliest open-loop arrival (ties: the first), and the
             // earliest arrival of any other client.
-            let mut next: Option<(SimTime, usize)> = None;
-            let mut others = SimTime::MAX;
+            let (mut t_app, mut c, mut others) = (SimTime::MAX, 0, SimTime::MAX);
             for (i, &t) in self.next_arrival.iter().enumerate() {
-                match next {
-                    Some((tn, _)) if t >= tn => others = others.min(t),
-                    _ if t != SimTime::MAX => {
-                        others = others.min(next.map_or(SimTime::MAX, |(tn, _)| tn));
-                        next = Some((t, i));
-                    }
-                    _ => {}
+                if t < t_app {
+                    (others, t_app, c) = (t_app, t, i);
+                } else {
+                    others = others.min(t);
                 }
             }
-            if let Some((t_app, c)) = next {
-                if t_app <= t_event && t_app < self.window_end {
-                    self.run_ahead(c, t_event, others, lookahead);
-                    inline_runs += 1;
-                    if self.live_batches() > MAX_LIVE_BATCHES {
-                        let _ = self.guard(|| "application send() arrivals".to_string());
-                        break;
-                    }
-                    continue;
+            if t_app <= t_event && t_app < self.window_end {
+                let shared = if shares_nic[c] {
+                    self.next_shared_arrival(c)
+                } else {
+                    SimTime::MAX
+                };
+                self.run_ahead(c, t_event, others, shared, lookahead);
+                inline_runs += 1;
+                if self.live_batches() > MAX_LIVE_BATCHES {
+                    let _ = self.guard(|| "application send() arrivals".to_string());
+                    break;
                 }
+                continue;
             }
             let Some((t, (ev, c))) = self.queue.pop() else {
                 break;
@@ -599,9 +602,10 @@ impl World {
     /// event of its own that comes first), from its own clock, up to the earliest time
     /// anything else can touch it: its own next event or message (its queue lane), a fault or
     /// the window's end (the barrier lane), what a broker or the controller does from the
-    /// next queued event `head` on (a message, `lookahead` later at the soonest), what another
-    /// client does from its next arrival `others` on (a request to a broker and the broker's
-    /// answer: twice that), and the next arrival of a client sharing its NIC (they take turns).
+    /// next queued event on (a message, `lookahead` later at the soonest), what another client
+    /// does from its next arrival `others` on (a request to a broker and the broker's answer:
+    /// twice that), and `shared`, the next arrival of a client sharing its NIC (they take
+    /// turns).
     ///
     /// An arrival reads and writes only its client's application and accumulator and queues
     /// only its client's events, so running it before earlier events of other components
@@ -610,21 +614,22 @@ impl World {
     /// it had been pushed in time order. The
     /// run is the one every arrival in time order would make ([`World::run_loop_with`] with a
     /// lookahead of 0), a fast path and no approximation.
-    fn run_ahead(&mut self, c: usize, head: SimTime, others: SimTime, lookahead: SimTime) {
+    fn run_ahead(&mut self, c: usize, head: SimTime, others: SimTime, shared: SimTime, lookahead: SimTime) {
         let lane = client_lane(c);
         let bound = head
             .saturating_add(lookahead)
             .min(others.saturating_add(2 * lookahead))
             .min(self.queue.lane_next(BARRIER_LANE))
             .min(self.window_end - 1)
-            .min(self.next_shared_arrival(c));
+            .min(shared);
         self.now = self.inline_now[c].max(self.event_now);
         // Arrivals after the last event's time come before any event at their time (ranked by
         // client); one at that time (held up by a blocked send()) follows what released it.
         self.queue.set_rank(c as u32, self.event_now);
         loop {
             let limit = bound.min(self.queue.lane_next(lane));
-            if !self.with_client(c, |c, ctx| c.open_loop_step(limit, ctx)) {
+            // (`open_loop_step` would answer false, without a handler's cost)
+            if self.next_arrival[c] > limit || !self.with_client(c, |c, ctx| c.open_loop_step(limit, ctx)) {
                 break;
             }
         }
