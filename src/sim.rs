@@ -1,9 +1,9 @@
-//! The engine: virtual time, one event queue ordered by (time, insertion sequence), seeded
+//! The engine: virtual time, one event queue ordered by (time, cause, insertion sequence), seeded
 //! random streams, and a digest of the event stream. Knows nothing of Kafka.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
 /// Virtual time in integer nanoseconds since the start of the run.
@@ -30,13 +30,20 @@ pub(crate) fn to_ms(t: SimTime) -> f64 {
 
 struct Entry<E> {
     time: SimTime,
-    seq: u64,
+    /// When the push was made (its cause's time).
+    cause: SimTime,
+    /// The cause's rank among causes at one time (high bits) and the insertion sequence.
+    rank_seq: u64,
+    lane: u32,
     event: E,
 }
 
+/// Bits of `Entry::rank_seq` that hold the insertion sequence.
+const SEQ_BITS: u32 = 40;
+
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
+        self.time == other.time && self.cause == other.cause && self.rank_seq == other.rank_seq
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -46,46 +53,121 @@ impl<E> PartialOrd for Entry<E> {
     }
 }
 impl<E> Ord for Entry<E> {
-    // BinaryHeap is a max-heap: reverse so the earliest (time, seq) pops first.
+    // BinaryHeap is a max-heap: reverse so the earliest (time, cause, rank, seq) pops first.
     fn cmp(&self, other: &Self) -> Ordering {
-        other.time.cmp(&self.time).then_with(|| other.seq.cmp(&self.seq))
+        other
+            .time
+            .cmp(&self.time)
+            .then_with(|| other.cause.cmp(&self.cause))
+            .then_with(|| other.rank_seq.cmp(&self.rank_seq))
     }
 }
 
-/// Future events, popped in (time, insertion sequence) order: FIFO among equal times, so the
-/// order never depends on anything but the order of `push` calls.
+/// An event's place in the lanes of [`EventQueue::lane_next`]: none.
+pub(crate) const NO_LANE: u32 = u32::MAX;
+
+/// Future events, popped in (time, cause, rank, insertion sequence) order. Among equal times,
+/// the event whose push was made earlier (its `cause`, the pusher's time) comes first; among
+/// equal causes, pushes ranked by [`EventQueue::set_rank`] (in rank order) before the others;
+/// then the earlier push. A run whose pushes are made in time order, one actor at a time, pops
+/// in (time, insertion sequence) order, FIFO among equal times; a run whose actors each run
+/// ahead on their own clock (see `World::run_ahead`) pops exactly as if every push had been
+/// made in time order.
+///
+/// Each event may also belong to a lane: the queue answers the earliest pending time of a lane
+/// (what may next touch one component) without scanning.
 pub(crate) struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     seq: u64,
+    /// Pushes caused after `rank_after` take `rank` (above the sequence bits); the others rank
+    /// last.
+    rank: u64,
+    rank_after: SimTime,
+    /// Per lane: the pending events' times (a min-heap).
+    lanes: Vec<BinaryHeap<Reverse<SimTime>>>,
 }
+
+/// The rank of pushes not ranked by [`EventQueue::set_rank`]: after every ranked one.
+const LAST_RANK: u64 = (1 << (64 - SEQ_BITS)) - 1;
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
             seq: 0,
+            rank: LAST_RANK << SEQ_BITS,
+            rank_after: SimTime::MAX,
+            lanes: Vec::new(),
         }
     }
 }
 
 impl<E> EventQueue<E> {
-    pub(crate) fn push(&mut self, time: SimTime, event: E) {
+    /// Queues `event` at `time`, pushed at `cause` (the pusher's time, never later than `time`),
+    /// in `lane` (or [`NO_LANE`]).
+    #[inline]
+    pub(crate) fn push(&mut self, time: SimTime, cause: SimTime, lane: u32, event: E) {
         self.seq += 1;
+        debug_assert!(self.seq < 1 << SEQ_BITS);
+        if lane != NO_LANE {
+            let l = lane as usize;
+            if l >= self.lanes.len() {
+                self.lanes.resize_with(l + 1, BinaryHeap::new);
+            }
+            self.lanes[l].push(Reverse(time));
+        }
         self.heap.push(Entry {
             time,
-            seq: self.seq,
+            cause,
+            rank_seq: if cause > self.rank_after {
+                self.rank | self.seq
+            } else {
+                LAST_RANK << SEQ_BITS | self.seq
+            },
+            lane,
             event,
         });
     }
 
+    /// Pushes from now on caused after `after` rank `rank` among pushes with the same time and
+    /// cause (before every unranked push, in rank order), until [`EventQueue::clear_rank`]:
+    /// what one actor pushes while running ahead of the others, so that the order of
+    /// simultaneous pushes does not depend on which actor ran first.
+    #[inline]
+    pub(crate) fn set_rank(&mut self, rank: u32, after: SimTime) {
+        debug_assert!(u64::from(rank) < LAST_RANK);
+        self.rank = u64::from(rank) << SEQ_BITS;
+        self.rank_after = after;
+    }
+
+    /// Pushes from now on are unranked.
+    #[inline]
+    pub(crate) fn clear_rank(&mut self) {
+        self.rank_after = SimTime::MAX;
+    }
+
     pub(crate) fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (e.time, e.event))
+        let e = self.heap.pop()?;
+        if e.lane != NO_LANE {
+            let t = self.lanes[e.lane as usize].pop();
+            debug_assert_eq!(t, Some(Reverse(e.time)), "a lane's earliest event pops first");
+        }
+        Some((e.time, e.event))
     }
 
     /// Time of the next event, `SimTime::MAX` when empty.
     #[inline]
     pub(crate) fn peek_time(&self) -> SimTime {
         self.heap.peek().map_or(SimTime::MAX, |e| e.time)
+    }
+
+    /// Time of the next event of `lane`, `SimTime::MAX` when it has none.
+    #[inline]
+    pub(crate) fn lane_next(&self, lane: u32) -> SimTime {
+        self.lanes
+            .get(lane as usize)
+            .and_then(|l| l.peek())
+            .map_or(SimTime::MAX, |r| r.0)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -182,12 +264,48 @@ mod tests {
     #[test]
     fn equal_times_pop_in_insertion_order() {
         let mut q = EventQueue::default();
-        q.push(10, 'a');
-        q.push(5, 'b');
-        q.push(10, 'c');
-        q.push(5, 'd');
+        q.push(10, 0, NO_LANE, 'a');
+        q.push(5, 0, NO_LANE, 'b');
+        q.push(10, 0, NO_LANE, 'c');
+        q.push(5, 0, NO_LANE, 'd');
         let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, vec!['b', 'd', 'a', 'c']);
+    }
+
+    /// Among equal times, an earlier cause comes first whatever the push order; then the ranked
+    /// pushes, lower rank first (a push caused no later than its rank's `after` is unranked);
+    /// then the push order.
+    #[test]
+    fn equal_times_pop_in_cause_then_rank_order() {
+        let mut q = EventQueue::default();
+        q.set_rank(2, 5);
+        q.push(10, 7, NO_LANE, 'a'); // pushed first by an actor running ahead (at 7)
+        q.push(10, 5, NO_LANE, 'b'); // caused at its `after`: unranked
+        q.set_rank(1, 5);
+        q.push(10, 7, NO_LANE, 'c'); // same cause time, lower rank
+        q.clear_rank();
+        q.push(10, 3, NO_LANE, 'd'); // pushed late, caused earliest
+        q.push(10, 7, NO_LANE, 'e');
+        q.push(10, 5, NO_LANE, 'f');
+        let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, vec!['d', 'b', 'f', 'c', 'a', 'e']);
+    }
+
+    #[test]
+    fn lanes_answer_their_earliest_pending_event() {
+        let mut q = EventQueue::default();
+        q.push(30, 0, 1, 'a');
+        q.push(10, 0, NO_LANE, 'b');
+        q.push(20, 0, 1, 'c');
+        q.push(25, 0, 0, 'd');
+        assert_eq!((q.lane_next(0), q.lane_next(1), q.lane_next(7)), (25, 20, SimTime::MAX));
+        q.pop();
+        q.pop();
+        assert_eq!((q.lane_next(0), q.lane_next(1)), (25, 30));
+        q.pop();
+        q.pop();
+        assert_eq!((q.lane_next(0), q.lane_next(1)), (SimTime::MAX, SimTime::MAX));
+        assert!(q.pop().is_none());
     }
 
     #[test]

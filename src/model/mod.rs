@@ -24,6 +24,8 @@ mod observe;
 pub(crate) mod partition_log;
 mod producer;
 mod record_batch;
+#[cfg(test)]
+mod run_ahead_tests;
 
 use producer::client::Client;
 use producer::{accumulator, sender};
@@ -41,7 +43,7 @@ pub(crate) use wire::*;
 
 use crate::config::{RandomFaults, RunSpec, IDENTITY_BITS};
 use crate::result::{RunResult, SATURATED_THROUGHPUT_SHARE};
-use crate::sim::{ms, rng_stream, Digest, EventQueue, SimTime, Stream, NS_PER_MS};
+use crate::sim::{ms, rng_stream, Digest, EventQueue, SimTime, Stream, NO_LANE, NS_PER_MS};
 use network::Network;
 use partition_log::LogEntry;
 
@@ -81,6 +83,41 @@ pub(crate) enum Event {
 }
 
 impl Event {
+    /// An event of one client's handlers (queued for its owner): its timers, its I/O, its
+    /// application threads.
+    #[inline]
+    fn is_client_event(&self) -> bool {
+        matches!(
+            self,
+            Event::SenderWake
+                | Event::AppWake { .. }
+                | Event::MemoryWaitTimeout { .. }
+                | Event::RequestWritten { .. }
+                | Event::RequestTimeout { .. }
+                | Event::ConnectionReset { .. }
+                | Event::ConnectDone { .. }
+                | Event::MetadataTimeout { .. }
+                | Event::MetadataDue
+        )
+    }
+
+    /// The lane of the queue ([`EventQueue::lane_next`]) of this event, queued for `owner`:
+    /// its client's, the barrier lane (faults and phase changes touch every client at once),
+    /// or none (brokers and the controller reach a client only through messages).
+    #[inline]
+    fn lane(&self, owner: u32) -> u32 {
+        if self.is_client_event() {
+            client_lane((owner & 0xFFFF) as usize)
+        } else if matches!(
+            self,
+            Event::FaultStart { .. } | Event::FaultEnd { .. } | Event::WindowEnd | Event::SettleCheck
+        ) {
+            BARRIER_LANE
+        } else {
+            NO_LANE
+        }
+    }
+
     fn tag(&self) -> u64 {
         match self {
             Event::SenderWake => 1,
@@ -116,6 +153,15 @@ impl Event {
             Event::ConsumerMetadataDue { consumer } => 27 | (*consumer as u64) << 8,
         }
     }
+}
+
+/// The queue lane of events that touch every client (faults, the window's end).
+const BARRIER_LANE: u32 = 0;
+
+/// The queue lane of client `c`'s events and of the messages it receives.
+#[inline]
+fn client_lane(c: usize) -> u32 {
+    c as u32 + 1
 }
 
 /// Where a client's messages go: its topic's partitions in the cluster-wide numbering, and its
@@ -172,8 +218,8 @@ pub(crate) struct World {
     owner: u32,
     /// Per client: its machine (clients on one machine share a NIC).
     hosts: Vec<usize>,
-    /// Per client: where its last inline run of arrivals ended (with several clients each
-    /// runs on from its own time between two events; see `run_loop`).
+    /// Per client: where its last inline run of arrivals ended, its own clock (each client
+    /// runs ahead of the events that cannot touch it; see `World::run_ahead`).
     inline_now: Vec<SimTime>,
     /// Time of the last event handled.
     event_now: SimTime,
@@ -395,12 +441,6 @@ impl World {
         self.with_client(c, |c, ctx| c.start(ctx));
     }
 
-    /// Time of the next queued event.
-    #[inline]
-    pub(crate) fn queue_next_time(&self) -> SimTime {
-        self.queue.peek_time()
-    }
-
     #[inline]
     pub(crate) fn schedule(&mut self, at: SimTime, ev: Event) {
         self.schedule_for(0, at, ev);
@@ -410,7 +450,7 @@ impl World {
     #[inline]
     pub(crate) fn schedule_for(&mut self, c: u32, at: SimTime, ev: Event) {
         debug_assert!(at >= self.now, "event scheduled in the past: {ev:?}");
-        self.queue.push(at.max(self.now), (ev, c));
+        self.queue.push(at.max(self.now), self.now, ev.lane(c), (ev, c));
     }
 
     /// Send a message over the network now: returns the time its last byte left the sender's
@@ -430,11 +470,22 @@ impl World {
         let (tx_end, arrival) = self.net.transmit(at, from, to, bytes);
         let ix = self.inflight.put(Envelope { from, to, gen, msg }, tx_end);
         if self.net.reachable(from, to) {
-            self.queue.push(arrival, (Event::Deliver { msg: ix }, 0));
+            let lane = self.delivery_lane(to);
+            self.queue
+                .push(arrival, self.now, lane, (Event::Deliver { msg: ix }, 0));
         } else {
             self.inflight.stall(ix);
         }
         tx_end
+    }
+
+    /// The queue lane of a message to node `to`: its client's, if a producer receives it.
+    #[inline]
+    fn delivery_lane(&self, to: usize) -> u32 {
+        match self.client_at(to) {
+            Some(c) if c < self.clients.len() => client_lane(c),
+            _ => NO_LANE,
+        }
     }
 
     fn deliver(&mut self, ix: u32) {
@@ -471,9 +522,11 @@ impl World {
         let rtt = self.net.rtt(from, to);
         match transport::next_retransmission(first_sent, self.now, rtt) {
             Some(at) => {
+                let lane = self.delivery_lane(to);
                 for ix in held {
                     let arrival = self.net.retransmitted(at, from, to);
-                    self.queue.push(arrival, (Event::Deliver { msg: ix }, 0));
+                    self.queue
+                        .push(arrival, self.now, lane, (Event::Deliver { msg: ix }, 0));
                 }
             }
             None => {
@@ -486,19 +539,7 @@ impl World {
 
     fn dispatch(&mut self, ev: Event, owner: u32) {
         let c = (owner & 0xFFFF) as usize;
-        let client_event = matches!(
-            ev,
-            Event::SenderWake
-                | Event::AppWake { .. }
-                | Event::MemoryWaitTimeout { .. }
-                | Event::RequestWritten { .. }
-                | Event::RequestTimeout { .. }
-                | Event::ConnectionReset { .. }
-                | Event::ConnectDone { .. }
-                | Event::MetadataTimeout { .. }
-                | Event::MetadataDue
-        );
-        if client_event && (!self.clients[c].alive || self.clients[c].incarnation != owner >> 16) {
+        if ev.is_client_event() && (!self.clients[c].alive || self.clients[c].incarnation != owner >> 16) {
             return; // an event of a crashed process's session
         }
         match ev {
@@ -556,52 +597,61 @@ impl World {
         }
     }
 
-    /// The main loop: application arrivals are produced inline up to the next queued event
-    /// (design principle 3), everything else goes through the queue.
+    /// The main loop: application arrivals are produced inline, each client's up to the
+    /// earliest time anything else can touch it (design principle 3, [`World::run_ahead`]);
+    /// everything else goes through the queue.
     fn run_loop(&mut self) {
+        // A traced run makes its arrivals in time order with everything else (its trace lines
+        // are in time order); what it simulates is the same ([`World::run_ahead`]).
+        let lookahead = if self.trace.is_some() {
+            0
+        } else {
+            self.net.min_latency()
+        };
+        self.run_loop_with(lookahead);
+    }
+
+    /// The main loop with `lookahead`: a lower bound of the time anything a broker, the
+    /// controller or another client does takes to reach a client (0: every client's arrivals
+    /// in time order with the others' and with every event; the result is the same). Returns
+    /// how many inline runs of arrivals it made.
+    fn run_loop_with(&mut self, lookahead: SimTime) -> u64 {
+        let mut inline_runs = 0;
+        // Per client: whether another shares its machine (then they take turns).
+        let shares_nic: Vec<bool> = (0..self.clients.len())
+            .map(|c| (0..self.clients.len()).any(|j| j != c && self.hosts[j] == self.hosts[c]))
+            .collect();
         while self.phase != Phase::Done {
             let t_event = self.queue.peek_time();
-            // The client with the earliest open-loop arrival (ties: the first).
-            let mut next: Option<(SimTime, usize)> = None;
+            // The client with the earliest open-loop arrival (ties: the first), and the
+            // earliest arrival of any other client.
+            let (mut t_app, mut c, mut others) = (SimTime::MAX, 0, SimTime::MAX);
             for (i, &t) in self.next_arrival.iter().enumerate() {
-                if t != SimTime::MAX && next.is_none_or(|(tn, _)| t < tn) {
-                    next = Some((t, i));
+                if t < t_app {
+                    (others, t_app, c) = (t_app, t, i);
+                } else {
+                    others = others.min(t);
                 }
             }
-            if let Some((t_app, c)) = next {
-                if t_app <= t_event && t_app < self.window_end {
-                    // Arrivals run inline up to the next queued event (an arrival delayed by
-                    // a blocked send() happens as soon as it unblocks): one client step at a
-                    // time, since a step may queue an event that comes first. Clients on other
-                    // machines are independent until an event: each runs on alone, from its
-                    // own time (cost follows batches with many producers too); clients sharing
-                    // a NIC take turns in time order.
-                    let shared = self.next_shared_arrival(c);
-                    let limit = t_event.min(self.window_end - 1).min(shared);
-                    if self.clients.len() > 1 {
-                        self.now = self.inline_now[c].max(self.event_now);
-                    }
-                    loop {
-                        let limit = limit.min(self.queue_next_time());
-                        if !self.with_client(c, |c, ctx| c.open_loop_step(limit, ctx)) {
-                            break;
-                        }
-                    }
-                    if self.clients.len() > 1 {
-                        self.inline_now[c] = self.now;
-                    }
-                    if self.live_batches() > MAX_LIVE_BATCHES {
-                        let _ = self.guard(|| "application send() arrivals".to_string());
-                        break;
-                    }
-                    continue;
+            if t_app <= t_event && t_app < self.window_end {
+                let shared = if shares_nic[c] {
+                    self.next_shared_arrival(c)
+                } else {
+                    SimTime::MAX
+                };
+                self.run_ahead(c, t_event, others, shared, lookahead);
+                inline_runs += 1;
+                if self.live_batches() > MAX_LIVE_BATCHES {
+                    let _ = self.guard(|| "application send() arrivals".to_string());
+                    break;
                 }
+                continue;
             }
             let Some((t, (ev, c))) = self.queue.pop() else {
                 break;
             };
-            debug_assert!(t >= self.now);
-            if t == self.now {
+            debug_assert!(t >= self.event_now);
+            if t == self.event_now {
                 self.events_at_now += 1;
             } else {
                 self.events_at_now = 0;
@@ -622,6 +672,47 @@ impl World {
             self.last_event = Some(ev);
             self.dispatch(ev, c);
         }
+        inline_runs
+    }
+
+    /// Client `c`'s open-loop arrivals run inline (one step at a time: a step may queue an
+    /// event of its own that comes first), from its own clock, up to the earliest time
+    /// anything else can touch it: its own next event or message (its queue lane), a fault or
+    /// the window's end (the barrier lane), what a broker or the controller does from the
+    /// next queued event on (a message, `lookahead` later at the soonest), what another client
+    /// does from its next arrival `others` on (a request to a broker and the broker's answer:
+    /// twice that), and `shared`, the next arrival of a client sharing its NIC (they take
+    /// turns).
+    ///
+    /// An arrival reads and writes only its client's application and accumulator and queues
+    /// only its client's events, so running it before earlier events of other components
+    /// changes nothing it sees; the queue orders what it pushes by the push's time, arrivals
+    /// before events and clients in index order at one time ([`EventQueue::set_rank`]), as if
+    /// it had been pushed in time order. The
+    /// run is the one every arrival in time order would make ([`World::run_loop_with`] with a
+    /// lookahead of 0), a fast path and no approximation.
+    fn run_ahead(&mut self, c: usize, head: SimTime, others: SimTime, shared: SimTime, lookahead: SimTime) {
+        let lane = client_lane(c);
+        let bound = head
+            .saturating_add(lookahead)
+            .min(others.saturating_add(2 * lookahead))
+            .min(self.queue.lane_next(BARRIER_LANE))
+            .min(self.window_end - 1)
+            .min(shared);
+        self.now = self.inline_now[c].max(self.event_now);
+        // Arrivals after the last event's time come before any event at their time (ranked by
+        // client); one at that time (held up by a blocked send()) follows what released it.
+        self.queue.set_rank(c as u32, self.event_now);
+        loop {
+            let limit = bound.min(self.queue.lane_next(lane));
+            // (`open_loop_step` would answer false, without a handler's cost)
+            if self.next_arrival[c] > limit || !self.with_client(c, |c, ctx| c.open_loop_step(limit, ctx)) {
+                break;
+            }
+        }
+        self.queue.clear_rank();
+        self.inline_now[c] = self.now;
+        self.now = self.event_now;
     }
 
     /// The next open-loop arrival of a client other than `c` on `c`'s machine (its steps

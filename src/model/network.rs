@@ -143,6 +143,12 @@ impl Network {
         base as SimTime + self.slow[self.pair(from, to)].0
     }
 
+    /// A lower bound of every one-way latency ([`Network::transmit`], signals, retransmissions):
+    /// whatever a node does at `t` reaches another node no earlier than `t + min_latency()`.
+    pub(crate) fn min_latency(&self) -> SimTime {
+        (self.latency_ns * (1.0 - self.jitter)) as SimTime
+    }
+
     /// Mean round trip between two nodes, for timeouts and estimates.
     pub(crate) fn rtt(&self, from: usize, to: usize) -> SimTime {
         (2.0 * self.latency_ns) as SimTime + self.slow[self.pair(from, to)].0 + self.slow[self.pair(to, from)].0
@@ -220,6 +226,31 @@ mod tests {
             let (_, a) = n.transmit(t * 1000, 0, 1, 10);
             assert!(a >= last);
             last = a;
+        }
+    }
+
+    #[test]
+    fn no_message_arrives_sooner_than_the_minimum_latency() {
+        for (latency_ms, jitter) in [(0.1, 0.2), (0.5, 1.0), (0.3, 0.0), (1.0 / 3.0, 0.7)] {
+            let cfg = NetworkConfig {
+                latency_ms,
+                latency_jitter: jitter,
+                bandwidth_mbps: 1e12,
+            };
+            let mut n = Network::new(&cfg, 2, rng_stream(5, Stream::Network));
+            let min = n.min_latency();
+            assert!(min as f64 >= latency_ms * 1e6 * (1.0 - jitter) - 1.0);
+            let mut lowest = SimTime::MAX;
+            for t in 0..20_000u64 {
+                let now = t * 10_000_000; // far apart: no queueing, no ordering wait
+                let (tx_end, a) = n.transmit(now, 0, 1, 1);
+                lowest = lowest.min(a - tx_end).min(n.signal(now, 1, 0) - now);
+            }
+            assert!(lowest >= min, "{lowest} < {min}");
+            assert!(
+                lowest < min + (latency_ms * 1e6 * jitter * 0.01) as SimTime + 2,
+                "the bound is tight"
+            );
         }
     }
 

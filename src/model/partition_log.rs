@@ -264,7 +264,19 @@ impl PartitionLog {
 
     /// Index of the entry holding `offset` (or the first entry after it).
     fn entry_index(&self, offset: u64) -> usize {
-        self.entries.partition_point(|e| e.end_offset() <= offset)
+        // Reads are mostly near the end (followers fetch what is new): gallop back from the
+        // end, then search the last step, instead of a binary search over the whole log that
+        // misses the cache at every probe. `entries[hi..]` all end above `offset`.
+        let mut hi = self.entries.len();
+        let mut step = 1;
+        loop {
+            let lo = hi.saturating_sub(step);
+            if lo == 0 || self.entries[lo].end_offset() <= offset {
+                return lo + self.entries[lo..hi].partition_point(|e| e.end_offset() <= offset);
+            }
+            hi = lo;
+            step *= 2;
+        }
     }
 
     /// Remove every record at or above `offset` (follower truncation, KIP-101; recovery).
@@ -416,6 +428,25 @@ mod tests {
             },
             bytes: 100 * count as u64,
             append_time: t,
+        }
+    }
+
+    /// The entry holding an offset (or the first past it) is the one a binary search over the
+    /// whole log finds, wherever the offset is.
+    #[test]
+    fn entry_index_finds_what_a_full_binary_search_finds() {
+        for n in [0u64, 1, 2, 3, 7, 64, 100] {
+            let mut log = PartitionLog::default();
+            for i in 0..n {
+                let mut b = batch(i << 20, 1 + (i * 7 % 5) as u32, 0, 0, 1);
+                b.producer.pid = 1 + i % 2; // alternate producers: nothing coalesces
+                log.append(b, 0, 0);
+            }
+            assert_eq!(log.entries.len() as u64, n);
+            for offset in 0..log.log_end_offset() + 3 {
+                let want = log.entries.partition_point(|e| e.end_offset() <= offset);
+                assert_eq!(log.entry_index(offset), want, "{n} entries, offset {offset}");
+            }
         }
     }
 
