@@ -603,12 +603,25 @@ impl World {
     fn run_loop(&mut self) {
         // A traced run makes its arrivals in time order with everything else (its trace lines
         // are in time order); what it simulates is the same ([`World::run_ahead`]).
-        let lookahead = if self.trace.is_some() {
+        self.run_loop_with(self.lookahead());
+    }
+
+    /// How far a client may run ahead of the next event ([`World::run_ahead`]): the network's
+    /// least one-way latency; 0 (arrivals in time order) for a traced run, and when a consumer
+    /// shares a producer's machine (it sends through that NIC from events, which a producer
+    /// running ahead of them would book first).
+    fn lookahead(&self) -> SimTime {
+        let producers = self.spec.producer_list();
+        let consumer_on_producer_nic = self
+            .spec
+            .consumer_list()
+            .iter()
+            .any(|c| producers.iter().any(|p| p.host_name == c.host_name));
+        if self.trace.is_some() || consumer_on_producer_nic {
             0
         } else {
             self.net.min_latency()
-        };
-        self.run_loop_with(lookahead);
+        }
     }
 
     /// The main loop with `lookahead`: a lower bound of the time anything a broker, the

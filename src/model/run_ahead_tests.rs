@@ -91,7 +91,7 @@ fn shipped(name: &str) -> Scenario {
 /// A run with `lookahead` (`None`: the run's own), and how many inline runs of arrivals it made.
 fn run(spec: &RunSpec, lookahead: Option<SimTime>) -> (RunOutput, u64) {
     let mut w = World::new(spec, None);
-    let l = lookahead.unwrap_or_else(|| w.net.min_latency());
+    let l = lookahead.unwrap_or_else(|| w.lookahead());
     let runs = w.run_loop_with(l);
     (w.finish(), runs)
 }
@@ -127,6 +127,25 @@ fn running_ahead_changes_nothing_with_mixed_producers_and_faults() {
             fast * 2 < slow,
             "the fast path runs ahead: {fast} inline runs against {slow}"
         );
+    }
+}
+
+/// Consumers: one on the machine two producers share (no client runs ahead then), and a group
+/// of two on machines of their own.
+#[test]
+fn running_ahead_changes_nothing_with_consumers() {
+    for (extra, ahead) in [
+        ("[[consumers]]\nname = \"c\"\ncount = 2\n", true),
+        (
+            "[[consumers]]\nname = \"c\"\ncount = 2\n[[consumers]]\nname = \"d\"\nhost = \"m1\"\n",
+            false,
+        ),
+    ] {
+        let text = MIXED.replacen("[[faults]]", &format!("{extra}[[faults]]"), 1);
+        let spec = &specs(Scenario::parse_str(&text, Path::new("mixed.toml")).unwrap(), &[])[0];
+        assert!(spec.consumers.len() >= 1);
+        let (fast, slow) = assert_same_as_in_time_order(spec);
+        assert_eq!(fast < slow, ahead, "{fast} inline runs against {slow}");
     }
 }
 
