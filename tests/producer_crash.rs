@@ -206,10 +206,11 @@ duration_ms = 500
     assert!(targets[0].ends_with("(leader of 3)"), "{targets:?}");
     assert!(targets[1].ends_with("(leader of 5)"), "{targets:?}");
     // A point where `b` has no partition 1.
-    let e = Scenario::parse_str(&text(r#""topics.b.partitions" = [2, 1]"#), Path::new("s.toml"))
-        .and_then(|sc| sc.expand())
-        .err()
-        .expect("b has one partition at the second point");
+    let Err(e) =
+        Scenario::parse_str(&text(r#""topics.b.partitions" = [2, 1]"#), Path::new("s.toml")).and_then(|sc| sc.expand())
+    else {
+        panic!("b has one partition at the second point");
+    };
     assert_eq!(e.key.as_deref(), Some("faults"), "{e}");
     assert!(
         e.message
