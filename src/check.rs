@@ -230,8 +230,19 @@ fn lost_by_send_bucket(marks: &[u64], ranges: &[(u64, u64)], buckets: usize) -> 
     counts.into_iter().collect()
 }
 
-/// The first record flagged by the checker, in order of gravity: lost acknowledged,
-/// duplicated, reordered, failed-but-present, lost failed, lost unsent. Returns (partition, record, class).
+/// The classes [`first_anomaly`] names, in order of gravity (the most grave first).
+pub(crate) const ANOMALY_CLASSES: [&str; 6] = [
+    "lost_acked",
+    "duplicates",
+    "reordered",
+    "failed_present",
+    "lost_failed",
+    "lost_unsent",
+];
+
+/// The first record flagged by the checker, in order of gravity ([`ANOMALY_CLASSES`]): lost
+/// acknowledged, duplicated, reordered, failed-but-present, lost failed, lost unsent. Returns
+/// (partition, record, class).
 pub(crate) fn first_anomaly(
     outcomes: &[OutcomeRanges],
     sent: &[u64],
@@ -245,15 +256,15 @@ pub(crate) fn first_anomaly(
         })
         .collect();
     type Getter = fn(&Examples) -> Option<u64>;
-    let classes: [(&'static str, Getter); 6] = [
-        ("lost_acked", |e| e.lost_acked),
-        ("duplicates", |e| e.duplicate),
-        ("reordered", |e| e.reordered),
-        ("failed_present", |e| e.failed_present),
-        ("lost_failed", |e| e.lost_failed),
-        ("lost_unsent", |e| e.lost_unsent),
+    let getters: [Getter; 6] = [
+        |e| e.lost_acked,
+        |e| e.duplicate,
+        |e| e.reordered,
+        |e| e.failed_present,
+        |e| e.lost_failed,
+        |e| e.lost_unsent,
     ];
-    classes.iter().find_map(|(name, get)| {
+    ANOMALY_CLASSES.iter().zip(getters).find_map(|(name, get)| {
         ex.iter()
             .enumerate()
             .find_map(|(p, e)| get(e).map(|r| (p as u32, r, *name)))

@@ -49,7 +49,10 @@ fn varied_specs() -> Vec<(&'static str, RunSpec)> {
         Fault {
             at_ms: 1_000,
             duration_ms: Some(2_000),
-            kind: FaultKind::CrashLeader { partition: 0 },
+            kind: FaultKind::CrashLeader {
+                topic: None,
+                partition: 0,
+            },
         },
     ];
     faulty.random_faults.slow_link_per_min = 30.0;

@@ -157,6 +157,69 @@ duration_ms = 500
     assert!(r.faults[0].target.ends_with("(leader of 4)"), "{}", r.faults[0].target);
 }
 
+/// A topic's partition is resolved per sweep point: sweeping the partitions of the topic
+/// before it moves the fault's cluster-wide partition (`b`'s partition 1 is the brokers' 3
+/// with `a` at 2 partitions, 5 with `a` at 4). Before, it was resolved once from the
+/// scenario's base (`a` at 3: partition 4 at every point, `a`'s own last partition at the
+/// first). A sweep point where the topic lacks the partition is refused, naming `faults` and
+/// the point.
+#[test]
+fn a_topic_fault_follows_a_sweep_of_the_topics_before_it() {
+    let text = |sweep: &str| {
+        format!(
+            r#"duration_ms = 2000
+[cluster]
+brokers = 3
+replication_factor = 3
+[[topics]]
+name = "a"
+partitions = 3
+[[topics]]
+name = "b"
+partitions = 2
+[[producers]]
+name = "pa"
+topic = "a"
+[[producers]]
+name = "pb"
+topic = "b"
+[[faults]]
+at_ms = 500
+kind = "crash-leader"
+topic = "b"
+partition = 1
+duration_ms = 500
+[sweep]
+{sweep}
+"#
+        )
+    };
+    let r = runs(&text(r#""topics.a.partitions" = [2, 4]"#));
+    let targets: Vec<&str> = r.iter().map(|r| r.faults[0].target.as_str()).collect();
+    assert_eq!(targets.len(), 2);
+    assert!(targets[0].ends_with("(leader of 3)"), "{targets:?}");
+    assert!(targets[1].ends_with("(leader of 5)"), "{targets:?}");
+    // The same through cluster.partitions, the fallback of a topic without its own count.
+    let fallback = text(r#""cluster.partitions" = [2, 4]"#).replace("name = \"a\"\npartitions = 3\n", "name = \"a\"\n");
+    let r = runs(&fallback);
+    let targets: Vec<&str> = r.iter().map(|r| r.faults[0].target.as_str()).collect();
+    assert!(targets[0].ends_with("(leader of 3)"), "{targets:?}");
+    assert!(targets[1].ends_with("(leader of 5)"), "{targets:?}");
+    // A point where `b` has no partition 1.
+    let Err(e) =
+        Scenario::parse_str(&text(r#""topics.b.partitions" = [2, 1]"#), Path::new("s.toml")).and_then(|sc| sc.expand())
+    else {
+        panic!("b has one partition at the second point");
+    };
+    assert_eq!(e.key.as_deref(), Some("faults"), "{e}");
+    assert!(
+        e.message
+            .contains("partition 1 of topic \"b\", which has partitions 0..=0"),
+        "{e}"
+    );
+    assert!(e.message.contains("partitions=1"), "{e}");
+}
+
 /// A restarted producer is a new session: its records after the restart are acknowledged,
 /// and with idempotence on, the brokers accept them under a new producer id from sequence 0
 /// (a reused id would be refused as out of order: `OUT_OF_ORDER_SEQUENCE_NUMBER`, failed).

@@ -250,10 +250,10 @@ fn rediscover(i: &Incident) -> Row {
 
 /// The trace `prodsim explain` prints for the run's first anomaly.
 fn explain(spec: &RunSpec) -> String {
-    let (p, rec, _) = prodsim::first_anomaly(spec)
+    let a = prodsim::first_anomaly(spec)
         .expect("the run finishes")
         .expect("the counterexample has an anomalous record");
-    let (fate, trace, _) = prodsim::explain_record(spec, p, rec);
+    let (fate, trace, _) = prodsim::explain_record_with_progress(spec, a.record, None);
     format!("{}\n{fate}", trace.join("\n"))
 }
 

@@ -4,6 +4,7 @@ use super::{io_failure, load, print_notes, progress, Failure};
 use clap::Args;
 use prodsim::scenario::RunPoint;
 use prodsim::{errln, outln};
+use prodsim::{RunSpec, TracedRecord};
 use std::path::PathBuf;
 
 /// `prodsim explain`'s options.
@@ -21,10 +22,16 @@ pub(crate) struct ExplainArgs {
     /// and under --set.
     #[arg(long, value_name = "FILE")]
     pub(crate) producer_config: Option<PathBuf>,
-    /// PARTITION:SEQUENCE (the record's per-partition send sequence, from 0). Default: the
-    /// first lost, duplicated or reordered record.
+    /// PARTITION:SEQUENCE (the record's per-partition send sequence, from 0), in the
+    /// producer's own numbering (its topic's partitions from 0). Default: the first lost,
+    /// duplicated or reordered record.
     #[arg(long)]
     pub(crate) record: Option<String>,
+    /// The producer whose record to follow: a `[[producers]]` name (its first instance when it
+    /// has `count` > 1) or an instance name (`orders-2`). Default: the producer of the first
+    /// anomaly without --record, else the first producer.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) producer: Option<String>,
 }
 
 pub(crate) fn cmd_explain(args: &ExplainArgs) -> Result<u8, Failure> {
@@ -58,60 +65,114 @@ pub(crate) fn cmd_explain(args: &ExplainArgs) -> Result<u8, Failure> {
         let ns = sim_ns.load(std::sync::atomic::Ordering::Relaxed);
         format!("simulated {:.1} s of a {window_s:.1} s window", ns as f64 / 1e9)
     };
-    let (partition, rec) = match record {
-        Some(r) => parse_record(r).ok_or_else(|| Failure {
-            code: 2,
-            message: format!("error: --record must be PARTITION:SEQUENCE (e.g. 0:1234), got \"{r}\""),
-        })?,
+    let producers = point.spec.producer_list();
+    let only = match args.producer.as_deref() {
+        Some(name) => Some(producer_index(&point.spec, name)?),
+        None => None,
+    };
+    let many = producers.len() > 1;
+    let of = |c: usize| {
+        if many {
+            format!(" of producer {}", producers[c].name)
+        } else {
+            String::new()
+        }
+    };
+    let traced = match record {
+        Some(r) => {
+            let (partition, seq) = parse_record(r).ok_or_else(|| Failure {
+                code: 2,
+                message: format!("error: --record must be PARTITION:SEQUENCE (e.g. 0:1234), got \"{r}\""),
+            })?;
+            TracedRecord {
+                producer: only.unwrap_or(0),
+                partition,
+                seq,
+            }
+        }
         None => {
             let found = progress::with_progress("explain", status, || {
-                prodsim::first_anomaly_with_progress(&point.spec, Some(sim_ns.clone()))
+                prodsim::first_anomaly_with_progress(&point.spec, only, Some(sim_ns.clone()))
             });
             match found.map_err(|why| io_failure(format!("{}: {why}", point.label())))? {
-                Some((p, r, what)) => {
-                    outln!("first anomaly in this run: record {p}:{r} ({what})");
-                    (p, r)
+                Some(a) => {
+                    let r = a.record;
+                    outln!(
+                        "first anomaly in this run: record {}:{}{} ({})",
+                        r.partition,
+                        r.seq,
+                        of(r.producer),
+                        a.what
+                    );
+                    r
                 }
                 None => {
-                    outln!("{}: no record was lost, duplicated or reordered in this run; pass --record PARTITION:SEQUENCE to follow one.", point.label());
+                    let whose = only.map_or(String::new(), |c| format!(" by producer {}", producers[c].name));
+                    outln!("{}: no record{whose} was lost, duplicated or reordered in this run; pass --record PARTITION:SEQUENCE to follow one.", point.label());
                     return Ok(0);
                 }
             }
         }
     };
-    if partition >= point.spec.cluster.partitions {
+    let (partition, rec) = (traced.partition, traced.seq);
+    let topics = point.spec.topic_list();
+    let topic = &topics[producers[traced.producer].topic];
+    if partition >= topic.partitions {
+        let whose = if many {
+            format!(
+                " in producer {}'s topic \"{}\"",
+                producers[traced.producer].name, topic.name
+            )
+        } else {
+            String::new()
+        };
         return Err(Failure {
             code: 2,
             message: format!(
-                "error: partition {partition} does not exist (partitions 0..{})",
-                point.spec.cluster.partitions - 1
+                "error: partition {partition} does not exist{whose} (partitions 0..{})",
+                topic.partitions - 1
             ),
         });
     }
     sim_ns.store(0, std::sync::atomic::Ordering::Relaxed);
     let (fate, lines, result) = progress::with_progress("explain", status, || {
-        prodsim::explain_record_with_progress(&point.spec, partition, rec, Some(sim_ns.clone()))
+        prodsim::explain_record_with_progress(&point.spec, traced, Some(sim_ns.clone()))
     });
     if let Some(why) = &result.aborted {
         return Err(io_failure(format!("{}: the run stopped: {why}", point.label())));
     }
     outln!("run: {}", point.label());
-    outln!("record {partition}:{rec}\n");
+    if many {
+        let (name, cluster) = (&topic.name, topic.first + partition);
+        outln!(
+            "record {partition}:{rec}{} (topic \"{name}\"; the brokers' partition {cluster})\n",
+            of(traced.producer)
+        );
+    } else {
+        outln!("record {partition}:{rec}\n");
+    }
     for l in lines {
         outln!("{l}");
     }
     outln!("\nfinal outcome: {fate}");
+    let totals = |who: &str, r: &prodsim::RunResult| {
+        let d = &r.delivery;
+        outln!(
+            "{who}: sent {}, acked {}, lost_acked {}, lost_failed {}, failed_present {}, duplicates {}, reordered {}",
+            r.records_sent,
+            r.records_acked,
+            d.lost_acked,
+            d.lost_failed,
+            d.failed_present,
+            d.duplicates,
+            d.reordered
+        );
+    };
+    if let Some(p) = result.producers.get(traced.producer).filter(|_| many) {
+        totals(&format!("producer {} totals", p.name), &p.result);
+    }
+    totals("run totals", &result);
     let d = &result.delivery;
-    outln!(
-        "run totals: sent {}, acked {}, lost_acked {}, lost_failed {}, failed_present {}, duplicates {}, reordered {}",
-        result.records_sent,
-        result.records_acked,
-        d.lost_acked,
-        d.lost_failed,
-        d.failed_present,
-        d.duplicates,
-        d.reordered
-    );
     if d.lost_unsent > 0 {
         outln!(
             "lost unsent: {} (a producer process crashed with them in its buffer)",
@@ -119,6 +180,28 @@ pub(crate) fn cmd_explain(args: &ExplainArgs) -> Result<u8, Failure> {
         );
     }
     Ok(0)
+}
+
+/// The index of producer `name` (an instance name, or a `[[producers]]` entry's name: its
+/// first instance); an unknown name is bad input naming the producers there are.
+fn producer_index(spec: &RunSpec, name: &str) -> Result<usize, Failure> {
+    let producers = spec.producer_list();
+    if let Some(c) = producers.iter().position(|p| p.name == name) {
+        return Ok(c);
+    }
+    let first = format!("{name}-1");
+    let entry = spec.producers.iter().any(|e| e.name == name && e.count > 1);
+    if let Some(c) = producers.iter().position(|p| entry && p.name == first) {
+        return Ok(c);
+    }
+    let names: Vec<String> = producers.iter().map(|p| format!("\"{}\"", p.name)).collect();
+    Err(Failure {
+        code: 2,
+        message: format!(
+            "error: --producer: no producer \"{name}\" in this scenario; the producers are {}",
+            names.join(", ")
+        ),
+    })
 }
 
 fn parse_record(s: &str) -> Option<(u32, u64)> {

@@ -210,6 +210,21 @@ impl RunSpec {
         }
     }
 
+    /// The cluster-wide partition a leader fault names: partition `partition` of `topic`
+    /// (`None`: already cluster-wide). `None` when this run has no such topic or partition (a
+    /// sweep point may give the topic, or a topic before it, another partition count).
+    pub fn fault_partition(&self, topic: Option<&str>, partition: u32) -> Option<u32> {
+        match topic {
+            None => (partition < self.total_partitions()).then_some(partition),
+            Some(name) => self
+                .topic_list()
+                .into_iter()
+                .find(|t| t.name == name)
+                .filter(|t| partition < t.partitions)
+                .map(|t| t.first + partition),
+        }
+    }
+
     /// The producers, in order (one, `default`, without `[[producers]]`).
     pub fn producer_list(&self) -> Vec<Producer> {
         if self.producers.is_empty() {

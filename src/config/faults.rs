@@ -19,12 +19,18 @@ pub enum FaultKind {
     },
     /// Crash whichever broker leads `partition` when the fault starts.
     CrashLeader {
+        /// The topic whose partition it is (`None`: `partition` is in the cluster-wide
+        /// numbering). Resolved per run ([`RunSpec::fault_partition`](crate::config::RunSpec::fault_partition)), since a sweep may change
+        /// the partition counts of the topics before it.
+        topic: Option<String>,
         /// The partition.
         partition: u32,
     },
     /// Cut the current leader of `partition` off from the other brokers and the controller;
     /// the producer still reaches it.
     IsolateLeader {
+        /// The topic whose partition it is, as for [`FaultKind::CrashLeader`].
+        topic: Option<String>,
         /// The partition.
         partition: u32,
     },
@@ -325,8 +331,14 @@ mod tests {
         vec![
             FaultKind::Crash { broker: 0 },
             FaultKind::PowerLoss { brokers: vec![0, 1] },
-            FaultKind::CrashLeader { partition: 0 },
-            FaultKind::IsolateLeader { partition: 0 },
+            FaultKind::CrashLeader {
+                topic: None,
+                partition: 0,
+            },
+            FaultKind::IsolateLeader {
+                topic: None,
+                partition: 0,
+            },
             FaultKind::Partition {
                 groups: vec![vec![Node::Broker(0)], vec![Node::Broker(1)]],
                 one_way: false,

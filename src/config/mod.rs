@@ -369,8 +369,35 @@ impl RunSpec {
             let bad = match &f.kind {
                 FaultKind::Crash { broker } => *broker >= c.brokers,
                 FaultKind::PowerLoss { brokers } => brokers.iter().any(|b| *b >= c.brokers),
-                FaultKind::CrashLeader { partition } | FaultKind::IsolateLeader { partition } => {
-                    *partition >= partitions
+                FaultKind::CrashLeader { topic, partition } | FaultKind::IsolateLeader { topic, partition } => {
+                    if let Some(name) = topic {
+                        if self.fault_partition(Some(name), *partition).is_none() {
+                            let topics = self.topic_list();
+                            let msg = match topics.iter().find(|t| t.name == *name) {
+                                Some(t) => format!(
+                                    "fault `{}` at_ms = {} names partition {partition} of topic \"{name}\", \
+                                     which has partitions 0..={}",
+                                    f.kind.name(),
+                                    f.at_ms,
+                                    t.partitions.saturating_sub(1)
+                                ),
+                                None => format!(
+                                    "fault `{}` at_ms = {} names topic \"{name}\"; the topics are {}",
+                                    f.kind.name(),
+                                    f.at_ms,
+                                    topics
+                                        .iter()
+                                        .map(|t| format!("\"{}\"", t.name))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            };
+                            return err("faults", msg);
+                        }
+                        false
+                    } else {
+                        *partition >= partitions
+                    }
                 }
                 FaultKind::Partition { groups, .. } => groups.iter().flatten().any(|n| !nodes_ok(n)),
                 FaultKind::SlowLink { from, to, .. } => !nodes_ok(from) || !nodes_ok(to),

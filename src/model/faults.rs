@@ -54,8 +54,14 @@ fn draw_random(spec: &RunSpec, rng: &mut ChaCha8Rng) -> Vec<Fault> {
             let kind = match ty {
                 FaultType::Crash => FaultKind::Crash { broker: b },
                 FaultType::PowerLoss => FaultKind::PowerLoss { brokers: vec![b] },
-                FaultType::CrashLeader => FaultKind::CrashLeader { partition: p },
-                FaultType::IsolateLeader => FaultKind::IsolateLeader { partition: p },
+                FaultType::CrashLeader => FaultKind::CrashLeader {
+                    topic: None,
+                    partition: p,
+                },
+                FaultType::IsolateLeader => FaultKind::IsolateLeader {
+                    topic: None,
+                    partition: p,
+                },
                 FaultType::Partition => {
                     let rest: Vec<Node> = (0..brokers)
                         .filter(|&x| x != b)
@@ -182,6 +188,16 @@ impl World {
         self.controller.parts.get(p as usize).and_then(|s| s.leader)
     }
 
+    /// The cluster-wide partition a leader fault names: a topic's partition is resolved
+    /// against this run's topics (a sweep may move the topic's first partition). A partition
+    /// the run lacks (a spec built without validation) is past every partition: no leader.
+    fn fault_partition(&self, topic: &Option<String>, partition: u32) -> u32 {
+        match topic {
+            None => partition,
+            Some(t) => self.spec.fault_partition(Some(t), partition).unwrap_or(u32::MAX),
+        }
+    }
+
     fn cut_links(&mut self, i: usize, links: Vec<(usize, usize)>) {
         for &(a, b) in &links {
             self.net.cut(a, b, true);
@@ -209,31 +225,37 @@ impl World {
                 self.faults.crashed[i] = brokers.clone();
                 brokers.iter().map(|b| format!("b{b}")).collect::<Vec<_>>().join(",")
             }
-            FaultKind::CrashLeader { partition } => match self.current_leader(*partition) {
-                Some(l) => {
-                    self.broker_crash(l, false);
-                    self.faults.crashed[i] = vec![l];
-                    format!("b{l} (leader of {partition})")
-                }
-                None => format!("none (partition {partition} has no leader)"),
-            },
-            FaultKind::IsolateLeader { partition } => match self.current_leader(*partition) {
-                Some(l) => {
-                    let ln = World::broker_node(l);
-                    let mut links = Vec::new();
-                    let others: Vec<usize> = (0..self.brokers.len())
-                        .filter(|&x| x != ln)
-                        .chain([self.controller_node()])
-                        .collect();
-                    for o in others {
-                        links.push((ln, o));
-                        links.push((o, ln));
+            FaultKind::CrashLeader { topic, partition } => {
+                let partition = self.fault_partition(topic, *partition);
+                match self.current_leader(partition) {
+                    Some(l) => {
+                        self.broker_crash(l, false);
+                        self.faults.crashed[i] = vec![l];
+                        format!("b{l} (leader of {partition})")
                     }
-                    self.cut_links(i, links);
-                    format!("b{l} (leader of {partition})")
+                    None => format!("none (partition {partition} has no leader)"),
                 }
-                None => format!("none (partition {partition} has no leader)"),
-            },
+            }
+            FaultKind::IsolateLeader { topic, partition } => {
+                let partition = self.fault_partition(topic, *partition);
+                match self.current_leader(partition) {
+                    Some(l) => {
+                        let ln = World::broker_node(l);
+                        let mut links = Vec::new();
+                        let others: Vec<usize> = (0..self.brokers.len())
+                            .filter(|&x| x != ln)
+                            .chain([self.controller_node()])
+                            .collect();
+                        for o in others {
+                            links.push((ln, o));
+                            links.push((o, ln));
+                        }
+                        self.cut_links(i, links);
+                        format!("b{l} (leader of {partition})")
+                    }
+                    None => format!("none (partition {partition} has no leader)"),
+                }
+            }
             FaultKind::Partition { groups, one_way } => {
                 let mut links = Vec::new();
                 for (gi, g) in groups.iter().enumerate() {

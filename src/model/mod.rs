@@ -36,6 +36,7 @@ mod wire;
 
 use context::{Command, Ctx};
 use monitor::Monitor;
+pub use tracer::TracedRecord;
 use tracer::Tracer;
 
 pub(crate) use app::send_cost_ns;
@@ -285,7 +286,7 @@ impl World {
         node.checked_sub(self.brokers.len() + 1 + self.clients.len())
     }
 
-    pub(crate) fn new(spec: &RunSpec, trace: Option<(u32, u64)>) -> World {
+    pub(crate) fn new(spec: &RunSpec, trace: Option<TracedRecord>) -> World {
         let spec = spec.clone();
         let b = spec.cluster.brokers as usize;
         let producers = spec.producer_list();
@@ -357,6 +358,11 @@ impl World {
             .enumerate()
             .map(|(i, cs)| Client::new(cs, b + 1 + i, i as u32))
             .collect();
+        // The traced record in the brokers' numbering (its producer's route).
+        let trace = trace.map(|t| {
+            let r = routes[t.producer];
+            Tracer::new(r.first + t.partition, r.identity_base + t.seq)
+        });
         let mut w = World {
             now: 0,
             phase: Phase::Production,
@@ -391,7 +397,7 @@ impl World {
             aborted: None,
             events_at_now: 0,
             last_event: None,
-            trace: trace.map(|(partition, rec)| Tracer::new(partition, rec)),
+            trace,
             outbox: Vec::new(),
             window_end: ms(spec.duration_ms),
             settle_deadline: ms(spec.duration_ms + spec.settle_ms),
@@ -1292,16 +1298,16 @@ impl RunOutput {
     }
 }
 
-/// Simulate one run, optionally tracing one record (`partition`, per-partition sequence).
+/// Simulate one run, optionally tracing one record of one producer.
 /// Deterministic: the same `RunSpec` (seed included) gives the same output.
-pub fn simulate(spec: &RunSpec, trace: Option<(u32, u64)>) -> RunOutput {
+pub fn simulate(spec: &RunSpec, trace: Option<TracedRecord>) -> RunOutput {
     simulate_with_progress(spec, trace, None)
 }
 
 /// [`simulate`], publishing the simulated time (ns) to `progress` as the run goes.
 pub(crate) fn simulate_with_progress(
     spec: &RunSpec,
-    trace: Option<(u32, u64)>,
+    trace: Option<TracedRecord>,
     progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 ) -> RunOutput {
     let mut w = World::new(spec, trace);

@@ -191,7 +191,7 @@ pub(crate) enum Observation<'a> {
 pub(crate) fn observe(monitor: &mut Monitor, tracer: &mut Option<Tracer>, now: SimTime, o: Observation<'_>) {
     monitor.on(now, &o);
     if let Some(t) = tracer {
-        t.on(now, &o);
+        t.on(now, &o, monitor.route);
     }
 }
 

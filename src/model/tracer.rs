@@ -7,12 +7,27 @@ use super::partition_log::{LogEntry, PartitionLog};
 use super::ErrorCode;
 use crate::sim::SimTime;
 
+/// The record `prodsim explain` follows, in its producer's own numbering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TracedRecord {
+    /// The producer, by its index in the run's producers (`RunSpec::producer_list`).
+    pub producer: usize,
+    /// The partition, numbered within the producer's topic (from 0).
+    pub partition: u32,
+    /// The record's per-partition send sequence in that producer (from 0).
+    pub seq: u64,
+}
+
 /// Optional record-level trace for `prodsim explain`.
 pub(crate) struct Tracer {
-    /// The traced record's partition.
+    /// The traced record's partition (cluster-wide).
     pub partition: u32,
-    /// Its per-partition send sequence.
+    /// Its record identity in the brokers' numbering (its producer's per-partition send
+    /// sequence plus the producer's identity base).
     pub rec: u64,
+    /// The route of the observation being read: the first partition and identity base of the
+    /// client whose handler made it, `(0, 0)` for everything else.
+    route: (u32, u64),
     /// The story so far.
     pub lines: Vec<String>,
     /// When send() first appended it.
@@ -20,19 +35,22 @@ pub(crate) struct Tracer {
 }
 
 impl Tracer {
-    /// A tracer of record `partition:rec`.
+    /// A tracer of record `partition:rec` (brokers' numbering).
     pub(crate) fn new(partition: u32, rec: u64) -> Tracer {
         Tracer {
             partition,
             rec,
+            route: (0, 0),
             lines: Vec::new(),
             sent: None,
         }
     }
 
-    /// Whether the traced record is in `[rec_start, rec_start + count)` of `partition`.
+    /// Whether the traced record is in `[rec_start, rec_start + count)` of `partition`, given
+    /// in the numbering of the observation being read (put in the brokers' by its route).
     #[inline]
     pub(crate) fn covers(&self, partition: u32, rec_start: u64, count: u64) -> bool {
+        let (partition, rec_start) = (partition + self.route.0, rec_start + self.route.1);
         self.partition == partition && self.rec >= rec_start && self.rec < rec_start + count
     }
 
@@ -72,8 +90,11 @@ impl Tracer {
         }
     }
 
-    /// Consumes one observation: a line when it concerns the traced record.
-    pub(crate) fn on(&mut self, now: SimTime, o: &Observation<'_>) {
+    /// Consumes one observation, made by a handler on `route` (a client's: its topic's first
+    /// partition and its identity base; `(0, 0)` otherwise): a line when it concerns the traced
+    /// record.
+    pub(crate) fn on(&mut self, now: SimTime, o: &Observation<'_>, route: (u32, u64)) {
+        self.route = route;
         match *o {
             Observation::Appended {
                 partition,

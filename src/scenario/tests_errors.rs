@@ -214,9 +214,16 @@ fn error_fault_targets_name_producers_hosts_and_topics() {
     let e = err(&format!(
         "{TWO}[[faults]]\nat_ms = 1\nkind = \"crash-leader\"\npartition = 3\ntopic = \"b\"\n"
     ));
-    assert_err(&e, 17, "faults.partition");
-    // Good names: a host, a producer without host (its own machine), a topic's partition in
-    // the cluster-wide numbering.
+    // The partition is checked per run point (a sweep may change the topic's partitions): at
+    // the fault's line, naming `faults`.
+    assert_err(&e, 14, "faults");
+    assert!(
+        e.message
+            .contains("partition 3 of topic \"b\", which has partitions 0..=2"),
+        "{e}"
+    );
+    // Good names: a host, a producer without host (its own machine), a topic's partition (in
+    // the topic's numbering, resolved per run point).
     let sc = parse(&format!(
         "{TWO}[[faults]]\nat_ms = 1\nkind = \"partition\"\ngroups = [[\"app1\"], [\"p2\", \"b0\"]]\n\
          [[faults]]\nat_ms = 1\nkind = \"isolate-leader\"\npartition = 1\ntopic = \"b\"\n\
@@ -234,7 +241,14 @@ fn error_fault_targets_name_producers_hosts_and_topics() {
             one_way: false
         }
     );
-    assert_eq!(f[1].kind, FaultKind::IsolateLeader { partition: 3 });
+    assert_eq!(
+        f[1].kind,
+        FaultKind::IsolateLeader {
+            topic: Some("b".into()),
+            partition: 1
+        }
+    );
+    assert_eq!(sc.base.fault_partition(Some("b"), 1), Some(3));
     assert_eq!(f[2].kind, FaultKind::ProducerCrash { producer: "p2".into() });
     // Without [[producers]]: the one producer, `default`, by name or by omission.
     let sc = parse("[[faults]]\nat_ms = 1\nkind = \"producer-crash\"\n").unwrap();

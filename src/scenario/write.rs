@@ -61,7 +61,10 @@ impl Scenario {
                 let b: Vec<String> = brokers.iter().map(|b| format!("\"b{b}\"")).collect();
                 out.push_str(&format!("brokers = [{}]\n", b.join(", ")));
             }
-            FaultKind::CrashLeader { partition } | FaultKind::IsolateLeader { partition } => {
+            FaultKind::CrashLeader { topic, partition } | FaultKind::IsolateLeader { topic, partition } => {
+                if let Some(t) = topic {
+                    out.push_str(&format!("topic = {}\n", render_value(&Value::String(t.clone()))));
+                }
                 out.push_str(&format!("partition = {partition}\n"))
             }
             FaultKind::Partition { groups, one_way } => {

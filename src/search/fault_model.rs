@@ -92,6 +92,15 @@ pub fn normalize_faults(spec: &mut RunSpec, budget: Option<u32>) {
     let partitions = spec.cluster.partitions.max(1);
     let window = spec.duration_ms.max(1);
     let producers: Vec<String> = spec.producer_list().into_iter().map(|p| p.name).collect();
+    // A leader fault's partition folds into its topic's partitions (the cluster's without one).
+    let topics = spec.topic_list();
+    let topic_partitions = |topic: &Option<String>| match topic {
+        Some(name) => topics
+            .iter()
+            .find(|t| t.name == *name)
+            .map_or(partitions, |t| t.partitions.max(1)),
+        None => partitions,
+    };
     let fold = |n: &Node| match n {
         Node::Broker(b) => Node::Broker(b % brokers),
         other => other.clone(),
@@ -118,11 +127,13 @@ pub fn normalize_faults(spec: &mut RunSpec, budget: Option<u32>) {
                         producers[0].clone()
                     },
                 },
-                FaultKind::CrashLeader { partition } => FaultKind::CrashLeader {
-                    partition: partition % partitions,
+                FaultKind::CrashLeader { topic, partition } => FaultKind::CrashLeader {
+                    partition: partition % topic_partitions(&topic),
+                    topic,
                 },
-                FaultKind::IsolateLeader { partition } => FaultKind::IsolateLeader {
-                    partition: partition % partitions,
+                FaultKind::IsolateLeader { topic, partition } => FaultKind::IsolateLeader {
+                    partition: partition % topic_partitions(&topic),
+                    topic,
                 },
                 FaultKind::Partition { groups, one_way } => {
                     // Fold, then keep each node in its first group only.

@@ -24,10 +24,10 @@ pub(crate) fn arb_fault_kind(kind: FaultType) -> BoxedStrategy<FaultKind> {
             .prop_map(|brokers| FaultKind::PowerLoss { brokers })
             .boxed(),
         FaultType::CrashLeader => partition
-            .prop_map(|partition| FaultKind::CrashLeader { partition })
+            .prop_map(|partition| FaultKind::CrashLeader { topic: None, partition })
             .boxed(),
         FaultType::IsolateLeader => partition
-            .prop_map(|partition| FaultKind::IsolateLeader { partition })
+            .prop_map(|partition| FaultKind::IsolateLeader { topic: None, partition })
             .boxed(),
         // A set of brokers cut off from the rest of the cluster: with the controller and the
         // producer on the other side, with the producer on the isolated side (a zombie leader

@@ -140,36 +140,29 @@ pub(super) fn parse_fault(
         }
         FaultType::CrashLeader | FaultType::IsolateLeader => {
             let _ = val("partition")?;
-            let mut partition = p.int_of(t, "partition", "faults.partition", 0, 9_999)? as u32;
-            if t.contains_key("topic") {
-                // That topic's partition, in the cluster-wide numbering the model uses.
+            let partition = p.int_of(t, "partition", "faults.partition", 0, 9_999)? as u32;
+            // A topic's partition stays in the topic's numbering: a sweep may change the topic's
+            // partition count, or an earlier topic's, so it is resolved, and checked, per run
+            // point (`RunSpec::fault_partition`, `RunSpec::validate`).
+            let topic = if t.contains_key("topic") {
                 let name = p.string_of(t, "topic", "faults.topic")?;
                 let topics = base.topic_list();
-                let l = p.value_line(t, "topic");
-                let Some(topic) = topics.iter().find(|x| x.name == name) else {
+                if !topics.iter().any(|x| x.name == name) {
                     let names: Vec<String> = topics.iter().map(|x| format!("\"{}\"", x.name)).collect();
                     return Err(p.err(
-                        l,
+                        p.value_line(t, "topic"),
                         Some("faults.topic"),
                         format!("no topic \"{name}\"; the topics are {}", names.join(", ")),
                     ));
-                };
-                if partition >= topic.partitions {
-                    return Err(p.err(
-                        p.value_line(t, "partition"),
-                        Some("faults.partition"),
-                        format!(
-                            "topic \"{name}\" has partitions 0..={}; got {partition}",
-                            topic.partitions.saturating_sub(1)
-                        ),
-                    ));
                 }
-                partition += topic.first;
-            }
-            if ty == FaultType::CrashLeader {
-                FaultKind::CrashLeader { partition }
+                Some(name)
             } else {
-                FaultKind::IsolateLeader { partition }
+                None
+            };
+            if ty == FaultType::CrashLeader {
+                FaultKind::CrashLeader { topic, partition }
+            } else {
+                FaultKind::IsolateLeader { topic, partition }
             }
         }
         FaultType::Partition => {
