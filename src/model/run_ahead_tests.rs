@@ -143,7 +143,7 @@ fn running_ahead_changes_nothing_with_consumers() {
     ] {
         let text = MIXED.replacen("[[faults]]", &format!("{extra}[[faults]]"), 1);
         let spec = &specs(Scenario::parse_str(&text, Path::new("mixed.toml")).unwrap(), &[])[0];
-        assert!(spec.consumers.len() >= 1);
+        assert!(!spec.consumers.is_empty());
         let (fast, slow) = assert_same_as_in_time_order(spec);
         assert_eq!(fast < slow, ahead, "{fast} inline runs against {slow}");
     }
