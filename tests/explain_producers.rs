@@ -4,6 +4,8 @@
 //! however many producers write a record with the same partition and sequence; its fate is
 //! that producer's. `--producer` chooses the producer; the first anomaly is searched over all.
 
+mod common;
+
 use prodsim::scenario::Scenario;
 use prodsim::TracedRecord;
 use std::path::Path;
@@ -156,49 +158,8 @@ fn explain_producer_option() {
 /// the first producer's.
 #[test]
 fn the_first_anomaly_is_any_producers() {
-    let text = r#"
-duration_ms = 20000
-seeds = [1]
-[producer]
-linger_ms = 5
-[cluster]
-brokers = 3
-replication_factor = 3
-replica_lag_time_max_ms = 3000
-[workload]
-rate = 2000
-[[topics]]
-name = "safe"
-partitions = 3
-min_insync_replicas = 2
-unclean_leader_election_enable = false
-[[topics]]
-name = "risky"
-partitions = 3
-min_insync_replicas = 1
-unclean_leader_election_enable = true
-[[producers]]
-name = "careful"
-topic = "safe"
-[producers.producer]
-acks = "all"
-[[producers]]
-name = "hasty"
-topic = "risky"
-[producers.producer]
-acks = "1"
-enable_idempotence = false
-[[faults]]
-at_ms = 2000
-kind = "partition"
-groups = [["b0"], ["b1", "b2"]]
-duration_ms = 8000
-[[faults]]
-at_ms = 10000
-kind = "crash"
-broker = 0
-duration_ms = 5000
-"#;
+    // many_producers.rs's scenario: only `hasty` (acks=1, unclean topic) loses records.
+    let text = &format!("seeds = [1]\n{}", common::TWO_TOPICS);
     let s = spec(text);
     let a = prodsim::first_anomaly(&s).unwrap().expect("hasty loses records");
     assert_eq!((a.record.producer, a.what), (1, "lost_acked"), "{a:?}");

@@ -3,6 +3,8 @@
 //! producer's settings allow is found on that producer only, and a scenario with one
 //! `[[producers]]` entry is the scenario without it.
 
+mod common;
+
 use prodsim::scenario::Scenario;
 use prodsim::search::{self, Outcome, SearchOptions, Space};
 use std::path::Path;
@@ -20,56 +22,9 @@ fn per_producer(r: &prodsim::RunResult, name: &str) -> prodsim::RunResult {
         .clone()
 }
 
-/// Two topics led in part by b0: `safe` (min ISR 2, clean elections) written by an acks=all
-/// producer, `risky` (min ISR 1, unclean elections) by an acks=1 producer. b0 is cut off from
-/// the other brokers (the ISRs shrink to b0 where they can), then crashes: the risky topic
-/// elects an out-of-sync replica and loses what b0 acknowledged alone.
-const TWO_TOPICS: &str = r#"
-duration_ms = 20000
-[producer]
-linger_ms = 5
-[cluster]
-brokers = 3
-replication_factor = 3
-replica_lag_time_max_ms = 3000
-[workload]
-rate = 2000
-[[topics]]
-name = "safe"
-partitions = 3
-min_insync_replicas = 2
-unclean_leader_election_enable = false
-[[topics]]
-name = "risky"
-partitions = 3
-min_insync_replicas = 1
-unclean_leader_election_enable = true
-[[producers]]
-name = "careful"
-topic = "safe"
-[producers.producer]
-acks = "all"
-[[producers]]
-name = "hasty"
-topic = "risky"
-[producers.producer]
-acks = "1"
-enable_idempotence = false
-[[faults]]
-at_ms = 2000
-kind = "partition"
-groups = [["b0"], ["b1", "b2"]]
-duration_ms = 8000
-[[faults]]
-at_ms = 10000
-kind = "crash"
-broker = 0
-duration_ms = 5000
-"#;
-
 #[test]
 fn the_loss_one_producer_allows_is_found_on_that_producer_only() {
-    let points = load(TWO_TOPICS).expand().unwrap();
+    let points = load(common::TWO_TOPICS).expand().unwrap();
     let r = prodsim::run(&points[0].spec);
     assert!(r.aborted.is_none(), "{:?}", r.aborted);
     let careful = per_producer(&r, "careful");

@@ -205,6 +205,20 @@ pub(crate) struct ConsumerFetchRequest {
     pub partition_max_bytes: u32,
 }
 
+impl FetchPartitionData {
+    /// No records, no error, no divergence yet (filled by the leader's read).
+    pub(crate) fn empty(partition: u32) -> FetchPartitionData {
+        FetchPartitionData {
+            partition,
+            error: ErrorCode::None,
+            high_watermark: 0,
+            entries: Vec::new(),
+            diverging: None,
+            leader_log_end: 0,
+        }
+    }
+}
+
 /// Messages on the wire. Sizes approximate the real request schemas (reference 3.5).
 #[derive(Clone, Debug)]
 pub(crate) enum Message {

@@ -130,14 +130,7 @@ impl Broker {
         let mut urgent = false;
         for fp in partitions {
             let p = fp.partition as usize;
-            let mut d = FetchPartitionData {
-                partition: fp.partition,
-                error: ErrorCode::None,
-                high_watermark: 0,
-                entries: Vec::new(),
-                diverging: None,
-                leader_log_end: 0,
-            };
+            let mut d = FetchPartitionData::empty(fp.partition);
             match self.replicas[p].as_ref() {
                 Some(r) if r.is_leader && r.leader_epoch == fp.current_leader_epoch => {
                     d.high_watermark = r.hw;
