@@ -147,8 +147,9 @@ impl ConsumerClient {
 
     /// The application calls poll(): records buffered are returned at once (at most
     /// `max.poll.records`), and the fetches for the next round are sent before it returns
-    /// (`KafkaConsumer.poll`: "send any new fetches ... before returning the records, so the
-    /// next round of fetches is in flight while the user is handling the fetched records");
+    /// (`ClassicKafkaConsumer.poll`: "before returning the fetched records, we can send off
+    /// the next round of fetches and avoid block waiting for their responses to enable
+    /// pipelining while the user is handling the fetched records");
     /// with nothing buffered it waits for the next fetch response.
     pub(crate) fn poll(&mut self, ctx: &mut Ctx<'_>) {
         loop {
