@@ -91,17 +91,24 @@ impl Broker {
                     // was truncated away under it (`OffsetsForLeaderEpoch`, which the consumer
                     // sends after a leader change; the model folds it into the fetch, as the
                     // follower's fetch does since KIP-595).
+                    // No epoch at or below it (`UNDEFINED_EPOCH_OFFSET`): the consumer resets
+                    // its position (`maybeCompleteValidation` -> `requestOffsetReset`), as for
+                    // an offset out of range.
+                    let mut undefined = false;
                     let diverged = fp
                         .last_fetched_epoch
                         .and_then(|lfe| match r.log.end_offset_for_epoch(lfe) {
                             Some((e, end)) if e == lfe && end >= fp.fetch_offset => None,
                             Some((e, end)) => Some((e, end.min(fp.fetch_offset))),
-                            None => Some((0, 0)),
+                            None => {
+                                undefined = true;
+                                None
+                            }
                         });
                     if let Some(div) = diverged {
                         d.diverging = Some(div);
                         urgent = true;
-                    } else if fp.fetch_offset > d.leader_log_end {
+                    } else if undefined || fp.fetch_offset > d.leader_log_end {
                         d.error = ErrorCode::OffsetOutOfRange;
                         urgent = true;
                     } else if fp.fetch_offset < hw && (out.is_empty() || bytes < req.max_bytes as u64) {

@@ -287,14 +287,15 @@ impl ConsumerClient {
                 // of the diverging epoch (`SubscriptionState.maybeCompleteValidation` with a
                 // reset policy: "resetting offset to the first offset known to diverge").
                 a.position = a.position.min(end);
-                a.last_epoch = Some(epoch).filter(|_| end > 0);
+                a.last_epoch = Some(epoch);
                 continue;
             }
             match d.error {
                 ErrorCode::None => {}
                 ErrorCode::OffsetOutOfRange => {
-                    // auto.offset.reset = latest: the high watermark (`ListOffsets` LATEST
-                    // for read_uncommitted).
+                    // Out of range, or truncated below any epoch the leader knows:
+                    // auto.offset.reset = latest, the high watermark (`ListOffsets` LATEST for
+                    // read_uncommitted).
                     a.position = d.high_watermark;
                     a.last_epoch = None;
                     continue;
