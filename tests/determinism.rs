@@ -49,10 +49,7 @@ fn varied_specs() -> Vec<(&'static str, RunSpec)> {
         Fault {
             at_ms: 1_000,
             duration_ms: Some(2_000),
-            kind: FaultKind::CrashLeader {
-                topic: None,
-                partition: 0,
-            },
+            kind: FaultKind::crash_leader(0),
         },
     ];
     faulty.random_faults.slow_link_per_min = 30.0;

@@ -83,14 +83,7 @@ fn b_leader_crash_after_replication_is_deduplicated_on_the_new_leader() {
     let mut s = one_record(Acks::All);
     // request leaves at 4 ms, leader appends at ~5 ms, followers receive B at ~6 ms and fetch
     // again; their fetch would reach the leader at ~7 ms. Crash at 6 ms.
-    s.faults = vec![fault(
-        6,
-        20_000,
-        FaultKind::CrashLeader {
-            topic: None,
-            partition: 0,
-        },
-    )];
+    s.faults = vec![fault(6, 20_000, FaultKind::crash_leader(0))];
     let (r, t) = trace(&s);
     assert!(t.contains("b1 (follower): fetched and appended offsets 0..0"), "{t}");
     assert!(t.contains("duplicate of an appended batch"), "{t}");
@@ -116,14 +109,7 @@ fn b_variant_unreplicated_batch_is_written_once_by_the_retry() {
     let mut s = one_record(Acks::All);
     s.faults = vec![
         cut_leader_from_followers(1, 100),
-        fault(
-            50,
-            20_000,
-            FaultKind::CrashLeader {
-                topic: None,
-                partition: 0,
-            },
-        ),
+        fault(50, 20_000, FaultKind::crash_leader(0)),
     ];
     let (r, t) = trace(&s);
     assert!(t.contains("b0 (leader, epoch 0): appended at offsets 0..0"), "{t}");
@@ -146,14 +132,7 @@ fn c_acks_1_loses_an_acknowledged_record_when_the_leader_dies_before_replication
     let mut s = one_record(Acks::One);
     s.faults = vec![
         cut_leader_from_followers(1, 100),
-        fault(
-            50,
-            20_000,
-            FaultKind::CrashLeader {
-                topic: None,
-                partition: 0,
-            },
-        ),
+        fault(50, 20_000, FaultKind::crash_leader(0)),
     ];
     let (r, t) = trace(&s);
     assert!(t.contains("application: batch #0 acknowledged"), "{t}");
@@ -196,14 +175,7 @@ fn zombie_leader_accepts_acks_1_writes_that_are_later_truncated() {
     let mut s = one_record(Acks::One);
     s.workload.rate = 100.0;
     s.duration_ms = 20_000;
-    s.faults = vec![fault(
-        2_000,
-        12_000,
-        FaultKind::IsolateLeader {
-            topic: None,
-            partition: 0,
-        },
-    )];
+    s.faults = vec![fault(2_000, 12_000, FaultKind::isolate_leader(0))];
     let r = prodsim::run(&s);
     // From 2 s until the zombie learns of the new leader, every record it acknowledged is
     // lost. The partition heals at 14 s; the controller's metadata, held by the cut since the

@@ -126,11 +126,9 @@ fn a_host_name_addresses_one_producer_machine() {
     assert!(producer(&all, "p3").latency_max_ms > 700.0);
 }
 
-/// `topic` makes `partition` that topic's: the leader crashed is the leader of the second
-/// topic's partition 1, cluster-wide partition 4 (`a` has 3 partitions: 0-2).
-#[test]
-fn crash_leader_takes_a_topic() {
-    let text = r#"duration_ms = 2000
+/// Two topics (`a`: 3 partitions, `b`: 2), a producer on each, and a crash of the leader of
+/// `b`'s partition 1 at 500 ms.
+const TOPIC_B_LEADER_CRASH: &str = r#"duration_ms = 2000
 [cluster]
 brokers = 3
 replication_factor = 3
@@ -153,6 +151,12 @@ topic = "b"
 partition = 1
 duration_ms = 500
 "#;
+
+/// `topic` makes `partition` that topic's: the leader crashed is the leader of the second
+/// topic's partition 1, cluster-wide partition 4 (`a` has 3 partitions: 0-2).
+#[test]
+fn crash_leader_takes_a_topic() {
+    let text = TOPIC_B_LEADER_CRASH;
     let r = one(text);
     assert!(r.faults[0].target.ends_with("(leader of 4)"), "{}", r.faults[0].target);
 }
@@ -165,35 +169,7 @@ duration_ms = 500
 /// the point.
 #[test]
 fn a_topic_fault_follows_a_sweep_of_the_topics_before_it() {
-    let text = |sweep: &str| {
-        format!(
-            r#"duration_ms = 2000
-[cluster]
-brokers = 3
-replication_factor = 3
-[[topics]]
-name = "a"
-partitions = 3
-[[topics]]
-name = "b"
-partitions = 2
-[[producers]]
-name = "pa"
-topic = "a"
-[[producers]]
-name = "pb"
-topic = "b"
-[[faults]]
-at_ms = 500
-kind = "crash-leader"
-topic = "b"
-partition = 1
-duration_ms = 500
-[sweep]
-{sweep}
-"#
-        )
-    };
+    let text = |sweep: &str| format!("{TOPIC_B_LEADER_CRASH}[sweep]\n{sweep}\n");
     let r = runs(&text(r#""topics.a.partitions" = [2, 4]"#));
     let targets: Vec<&str> = r.iter().map(|r| r.faults[0].target.as_str()).collect();
     assert_eq!(targets.len(), 2);

@@ -69,6 +69,16 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
+    /// `crash-leader` of cluster-wide partition `partition` (no topic).
+    pub fn crash_leader(partition: u32) -> FaultKind {
+        FaultKind::CrashLeader { topic: None, partition }
+    }
+
+    /// `isolate-leader` of cluster-wide partition `partition` (no topic).
+    pub fn isolate_leader(partition: u32) -> FaultKind {
+        FaultKind::IsolateLeader { topic: None, partition }
+    }
+
     /// The kind's name in scenario files (`crash-leader`).
     pub fn name(&self) -> &'static str {
         self.fault_type().name()
@@ -331,14 +341,8 @@ mod tests {
         vec![
             FaultKind::Crash { broker: 0 },
             FaultKind::PowerLoss { brokers: vec![0, 1] },
-            FaultKind::CrashLeader {
-                topic: None,
-                partition: 0,
-            },
-            FaultKind::IsolateLeader {
-                topic: None,
-                partition: 0,
-            },
+            FaultKind::crash_leader(0),
+            FaultKind::isolate_leader(0),
             FaultKind::Partition {
                 groups: vec![vec![Node::Broker(0)], vec![Node::Broker(1)]],
                 one_way: false,

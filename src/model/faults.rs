@@ -54,14 +54,8 @@ fn draw_random(spec: &RunSpec, rng: &mut ChaCha8Rng) -> Vec<Fault> {
             let kind = match ty {
                 FaultType::Crash => FaultKind::Crash { broker: b },
                 FaultType::PowerLoss => FaultKind::PowerLoss { brokers: vec![b] },
-                FaultType::CrashLeader => FaultKind::CrashLeader {
-                    topic: None,
-                    partition: p,
-                },
-                FaultType::IsolateLeader => FaultKind::IsolateLeader {
-                    topic: None,
-                    partition: p,
-                },
+                FaultType::CrashLeader => FaultKind::crash_leader(p),
+                FaultType::IsolateLeader => FaultKind::isolate_leader(p),
                 FaultType::Partition => {
                     let rest: Vec<Node> = (0..brokers)
                         .filter(|&x| x != b)

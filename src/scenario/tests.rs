@@ -154,20 +154,8 @@ fn parses_full_example() {
         }
     );
     assert_eq!(b.faults[1].kind, FaultKind::PowerLoss { brokers: vec![0, 2] });
-    assert_eq!(
-        b.faults[2].kind,
-        FaultKind::CrashLeader {
-            topic: None,
-            partition: 0
-        }
-    );
-    assert_eq!(
-        b.faults[3].kind,
-        FaultKind::IsolateLeader {
-            topic: None,
-            partition: 1
-        }
-    );
+    assert_eq!(b.faults[2].kind, FaultKind::crash_leader(0));
+    assert_eq!(b.faults[3].kind, FaultKind::isolate_leader(1));
     assert_eq!(
         b.faults[4].kind,
         FaultKind::Partition {

@@ -23,12 +23,8 @@ pub(crate) fn arb_fault_kind(kind: FaultType) -> BoxedStrategy<FaultKind> {
         FaultType::PowerLoss => proptest::collection::vec(broker, 1..=2)
             .prop_map(|brokers| FaultKind::PowerLoss { brokers })
             .boxed(),
-        FaultType::CrashLeader => partition
-            .prop_map(|partition| FaultKind::CrashLeader { topic: None, partition })
-            .boxed(),
-        FaultType::IsolateLeader => partition
-            .prop_map(|partition| FaultKind::IsolateLeader { topic: None, partition })
-            .boxed(),
+        FaultType::CrashLeader => partition.prop_map(FaultKind::crash_leader).boxed(),
+        FaultType::IsolateLeader => partition.prop_map(FaultKind::isolate_leader).boxed(),
         // A set of brokers cut off from the rest of the cluster: with the controller and the
         // producer on the other side, with the producer on the isolated side (a zombie leader
         // keeps its clients), or between brokers only (replication is cut, the controller

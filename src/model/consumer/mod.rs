@@ -77,10 +77,6 @@ pub(crate) struct ConsumerClient {
     waiting: bool,
     /// A metadata refresh is scheduled.
     metadata_due: bool,
-    /// Records poll() returned.
-    pub polled: u64,
-    /// When poll() last returned records.
-    pub last_poll: SimTime,
 }
 
 impl ConsumerClient {
@@ -115,8 +111,6 @@ impl ConsumerClient {
             buffer: VecDeque::new(),
             waiting: false,
             metadata_due: false,
-            polled: 0,
-            last_poll: 0,
         }
     }
 
@@ -199,8 +193,6 @@ impl ConsumerClient {
             left -= n as u64;
             taken += n as u64;
         }
-        self.polled += taken;
-        self.last_poll = ctx.now;
         taken
     }
 
