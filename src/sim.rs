@@ -175,6 +175,74 @@ impl<E> EventQueue<E> {
     }
 }
 
+/// The earliest of n clocks (each `SimTime::MAX` when idle), kept as a tournament tree: setting
+/// one clock costs log n, and the earliest clock (ties: the lowest index) and the earliest of
+/// the others are read without a scan. The run loop asks both before every event, with a clock
+/// per client ([`crate::model`]'s open-loop arrivals); a scan of ten clients there cost more
+/// than the arrivals it was choosing between.
+#[derive(Clone, Debug)]
+pub(crate) struct EarliestOf {
+    /// Leaves at `size..size + n` (`(time, index)`), padding `(MAX, MAX)`; node `i` holds
+    /// the least of nodes `2i` and `2i + 1`.
+    tree: Vec<(SimTime, u32)>,
+    size: usize,
+}
+
+impl EarliestOf {
+    /// `n` idle clocks.
+    pub(crate) fn new(n: usize) -> EarliestOf {
+        let size = n.next_power_of_two().max(1);
+        let mut tree = vec![(SimTime::MAX, u32::MAX); 2 * size];
+        for i in 0..n {
+            tree[size + i] = (SimTime::MAX, i as u32);
+        }
+        for i in (1..size).rev() {
+            tree[i] = tree[2 * i].min(tree[2 * i + 1]);
+        }
+        EarliestOf { tree, size }
+    }
+
+    /// Clock `i`'s time.
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> SimTime {
+        self.tree[self.size + i].0
+    }
+
+    /// Sets clock `i` to `t`.
+    #[inline]
+    pub(crate) fn set(&mut self, i: usize, t: SimTime) {
+        let mut k = self.size + i;
+        if self.tree[k].0 == t {
+            return;
+        }
+        self.tree[k].0 = t;
+        while k > 1 {
+            k /= 2;
+            self.tree[k] = self.tree[2 * k].min(self.tree[2 * k + 1]);
+        }
+    }
+
+    /// The earliest clock: (its time, its index); ties go to the lowest index.
+    #[inline]
+    pub(crate) fn first(&self) -> (SimTime, usize) {
+        let (t, i) = self.tree[1.min(self.tree.len() - 1)];
+        (t, i as usize)
+    }
+
+    /// The earliest time among the clocks other than `i`.
+    #[inline]
+    pub(crate) fn earliest_except(&self, i: usize) -> SimTime {
+        // The siblings along the path from the root to leaf `i` cover every other leaf.
+        let mut k = self.size + i;
+        let mut best = SimTime::MAX;
+        while k > 1 {
+            best = best.min(self.tree[k ^ 1].0);
+            k /= 2;
+        }
+        best
+    }
+}
+
 /// A lazily cancelled timer for deadlines that are usually met early (request, purgatory and
 /// fetch timeouts): at most one live queued event per timer, re-armed for the next deadline
 /// when it fires, instead of one far-future event per request left to go stale in the queue.
@@ -259,6 +327,35 @@ impl Digest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tournament answers what a scan of the clocks answers, through random updates
+    /// (first: earliest, ties to the lowest index; the earliest of the others).
+    #[test]
+    fn earliest_of_answers_what_a_scan_answers() {
+        use rand::Rng;
+        let mut rng = rng_stream(7, Stream::App);
+        for n in [1usize, 2, 3, 5, 8, 10, 17] {
+            let mut clocks = EarliestOf::new(n);
+            let mut plain = vec![SimTime::MAX; n];
+            for step in 0..2000 {
+                let i = rng.gen_range(0..n);
+                // Few distinct values, so that ties are common; MAX (idle) too.
+                let t = match rng.gen_range(0..6) {
+                    0 => SimTime::MAX,
+                    v => v * 10,
+                };
+                clocks.set(i, t);
+                plain[i] = t;
+                let first = (0..n).min_by_key(|&j| (plain[j], j)).unwrap();
+                assert_eq!(clocks.first(), (plain[first], first), "n {n} step {step}");
+                for j in 0..n {
+                    let others = (0..n).filter(|&k| k != j).map(|k| plain[k]).min();
+                    assert_eq!(clocks.earliest_except(j), others.unwrap_or(SimTime::MAX));
+                    assert_eq!(clocks.get(j), plain[j]);
+                }
+            }
+        }
+    }
     use rand::Rng;
 
     #[test]

@@ -4,7 +4,7 @@
 //! read here only, for the display: it never reaches an output file or stdout.
 
 use prodsim::errln;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 /// The period of progress lines when stderr is not a terminal.
@@ -20,12 +20,15 @@ fn period() -> Duration {
 pub(crate) fn with_progress<T>(label: &str, status: impl Fn() -> String + Sync, work: impl FnOnce() -> T) -> T {
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     use std::io::IsTerminal;
-    let done = AtomicBool::new(false);
+    // Dropping `done` wakes the display thread at once: a thread that slept its period out
+    // held the command (and its measured wall time) up to 100 ms past the job's end.
+    let (done, finished) = channel::<()>();
     // Taken before the display thread starts: a thread scheduled late still sees how long the
     // job has run.
     let started = Instant::now();
+    let status = &status;
     std::thread::scope(|scope| {
-        scope.spawn(|| {
+        scope.spawn(move || {
             let bar = std::io::stderr().is_terminal().then(|| {
                 let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
                 if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}") {
@@ -36,8 +39,7 @@ pub(crate) fn with_progress<T>(label: &str, status: impl Fn() -> String + Sync, 
             let every = period();
             let mut last_line = started;
             let mut printed = false;
-            while !done.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(100).min(every));
+            while let Err(RecvTimeoutError::Timeout) = finished.recv_timeout(Duration::from_millis(100).min(every)) {
                 match &bar {
                     Some(b) => b.set_message(format!("{label}: {}", status())),
                     None => {
@@ -59,7 +61,7 @@ pub(crate) fn with_progress<T>(label: &str, status: impl Fn() -> String + Sync, 
             }
         });
         let out = work();
-        done.store(true, Ordering::Relaxed);
+        drop(done);
         out
     })
 }

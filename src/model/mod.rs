@@ -44,7 +44,7 @@ pub(crate) use wire::*;
 
 use crate::config::{RandomFaults, RunSpec, IDENTITY_BITS};
 use crate::result::{RunResult, SATURATED_THROUGHPUT_SHARE};
-use crate::sim::{ms, rng_stream, Digest, EventQueue, SimTime, Stream, NO_LANE, NS_PER_MS};
+use crate::sim::{ms, rng_stream, Digest, EarliestOf, EventQueue, SimTime, Stream, NO_LANE, NS_PER_MS};
 use network::Network;
 use partition_log::LogEntry;
 
@@ -104,7 +104,8 @@ impl Event {
 
     /// The lane of the queue ([`EventQueue::lane_next`]) of this event, queued for `owner`:
     /// its client's, the barrier lane (faults and phase changes touch every client at once),
-    /// or none (brokers and the controller reach a client only through messages).
+    /// or none (brokers, the controller and consumers reach a producer only through
+    /// messages).
     #[inline]
     fn lane(&self, owner: u32) -> u32 {
         if self.is_client_event() {
@@ -226,7 +227,7 @@ pub(crate) struct World {
     event_now: SimTime,
     /// Per client: its application's next open-loop arrival (`SimTime::MAX`: none), as of the
     /// end of its last handler.
-    pub(crate) next_arrival: Vec<SimTime>,
+    pub(crate) next_arrival: EarliestOf,
     pub brokers: Vec<broker::Broker>,
     /// The consumers (`[[consumers]]` members), in order; their nodes follow the producers'.
     pub consumers: Vec<consumer::ConsumerClient>,
@@ -376,7 +377,7 @@ impl World {
             hosts: producers.iter().map(|p| p.host).collect(),
             inline_now: vec![0; producers.len()],
             event_now: 0,
-            next_arrival: vec![SimTime::MAX; producers.len()],
+            next_arrival: EarliestOf::new(producers.len()),
             brokers: (0..b as u32)
                 .map(|id| {
                     broker::Broker::new(
@@ -636,6 +637,7 @@ impl World {
     /// how many inline runs of arrivals it made.
     fn run_loop_with(&mut self, lookahead: SimTime) -> u64 {
         let mut inline_runs = 0;
+        let share = MAX_LIVE_BATCHES / self.clients.len().max(1);
         // Per client: whether another shares its machine (then they take turns).
         let shares_nic: Vec<bool> = (0..self.clients.len())
             .map(|c| (0..self.clients.len()).any(|j| j != c && self.hosts[j] == self.hosts[c]))
@@ -644,15 +646,9 @@ impl World {
             let t_event = self.queue.peek_time();
             // The client with the earliest open-loop arrival (ties: the first), and the
             // earliest arrival of any other client.
-            let (mut t_app, mut c, mut others) = (SimTime::MAX, 0, SimTime::MAX);
-            for (i, &t) in self.next_arrival.iter().enumerate() {
-                if t < t_app {
-                    (others, t_app, c) = (t_app, t, i);
-                } else {
-                    others = others.min(t);
-                }
-            }
+            let (t_app, c) = self.next_arrival.first();
             if t_app <= t_event && t_app < self.window_end {
+                let others = self.next_arrival.earliest_except(c);
                 let shared = if shares_nic[c] {
                     self.next_shared_arrival(c)
                 } else {
@@ -660,7 +656,10 @@ impl World {
                 };
                 self.run_ahead(c, t_event, others, shared, lookahead);
                 inline_runs += 1;
-                if self.live_batches() > MAX_LIVE_BATCHES {
+                // Only a client holding more than its share can have taken the total over
+                // (one that did earlier is caught at its next run, or by `guard`): no walk
+                // over every client's accumulator after each run.
+                if self.clients[c].acc.batches.len() > share && self.live_batches() > MAX_LIVE_BATCHES {
                     let _ = self.guard(|| "application send() arrivals".to_string());
                     break;
                 }
@@ -703,8 +702,13 @@ impl World {
     /// twice that), and `shared`, the next arrival of a client sharing its NIC (they take
     /// turns).
     ///
+    /// A client that awaits no answer ([`sender::Sender::awaits_nothing`]) cannot be reached by anyone
+    /// until it sends, which it does from its own events: only those, the barrier and
+    /// `shared` bound it.
+    ///
     /// An arrival reads and writes only its client's application and accumulator and queues
-    /// only its client's events, so running it before earlier events of other components
+    /// only its client's events (it never sends: a full batch wakes the sender through an
+    /// event), so running it before earlier events of other components
     /// changes nothing it sees; the queue orders what it pushes by the push's time, arrivals
     /// before events and clients in index order at one time ([`EventQueue::set_rank`]), as if
     /// it had been pushed in time order. The
@@ -712,9 +716,19 @@ impl World {
     /// lookahead of 0), a fast path and no approximation.
     fn run_ahead(&mut self, c: usize, head: SimTime, others: SimTime, shared: SimTime, lookahead: SimTime) {
         let lane = client_lane(c);
-        let bound = head
-            .saturating_add(lookahead)
-            .min(others.saturating_add(2 * lookahead))
+        // A producer that awaits no answer hears from no broker before it sends again, and
+        // it sends only from its own events: then only they bound it (no other component's
+        // clock, often a whole batch's worth of arrivals instead of a latency's).
+        let quiet = lookahead > 0
+            && self.clients[c]
+                .sender
+                .awaits_nothing(self.client_specs[c].producer.acks);
+        let reachable = if quiet {
+            SimTime::MAX
+        } else {
+            head.saturating_add(lookahead).min(others.saturating_add(2 * lookahead))
+        };
+        let bound = reachable
             .min(self.queue.lane_next(BARRIER_LANE))
             .min(self.window_end - 1)
             .min(shared);
@@ -725,10 +739,13 @@ impl World {
         loop {
             let limit = bound.min(self.queue.lane_next(lane));
             // (`open_loop_step` would answer false, without a handler's cost)
-            if self.next_arrival[c] > limit || !self.with_client(c, |c, ctx| c.open_loop_step(limit, ctx)) {
+            let next = self.clients[c].app.next_open_loop_arrival().unwrap_or(SimTime::MAX);
+            if next > limit || !self.with_client_quietly(c, |c, ctx| c.open_loop_step(limit, ctx)) {
                 break;
             }
         }
+        let next = self.clients[c].app.next_open_loop_arrival().unwrap_or(SimTime::MAX);
+        self.next_arrival.set(c, next);
         self.queue.clear_rank();
         self.inline_now[c] = self.now;
         self.now = self.event_now;
@@ -740,7 +757,7 @@ impl World {
         let host = self.hosts[c];
         (0..self.clients.len())
             .filter(|&j| j != c && self.hosts[j] == host)
-            .map(|j| self.next_arrival[j])
+            .map(|j| self.next_arrival.get(j))
             .min()
             .unwrap_or(SimTime::MAX)
     }
@@ -794,9 +811,9 @@ impl World {
 
     fn window_end(&mut self) {
         self.phase = Phase::Settle;
-        for (c, next) in self.clients.iter_mut().zip(&mut self.next_arrival) {
-            c.stop();
-            *next = SimTime::MAX;
+        for (c, client) in self.clients.iter_mut().enumerate() {
+            client.stop();
+            self.next_arrival.set(c, SimTime::MAX);
         }
         self.faults_heal_all();
         for c in 0..self.clients.len() {
@@ -887,6 +904,15 @@ impl World {
     /// applies its outbox. The handler may move `ctx.now` forward (inline open-loop arrivals
     /// happen at their own time): the world's time follows.
     pub(crate) fn with_client<R>(&mut self, c: usize, f: impl FnOnce(&mut Client, &mut Ctx<'_>) -> R) -> R {
+        let r = self.with_client_quietly(c, f);
+        let next = self.clients[c].app.next_open_loop_arrival().unwrap_or(SimTime::MAX);
+        self.next_arrival.set(c, next);
+        r
+    }
+
+    /// [`World::with_client`] without updating the client's next arrival in
+    /// [`World::next_arrival`] (a run of arrivals does so once, at its end).
+    fn with_client_quietly<R>(&mut self, c: usize, f: impl FnOnce(&mut Client, &mut Ctx<'_>) -> R) -> R {
         let mut out = std::mem::take(&mut self.outbox);
         let route = self.routes[c];
         self.monitor.route = (route.first, route.identity_base);
@@ -902,7 +928,6 @@ impl World {
             (r, ctx.now)
         };
         self.monitor.route = (0, 0);
-        self.next_arrival[c] = self.clients[c].app.next_open_loop_arrival().unwrap_or(SimTime::MAX);
         debug_assert!(now >= self.now);
         self.now = now;
         self.owner = self.client_owner(c);

@@ -135,6 +135,12 @@ impl PartitionLog {
         &self.entries
     }
 
+    /// The entries from the one holding `offset` (or the first after it) on, found from the
+    /// log's end ([`PartitionLog::entry_index`]).
+    pub fn entries_from(&self, offset: u64) -> &[LogEntry] {
+        &self.entries[self.entry_index(offset)..]
+    }
+
     /// The latest epoch of the epoch cache (`LeaderEpochFileCache.latestEpoch`).
     pub fn latest_epoch(&self) -> Option<u32> {
         self.epochs.last().map(|e| e.0)

@@ -183,6 +183,22 @@ impl Sender {
         self.metadata_in_flight
     }
 
+    /// Whether no broker can send this producer anything before it sends again: no request
+    /// awaits an answer (`InFlightRequests` empty on every node, no metadata request, no
+    /// connection being set up) and, with `acks=0`, none has gone out unanswered (a broker
+    /// that fails an acks=0 request closes the connection, `KafkaApis.handleProduceRequest`,
+    /// at a time the producer cannot know). A broker only ever answers: it never opens an
+    /// exchange with a producer (faults and the window's end are the run's barrier events).
+    pub(crate) fn awaits_nothing(&self, acks: Acks) -> bool {
+        acks != Acks::Zero
+            && self.metadata_in_flight.is_none()
+            && self.in_flight.iter().all(|q| q.is_empty())
+            && self
+                .conns
+                .iter()
+                .all(|c| !matches!(c.state, ConnState::Connecting | ConnState::CheckingApiVersions))
+    }
+
     /// Per partition: whether the producer knows a leader (the partitioner's availability).
     pub fn has_leader_mask(&self) -> &[bool] {
         &self.has_leader
