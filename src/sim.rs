@@ -208,13 +208,17 @@ impl EarliestOf {
         self.tree[self.size + i].0
     }
 
-    /// Sets clock `i` to `t`.
+    /// Sets clock `i` to `t` (most calls leave it as it was: inlined, they cost a compare).
     #[inline]
     pub(crate) fn set(&mut self, i: usize, t: SimTime) {
-        let mut k = self.size + i;
-        if self.tree[k].0 == t {
-            return;
+        if self.tree[self.size + i].0 != t {
+            self.update(self.size + i, t);
         }
+    }
+
+    #[inline(never)]
+    fn update(&mut self, leaf: usize, t: SimTime) {
+        let mut k = leaf;
         self.tree[k].0 = t;
         while k > 1 {
             k /= 2;

@@ -50,6 +50,12 @@ pub(crate) struct App {
     rng: ChaCha8Rng,
     /// Partition of each key (murmur2 of the key bytes), precomputed.
     key_partitions: Vec<u32>,
+    /// `workload.partition`, and whether the records' partition does not depend on a key
+    /// (an explicit one, no keys, or `partitioner.ignore.keys`): then open-loop arrivals are
+    /// appended in bursts. Kept here, beside the arrival clock, so that a run of arrivals
+    /// reads no scenario settings.
+    explicit_partition: Option<u32>,
+    keyless: bool,
     pub stopped: bool,
     /// `workload.rate = "max"`: each thread sends again as soon as `send()` returns.
     max_rate: bool,
@@ -93,7 +99,7 @@ impl App {
         // at 65535). The scenario check guarantees the digits fit.
         let width = w.key_bytes as usize;
         let mut key = Vec::with_capacity(width.max(20));
-        let key_partitions = (0..w.keys)
+        let key_partitions: Vec<u32> = (0..w.keys)
             .map(|k| {
                 let digits = k.checked_ilog10().map_or(1, |d| d as usize + 1);
                 key.clear();
@@ -113,6 +119,8 @@ impl App {
             waiters: VecDeque::new(),
             next_waiter: 0,
             rng,
+            keyless: w.partition.is_some() || key_partitions.is_empty() || spec.producer.partitioner_ignore_keys,
+            explicit_partition: w.partition,
             key_partitions,
             stopped: false,
             max_rate,
@@ -224,12 +232,8 @@ impl Client {
             return false;
         }
         ctx.now = ctx.now.max(t);
-        let explicit = ctx.spec.workload.partition;
-        let fast =
-            (explicit.is_some() || self.app.key_partitions.is_empty() || ctx.spec.producer.partitioner_ignore_keys)
-                && !ctx.tracing();
-        if fast && self.app.waiters.is_empty() {
-            let p = match explicit {
+        if self.app.keyless && !ctx.tracing() && self.app.waiters.is_empty() {
+            let p = match self.app.explicit_partition {
                 Some(p) => p,
                 None => {
                     let has_leader = self.sender.has_leader_mask();

@@ -130,6 +130,19 @@ fn running_ahead_changes_nothing_with_mixed_producers_and_faults() {
     }
 }
 
+/// acks=1 and acks=0 (a broker that fails an acks=0 request closes the connection at a time
+/// the producer cannot know: such a producer never runs ahead of the brokers' events), with
+/// the leader crash making the brokers fail requests.
+#[test]
+fn running_ahead_changes_nothing_with_acks_1_and_0() {
+    for acks in ["producer.acks=1", "producer.acks=0"] {
+        let mixed = Scenario::parse_str(MIXED, Path::new("mixed.toml")).unwrap();
+        for spec in &specs(mixed, &[acks, "seeds=1"]) {
+            assert_same_as_in_time_order(spec);
+        }
+    }
+}
+
 /// Consumers: one on the machine two producers share (no client runs ahead then), and a group
 /// of two on machines of their own.
 #[test]

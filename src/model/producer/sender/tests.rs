@@ -555,3 +555,32 @@ fn idempotent_drain_stop_ends_the_nodes_drain() {
         "starts at partition 1 and stops at once"
     );
 }
+
+/// What lets a producer's arrivals run ahead of every broker (`World::run_ahead`): nothing it
+/// sent awaits an answer. A connection being set up, the `ApiVersions` round trip and a
+/// produce request each await one, until answered; with acks=0 a broker may close the
+/// connection after any request, so such a producer never counts as awaiting nothing.
+#[test]
+fn a_producer_awaits_nothing_only_when_every_request_is_answered() {
+    let mut rig = Rig::new(RunSpec::default());
+    let awaits_nothing = |rig: &Rig| rig.client.sender.awaits_nothing(Acks::All);
+    assert!(awaits_nothing(&rig), "a new producer has sent nothing");
+    assert!(!rig.client.sender.awaits_nothing(Acks::Zero));
+    let batch = rig.fill_batch(0);
+    assert!(awaits_nothing(&rig), "appending sends nothing");
+    rig.at(0, |c, ctx| c.sender_pass(ctx));
+    assert_eq!(rig.client.sender.conns[0].state, ConnState::Connecting);
+    assert!(!awaits_nothing(&rig), "connecting");
+    rig.at(ms(1), |c, ctx| c.connect_done(0, 1, true, ctx));
+    assert!(!awaits_nothing(&rig), "ApiVersions in flight");
+    let id = rig.client.sender.in_flight[0][0].id;
+    rig.at(ms(1), |c, ctx| c.api_versions_response(0, 1, id, ctx));
+    assert!(awaits_nothing(&rig), "connected, nothing in flight");
+    assert!(rig.at(ms(1), |c, ctx| c.sender_pass(ctx)), "it sent");
+    let request = rig.client.sender.in_flight[0][0].id;
+    assert!(!awaits_nothing(&rig), "a produce request in flight");
+    rig.written(ms(1));
+    assert!(!awaits_nothing(&rig), "written, not answered");
+    rig.respond(ms(2), request, batch, ErrorCode::None);
+    assert!(awaits_nothing(&rig), "answered");
+}
