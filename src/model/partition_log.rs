@@ -394,24 +394,23 @@ impl PartitionLog {
 /// Whether two replicas hold the same records (identity and epoch) at every offset below `end`
 /// (`LogMatchingProperty`). Cost follows entries, not records.
 pub(crate) fn logs_match(a: &PartitionLog, b: &PartitionLog, end: u64) -> bool {
-    let ea: Vec<LogEntry> = a.entries_below(end).collect();
-    let eb: Vec<LogEntry> = b.entries_below(end).collect();
-    let (mut i, mut j) = (0, 0);
-    while i < ea.len() && j < eb.len() {
-        let (x, y) = (&ea[i], &eb[j]);
-        let lo = x.base_offset.max(y.base_offset);
-        let hi = x.end_offset().min(y.end_offset());
+    // Streamed, not collected: copies of both logs would cost more than the walk.
+    let (mut ea, mut eb) = (a.entries_below(end), b.entries_below(end));
+    let (mut x, mut y) = (ea.next(), eb.next());
+    while let (Some(p), Some(q)) = (x, y) {
+        let lo = p.base_offset.max(q.base_offset);
+        let hi = p.end_offset().min(q.end_offset());
         if lo < hi {
-            let rx = x.rec_start + (lo - x.base_offset);
-            let ry = y.rec_start + (lo - y.base_offset);
-            if rx != ry || x.leader_epoch != y.leader_epoch {
+            let rx = p.rec_start + (lo - p.base_offset);
+            let ry = q.rec_start + (lo - q.base_offset);
+            if rx != ry || p.leader_epoch != q.leader_epoch {
                 return false;
             }
         }
-        if x.end_offset() <= y.end_offset() {
-            i += 1;
+        if p.end_offset() <= q.end_offset() {
+            x = ea.next();
         } else {
-            j += 1;
+            y = eb.next();
         }
     }
     true
@@ -454,6 +453,36 @@ mod tests {
                 assert_eq!(log.entry_index(offset), want, "{n} entries, offset {offset}");
             }
         }
+    }
+
+    /// `LogMatchingProperty`: replicas agree below `end` whatever their entry boundaries; a
+    /// different record or epoch at one offset below it is a divergence, one above is not.
+    #[test]
+    fn logs_match_compares_records_not_entry_boundaries() {
+        let log = |parts: &[(u64, u32, u32)]| {
+            let mut l = PartitionLog::default();
+            for (i, &(rec, n, epoch)) in parts.iter().enumerate() {
+                l.assign_epoch_start(epoch);
+                let mut b = batch(rec, n, epoch, 0, 1);
+                b.producer.pid = 1 + i as u64 % 2; // nothing coalesces
+                l.append(b, 0, 0);
+            }
+            l
+        };
+        let a = log(&[(0, 10, 0), (10, 10, 0), (20, 5, 1)]);
+        assert!(logs_match(&a, &log(&[(0, 4, 0), (4, 16, 0), (20, 5, 1)]), 25));
+        assert!(
+            !logs_match(&a, &log(&[(0, 10, 0), (10, 10, 0), (21, 5, 1)]), 25),
+            "record"
+        );
+        assert!(
+            !logs_match(&a, &log(&[(0, 10, 0), (10, 10, 0), (20, 5, 2)]), 25),
+            "epoch"
+        );
+        assert!(
+            logs_match(&a, &log(&[(0, 10, 0), (10, 10, 0), (20, 5, 2)]), 20),
+            "above end"
+        );
     }
 
     #[test]
