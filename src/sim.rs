@@ -229,7 +229,8 @@ impl EarliestOf {
     /// The earliest clock: (its time, its index); ties go to the lowest index.
     #[inline]
     pub(crate) fn first(&self) -> (SimTime, usize) {
-        let (t, i) = self.tree[1.min(self.tree.len() - 1)];
+        // (the tree has at least two nodes: for one clock, node 1 is its leaf)
+        let (t, i) = self.tree[1];
         (t, i as usize)
     }
 
