@@ -76,16 +76,29 @@ pub(crate) const NO_LANE: u32 = u32::MAX;
 ///
 /// Each event may also belong to a lane: the queue answers the earliest pending time of a lane
 /// (what may next touch one component) without scanning.
+///
+/// Events pushed [`FAR`] or more ahead of their cause wait in a heap of their own: timeouts
+/// (`request.timeout.ms`, `delivery.timeout.ms`) and wake-ups superseded by earlier ones pile
+/// up there by the hundred thousand (a producer that sends a request every 0.7 ms re-arms a
+/// 120 s delivery deadline each time), and every pop of one heap holding them all cost a
+/// descent through them. A pop takes the least of the two heaps' heads, so the order is
+/// exactly that of one heap.
 pub(crate) struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
+    far: BinaryHeap<Entry<E>>,
     seq: u64,
     /// Pushes caused after `rank_after` take `rank` (above the sequence bits); the others rank
     /// last.
     rank: u64,
     rank_after: SimTime,
-    /// Per lane: the pending events' times (a min-heap).
-    lanes: Vec<BinaryHeap<Reverse<SimTime>>>,
+    /// Per lane: the pending events' times (min-heaps), near and far as the events are.
+    lanes: Vec<[BinaryHeap<Reverse<SimTime>>; 2]>,
 }
+
+/// How far ahead of its cause an event must be to wait in the far heap: beyond what a run's
+/// traffic schedules (latencies, `linger.ms`, backoffs, `fetch.max.wait.ms`), short of its
+/// timeouts.
+const FAR: SimTime = NS_PER_S;
 
 /// The rank of pushes not ranked by [`EventQueue::set_rank`]: after every ranked one.
 const LAST_RANK: u64 = (1 << (64 - SEQ_BITS)) - 1;
@@ -94,6 +107,7 @@ impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
+            far: BinaryHeap::new(),
             seq: 0,
             rank: LAST_RANK << SEQ_BITS,
             rank_after: SimTime::MAX,
@@ -109,14 +123,16 @@ impl<E> EventQueue<E> {
     pub(crate) fn push(&mut self, time: SimTime, cause: SimTime, lane: u32, event: E) {
         self.seq += 1;
         debug_assert!(self.seq < 1 << SEQ_BITS);
+        let far = time.saturating_sub(cause) >= FAR;
         if lane != NO_LANE {
             let l = lane as usize;
             if l >= self.lanes.len() {
-                self.lanes.resize_with(l + 1, BinaryHeap::new);
+                self.lanes.resize_with(l + 1, Default::default);
             }
-            self.lanes[l].push(Reverse(time));
+            self.lanes[l][usize::from(far)].push(Reverse(time));
         }
-        self.heap.push(Entry {
+        let heap = if far { &mut self.far } else { &mut self.heap };
+        heap.push(Entry {
             time,
             cause,
             rank_seq: if cause > self.rank_after {
@@ -147,9 +163,16 @@ impl<E> EventQueue<E> {
     }
 
     pub(crate) fn pop(&mut self) -> Option<(SimTime, E)> {
-        let e = self.heap.pop()?;
+        // `Entry`'s order is reversed: the greater entry comes first.
+        let far = match (self.heap.peek(), self.far.peek()) {
+            (Some(near), Some(far)) => far > near,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        let e = if far { self.far.pop() } else { self.heap.pop() }?;
         if e.lane != NO_LANE {
-            let t = self.lanes[e.lane as usize].pop();
+            let t = self.lanes[e.lane as usize][usize::from(far)].pop();
+            // The popped entry is the least of its heap, so its time is its lane's least there.
             debug_assert_eq!(t, Some(Reverse(e.time)), "a lane's earliest event pops first");
         }
         Some((e.time, e.event))
@@ -158,20 +181,21 @@ impl<E> EventQueue<E> {
     /// Time of the next event, `SimTime::MAX` when empty.
     #[inline]
     pub(crate) fn peek_time(&self) -> SimTime {
-        self.heap.peek().map_or(SimTime::MAX, |e| e.time)
+        let near = self.heap.peek().map_or(SimTime::MAX, |e| e.time);
+        near.min(self.far.peek().map_or(SimTime::MAX, |e| e.time))
     }
 
     /// Time of the next event of `lane`, `SimTime::MAX` when it has none.
     #[inline]
     pub(crate) fn lane_next(&self, lane: u32) -> SimTime {
-        self.lanes
-            .get(lane as usize)
-            .and_then(|l| l.peek())
-            .map_or(SimTime::MAX, |r| r.0)
+        self.lanes.get(lane as usize).map_or(SimTime::MAX, |[near, far]| {
+            let near = near.peek().map_or(SimTime::MAX, |r| r.0);
+            near.min(far.peek().map_or(SimTime::MAX, |r| r.0))
+        })
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.far.len()
     }
 }
 
@@ -391,6 +415,52 @@ mod tests {
         q.push(10, 5, NO_LANE, 'f');
         let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, vec!['d', 'b', 'f', 'c', 'a', 'e']);
+    }
+
+    /// Far and near events (see [`FAR`]) interleave exactly as in one queue: by time, then
+    /// cause, then push order; each lane answers its earliest pending event wherever it waits.
+    #[test]
+    fn far_events_pop_in_the_order_of_one_queue() {
+        use rand::Rng;
+        let mut rng = rng_stream(7, Stream::App);
+        let mut q = EventQueue::default();
+        // The reference: every pending (time, cause, push number, lane), scanned.
+        let mut pending: Vec<(SimTime, SimTime, u32, u32)> = Vec::new();
+        let mut now: SimTime = 0;
+        let mut pushes = 0u32;
+        let mut far_pushes = 0;
+        for _ in 0..20_000 {
+            if pending.is_empty() || rng.gen_bool(0.55) {
+                // Near and far, with equal times across the two (round multiples of FAR / 4).
+                let ahead = match rng.gen_range(0..4) {
+                    0 => rng.gen_range(0..1_000),
+                    1 => rng.gen_range(0..4) * FAR / 4,
+                    2 => FAR + rng.gen_range(0..3) * FAR / 4,
+                    _ => rng.gen_range(0..3 * FAR),
+                };
+                let lane = if rng.gen_bool(0.2) {
+                    NO_LANE
+                } else {
+                    rng.gen_range(0..3)
+                };
+                far_pushes += usize::from(ahead >= FAR);
+                q.push(now + ahead, now, lane, pushes);
+                pending.push((now + ahead, now, pushes, lane));
+                pushes += 1;
+            } else {
+                let i = (0..pending.len()).min_by_key(|&i| pending[i]).unwrap();
+                let want = pending.swap_remove(i);
+                assert_eq!(q.pop(), Some((want.0, want.2)));
+                now = want.0;
+            }
+            for lane in 0..3 {
+                let earliest = pending.iter().filter(|p| p.3 == lane).map(|p| p.0).min();
+                assert_eq!(q.lane_next(lane), earliest.unwrap_or(SimTime::MAX));
+            }
+            assert_eq!(q.peek_time(), pending.iter().map(|p| p.0).min().unwrap_or(SimTime::MAX));
+            assert_eq!(q.len(), pending.len());
+        }
+        assert!(far_pushes > 2_000, "the far heap is exercised: {far_pushes}");
     }
 
     #[test]
