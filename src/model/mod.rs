@@ -1181,12 +1181,11 @@ impl World {
         r.faults = self.faults.intervals(end);
         r.aborted = self.aborted.take();
         let names = self.spec.producer_list();
-        let alone = names.len() == 1;
+        let mut own_logs = Route::own_logs(&self.routes, &logs, names.len() == 1).into_iter();
         let producers = per
             .into_iter()
             .enumerate()
             .map(|(c, result)| {
-                let route = self.routes[c];
                 let ledger = &mut self.clients[c].ledger;
                 ProducerOutput {
                     name: names[c].name.clone(),
@@ -1195,7 +1194,7 @@ impl World {
                     sent: std::mem::take(&mut ledger.sent),
                     rejected: ledger.rejected,
                     unsent: ledger.unsent,
-                    logs: route.own_logs(&logs, c, alone),
+                    logs: own_logs.next().expect("a share of the logs per client"),
                 }
             })
             .collect();
@@ -1264,26 +1263,32 @@ impl ClientCounts {
 }
 
 impl Route {
-    /// Client `c`'s share of the final logs, in its own numbering: its topic's partitions,
-    /// its own records (`alone`: no other client writes there; the first client, whose
-    /// numbering is the cluster's, still shares its topic with any other client on it).
-    fn own_logs(&self, logs: &[Vec<LogEntry>], c: usize, alone: bool) -> Vec<Vec<LogEntry>> {
-        let range = self.first as usize..(self.first + self.partitions) as usize;
-        if !self.translate && alone {
-            return logs[range].to_vec();
+    /// Each client's share of the final logs (in `routes`' order), in its own numbering: its
+    /// topic's partitions, its own records (`alone`: the one client, whose numbering is the
+    /// cluster's, writes every record there). One pass over the logs puts each entry with the
+    /// client its identity names: a pass per client over its topic's logs cost clients x
+    /// entries (a topic of 200 producers read its logs 200 times).
+    fn own_logs(routes: &[Route], logs: &[Vec<LogEntry>], alone: bool) -> Vec<Vec<Vec<LogEntry>>> {
+        if alone && routes.len() == 1 && !routes[0].translate {
+            let r = routes[0];
+            return vec![logs[r.first as usize..(r.first + r.partitions) as usize].to_vec()];
         }
-        logs[range]
-            .iter()
-            .map(|log| {
-                log.iter()
-                    .filter(|e| (e.rec_start >> IDENTITY_BITS) as usize == c)
-                    .map(|e| LogEntry {
-                        rec_start: e.rec_start - self.identity_base,
-                        ..*e
-                    })
-                    .collect()
-            })
-            .collect()
+        let mut own: Vec<Vec<Vec<LogEntry>>> = routes.iter().map(|r| vec![Vec::new(); r.partitions as usize]).collect();
+        for (p, log) in logs.iter().enumerate() {
+            for e in log {
+                let c = (e.rec_start >> IDENTITY_BITS) as usize;
+                // (an identity of no client, or of a client on another topic, is nobody's)
+                let Some(r) = routes.get(c) else { continue };
+                let Some(i) = (p as u32).checked_sub(r.first).filter(|&i| i < r.partitions) else {
+                    continue;
+                };
+                own[c][i as usize].push(LogEntry {
+                    rec_start: e.rec_start - r.identity_base,
+                    ..*e
+                });
+            }
+        }
+        own
     }
 }
 
@@ -1423,5 +1428,79 @@ mod tests {
         // Negative control: the same run without the corruption completes.
         let ok = run_world(World::new(&spec, None));
         assert!(ok.result.aborted.is_none(), "{:?}", ok.result.aborted);
+    }
+    /// Each client's share of the final logs, from one pass, is what reading its topic's logs
+    /// for its own identities gives: 3 clients, two on a topic of 2 partitions and one on a
+    /// topic of 3, their entries interleaved, plus an identity of no client.
+    #[test]
+    fn each_client_gets_its_own_entries_of_its_own_topic_in_its_own_numbering() {
+        use crate::model::partition_log::ProducerInfo;
+        use rand::Rng;
+        let routes = [
+            Route {
+                first: 0,
+                partitions: 2,
+                identity_base: 0,
+                translate: false,
+            },
+            Route {
+                first: 0,
+                partitions: 2,
+                identity_base: 1 << IDENTITY_BITS,
+                translate: true,
+            },
+            Route {
+                first: 2,
+                partitions: 3,
+                identity_base: 2 << IDENTITY_BITS,
+                translate: true,
+            },
+        ];
+        let mut rng = rng_stream(3, Stream::App);
+        let mut logs: Vec<Vec<LogEntry>> = vec![Vec::new(); 5];
+        for (p, log) in logs.iter_mut().enumerate() {
+            for i in 0..200u64 {
+                let c: u64 = match (p < 2, rng.gen_range(0..10)) {
+                    (_, 0) => 7, // nobody's
+                    (true, x) => x % 2,
+                    (false, _) => 2,
+                };
+                log.push(LogEntry {
+                    base_offset: i * 10,
+                    count: 10,
+                    rec_start: (c << IDENTITY_BITS) + i * 10,
+                    leader_epoch: 0,
+                    producer: ProducerInfo {
+                        pid: c + 1,
+                        epoch: 0,
+                        base_seq: 0,
+                    },
+                    bytes: 1000,
+                    append_time: i,
+                });
+            }
+        }
+        let own = Route::own_logs(&routes, &logs, false);
+        assert_eq!(own.len(), 3);
+        for (c, r) in routes.iter().enumerate() {
+            let want: Vec<Vec<LogEntry>> = logs[r.first as usize..(r.first + r.partitions) as usize]
+                .iter()
+                .map(|log| {
+                    log.iter()
+                        .filter(|e| e.rec_start >> IDENTITY_BITS == c as u64)
+                        .map(|e| LogEntry {
+                            rec_start: e.rec_start - r.identity_base,
+                            ..*e
+                        })
+                        .collect()
+                })
+                .collect();
+            assert_eq!(own[c], want, "client {c}");
+            assert!(
+                own[c].iter().flatten().all(|e| e.rec_start >> IDENTITY_BITS == 0),
+                "own numbering"
+            );
+            assert!(!own[c].iter().all(Vec::is_empty));
+        }
     }
 }
