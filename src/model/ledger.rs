@@ -2,10 +2,10 @@
 //! Outcomes are kept as coalesced record ranges per partition, latencies in fixed-size
 //! histograms, so memory follows batches in flight, not records sent.
 
+use super::latency::LatencyHistogram;
 use crate::config::RunSpec;
 use crate::result::{RunResult, TimelinePoint};
 use crate::sim::{SimTime, NS_PER_MS, NS_PER_S, NS_PER_US};
-use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 
 /// The client's final word on a record.
@@ -228,7 +228,7 @@ pub(crate) struct Ledger {
     /// refused inside that `send()` (`max.block.ms`).
     resent: u64,
     resend_rejected: u64,
-    latency: Histogram<u64>,
+    latency: LatencyHistogram,
     latency_sum_us: f64,
     latency_n: u64,
     acked: u64,
@@ -258,7 +258,7 @@ impl Ledger {
             extra_sent: 0,
             resent: 0,
             resend_rejected: 0,
-            latency: Histogram::new_with_bounds(1, 24 * 3600 * 1_000_000, 3).expect("histogram bounds"),
+            latency: LatencyHistogram::default(),
             latency_sum_us: 0.0,
             latency_n: 0,
             acked: 0,
@@ -322,11 +322,16 @@ impl Ledger {
         }
     }
 
+    /// Applies the buffered latency points (before the run's end reads them).
+    pub(crate) fn flush_latencies(&mut self) {
+        self.latency.flush();
+    }
+
     /// Adds `other`'s measures to these (the run's totals over several producers); both at
     /// the same bucket width ([`Ledger::widen_to`]). Outcomes stay each producer's own.
     pub(crate) fn absorb(&mut self, other: &Ledger) {
         debug_assert_eq!(self.bucket_ns, other.bucket_ns);
-        let _ = self.latency.add(&other.latency);
+        self.latency.add(&other.latency);
         self.latency_sum_us += other.latency_sum_us;
         self.latency_n += other.latency_n;
         self.acked += other.acked;
@@ -353,7 +358,7 @@ impl Ledger {
     /// 16 histogram updates per batch).
     fn record_latencies(&mut self, now: SimTime, first: SimTime, last: SimTime, count: u64) {
         for (us, weight) in spread_latencies(now, first, last, count) {
-            let _ = self.latency.record_n(us, weight);
+            self.latency.record_n(us, weight);
             self.latency_sum_us += us as f64 * weight as f64;
             self.latency_n += weight;
             let b = self.bucket(now);
@@ -452,7 +457,8 @@ impl Ledger {
         // Throughput over the time it took to get the acknowledgements: the production window,
         // or longer when the producer was still draining a backlog after it.
         let horizon = (self.last_ack.max(spec.duration_ms * NS_PER_MS)) as f64 / NS_PER_S as f64;
-        let q = |v: f64| self.latency.value_at_quantile(v) as f64 / 1000.0;
+        let latency = self.latency.get();
+        let q = |v: f64| latency.value_at_quantile(v) as f64 / 1000.0;
         let has = self.latency_n > 0;
         let bucket_s = self.bucket_ns as f64 / NS_PER_S as f64;
         RunResult {
@@ -478,7 +484,7 @@ impl Ledger {
             latency_p95_ms: if has { q(0.95) } else { 0.0 },
             latency_p99_ms: if has { q(0.99) } else { 0.0 },
             latency_p999_ms: if has { q(0.999) } else { 0.0 },
-            latency_max_ms: if has { self.latency.max() as f64 / 1000.0 } else { 0.0 },
+            latency_max_ms: if has { latency.max() as f64 / 1000.0 } else { 0.0 },
             latency_mean_ms: if has {
                 self.latency_sum_us / self.latency_n as f64 / 1000.0
             } else {

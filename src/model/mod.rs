@@ -16,6 +16,7 @@ mod context;
 mod controller;
 mod driver;
 mod faults;
+mod latency;
 pub(crate) mod ledger;
 mod monitor;
 mod murmur2;
@@ -1124,6 +1125,14 @@ impl World {
             c.acc.assert_memory_conserved(cs.producer.buffer_memory);
         }
         let end = self.now;
+        // The latency points still buffered, applied once (reads would each apply a copy).
+        for c in &mut self.clients {
+            c.ledger.flush_latencies();
+        }
+        self.monitor.visibility.flush();
+        for v in &mut self.monitor.e2e {
+            v.flush();
+        }
         let logs = self.final_logs();
         // Every producer's timeline at one bucket width, so that they add up.
         let width = self.clients.iter().map(|c| c.ledger.bucket_ns()).max().unwrap_or(1);

@@ -23,12 +23,14 @@
 //! sequence plus its identity base (`IDENTITY_BITS`), so several producers' records never
 //! meet, and each producer's latencies are its own.
 
+use super::latency::LatencyHistogram;
 use super::ledger::{spread_latencies, Outcome};
 use super::observe::Observation;
 use super::partition_log::{LogEntry, PartitionLog};
 use crate::config::IDENTITY_BITS;
 use crate::sim::SimTime;
 use hdrhistogram::Histogram;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// One partition's ranges of record identities, each map's ranges disjoint.
@@ -95,7 +97,7 @@ pub(crate) struct Visibility {
     /// the records of topics it does not read are not held waiting for a poll.
     tracked: Vec<bool>,
     /// Per producer (identity >> IDENTITY_BITS): its records' latencies, and how many.
-    latency: Vec<Histogram<u64>>,
+    latency: Vec<LatencyHistogram>,
     counted: Vec<u64>,
     /// Reused buffers (no allocation per batch): fresh gaps, and the parts taken from
     /// `visible` and `acked`.
@@ -316,14 +318,20 @@ impl Visibility {
     fn record(&mut self, at: SimTime, s: u64, count: u64, (first, last): (SimTime, SimTime)) {
         let producer = (s >> IDENTITY_BITS) as usize;
         while self.latency.len() <= producer {
-            self.latency
-                .push(Histogram::new_with_bounds(1, 24 * 3600 * 1_000_000, 3).expect("histogram bounds"));
+            self.latency.push(LatencyHistogram::default());
             self.counted.push(0);
         }
         for (us, weight) in spread_latencies(at, first, last, count) {
-            let _ = self.latency[producer].record_n(us, weight);
+            self.latency[producer].record_n(us, weight);
         }
         self.counted[producer] += count;
+    }
+
+    /// Applies the buffered latency points (before the run's end reads them).
+    pub(crate) fn flush(&mut self) {
+        for h in &mut self.latency {
+            h.flush();
+        }
     }
 
     /// Records counted, over every producer.
@@ -343,9 +351,9 @@ impl Visibility {
                 }
                 match &mut merged {
                     Some(m) => {
-                        let _ = m.add(h);
+                        let _ = m.add(&*h.get());
                     }
-                    None => merged = Some(h.clone()),
+                    None => merged = Some(h.get().into_owned()),
                 }
             }
         }
@@ -359,22 +367,20 @@ impl Visibility {
     /// (p50, p99, max) in milliseconds of producer `producer`'s records (`None`: every
     /// producer's); zeros when no record was counted.
     pub(crate) fn quantiles_ms(&self, producer: Option<usize>) -> (f64, f64, f64) {
-        let merged;
-        let h = match producer {
+        let h: Cow<'_, Histogram<u64>> = match producer {
             Some(c) => match self.latency.get(c) {
-                Some(h) if self.counted[c] > 0 => h,
+                Some(h) if self.counted[c] > 0 => h.get(),
                 _ => return (0.0, 0.0, 0.0),
             },
             None => {
                 if self.counted.iter().sum::<u64>() == 0 {
                     return (0.0, 0.0, 0.0);
                 }
-                let mut m = self.latency[0].clone();
+                let mut m = self.latency[0].get().into_owned();
                 for x in &self.latency[1..] {
-                    let _ = m.add(x);
+                    let _ = m.add(&*x.get());
                 }
-                merged = m;
-                &merged
+                Cow::Owned(m)
             }
         };
         let q = |v: f64| h.value_at_quantile(v) as f64 / 1000.0;
