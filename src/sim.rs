@@ -246,7 +246,11 @@ impl EarliestOf {
         self.tree[k].0 = t;
         while k > 1 {
             k /= 2;
-            self.tree[k] = self.tree[2 * k].min(self.tree[2 * k + 1]);
+            // The right child only when strictly earlier (ties: the left, lower indices),
+            // chosen by index, not by a branch: which child wins is a coin toss, and a
+            // mispredicted branch per level was most of this function's cost.
+            let right = usize::from(self.tree[2 * k + 1].0 < self.tree[2 * k].0);
+            self.tree[k] = self.tree[2 * k + right];
         }
     }
 
