@@ -198,16 +198,24 @@ pub(crate) fn spread_latencies(
 ) -> impl Iterator<Item = (u64, u64)> {
     let points = count.min(16);
     let span = last.saturating_sub(first);
+    // Point j is sent at first + floor(span * j / d): stepped by span / d, the remainders
+    // carried, with no division per point (two per point were most of a batch's accounting).
+    let d = points.saturating_sub(1).max(1);
+    let (step, carry) = (span / d, span % d);
+    let each = count / points.max(1);
     let mut left = count;
+    let (mut sent_at, mut acc) = (first, 0);
     (0..points).map(move |j| {
-        let weight = if j + 1 == points { left } else { count / points };
+        let weight = if j + 1 == points { left } else { each };
         left -= weight;
-        let sent_at = if points > 1 {
-            first + span * j / (points - 1)
-        } else {
-            first
-        };
-        ((at.saturating_sub(sent_at) / NS_PER_US).max(1), weight)
+        let t = sent_at;
+        sent_at += step;
+        acc += carry;
+        if acc >= d {
+            acc -= d;
+            sent_at += 1;
+        }
+        ((at.saturating_sub(t) / NS_PER_US).max(1), weight)
     })
 }
 
@@ -273,6 +281,12 @@ impl Ledger {
     }
 
     fn bucket(&mut self, t: SimTime) -> &mut Bucket {
+        let i = self.bucket_index(t);
+        &mut self.timeline[i]
+    }
+
+    /// The index of `t`'s bucket, which exists on return.
+    fn bucket_index(&mut self, t: SimTime) -> usize {
         // Memory stays flat in run length: past MAX_BUCKETS, buckets merge pairwise and the
         // bucket width doubles.
         while t / self.bucket_ns >= MAX_BUCKETS as u64 {
@@ -282,7 +296,7 @@ impl Ledger {
         while self.timeline.len() <= i {
             self.timeline.push(Bucket::empty());
         }
-        &mut self.timeline[i]
+        i
     }
 
     /// Doubles the bucket width: buckets (and the send marks) merge pairwise.
@@ -357,11 +371,15 @@ impl Ledger {
     /// spread: latencies are exact for the first and last record, interpolated between; at most
     /// 16 histogram updates per batch).
     fn record_latencies(&mut self, now: SimTime, first: SimTime, last: SimTime, count: u64) {
+        if count == 0 {
+            return; // no point: the timeline is not touched
+        }
+        let i = self.bucket_index(now);
         for (us, weight) in spread_latencies(now, first, last, count) {
             self.latency.record_n(us, weight);
             self.latency_sum_us += us as f64 * weight as f64;
             self.latency_n += weight;
-            let b = self.bucket(now);
+            let b = &mut self.timeline[i];
             b.hist.add(us, weight as u32);
             b.latency_sum_us += us as f64 * weight as f64;
             b.latency_max_us = b.latency_max_us.max(us);
@@ -521,6 +539,50 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The stepped interpolation gives exactly the closed form `first + span * j / (points -
+    /// 1)` with `count / points` records per point and the rest on the last (random spans,
+    /// counts from 0 to past 16, equal send times).
+    #[test]
+    fn spread_latencies_match_the_closed_form() {
+        use crate::sim::{rng_stream, Stream};
+        use rand::Rng;
+        let closed = |at: SimTime, first: SimTime, last: SimTime, count: u64| -> Vec<(u64, u64)> {
+            let points = count.min(16);
+            let span = last.saturating_sub(first);
+            let mut left = count;
+            (0..points)
+                .map(|j| {
+                    let weight = if j + 1 == points { left } else { count / points };
+                    left -= weight;
+                    let sent_at = if points > 1 {
+                        first + span * j / (points - 1)
+                    } else {
+                        first
+                    };
+                    ((at.saturating_sub(sent_at) / NS_PER_US).max(1), weight)
+                })
+                .collect()
+        };
+        let mut rng = rng_stream(9, Stream::App);
+        for _ in 0..20_000 {
+            let first = rng.gen_range(0..1_000_000_000u64);
+            let span = if rng.gen_bool(0.1) {
+                0
+            } else {
+                rng.gen_range(0..50_000_000u64)
+            };
+            let at = first + span + rng.gen_range(0..20_000_000u64);
+            let count = rng.gen_range(0..40u64);
+            let got: Vec<(u64, u64)> = spread_latencies(at, first, first + span, count).collect();
+            assert_eq!(
+                got,
+                closed(at, first, first + span, count),
+                "{first} {span} {at} {count}"
+            );
+            assert_eq!(got.iter().map(|p| p.1).sum::<u64>(), count);
+        }
+    }
 
     #[test]
     fn outcome_ranges_merge_out_of_order_completions() {
