@@ -365,7 +365,6 @@ mod tests {
     /// (first: earliest, ties to the lowest index; the earliest of the others).
     #[test]
     fn earliest_of_answers_what_a_scan_answers() {
-        use rand::Rng;
         let mut rng = rng_stream(7, Stream::App);
         for n in [1usize, 2, 3, 5, 8, 10, 17] {
             let mut clocks = EarliestOf::new(n);
@@ -425,7 +424,6 @@ mod tests {
     /// cause, then push order; each lane answers its earliest pending event wherever it waits.
     #[test]
     fn far_events_pop_in_the_order_of_one_queue() {
-        use rand::Rng;
         let mut rng = rng_stream(7, Stream::App);
         let mut q = EventQueue::default();
         // The reference: every pending (time, cause, push number, lane), scanned.

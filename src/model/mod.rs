@@ -1190,7 +1190,7 @@ impl World {
         r.faults = self.faults.intervals(end);
         r.aborted = self.aborted.take();
         let names = self.spec.producer_list();
-        let mut own_logs = Route::own_logs(&self.routes, &logs, names.len() == 1).into_iter();
+        let mut own_logs = Route::own_logs(&self.routes, &logs).into_iter();
         let producers = per
             .into_iter()
             .enumerate()
@@ -1273,12 +1273,12 @@ impl ClientCounts {
 
 impl Route {
     /// Each client's share of the final logs (in `routes`' order), in its own numbering: its
-    /// topic's partitions, its own records (`alone`: the one client, whose numbering is the
-    /// cluster's, writes every record there). One pass over the logs puts each entry with the
+    /// topic's partitions, its own records (a lone client whose numbering is the cluster's
+    /// writes every record there). One pass over the logs puts each entry with the
     /// client its identity names: a pass per client over its topic's logs cost clients x
     /// entries (a topic of 200 producers read its logs 200 times).
-    fn own_logs(routes: &[Route], logs: &[Vec<LogEntry>], alone: bool) -> Vec<Vec<Vec<LogEntry>>> {
-        if alone && routes.len() == 1 && !routes[0].translate {
+    fn own_logs(routes: &[Route], logs: &[Vec<LogEntry>]) -> Vec<Vec<Vec<LogEntry>>> {
+        if routes.len() == 1 && !routes[0].translate {
             let r = routes[0];
             return vec![logs[r.first as usize..(r.first + r.partitions) as usize].to_vec()];
         }
@@ -1438,6 +1438,7 @@ mod tests {
         let ok = run_world(World::new(&spec, None));
         assert!(ok.result.aborted.is_none(), "{:?}", ok.result.aborted);
     }
+
     /// Each client's share of the final logs, from one pass, is what reading its topic's logs
     /// for its own identities gives: 3 clients, two on a topic of 2 partitions and one on a
     /// topic of 3, their entries interleaved, plus an identity of no client.
@@ -1489,7 +1490,7 @@ mod tests {
                 });
             }
         }
-        let own = Route::own_logs(&routes, &logs, false);
+        let own = Route::own_logs(&routes, &logs);
         assert_eq!(own.len(), 3);
         for (c, r) in routes.iter().enumerate() {
             let want: Vec<Vec<LogEntry>> = logs[r.first as usize..(r.first + r.partitions) as usize]
