@@ -214,20 +214,30 @@ impl<E> EventQueue<E> {
 /// bench-a (one clock) 3.458 G -> 3.476 G with the compiler's inlining of the event queue
 /// reshuffled, and 6.0 M -> 5.0 M misses. The scan's choices are data: as branches they
 /// mispredicted 0.9 M more times per 5 s of bench-e than the tree's walk; as selects, 0.3 M
-/// fewer than that (`--branch-sim=yes`). A small gain, not a large one.
+/// fewer than that (`--branch-sim=yes`). The selects still mispredicted 1.15 M times per 10 s
+/// (the compiler made branches of some): the scan now takes the two least of per-clock keys
+/// (time above index, one integer each) by min and max in two interleaved chains, 2.5 K
+/// mispredictions, for 14 M more instructions of 3.34 G. A small gain, not a large one.
 #[derive(Clone, Debug)]
 pub(crate) struct EarliestOf {
     clocks: Clocks,
 }
 
-/// Clocks kept by a cached scan, not a tree.
+/// Clocks kept by a cached scan, not a tree (their indices fit a key's four low bits).
 const FEW_CLOCKS: usize = 16;
+
+/// Times at or above this (about 36 years, and idle) share one key time; the scan of the
+/// times decides between them.
+const KEY_TIME_CAP: SimTime = (1 << 60) - 1;
 
 #[derive(Clone, Debug)]
 enum Clocks {
     /// Each clock's time; the earliest `(time, index)` and the earliest among the others.
     Few {
         times: Vec<SimTime>,
+        /// Per clock, `(time << 4) | index` ([`EarliestOf::key`]): one integer compare orders
+        /// clocks by time, then index.
+        keys: Vec<u64>,
         first: (SimTime, usize),
         second: (SimTime, usize),
     },
@@ -241,9 +251,15 @@ impl EarliestOf {
     pub(crate) fn new(n: usize) -> EarliestOf {
         if n <= FEW_CLOCKS {
             let times = vec![SimTime::MAX; n];
+            let keys = (0..n).map(|i| Self::key(SimTime::MAX, i)).collect();
             let (first, second) = Self::two_earliest(&times);
             return EarliestOf {
-                clocks: Clocks::Few { times, first, second },
+                clocks: Clocks::Few {
+                    times,
+                    keys,
+                    first,
+                    second,
+                },
             };
         }
         let size = n.next_power_of_two();
@@ -257,6 +273,43 @@ impl EarliestOf {
         EarliestOf {
             clocks: Clocks::Many { tree, size },
         }
+    }
+
+    /// Clock `i`'s sort key: its time (capped at [`KEY_TIME_CAP`]) above its index.
+    #[inline]
+    fn key(t: SimTime, i: usize) -> u64 {
+        debug_assert!(i < FEW_CLOCKS);
+        (t.min(KEY_TIME_CAP) << 4) | i as u64
+    }
+
+    /// The two least keys, by a scan in two interleaved halves (two short dependency chains,
+    /// not one long one; `u64::MAX` for none).
+    #[inline]
+    fn two_least_keys(keys: &[u64]) -> (u64, u64) {
+        let (mut a0, mut b0, mut a1, mut b1) = (u64::MAX, u64::MAX, u64::MAX, u64::MAX);
+        let mut pairs = keys.chunks_exact(2);
+        for p in &mut pairs {
+            b0 = b0.min(a0.max(p[0]));
+            a0 = a0.min(p[0]);
+            b1 = b1.min(a1.max(p[1]));
+            a1 = a1.min(p[1]);
+        }
+        if let [k] = *pairs.remainder() {
+            b0 = b0.min(a0.max(k));
+            a0 = a0.min(k);
+        }
+        (a0.min(a1), b0.min(b1).min(a0.max(a1)))
+    }
+
+    /// The earliest `(time, index)` and the earliest of the others, from the keys; the exact
+    /// scan of the times when either is idle or beyond the keys' time cap (the keys order those
+    /// by index alone).
+    fn two_earliest_by_key(times: &[SimTime], keys: &[u64]) -> ((SimTime, usize), (SimTime, usize)) {
+        let (a, b) = Self::two_least_keys(keys);
+        if (a.max(b) >> 4) >= KEY_TIME_CAP {
+            return Self::two_earliest(times);
+        }
+        ((a >> 4, (a & 15) as usize), (b >> 4, (b & 15) as usize))
     }
 
     /// The least `(time, index)` and the least of the others, by a scan (`(MAX, usize::MAX)`
@@ -304,11 +357,17 @@ impl EarliestOf {
     #[inline(never)]
     fn update(&mut self, i: usize, t: SimTime) {
         match &mut self.clocks {
-            Clocks::Few { times, first, second } => {
+            Clocks::Few {
+                times,
+                keys,
+                first,
+                second,
+            } => {
                 times[i] = t;
+                keys[i] = Self::key(t, i);
                 if i == first.1 || i == second.1 {
                     // One of the two earliest moved (later, as a client that ran does): scan.
-                    (*first, *second) = Self::two_earliest(times);
+                    (*first, *second) = Self::two_earliest_by_key(times, keys);
                 } else if (t, i) < *first {
                     *second = *first;
                     *first = (t, i);
@@ -462,9 +521,12 @@ mod tests {
             let mut plain = vec![SimTime::MAX; n];
             for step in 0..2000 {
                 let i = rng.gen_range(0..n);
-                // Few distinct values, so that ties are common; MAX (idle) too.
-                let t = match rng.gen_range(0..6) {
+                // Few distinct values, so that ties are common; MAX (idle) too, and times
+                // about the keys' cap (which the keys alone cannot order).
+                let t = match rng.gen_range(0..8) {
                     0 => SimTime::MAX,
+                    6 => KEY_TIME_CAP - 1 + rng.gen_range(0..3),
+                    7 => SimTime::MAX - rng.gen_range(1..3),
                     v => v * 10,
                 };
                 clocks.set(i, t);
