@@ -7,7 +7,6 @@
 //! follows the number of write-back windows and epochs, not the number of records.
 
 use crate::sim::SimTime;
-use std::collections::VecDeque;
 
 /// `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`: why `max.in.flight <= 5` with idempotence.
 pub const NUM_BATCHES_TO_RETAIN: usize = 5;
@@ -100,7 +99,39 @@ struct ProducerState {
     epoch: u16,
     last_seq: i32,
     /// (first seq, last seq, base offset) of the last batches, oldest first.
-    recent: VecDeque<(i32, i32, u64)>,
+    recent: RecentBatches,
+}
+
+/// A producer's last batches (`ProducerStateEntry.batchMetadata`: at most
+/// [`NUM_BATCHES_TO_RETAIN`]), oldest first, held inline: every append reads and writes them,
+/// and as a `VecDeque` they were a separate allocation per producer and partition replica, one
+/// more cache line to miss when many producers share the brokers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct RecentBatches {
+    batches: [(i32, i32, u64); NUM_BATCHES_TO_RETAIN],
+    len: u8,
+}
+
+impl RecentBatches {
+    /// Adds the newest, dropping the oldest beyond [`NUM_BATCHES_TO_RETAIN`].
+    fn push(&mut self, b: (i32, i32, u64)) {
+        let n = self.len as usize;
+        if n == NUM_BATCHES_TO_RETAIN {
+            self.batches.copy_within(1.., 0);
+            self.batches[n - 1] = b;
+        } else {
+            self.batches[n] = b;
+            self.len += 1;
+        }
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, (i32, i32, u64)> {
+        self.batches[..self.len as usize].iter()
+    }
+
+    fn back(&self) -> Option<&(i32, i32, u64)> {
+        self.batches[..self.len as usize].last()
+    }
 }
 
 /// How many trailing entries are kept uncoalesced (batch boundaries matter near the end:
@@ -236,10 +267,7 @@ impl PartitionLog {
             };
         }
         s.last_seq = e.last_seq();
-        s.recent.push_back((e.producer.base_seq, e.last_seq(), e.base_offset));
-        if s.recent.len() > NUM_BATCHES_TO_RETAIN {
-            s.recent.pop_front();
-        }
+        s.recent.push((e.producer.base_seq, e.last_seq(), e.base_offset));
     }
 
     fn maybe_coalesce(&mut self, tick_ns: SimTime, durable_before: SimTime) {
@@ -721,6 +749,20 @@ mod tests {
         }
         log.lose_unflushed(55);
         assert_eq!(log.log_end_offset(), 6);
+    }
+
+    /// A producer's retained batches: the newest five, oldest first.
+    #[test]
+    fn recent_batches_keep_the_newest_five_oldest_first() {
+        let mut r = RecentBatches::default();
+        assert_eq!(r.back(), None);
+        for i in 0..7 {
+            r.push((i, i, i as u64));
+            let kept: Vec<i32> = r.iter().map(|b| b.0).collect();
+            let want: Vec<i32> = (0.max(i + 1 - NUM_BATCHES_TO_RETAIN as i32)..=i).collect();
+            assert_eq!(kept, want);
+            assert_eq!(r.back(), Some(&(i, i, i as u64)));
+        }
     }
 
     #[test]
