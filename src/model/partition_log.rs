@@ -106,11 +106,20 @@ struct ProducerState {
 /// [`NUM_BATCHES_TO_RETAIN`]), oldest first, held inline: every append reads and writes them,
 /// and as a `VecDeque` they were a separate allocation per producer and partition replica, one
 /// more cache line to miss when many producers share the brokers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default)]
 struct RecentBatches {
     batches: [(i32, i32, u64); NUM_BATCHES_TO_RETAIN],
     len: u8,
 }
+
+/// Equal when the batches held are (whatever the unused slots hold).
+impl PartialEq for RecentBatches {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for RecentBatches {}
 
 impl RecentBatches {
     /// Adds the newest, dropping the oldest beyond [`NUM_BATCHES_TO_RETAIN`].
