@@ -115,7 +115,7 @@ struct RecentBatches {
 /// Equal when the batches held are (whatever the unused slots hold).
 impl PartialEq for RecentBatches {
     fn eq(&self, other: &Self) -> bool {
-        self.iter().eq(other.iter())
+        self.held() == other.held()
     }
 }
 
@@ -134,12 +134,17 @@ impl RecentBatches {
         }
     }
 
+    /// The batches held, oldest first.
+    fn held(&self) -> &[(i32, i32, u64)] {
+        &self.batches[..self.len as usize]
+    }
+
     fn iter(&self) -> std::slice::Iter<'_, (i32, i32, u64)> {
-        self.batches[..self.len as usize].iter()
+        self.held().iter()
     }
 
     fn back(&self) -> Option<&(i32, i32, u64)> {
-        self.batches[..self.len as usize].last()
+        self.held().last()
     }
 }
 
