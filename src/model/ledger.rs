@@ -219,12 +219,15 @@ pub(crate) fn spread_latencies(
     })
 }
 
+/// Laid out in declaration order (`repr(C)`): `sent`, which every run of open-loop arrivals
+/// updates, first.
 #[derive(Clone)]
+#[repr(C)]
 pub(crate) struct Ledger {
-    /// Per partition: outcomes by record range.
-    pub outcomes: Vec<OutcomeRanges>,
     /// Per partition: records appended to the accumulator (identities 0..sent).
     pub sent: Vec<u64>,
+    /// Per partition: outcomes by record range.
+    pub outcomes: Vec<OutcomeRanges>,
     /// Records rejected inside `send()` (never got an identity; failed, absent).
     pub rejected: u64,
     /// Records whose `send()` was blocked on `buffer.memory` when the process died (never got

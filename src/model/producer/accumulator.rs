@@ -146,12 +146,27 @@ pub enum Append {
 }
 
 /// `RecordAccumulator` with its `BufferPool` and the `BuiltInPartitioner`'s sticky state.
+///
+/// Laid out in declaration order (`repr(C)`): what a run of open-loop arrivals reads comes
+/// first (the batches and queues, the record shape, the sticky partitioner's state), in two
+/// cache lines (see [`crate::model::app::App`]'s layout for why).
+#[repr(C)]
 pub struct Accumulator {
-    /// Every batch by [`BatchId`] (completed slots are recycled).
-    pub batches: Vec<Batch>,
-    free_ids: Vec<BatchId>,
     /// Per partition, batches not in flight: the open one at the back, retries at the front.
     pub deques: Vec<VecDeque<BatchId>>,
+    /// Every batch by [`BatchId`] (completed slots are recycled).
+    pub batches: Vec<Batch>,
+    key: Option<u32>,
+    value: Option<u32>,
+    /// Records are placed by murmur2 of their key (keys and not `partitioner.ignore.keys`);
+    /// otherwise by the sticky partitioner.
+    keyed_partitioning: bool,
+    pub(crate) records_batched: u64,
+    /// Uncompressed bytes appended to the batches created (`batches_created`).
+    pub(crate) bytes_batched: u64,
+    /// The built-in sticky partitioner for keyless records.
+    pub partitioner: BuiltInPartitioner,
+    free_ids: Vec<BatchId>,
     /// `BufferPool.availableMemory`: `buffer.memory` not held by a batch.
     pub free_memory: u64,
     /// Number of `send()` calls waiting for memory (`BufferPool.queued()`): makes every batch
@@ -162,18 +177,8 @@ pub struct Accumulator {
     batch_size: u32,
     /// `producer.split_halves_split_batches` (KAFKA-8350's fix).
     split_halves: bool,
-    key: Option<u32>,
-    value: Option<u32>,
     estimate: u32,
-    /// Records are placed by murmur2 of their key (keys and not `partitioner.ignore.keys`);
-    /// otherwise by the sticky partitioner.
-    keyed_partitioning: bool,
-    /// The built-in sticky partitioner for keyless records.
-    pub partitioner: BuiltInPartitioner,
     pub(crate) batches_created: u64,
-    pub(crate) records_batched: u64,
-    /// Uncompressed bytes appended to the batches created (`batches_created`).
-    pub(crate) bytes_batched: u64,
     /// Compressed minus uncompressed bytes of the created batches closed so far (0 without
     /// compression): `bytes_batched` plus this is their size as sent (`batch-size-avg`).
     pub(crate) compression_saved: i64,

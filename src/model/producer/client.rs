@@ -16,9 +16,19 @@ use crate::model::ledger::Ledger;
 use crate::sim::{rng_stream, Stream};
 
 /// A producer client and the application threads that use it.
+///
+/// Laid out in declaration order (`repr(C)`): a run of open-loop arrivals reads its session
+/// (`incarnation`), then the first lines of the application, accumulator, ledger and sender
+/// (each of which puts what the run reads first).
+#[repr(C)]
 pub(crate) struct Client {
     /// Its network node.
     pub(crate) node: usize,
+    /// Its process's session: 0 for the first, one more after each `producer-crash`
+    /// (events of an older session are ignored).
+    pub(crate) incarnation: u32,
+    /// Its process runs (false between a `producer-crash` and the restart).
+    pub(crate) alive: bool,
     /// The application threads calling `send()`.
     pub(crate) app: App,
     /// `RecordAccumulator` (with the `BufferPool` and the partitioner's sticky state).
@@ -27,11 +37,6 @@ pub(crate) struct Client {
     pub(crate) sender: Sender,
     /// What the application was told, per record range.
     pub(crate) ledger: Ledger,
-    /// Its process's session: 0 for the first, one more after each `producer-crash`
-    /// (events of an older session are ignored).
-    pub(crate) incarnation: u32,
-    /// Its process runs (false between a `producer-crash` and the restart).
-    pub(crate) alive: bool,
 }
 
 /// Added to a client's producer id at each restart: more than any run's number of producers,

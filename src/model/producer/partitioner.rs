@@ -15,13 +15,17 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 /// The sticky state of the built-in partitioner.
+///
+/// Laid out in declaration order (`repr(C)`): the sticky state every `send()` reads before the
+/// random stream a switch draws from.
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub struct BuiltInPartitioner {
-    partitions: usize,
-    batch_size: u64,
-    adaptive: bool,
     sticky: Option<u32>,
     sticky_bytes: u64,
+    batch_size: u64,
+    adaptive: bool,
+    partitions: usize,
     rng: ChaCha8Rng,
 }
 

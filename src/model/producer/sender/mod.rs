@@ -74,12 +74,19 @@ pub(crate) struct InFlightRequest {
 
 /// The producer's `Sender` thread state: connections, in-flight requests, metadata, the
 /// `TransactionManager`.
+///
+/// Laid out in declaration order (`repr(C)`): what every run of open-loop arrivals reads (which
+/// partitions have a leader; whether a request awaits an answer, [`Sender::awaits_nothing`])
+/// comes first, in one cache line.
+#[repr(C, align(64))]
 pub struct Sender {
-    /// Time of the pending wake-up event (lazy: a popped `SenderWake` at another time is stale).
-    wake_at: SimTime,
-    pub(crate) conns: Vec<Conn>,
+    has_leader: Vec<bool>,
     /// `InFlightRequests`, per broker, oldest first.
     pub(crate) in_flight: Vec<VecDeque<InFlightRequest>>,
+    metadata_in_flight: Option<u64>,
+    pub(crate) conns: Vec<Conn>,
+    /// Time of the pending wake-up event (lazy: a popped `SenderWake` at another time is stale).
+    wake_at: SimTime,
     request_timers: Vec<Timer>,
     drain_index: Vec<usize>,
     ready_scratch: Vec<bool>,
@@ -87,12 +94,10 @@ pub struct Sender {
     pub leaders: Vec<Option<u32>>,
     /// Producer metadata: the leader epoch of each partition.
     pub leader_epochs: Vec<u32>,
-    has_leader: Vec<bool>,
     node_partitions: Vec<Vec<u32>>,
     /// When to refresh the metadata (`Metadata`).
     pub metadata: Metadata,
     metadata_timer: Timer,
-    metadata_in_flight: Option<u64>,
     metadata_rr: usize,
     next_id: u64,
     /// `guaranteeMessageOrder` (max in flight 1): partitions muted while a batch is in flight.
