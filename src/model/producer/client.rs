@@ -17,11 +17,18 @@ use crate::sim::{rng_stream, Stream};
 
 /// A producer client and the application threads that use it.
 ///
-/// Laid out in declaration order (`repr(C)`): a run of open-loop arrivals reads its session
-/// (`incarnation`), then the first lines of the application, accumulator, ledger and sender
-/// (each of which puts what the run reads first).
+/// Laid out in declaration order (`repr(C)`): a run of open-loop arrivals reads the first
+/// lines of the application, accumulator and sender (each of which puts what the run reads
+/// first), its session (`incarnation`) and the ledger's `sent`, which share a line
+/// (`a_runs_session_and_sent_counts_share_a_line`).
 #[repr(C)]
 pub(crate) struct Client {
+    /// The application threads calling `send()`.
+    pub(crate) app: App,
+    /// `RecordAccumulator` (with the `BufferPool` and the partitioner's sticky state).
+    pub(crate) acc: Accumulator,
+    /// The I/O thread: `Sender`, `NetworkClient`, `TransactionManager`, metadata.
+    pub(crate) sender: Sender,
     /// Its network node.
     pub(crate) node: usize,
     /// Its process's session: 0 for the first, one more after each `producer-crash`
@@ -29,12 +36,6 @@ pub(crate) struct Client {
     pub(crate) incarnation: u32,
     /// Its process runs (false between a `producer-crash` and the restart).
     pub(crate) alive: bool,
-    /// The application threads calling `send()`.
-    pub(crate) app: App,
-    /// `RecordAccumulator` (with the `BufferPool` and the partitioner's sticky state).
-    pub(crate) acc: Accumulator,
-    /// The I/O thread: `Sender`, `NetworkClient`, `TransactionManager`, metadata.
-    pub(crate) sender: Sender,
     /// What the application was told, per record range.
     pub(crate) ledger: Ledger,
 }
@@ -107,5 +108,23 @@ impl Client {
     pub(crate) fn flush(&mut self, ctx: &mut Ctx<'_>) {
         self.sender.flushing = true;
         self.sender_schedule(ctx.now, ctx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// See [`Client`]'s layout.
+    #[test]
+    fn a_runs_session_and_sent_counts_share_a_line() {
+        use std::mem::{offset_of, size_of};
+        let sent = offset_of!(Client, ledger) + offset_of!(Ledger, sent);
+        let line = |at: usize| at / 64;
+        assert_eq!(
+            line(offset_of!(Client, incarnation)),
+            line(sent + size_of::<Vec<u64>>() - 1)
+        );
+        assert_eq!(line(offset_of!(Client, alive)), line(sent));
     }
 }
