@@ -77,7 +77,7 @@ pub(crate) struct InFlightRequest {
 ///
 /// Laid out in declaration order (`repr(C)`): what every run of open-loop arrivals reads (which
 /// partitions have a leader; whether a request awaits an answer, [`Sender::awaits_nothing`])
-/// comes first, in one cache line.
+/// comes first, in one cache line; then what a sender pass reads, in the order it reads it.
 #[repr(C, align(64))]
 pub struct Sender {
     has_leader: Vec<bool>,
@@ -85,38 +85,38 @@ pub struct Sender {
     pub(crate) in_flight: Vec<VecDeque<InFlightRequest>>,
     metadata_in_flight: Option<u64>,
     pub(crate) conns: Vec<Conn>,
-    /// Time of the pending wake-up event (lazy: a popped `SenderWake` at another time is stale).
-    wake_at: SimTime,
-    request_timers: Vec<Timer>,
-    drain_index: Vec<usize>,
-    ready_scratch: Vec<bool>,
     /// Producer metadata: the leader of each partition.
     pub leaders: Vec<Option<u32>>,
-    /// Producer metadata: the leader epoch of each partition.
-    pub leader_epochs: Vec<u32>,
-    node_partitions: Vec<Vec<u32>>,
-    /// When to refresh the metadata (`Metadata`).
-    pub metadata: Metadata,
-    metadata_timer: Timer,
-    metadata_rr: usize,
-    next_id: u64,
-    /// `guaranteeMessageOrder` (max in flight 1): partitions muted while a batch is in flight.
-    muted: Vec<bool>,
-    /// Per partition, drained batches not yet completed (the Sender's `inFlightBatches`).
-    in_flight_batches: Vec<VecDeque<BatchId>>,
-    /// Idempotence: producer id, epoch and sequences.
-    pub tm: TransactionManager,
+    /// Time of the pending wake-up event (lazy: a popped `SenderWake` at another time is stale).
+    wake_at: SimTime,
     /// `flush()` / `close()`: every batch is ready.
     pub(crate) flushing: bool,
+    /// `guaranteeMessageOrder` (max in flight 1): partitions muted while a batch is in flight.
+    muted: Vec<bool>,
+    ready_scratch: Vec<bool>,
+    metadata_timer: Timer,
+    next_id: u64,
+    node_partitions: Vec<Vec<u32>>,
+    drain_index: Vec<usize>,
     pub(crate) requests: u64,
+    pub(crate) retries: u64,
+    /// Producer metadata: the leader epoch of each partition.
+    pub leader_epochs: Vec<u32>,
+    /// Per partition, drained batches not yet completed (the Sender's `inFlightBatches`).
+    in_flight_batches: Vec<VecDeque<BatchId>>,
+    /// Batches split after `MESSAGE_TOO_LARGE` (the `batch-split-rate` metric's count).
+    pub(crate) splits: u64,
+    metadata_rr: usize,
+    /// When to refresh the metadata (`Metadata`).
+    pub metadata: Metadata,
+    /// Idempotence: producer id, epoch and sequences.
+    pub tm: TransactionManager,
+    request_timers: Vec<Timer>,
     /// Per node: the last pass had data ready for it but its last request was still being
     /// written (`canSendMore` false): the write's completion must wake the sender. Otherwise
     /// it need not (the next pass reads the written flag), which saves a sender pass per
     /// request.
     waiting_for_write: Vec<bool>,
-    pub(crate) retries: u64,
-    /// Batches split after `MESSAGE_TOO_LARGE` (the `batch-split-rate` metric's count).
-    pub(crate) splits: u64,
     rng: ChaCha8Rng,
 }
 
@@ -336,8 +336,8 @@ impl Client {
         self.expire_batches(&mut next_wake, ctx);
         let linger = ms(ctx.spec.producer.linger_ms);
         let exhausted = self.acc.memory_waiters > 0 || self.sender.flushing;
-        let brokers = ctx.spec.cluster.brokers as usize;
-        // scratch buffer reused across passes (no allocation per pass)
+        let brokers = self.sender.conns.len(); // one per broker (not the spec's cold lines)
+                                               // scratch buffer reused across passes (no allocation per pass)
         let mut ready = std::mem::take(&mut self.sender.ready_scratch);
         ready.clear();
         ready.resize(brokers, false);
