@@ -8,6 +8,9 @@
 
 use crate::sim::SimTime;
 
+mod segments;
+use segments::Segments;
+
 /// `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`: why `max.in.flight <= 5` with idempotence.
 pub const NUM_BATCHES_TO_RETAIN: usize = 5;
 
@@ -156,7 +159,8 @@ const KEEP_TAIL: usize = 8;
 /// state).
 #[derive(Clone, Debug, Default)]
 pub struct PartitionLog {
-    entries: Vec<LogEntry>,
+    /// Oldest first, in sealed chunks and an open tail ([`segments`]).
+    entries: Segments,
     leo: u64,
     /// Leader epoch cache: (epoch, start offset), epochs strictly increasing.
     epochs: Vec<(u32, u64)>,
@@ -173,14 +177,14 @@ impl PartitionLog {
     }
 
     /// The entries, oldest first (older contiguous ones coalesced).
-    pub fn entries(&self) -> &[LogEntry] {
-        &self.entries
+    pub fn entries(&self) -> impl DoubleEndedIterator<Item = &LogEntry> + '_ {
+        self.entries.iter()
     }
 
     /// The entries from the one holding `offset` (or the first after it) on, found from the
     /// log's end ([`PartitionLog::entry_index`]).
-    pub fn entries_from(&self, offset: u64) -> &[LogEntry] {
-        &self.entries[self.entry_index(offset)..]
+    pub fn entries_from(&self, offset: u64) -> impl Iterator<Item = &LogEntry> + '_ {
+        self.entries.iter_from(self.entry_index(offset))
     }
 
     /// The latest epoch of the epoch cache (`LeaderEpochFileCache.latestEpoch`).
@@ -251,6 +255,7 @@ impl PartitionLog {
         self.note_producer_batch(&e);
         self.entries.push(e);
         self.maybe_coalesce(tick_ns, durable_before);
+        self.entries.seal_if_full();
         e.base_offset
     }
 
@@ -285,11 +290,13 @@ impl PartitionLog {
     }
 
     fn maybe_coalesce(&mut self, tick_ns: SimTime, durable_before: SimTime) {
-        let n = self.entries.len();
+        // The last KEEP_TAIL + 2 entries are always in the tail.
+        let (tail, _) = self.entries.tail_mut();
+        let n = tail.len();
         if n < KEEP_TAIL + 2 {
             return;
         }
-        let (a, b) = (self.entries[n - KEEP_TAIL - 2], self.entries[n - KEEP_TAIL - 1]);
+        let (a, b) = (tail[n - KEEP_TAIL - 2], tail[n - KEEP_TAIL - 1]);
         let same_window = tick_ns > 0 && a.append_time / tick_ns == b.append_time / tick_ns;
         let both_durable = b.append_time < durable_before;
         let seq_contiguous = a.producer.pid == b.producer.pid
@@ -303,25 +310,35 @@ impl PartitionLog {
             && (same_window || both_durable)
             && (a.count as u64 + b.count as u64) < u32::MAX as u64
         {
-            let m = &mut self.entries[n - KEEP_TAIL - 2];
+            let m = &mut tail[n - KEEP_TAIL - 2];
             m.count += b.count;
             m.bytes += b.bytes;
             m.append_time = m.append_time.max(b.append_time);
-            self.entries.remove(n - KEEP_TAIL - 1);
+            tail.remove(n - KEEP_TAIL - 1);
         }
     }
 
     /// Index of the entry holding `offset` (or the first entry after it).
     fn entry_index(&self, offset: u64) -> usize {
+        let (tail, s) = self.entries.tail();
+        if s == 0 || tail.first().is_some_and(|e| e.base_offset <= offset) {
+            return s + Self::gallop(tail, offset);
+        }
+        // Before the tail (offsets are contiguous, so it is in a sealed chunk).
+        self.entries.sealed_index(offset)
+    }
+
+    /// Index in `entries` of the entry holding `offset` (or the first after it).
+    fn gallop(entries: &[LogEntry], offset: u64) -> usize {
         // Reads are mostly near the end (followers fetch what is new): gallop back from the
         // end, then search the last step, instead of a binary search over the whole log that
         // misses the cache at every probe. `entries[hi..]` all end above `offset`.
-        let mut hi = self.entries.len();
+        let mut hi = entries.len();
         let mut step = 1;
         loop {
             let lo = hi.saturating_sub(step);
-            if lo == 0 || self.entries[lo].end_offset() <= offset {
-                return lo + self.entries[lo..hi].partition_point(|e| e.end_offset() <= offset);
+            if lo == 0 || entries[lo].end_offset() <= offset {
+                return lo + entries[lo..hi].partition_point(|e| e.end_offset() <= offset);
             }
             hi = lo;
             step *= 2;
@@ -347,7 +364,9 @@ impl PartitionLog {
             if last.base_offset >= offset {
                 self.entries.pop();
             } else if last.end_offset() > offset {
-                *self.entries.last_mut().unwrap() = last.prefix((offset - last.base_offset) as u32);
+                let (tail, _) = self.entries.tail_mut();
+                *tail.last_mut().expect("the last entry is in the tail") =
+                    last.prefix((offset - last.base_offset) as u32);
             }
         }
         self.leo = offset;
@@ -442,9 +461,24 @@ impl PartitionLog {
     /// Entries from `offset` on, at most about `max_bytes` (soft: the first entry is always
     /// returned, as `replica.fetch.max.bytes` is soft).
     pub fn read(&self, offset: u64, max_bytes: u64, out: &mut Vec<LogEntry>) {
-        let mut i = self.entry_index(offset);
+        let i = self.entry_index(offset);
+        let (tail, s) = self.entries.tail();
+        if i >= s {
+            // (what followers fetch: the tail's entries, as a slice)
+            Self::read_entries(tail[i - s..].iter(), offset, max_bytes, out);
+        } else {
+            Self::read_entries(self.entries.iter_from(i), offset, max_bytes, out);
+        }
+    }
+
+    fn read_entries<'a>(
+        entries: impl Iterator<Item = &'a LogEntry>,
+        offset: u64,
+        max_bytes: u64,
+        out: &mut Vec<LogEntry>,
+    ) {
         let mut bytes = 0;
-        while let Some(e) = self.entries.get(i) {
+        for e in entries {
             let e = if e.base_offset < offset {
                 e.suffix((offset - e.base_offset) as u32)
             } else {
@@ -455,7 +489,6 @@ impl PartitionLog {
             }
             bytes += e.bytes;
             out.push(e);
-            i += 1;
         }
     }
 
@@ -536,9 +569,10 @@ mod tests {
                 b.producer.pid = 1 + i % 2; // alternate producers: nothing coalesces
                 log.append(b, 0, 0);
             }
-            assert_eq!(log.entries.len() as u64, n);
+            let flat: Vec<LogEntry> = log.entries().copied().collect();
+            assert_eq!(flat.len() as u64, n);
             for offset in 0..log.log_end_offset() + 3 {
-                let want = log.entries.partition_point(|e| e.end_offset() <= offset);
+                let want = flat.partition_point(|e| e.end_offset() <= offset);
                 assert_eq!(log.entry_index(offset), want, "{n} entries, offset {offset}");
             }
         }
@@ -733,9 +767,14 @@ mod tests {
                     replay.note_producer_batch(e);
                 }
                 assert_eq!(log.producers, replay.producers, "round {round}");
-                let n = log.entries().len();
+                let n = log.entries().count();
                 for s in &log.producers {
-                    let last = log.entries().iter().rposition(|e| e.producer.pid == s.pid).unwrap();
+                    let last = log
+                        .entries()
+                        .collect::<Vec<_>>()
+                        .iter()
+                        .rposition(|e| e.producer.pid == s.pid)
+                        .unwrap();
                     deepest = deepest.max(n - last);
                 }
             }
@@ -749,7 +788,7 @@ mod tests {
         for i in 0..1000u64 {
             log.append(batch(i * 3, 3, 0, (i * 3) as i32, i), 1_000_000, 0);
         }
-        assert!(log.entries().len() <= KEEP_TAIL + 2, "{}", log.entries().len());
+        assert!(log.entries().count() <= KEEP_TAIL + 2, "{}", log.entries().count());
         assert_eq!(log.record_at(2000), Some((2000, 0)));
         let total: u64 = log.entries_below(3000).map(|e| e.count as u64).sum();
         assert_eq!(total, 3000);

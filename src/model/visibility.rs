@@ -174,7 +174,7 @@ impl Visibility {
         }
         // From the log's end (`entries_from`): a binary search over a long log of several
         // producers' interleaved batches (which do not coalesce) misses the cache at every probe.
-        for e in log.entries_from(from).iter().take_while(|e| e.base_offset < to) {
+        for e in log.entries_from(from).take_while(|e| e.base_offset < to) {
             let (lo, hi) = (e.base_offset.max(from), e.end_offset().min(to));
             if lo < hi {
                 let start = e.rec_start + (lo - e.base_offset);
