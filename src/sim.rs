@@ -305,6 +305,7 @@ impl EarliestOf {
         let mut p = 0;
         while ring[at(*head, p)] != old {
             p += 1;
+            debug_assert!(p < n, "clock key {old:#x} missing from the ring");
         }
         while p > 0 {
             ring[at(*head, p)] = ring[at(*head, p - 1)];

@@ -16,7 +16,7 @@
 
 use super::{LogEntry, KEEP_TAIL};
 
-/// Entries per sealed chunk (64 KiB); a handful in unit tests, so that they cross chunks.
+/// Entries per sealed chunk (56 KiB); three in unit tests, so that every test crosses chunks.
 #[cfg(not(test))]
 const CHUNK: usize = 1024;
 #[cfg(test)]
