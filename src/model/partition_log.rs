@@ -291,7 +291,7 @@ impl PartitionLog {
 
     fn maybe_coalesce(&mut self, tick_ns: SimTime, durable_before: SimTime) {
         // The last KEEP_TAIL + 2 entries are always in the tail.
-        let (tail, _) = self.entries.tail_mut();
+        let tail = self.entries.tail_mut();
         let n = tail.len();
         if n < KEEP_TAIL + 2 {
             return;
@@ -364,7 +364,7 @@ impl PartitionLog {
             if last.base_offset >= offset {
                 self.entries.pop();
             } else if last.end_offset() > offset {
-                let (tail, _) = self.entries.tail_mut();
+                let tail = self.entries.tail_mut();
                 *tail.last_mut().expect("the last entry is in the tail") =
                     last.prefix((offset - last.base_offset) as u32);
             }

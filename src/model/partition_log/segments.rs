@@ -52,12 +52,12 @@ impl Segments {
         self.tail.last() // (a non-empty log's last entry is in its tail)
     }
 
-    /// The open tail and the index of its first entry.
-    pub(super) fn tail_mut(&mut self) -> (&mut Vec<LogEntry>, usize) {
-        let s = self.sealed_len();
-        (&mut self.tail, s)
+    /// The open tail (its entries are the last `tail().0.len()`).
+    pub(super) fn tail_mut(&mut self) -> &mut Vec<LogEntry> {
+        &mut self.tail
     }
 
+    /// The open tail and the index of its first entry.
     pub(super) fn tail(&self) -> (&[LogEntry], usize) {
         (&self.tail, self.sealed_len())
     }
@@ -182,7 +182,7 @@ mod tests {
                     let n = flat.len();
                     if n >= TAIL_MIN && rng.gen_bool(0.3) {
                         // maybe_coalesce: merge the two entries KEEP_TAIL from the end.
-                        let (tail, _) = seg.tail_mut();
+                        let tail = seg.tail_mut();
                         let t = tail.len();
                         let b = tail.remove(t - KEEP_TAIL - 1);
                         tail[t - KEEP_TAIL - 2].count += b.count;

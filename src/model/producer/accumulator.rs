@@ -148,8 +148,8 @@ pub enum Append {
 /// `RecordAccumulator` with its `BufferPool` and the `BuiltInPartitioner`'s sticky state.
 ///
 /// Laid out in declaration order (`repr(C)`): what a run of open-loop arrivals reads comes
-/// first (the batches and queues, the record shape, the sticky partitioner's state), in two
-/// cache lines (see [`crate::model::app::App`]'s layout for why).
+/// first, together (the batches and queues, the record shape, the counters, the sticky
+/// partitioner's state; see [`crate::model::app::App`]'s layout for why).
 #[repr(C)]
 pub struct Accumulator {
     /// Per partition, batches not in flight: the open one at the back, retries at the front.

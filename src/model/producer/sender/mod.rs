@@ -336,8 +336,9 @@ impl Client {
         self.expire_batches(&mut next_wake, ctx);
         let linger = ms(ctx.spec.producer.linger_ms);
         let exhausted = self.acc.memory_waiters > 0 || self.sender.flushing;
-        let brokers = self.sender.conns.len(); // one per broker (not the spec's cold lines)
-                                               // scratch buffer reused across passes (no allocation per pass)
+        // One connection per broker (read here rather than from the spec's cold lines).
+        let brokers = self.sender.conns.len();
+        // scratch buffer reused across passes (no allocation per pass)
         let mut ready = std::mem::take(&mut self.sender.ready_scratch);
         ready.clear();
         ready.resize(brokers, false);

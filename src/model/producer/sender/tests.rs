@@ -584,3 +584,24 @@ fn a_producer_awaits_nothing_only_when_every_request_is_answered() {
     rig.respond(ms(2), request, batch, ErrorCode::None);
     assert!(awaits_nothing(&rig), "answered");
 }
+
+/// What every run of open-loop arrivals reads of the sender (see [`Sender`]'s layout) is its
+/// first cache line.
+#[test]
+fn sender_layout_keeps_a_runs_fields_in_one_line() {
+    use std::mem::{align_of, offset_of, size_of};
+    assert_eq!(align_of::<Sender>(), 64);
+    for (field, end) in [
+        ("has_leader", offset_of!(Sender, has_leader) + size_of::<Vec<bool>>()),
+        (
+            "in_flight",
+            offset_of!(Sender, in_flight) + size_of::<Vec<VecDeque<InFlightRequest>>>(),
+        ),
+        (
+            "metadata_in_flight",
+            offset_of!(Sender, metadata_in_flight) + size_of::<Option<u64>>(),
+        ),
+    ] {
+        assert!(end <= 64, "{field} ends at byte {end}, past the first cache line");
+    }
+}
