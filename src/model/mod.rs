@@ -47,7 +47,7 @@ use crate::config::{Acks, RandomFaults, RunSpec, IDENTITY_BITS};
 use crate::result::{RunResult, SATURATED_THROUGHPUT_SHARE};
 use crate::sim::{ms, rng_stream, Digest, EarliestOf, EventQueue, SimTime, Stream, NO_LANE, NS_PER_MS};
 use network::Network;
-use partition_log::LogEntry;
+use partition_log::{Committed, LogEntry};
 
 use ledger::{Ledger, OutcomeRanges};
 
@@ -1028,7 +1028,7 @@ impl World {
 
     /// The final committed log of every partition: the leader's log below its high watermark
     /// (or, for a leaderless partition, the live replica with the highest high watermark).
-    fn final_logs(&self) -> Vec<Vec<LogEntry>> {
+    fn final_logs(&self) -> Vec<Committed<'_>> {
         (0..self.controller.parts.len())
             .map(|p| {
                 let from_leader = self.controller.parts[p].leader.and_then(|l| {
@@ -1042,7 +1042,7 @@ impl World {
                         .filter_map(|b| b.replicas[p].as_ref())
                         .max_by_key(|r| r.hw)
                 });
-                replica.map_or_else(Vec::new, |r| r.log.entries_below(r.hw).collect())
+                replica.map_or_else(Committed::default, |r| Committed::new(&r.log, r.hw))
             })
             .collect()
     }
@@ -1051,7 +1051,7 @@ impl World {
     /// and, counted for the property tests: replicas that disagree below both high watermarks
     /// (`LogMatchingProperty`) and committed records missing from the final log
     /// (`NoCommittedRecordLostGlobally`, true HW monotonic).
-    fn final_invariants(&self, logs: &[Vec<LogEntry>], r: &mut RunResult) {
+    fn final_invariants(&self, logs: &[Committed], r: &mut RunResult) {
         let converged = self.cluster_converged();
         for (p, st) in self.controller.parts.iter().enumerate() {
             if let Some(l) = st.leader {
@@ -1061,17 +1061,12 @@ impl World {
                     st.isr
                 );
             }
-            let final_end: u64 = logs[p].last().map_or(0, |e| e.end_offset());
+            let final_end: u64 = logs[p].end_offset();
             let committed = self.monitor.max_committed[p];
             let mut lost = if final_end < committed {
                 committed - final_end
             } else if committed > 0 {
-                let off = committed - 1;
-                let at = logs[p]
-                    .iter()
-                    .find(|e| e.base_offset <= off && off < e.end_offset())
-                    .map(|e| e.rec_start + (off - e.base_offset));
-                u64::from(at != self.monitor.committed_rec[p])
+                u64::from(logs[p].record_at(committed - 1) != self.monitor.committed_rec[p])
             } else {
                 0
             };
@@ -1135,12 +1130,13 @@ impl World {
         for v in &mut self.monitor.e2e {
             v.flush();
         }
-        let logs = self.final_logs();
         // Every producer's timeline at one bucket width, so that they add up.
         let width = self.clients.iter().map(|c| c.ledger.bucket_ns()).max().unwrap_or(1);
         for c in &mut self.clients {
             c.ledger.widen_to(width);
         }
+        let aborted = self.aborted.take();
+        let logs = self.final_logs();
         let window_ms = self.spec.duration_ms as f64;
         let faulted = !self.spec.faults.is_empty() || self.spec.random_faults != RandomFaults::default();
         // Per producer: what consumers read and the final logs lack, over the groups.
@@ -1190,9 +1186,9 @@ impl World {
         r.events = self.events;
         r.digest = self.digest.0;
         r.faults = self.faults.intervals(end);
-        r.aborted = self.aborted.take();
+        r.aborted = aborted;
         let names = self.spec.producer_list();
-        let mut own_logs = Route::own_logs(&self.routes, &logs).into_iter();
+        let mut own_logs = Route::own_logs(&self.routes, |p| logs[p].entries(), logs.len()).into_iter();
         let producers = per
             .into_iter()
             .enumerate()
@@ -1278,25 +1274,51 @@ impl Route {
     /// topic's partitions, its own records (a lone client whose numbering is the cluster's
     /// writes every record there). One pass over the logs puts each entry with the
     /// client its identity names: a pass per client over its topic's logs cost clients x
-    /// entries (a topic of 200 producers read its logs 200 times).
-    fn own_logs(routes: &[Route], logs: &[Vec<LogEntry>]) -> Vec<Vec<Vec<LogEntry>>> {
+    /// entries (a topic of 200 producers read its logs 200 times). `logs(p)` reads partition
+    /// `p`'s committed entries (twice: each share is counted, then filled at its exact size;
+    /// grown by doubling, the shares were the leaders' logs copied once more, and again).
+    fn own_logs<I: Iterator<Item = LogEntry>>(
+        routes: &[Route],
+        logs: impl Fn(usize) -> I,
+        partitions: usize,
+    ) -> Vec<Vec<Vec<LogEntry>>> {
         if routes.len() == 1 && !routes[0].translate {
             let r = routes[0];
-            return vec![logs[r.first as usize..(r.first + r.partitions) as usize].to_vec()];
+            return vec![(r.first..r.first + r.partitions)
+                .map(|p| {
+                    let mut log = Vec::with_capacity(logs(p as usize).count());
+                    log.extend(logs(p as usize));
+                    log
+                })
+                .collect()];
         }
-        let mut own: Vec<Vec<Vec<LogEntry>>> = routes.iter().map(|r| vec![Vec::new(); r.partitions as usize]).collect();
-        for (p, log) in logs.iter().enumerate() {
-            for e in log {
-                let c = (e.rec_start >> IDENTITY_BITS) as usize;
-                // (an identity of no client, or of a client on another topic, is nobody's)
-                let Some(r) = routes.get(c) else { continue };
-                let Some(i) = (p as u32).checked_sub(r.first).filter(|&i| i < r.partitions) else {
-                    continue;
-                };
-                own[c][i as usize].push(LogEntry {
-                    rec_start: e.rec_start - r.identity_base,
-                    ..*e
-                });
+        // (an identity of no client, or of a client on another topic, is nobody's)
+        let owner = |p: usize, e: &LogEntry| {
+            let c = (e.rec_start >> IDENTITY_BITS) as usize;
+            let r = routes.get(c)?;
+            let i = (p as u32).checked_sub(r.first).filter(|&i| i < r.partitions)?;
+            Some((c, i as usize))
+        };
+        let mut counts: Vec<Vec<usize>> = routes.iter().map(|r| vec![0; r.partitions as usize]).collect();
+        for p in 0..partitions {
+            for e in logs(p) {
+                if let Some((c, i)) = owner(p, &e) {
+                    counts[c][i] += 1;
+                }
+            }
+        }
+        let mut own: Vec<Vec<Vec<LogEntry>>> = counts
+            .iter()
+            .map(|c| c.iter().map(|&n| Vec::with_capacity(n)).collect())
+            .collect();
+        for p in 0..partitions {
+            for e in logs(p) {
+                if let Some((c, i)) = owner(p, &e) {
+                    own[c][i].push(LogEntry {
+                        rec_start: e.rec_start - routes[c].identity_base,
+                        ..e
+                    });
+                }
             }
         }
         own
@@ -1492,7 +1514,7 @@ mod tests {
                 });
             }
         }
-        let own = Route::own_logs(&routes, &logs);
+        let own = Route::own_logs(&routes, |p| logs[p].iter().copied(), logs.len());
         assert_eq!(own.len(), 3);
         for (c, r) in routes.iter().enumerate() {
             let want: Vec<Vec<LogEntry>> = logs[r.first as usize..(r.first + r.partitions) as usize]

@@ -513,6 +513,45 @@ impl PartitionLog {
     }
 }
 
+/// A partition's final committed log, read in place: one replica's entries below its high
+/// watermark, or none (a partition without a live replica). The checker's input; reading it
+/// where it lies, not as a copy, spares a many-producer run a copy of every leader's log at its
+/// end (bench-e at 60 s: some 23 MB and their page faults).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Committed<'a> {
+    log: Option<&'a PartitionLog>,
+    hw: u64,
+}
+
+impl<'a> Committed<'a> {
+    /// `log`'s records below `hw`.
+    pub(crate) fn new(log: &'a PartitionLog, hw: u64) -> Committed<'a> {
+        Committed { log: Some(log), hw }
+    }
+
+    /// The entries, oldest first (the one holding the high watermark cut at it).
+    pub(crate) fn entries(self) -> impl Iterator<Item = LogEntry> + 'a {
+        self.log.into_iter().flat_map(move |l| l.entries_below(self.hw))
+    }
+
+    /// One past the last committed record's offset (0 when none).
+    pub(crate) fn end_offset(self) -> u64 {
+        self.log.map_or(0, |l| {
+            // from the end: only the entries at and above the high watermark are passed over
+            l.entries()
+                .rev()
+                .find(|e| e.base_offset < self.hw)
+                .map_or(0, |e| e.end_offset().min(self.hw))
+        })
+    }
+
+    /// The identity of the committed record at `offset`, if there is one.
+    pub(crate) fn record_at(self, offset: u64) -> Option<u64> {
+        let log = self.log.filter(|_| offset < self.hw)?;
+        log.record_at(offset).map(|(rec, _)| rec)
+    }
+}
+
 /// Whether two replicas hold the same records (identity and epoch) at every offset below `end`
 /// (`LogMatchingProperty`). Cost follows entries, not records.
 pub(crate) fn logs_match(a: &PartitionLog, b: &PartitionLog, end: u64) -> bool {
@@ -574,6 +613,37 @@ mod tests {
             for offset in 0..log.log_end_offset() + 3 {
                 let want = flat.partition_point(|e| e.end_offset() <= offset);
                 assert_eq!(log.entry_index(offset), want, "{n} entries, offset {offset}");
+            }
+        }
+    }
+
+    /// The committed view answers what a copy of the entries below the high watermark
+    /// answers (the checker's reads, before it read the log in place): the entries, the end,
+    /// and the record at each offset, for every high watermark, across sealed chunks.
+    #[test]
+    fn committed_reads_what_a_copy_below_the_high_watermark_holds() {
+        let mut log = PartitionLog::default();
+        for i in 0..40u64 {
+            let mut b = batch(1000 - i * 10, 1 + (i * 3 % 4) as u32, 0, 0, 1);
+            b.producer.pid = 1 + i % 2; // nothing coalesces
+            log.append(b, 0, 0);
+        }
+        assert!(Committed::default().entries().next().is_none());
+        assert_eq!(
+            (Committed::default().end_offset(), Committed::default().record_at(0)),
+            (0, None)
+        );
+        for hw in 0..=log.log_end_offset() {
+            let copy: Vec<LogEntry> = log.entries_below(hw).collect();
+            let c = Committed::new(&log, hw);
+            assert_eq!(c.entries().collect::<Vec<_>>(), copy, "hw {hw}");
+            assert_eq!(c.end_offset(), copy.last().map_or(0, |e| e.end_offset()), "hw {hw}");
+            for off in 0..log.log_end_offset() + 2 {
+                let want = copy
+                    .iter()
+                    .find(|e| e.base_offset <= off && off < e.end_offset())
+                    .map(|e| e.rec_start + (off - e.base_offset));
+                assert_eq!(c.record_at(off), want, "hw {hw}, offset {off}");
             }
         }
     }

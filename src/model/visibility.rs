@@ -26,7 +26,7 @@
 use super::latency::LatencyHistogram;
 use super::ledger::{spread_latencies, Outcome};
 use super::observe::Observation;
-use super::partition_log::{LogEntry, PartitionLog};
+use super::partition_log::{Committed, PartitionLog};
 use crate::config::IDENTITY_BITS;
 use crate::sim::SimTime;
 use hdrhistogram::Histogram;
@@ -269,7 +269,7 @@ impl Visibility {
     /// Per producer: identities ever covered (for end-to-end: polled) that the final log
     /// `logs[p]` (each partition's records below its final high watermark) does not hold: a
     /// consumer read them, then the cluster lost them.
-    pub(crate) fn seen_but_absent(&self, logs: &[Vec<LogEntry>]) -> Vec<u64> {
+    pub(crate) fn seen_but_absent(&self, logs: &[Committed]) -> Vec<u64> {
         let mut out = Vec::new();
         let mut held: Vec<(u64, u64)> = Vec::new();
         for (p, part) in self.partitions.iter().enumerate() {
@@ -280,7 +280,7 @@ impl Visibility {
             held.extend(
                 logs.get(p)
                     .into_iter()
-                    .flatten()
+                    .flat_map(|log| log.entries())
                     .map(|e| (e.rec_start, e.rec_start + e.count as u64)),
             );
             held.sort_unstable();

@@ -2,19 +2,31 @@
 //! key: the bookkeeping alone).
 
 use super::*;
-use crate::model::partition_log::ProducerInfo;
+use crate::model::partition_log::{LogEntry, ProducerInfo};
 use crate::sim::ms;
 
 /// A leader's log holding batches of `counts` records, identities consecutive from 0.
 fn log_of(counts: &[u32]) -> PartitionLog {
-    let mut log = PartitionLog::default();
     let mut rec = 0;
-    for &count in counts {
+    let batches: Vec<(u64, u32)> = counts
+        .iter()
+        .map(|&count| {
+            rec += count as u64;
+            (rec - count as u64, count)
+        })
+        .collect();
+    log_of_batches(&batches)
+}
+
+/// A leader's log holding batches of `(first identity, records)`, in this order.
+fn log_of_batches(batches: &[(u64, u32)]) -> PartitionLog {
+    let mut log = PartitionLog::default();
+    for &(rec_start, count) in batches {
         log.append(
             LogEntry {
                 base_offset: 0,
                 count,
-                rec_start: rec,
+                rec_start,
                 leader_epoch: 0,
                 producer: ProducerInfo::default(),
                 bytes: 100,
@@ -23,7 +35,6 @@ fn log_of(counts: &[u32]) -> PartitionLog {
             0,
             0,
         );
-        rec += count as u64;
     }
     log
 }
@@ -172,16 +183,16 @@ fn end_to_end_counts_polls_of_its_own_partitions_and_what_the_final_log_lacks() 
     // Partition 0's outcomes were not kept (the group does not read it).
     assert!(v.partitions[0].acked.is_empty());
     // Polled 0..4 of partition 1; the final log holds 0..2 and 3..10: one read, then lost.
-    let entry = |rec_start: u64, count: u32| LogEntry {
-        base_offset: 0,
-        count,
-        rec_start,
-        leader_epoch: 0,
-        producer: ProducerInfo::default(),
-        bytes: 100,
-        append_time: 0,
-    };
-    let logs = vec![vec![], vec![entry(3, 7), entry(0, 2)]];
+    let (held, whole) = (log_of_batches(&[(3, 7), (0, 2)]), log_of(&[10]));
+    let logs = [Committed::default(), Committed::new(&held, 9)];
     assert_eq!(v.seen_but_absent(&logs), vec![1]);
-    assert_eq!(v.seen_but_absent(&[vec![], vec![entry(0, 10)]]), vec![0]);
+    assert_eq!(
+        v.seen_but_absent(&[Committed::default(), Committed::new(&whole, 10)]),
+        vec![0]
+    );
+    // Only what lies below the high watermark counts: 0..2 is above it here.
+    assert_eq!(
+        v.seen_but_absent(&[Committed::default(), Committed::new(&held, 7)]),
+        vec![3]
+    );
 }
