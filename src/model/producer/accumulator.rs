@@ -461,7 +461,9 @@ impl Accumulator {
     /// completes a switch suppressed while the last batch was open. True when the partitioner
     /// let go of `partition`.
     fn partition_changed(&mut self, partition: u32) -> bool {
-        if self.keyed_partitioning || self.partitioner.current() != Some(partition) {
+        // (not due: the update would change nothing, and the deque's batches, a cache line or
+        // two per producer when many share the run loop, are not read)
+        if self.keyed_partitioning || self.partitioner.current() != Some(partition) || !self.partitioner.switch_due() {
             return false;
         }
         self.all_batches_full(partition) && self.partitioner.update_partition_info(0, true)

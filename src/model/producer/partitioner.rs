@@ -56,6 +56,14 @@ impl BuiltInPartitioner {
         (2 * self.batch_size).saturating_sub(self.sticky_bytes)
     }
 
+    /// Whether a 0-byte `updatePartitionInfo` with switching enabled lets go of the sticky
+    /// partition now (`batch.size` bytes were produced to it): before that it changes nothing,
+    /// so its caller need not look at the partition's batches.
+    #[inline]
+    pub fn switch_due(&self) -> bool {
+        self.sticky.is_some() && self.sticky_bytes >= self.batch_size
+    }
+
     /// Bytes produced to the sticky partition since it was chosen (`producedBytes`).
     #[inline]
     pub fn produced_bytes(&self) -> u64 {
@@ -149,6 +157,31 @@ mod tests {
         );
         assert!(bp.update_partition_info(500, false));
         assert_eq!(bp.current(), None);
+    }
+
+    /// `switch_due` says exactly when a 0-byte update with switching enabled switches, in every
+    /// state a run of appends (full batch or not) and switches goes through.
+    #[test]
+    fn switch_due_predicts_a_zero_byte_update() {
+        use rand::Rng;
+        let mut rng = rng_stream(9, Stream::App);
+        let mut bp = BuiltInPartitioner::new(4, 100, false, rng_stream(2, Stream::Partitioner));
+        let (mut due, mut not_due) = (0, 0);
+        for _ in 0..5_000 {
+            if rng.gen_bool(0.2) {
+                let _ = bp.partition(&[true; 4], |_| 0);
+            }
+            let _ = bp.update_partition_info(rng.gen_range(0..60), rng.gen_bool(0.3));
+            let predicted = bp.switch_due();
+            let mut probe = bp.clone();
+            assert_eq!(probe.update_partition_info(0, true), predicted, "{bp:?}");
+            if predicted {
+                due += 1;
+            } else {
+                not_due += 1;
+            }
+        }
+        assert!(due > 100 && not_due > 100, "{due} due, {not_due} not");
     }
 
     /// `BuiltInPartitionerTest.testStickyPartitioning` (sticky batch size 3, records of 1 byte:
