@@ -3,7 +3,7 @@
 //! record (design.md, "Record outcomes"). Works on ranges: cost follows batches, not records.
 
 use crate::model::ledger::{Outcome, OutcomeRanges};
-use crate::model::partition_log::LogEntry;
+use crate::model::partition_log::LogSpan;
 use crate::result::{DeliveryReport, TimelinePoint};
 use std::collections::BTreeMap;
 
@@ -65,13 +65,7 @@ fn keep_first(slot: &mut Option<u64>, v: u64) {
 }
 
 /// Classify the records of one partition. `sent` records have identities `0..sent`.
-fn classify_partition(
-    outcomes: &OutcomeRanges,
-    sent: u64,
-    log: &[LogEntry],
-    r: &mut DeliveryReport,
-    ex: &mut Examples,
-) {
+fn classify_partition(outcomes: &OutcomeRanges, sent: u64, log: &[LogSpan], r: &mut DeliveryReport, ex: &mut Examples) {
     // Multiplicity of each record in the log, as segments.
     let mut deltas: BTreeMap<u64, i64> = BTreeMap::new();
     let mut seen = IntervalSet::default();
@@ -89,7 +83,7 @@ fn classify_partition(
     // so the result is the same, and the cost follows runs, not batches.
     let mut runs: Vec<(u64, u64)> = Vec::new();
     for e in log {
-        let (s, end) = (e.rec_start, e.rec_start + e.count as u64);
+        let (s, end) = (e.rec_start, e.rec_end());
         match runs.last_mut() {
             Some(last) if last.1 == s && s < end => last.1 = end,
             _ => runs.push((s, end)),
@@ -184,7 +178,7 @@ pub(crate) fn classify(
     outcomes: &[OutcomeRanges],
     sent: &[u64],
     rejected: u64,
-    logs: &[Vec<LogEntry>],
+    logs: &[Vec<LogSpan>],
 ) -> DeliveryReport {
     classify_run(outcomes, sent, (rejected, 0), logs, &mut [])
 }
@@ -197,7 +191,7 @@ pub(crate) fn classify_run(
     outcomes: &[OutcomeRanges],
     sent: &[u64],
     (rejected, unsent): (u64, u64),
-    logs: &[Vec<LogEntry>],
+    logs: &[Vec<LogSpan>],
     timeline: &mut [TimelinePoint],
 ) -> DeliveryReport {
     let mut r = DeliveryReport {
@@ -257,7 +251,7 @@ pub(crate) const ANOMALY_CLASSES: [&str; 6] = [
 pub(crate) fn first_anomaly(
     outcomes: &[OutcomeRanges],
     sent: &[u64],
-    logs: &[Vec<LogEntry>],
+    logs: &[Vec<LogSpan>],
 ) -> Option<(u32, u64, &'static str)> {
     let ex: Vec<Examples> = (0..outcomes.len())
         .map(|p| {
@@ -286,7 +280,7 @@ pub(crate) fn first_anomaly(
 pub(crate) fn record_fate(
     outcomes: &[OutcomeRanges],
     sent: &[u64],
-    logs: &[Vec<LogEntry>],
+    logs: &[Vec<LogSpan>],
     partition: u32,
     rec: u64,
 ) -> String {
@@ -305,14 +299,14 @@ pub(crate) fn record_fate(
         .map(|(_, &(_, o))| o);
     let offsets: Vec<u64> = logs[p]
         .iter()
-        .filter(|e| rec >= e.rec_start && rec < e.rec_start + e.count as u64)
+        .filter(|e| rec >= e.rec_start && rec < e.rec_end())
         .map(|e| e.base_offset + (rec - e.rec_start))
         .collect();
     let resent = outcomes[p].is_resent(rec);
     let later_before = !resent
         && logs[p]
             .iter()
-            .take_while(|e| !(rec >= e.rec_start && rec < e.rec_start + e.count as u64))
+            .take_while(|e| !(rec >= e.rec_start && rec < e.rec_end()))
             .any(|e| e.rec_start > rec);
     let told_text = match told {
         Some(Outcome::Acked) => "acknowledged to the application",
@@ -346,17 +340,12 @@ pub(crate) fn record_fate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::partition_log::ProducerInfo;
 
-    fn entry(rec_start: u64, count: u32) -> LogEntry {
-        LogEntry {
+    fn entry(rec_start: u64, count: u32) -> LogSpan {
+        LogSpan {
             base_offset: 0,
-            count,
             rec_start,
-            leader_epoch: 0,
-            producer: ProducerInfo::default(),
-            bytes: 0,
-            append_time: 0,
+            count: count as u64,
         }
     }
 
@@ -465,7 +454,7 @@ mod tests {
             // The oracle: one record at a time, in log order.
             let (mut times, mut reordered, mut phantom, mut max_seen) = (vec![0u64; 200], 0, 0, 0);
             for e in &log {
-                for x in e.rec_start..e.rec_start + e.count as u64 {
+                for x in e.rec_start..e.rec_end() {
                     if x >= sent {
                         phantom += 1;
                     }

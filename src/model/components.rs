@@ -22,7 +22,7 @@ pub use super::compression::{Codec, RatioEstimator};
 pub use super::controller::{assign_replicas, Controller};
 pub use super::driver::{BrokerDriver, ClientDriver, ControllerDriver, Output, RecordOutcome};
 pub use super::murmur2::{murmur2, partition_for_key, to_positive};
-pub use super::partition_log::{LogEntry, PartitionLog, ProducerInfo, SequenceCheck, NUM_BATCHES_TO_RETAIN};
+pub use super::partition_log::{LogEntry, LogSpan, PartitionLog, ProducerInfo, SequenceCheck, NUM_BATCHES_TO_RETAIN};
 pub use super::producer::partitioner::BuiltInPartitioner;
 pub use super::sender::{Metadata, Sender, TransactionManager};
 pub use super::wire::{

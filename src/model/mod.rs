@@ -47,7 +47,7 @@ use crate::config::{Acks, RandomFaults, RunSpec, IDENTITY_BITS};
 use crate::result::{RunResult, SATURATED_THROUGHPUT_SHARE};
 use crate::sim::{ms, rng_stream, Digest, EarliestOf, EventQueue, SimTime, Stream, NO_LANE, NS_PER_MS};
 use network::Network;
-use partition_log::{Committed, LogEntry};
+use partition_log::{Committed, LogEntry, LogSpan};
 
 use ledger::{Ledger, OutcomeRanges};
 
@@ -1281,14 +1281,16 @@ impl Route {
         routes: &[Route],
         logs: impl Fn(usize) -> I,
         partitions: usize,
-    ) -> Vec<Vec<Vec<LogEntry>>> {
+    ) -> Vec<Vec<Vec<LogSpan>>> {
         if routes.len() == 1 && !routes[0].translate {
             let r = routes[0];
             return vec![(r.first..r.first + r.partitions)
                 .map(|p| {
-                    let mut log = Vec::with_capacity(logs(p as usize).count());
-                    log.extend(logs(p as usize));
-                    log
+                    let mut spans = Vec::with_capacity(logs(p as usize).count());
+                    for e in logs(p as usize) {
+                        LogSpan::push_entry(&mut spans, &e, e.rec_start);
+                    }
+                    spans
                 })
                 .collect()];
         }
@@ -1307,17 +1309,14 @@ impl Route {
                 }
             }
         }
-        let mut own: Vec<Vec<Vec<LogEntry>>> = counts
+        let mut own: Vec<Vec<Vec<LogSpan>>> = counts
             .iter()
             .map(|c| c.iter().map(|&n| Vec::with_capacity(n)).collect())
             .collect();
         for p in 0..partitions {
             for e in logs(p) {
                 if let Some((c, i)) = owner(p, &e) {
-                    own[c][i].push(LogEntry {
-                        rec_start: e.rec_start - routes[c].identity_base,
-                        ..e
-                    });
+                    LogSpan::push_entry(&mut own[c][i], &e, e.rec_start - routes[c].identity_base);
                 }
             }
         }
@@ -1341,7 +1340,7 @@ pub struct ProducerOutput {
     /// Records blocked in `send()` when its process crashed.
     pub(crate) unsent: u64,
     /// Per partition of its topic: its records in the final committed log.
-    pub logs: Vec<Vec<LogEntry>>,
+    pub logs: Vec<Vec<LogSpan>>,
 }
 
 /// Everything a run leaves behind: measures, each producer's view and its final logs.
@@ -1516,25 +1515,41 @@ mod tests {
         }
         let own = Route::own_logs(&routes, |p| logs[p].iter().copied(), logs.len());
         assert_eq!(own.len(), 3);
+        // Record by record: (offset, identity in the client's numbering), in log order.
+        let records = |spans: &[LogSpan]| -> Vec<(u64, u64)> {
+            spans
+                .iter()
+                .flat_map(|s| (0..s.count).map(move |k| (s.base_offset + k, s.rec_start + k)))
+                .collect()
+        };
+        let mut merged = 0;
         for (c, r) in routes.iter().enumerate() {
-            let want: Vec<Vec<LogEntry>> = logs[r.first as usize..(r.first + r.partitions) as usize]
+            let want: Vec<Vec<(u64, u64)>> = logs[r.first as usize..(r.first + r.partitions) as usize]
                 .iter()
                 .map(|log| {
                     log.iter()
                         .filter(|e| e.rec_start >> IDENTITY_BITS == c as u64)
-                        .map(|e| LogEntry {
-                            rec_start: e.rec_start - r.identity_base,
-                            ..*e
-                        })
+                        .flat_map(|e| (0..e.count as u64).map(move |k| (e.base_offset + k, e.rec_start + k)))
+                        .map(|(off, rec)| (off, rec - r.identity_base))
                         .collect()
                 })
                 .collect();
-            assert_eq!(own[c], want, "client {c}");
+            let got: Vec<Vec<(u64, u64)>> = own[c].iter().map(|spans| records(spans)).collect();
+            assert_eq!(got, want, "client {c}");
             assert!(
                 own[c].iter().flatten().all(|e| e.rec_start >> IDENTITY_BITS == 0),
                 "own numbering"
             );
             assert!(!own[c].iter().all(Vec::is_empty));
+            // Entries that continue each other in offset and identity are one span, no others.
+            for (i, spans) in own[c].iter().enumerate() {
+                for w in spans.windows(2) {
+                    assert!(w[0].base_offset + w[0].count != w[1].base_offset || w[0].rec_end() != w[1].rec_start);
+                }
+                let log = &logs[r.first as usize + i];
+                merged += log.iter().filter(|e| e.rec_start >> IDENTITY_BITS == c as u64).count() - spans.len();
+            }
         }
+        assert!(merged > 0, "adjacent entries of one client merge");
     }
 }

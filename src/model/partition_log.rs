@@ -513,6 +513,43 @@ impl PartitionLog {
     }
 }
 
+/// A producer's records in a final committed log: `count` records at offsets from
+/// `base_offset`, identities from `rec_start` (its log entries merged where both continue).
+/// What the checker and `explain` read of a log: 24 bytes where an entry takes 56, for the
+/// one copy of the committed logs a run hands out (each producer's share).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogSpan {
+    /// Offset of the first record.
+    pub base_offset: u64,
+    /// Identity of the first record.
+    pub rec_start: u64,
+    /// Records in the span.
+    pub count: u64,
+}
+
+impl LogSpan {
+    /// One past the last record's identity.
+    pub fn rec_end(&self) -> u64 {
+        self.rec_start + self.count
+    }
+
+    /// Appends `e`'s records to `spans`, into the last span when they continue it in both
+    /// offset and identity.
+    pub(crate) fn push_entry(spans: &mut Vec<LogSpan>, e: &LogEntry, rec_start: u64) {
+        if let Some(last) = spans.last_mut() {
+            if last.base_offset + last.count == e.base_offset && last.rec_end() == rec_start {
+                last.count += e.count as u64;
+                return;
+            }
+        }
+        spans.push(LogSpan {
+            base_offset: e.base_offset,
+            rec_start,
+            count: e.count as u64,
+        });
+    }
+}
+
 /// A partition's final committed log, read in place: one replica's entries below its high
 /// watermark, or none (a partition without a live replica). The checker's input; reading it
 /// where it lies, not as a copy, spares a many-producer run a copy of every leader's log at its
