@@ -93,6 +93,11 @@ pub(crate) struct EventQueue<E> {
     rank_after: SimTime,
     /// Per lane: the pending events' times (min-heaps), near and far as the events are.
     lanes: Vec<[BinaryHeap<Reverse<SimTime>>; 2]>,
+    /// Per lane: the heads of its two heaps (`SimTime::MAX` when empty), kept beside each
+    /// other: a run of arrivals asks its lane and the barrier's before every step, and many
+    /// producers' heaps, each in an allocation of its own, were a cache line or two to miss
+    /// per question.
+    lane_heads: Vec<[SimTime; 2]>,
 }
 
 /// How far ahead of its cause an event must be to wait in the far heap: beyond what a run's
@@ -112,6 +117,7 @@ impl<E> Default for EventQueue<E> {
             rank: LAST_RANK << SEQ_BITS,
             rank_after: SimTime::MAX,
             lanes: Vec::new(),
+            lane_heads: Vec::new(),
         }
     }
 }
@@ -128,8 +134,11 @@ impl<E> EventQueue<E> {
             let l = lane as usize;
             if l >= self.lanes.len() {
                 self.lanes.resize_with(l + 1, Default::default);
+                self.lane_heads.resize(l + 1, [SimTime::MAX; 2]);
             }
             self.lanes[l][usize::from(far)].push(Reverse(time));
+            let head = &mut self.lane_heads[l][usize::from(far)];
+            *head = (*head).min(time);
         }
         let heap = if far { &mut self.far } else { &mut self.heap };
         heap.push(Entry {
@@ -171,9 +180,11 @@ impl<E> EventQueue<E> {
         };
         let e = if far { self.far.pop() } else { self.heap.pop() }?;
         if e.lane != NO_LANE {
-            let t = self.lanes[e.lane as usize][usize::from(far)].pop();
+            let heap = &mut self.lanes[e.lane as usize][usize::from(far)];
+            let t = heap.pop();
             // The popped entry is the least of its heap, so its time is its lane's least there.
             debug_assert_eq!(t, Some(Reverse(e.time)), "a lane's earliest event pops first");
+            self.lane_heads[e.lane as usize][usize::from(far)] = heap.peek().map_or(SimTime::MAX, |r| r.0);
         }
         Some((e.time, e.event))
     }
@@ -188,10 +199,9 @@ impl<E> EventQueue<E> {
     /// Time of the next event of `lane`, `SimTime::MAX` when it has none.
     #[inline]
     pub(crate) fn lane_next(&self, lane: u32) -> SimTime {
-        self.lanes.get(lane as usize).map_or(SimTime::MAX, |[near, far]| {
-            let near = near.peek().map_or(SimTime::MAX, |r| r.0);
-            near.min(far.peek().map_or(SimTime::MAX, |r| r.0))
-        })
+        self.lane_heads
+            .get(lane as usize)
+            .map_or(SimTime::MAX, |&[near, far]| near.min(far))
     }
 
     pub(crate) fn len(&self) -> usize {
