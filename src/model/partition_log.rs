@@ -605,9 +605,12 @@ pub(crate) fn logs_match(a: &PartitionLog, b: &PartitionLog, end: u64) -> bool {
                 return false;
             }
         }
-        if p.end_offset() <= q.end_offset() {
+        // (both when they end together, as replicas' entries mostly do: one step per entry)
+        let (pe, qe) = (p.end_offset(), q.end_offset());
+        if pe <= qe {
             x = ea.next();
-        } else {
+        }
+        if qe <= pe {
             y = eb.next();
         }
     }
