@@ -28,9 +28,37 @@ pub struct DelayedProduce {
     pub parts: Vec<(PartitionResponse, u64, bool)>,
     /// The request's timeout (`request.timeout.ms` sent by the producer) from now.
     pub deadline: SimTime,
+    /// The partitions it waited on when parked, as bits `p % 64`: its watch keys
+    /// (`DelayedOperationPurgatory.tryCompleteElseWatch` with one `TopicPartitionOperationKey`
+    /// per partition), which a high-watermark advance of one partition checks
+    /// (`ReplicaManager.tryCompleteDelayedRequests`: `checkAndComplete(key)`).
+    pub watch: u64,
 }
 
 impl DelayedProduce {
+    /// The watch bits of `parts`' waiting partitions.
+    pub fn watch_of(parts: &[(PartitionResponse, u64, bool)]) -> u64 {
+        parts
+            .iter()
+            .filter(|x| x.2)
+            .fold(0, |w, x| w | 1 << (x.0.partition % 64))
+    }
+
+    /// Whether partition `p`'s high watermark may complete it.
+    #[inline]
+    pub fn watches(&self, p: usize) -> bool {
+        self.watch & 1 << (p % 64) != 0
+    }
+
+    /// Whether [`DelayedProduce::try_complete`] would finish some partition it waits on now.
+    fn can_progress(&self, replicas: &[Option<Replica>]) -> bool {
+        self.parts.iter().filter(|x| x.2).any(|(resp, required, _)| {
+            replicas[resp.partition as usize]
+                .as_ref()
+                .is_none_or(|r| !r.is_leader || r.hw >= *required)
+        })
+    }
+
     /// `DelayedProduce.tryComplete` / `Partition.checkEnoughReplicasReachOffset` on this
     /// broker's `replicas` and metadata `meta`: a partition is done when its leader's HW reached
     /// the required offset (with `NOT_ENOUGH_REPLICAS_AFTER_APPEND` if the maximal ISR, KIP-497,
@@ -178,6 +206,7 @@ impl Broker {
                     client,
                     gen,
                     request: req.id,
+                    watch: DelayedProduce::watch_of(&parts),
                     parts,
                     deadline,
                 });
@@ -266,13 +295,30 @@ impl Broker {
     /// entries after a removed one are the rest of the pass. (Looking each one up by id cost
     /// a scan per entry: quadratic in the requests waiting, with many producers per broker.)
     pub(in crate::model) fn complete_delayed_for(&mut self, ctx: &mut Ctx<'_>) {
+        self.complete_delayed(None, ctx);
+    }
+
+    /// [`Broker::complete_delayed_for`] after partition `p`'s high watermark advanced: only the
+    /// delayed produces watching `p` (`checkAndComplete(TopicPartitionOperationKey(p))`). The
+    /// others cannot have moved: a partition's part is done only when its high watermark
+    /// advances (checked then, by this) or its leadership goes (which checks them all).
+    pub(in crate::model) fn complete_delayed_watching(&mut self, p: usize, ctx: &mut Ctx<'_>) {
+        self.complete_delayed(Some(p), ctx);
+        debug_assert!(
+            self.purgatory.iter().all(|d| !d.can_progress(&self.replicas)),
+            "a delayed produce not watching partition {p} was left completable"
+        );
+    }
+
+    fn complete_delayed(&mut self, watching: Option<usize>, ctx: &mut Ctx<'_>) {
         let spec = ctx.spec;
         let min_isr = |p: usize| effective_min_isr(spec, p);
         let (mut i, mut left) = (0, self.purgatory.len());
         while left > 0 {
             left -= 1;
             let (replicas, meta) = (&self.replicas, &self.meta);
-            if !self.purgatory[i].try_complete(replicas, meta, min_isr) {
+            let d = &mut self.purgatory[i];
+            if watching.is_some_and(|p| !d.watches(p)) || !d.try_complete(replicas, meta, min_isr) {
                 i += 1;
                 continue;
             }
@@ -389,6 +435,7 @@ mod tests {
             request: 1,
             parts: vec![part(0, required[0]), part(1, required[1])],
             deadline: ms(30_000),
+            watch: 0b11,
         }
     }
 

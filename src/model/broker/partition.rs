@@ -420,7 +420,7 @@ impl Broker {
             to: candidate,
             log: &r.log,
         });
-        self.complete_delayed_for(ctx);
+        self.complete_delayed_watching(p, ctx);
         if !self.parked_consumers.is_empty() {
             self.wake_consumer_fetches(p as u32, ctx);
         }
