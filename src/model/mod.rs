@@ -1275,8 +1275,9 @@ impl Route {
     /// writes every record there). One pass over the logs puts each entry with the
     /// client its identity names: a pass per client over its topic's logs cost clients x
     /// entries (a topic of 200 producers read its logs 200 times). `logs(p)` reads partition
-    /// `p`'s committed entries (twice: each share is counted, then filled at its exact size;
-    /// grown by doubling, the shares were the leaders' logs copied once more, and again).
+    /// `p`'s committed entries (twice: each share's entries are counted, then its spans filled
+    /// into room for that many, at most; grown by doubling, the shares were the leaders' logs
+    /// copied once more, and again).
     fn own_logs<I: Iterator<Item = LogEntry>>(
         routes: &[Route],
         logs: impl Fn(usize) -> I,
