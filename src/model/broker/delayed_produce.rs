@@ -268,11 +268,16 @@ impl Broker {
     /// Complete the parts of a delayed produce that are satisfied; answer when all are.
     /// Returns true when the request was answered.
     pub(in crate::model) fn try_complete_delayed(&mut self, id: u64, ctx: &mut Ctx<'_>) -> bool {
-        let spec = ctx.spec;
-        let min_isr = |p: usize| effective_min_isr(spec, p);
         let Some(pos) = self.purgatory.iter().position(|d| d.id == id) else {
             return true;
         };
+        self.try_complete_at(pos, ctx)
+    }
+
+    /// [`Broker::try_complete_delayed`] for the delayed produce at `pos` in the purgatory.
+    fn try_complete_at(&mut self, pos: usize, ctx: &mut Ctx<'_>) -> bool {
+        let spec = ctx.spec;
+        let min_isr = |p: usize| effective_min_isr(spec, p);
         let (replicas, meta) = (&self.replicas, &self.meta);
         if !self.purgatory[pos].try_complete(replicas, meta, min_isr) {
             return false;
@@ -311,28 +316,19 @@ impl Broker {
     }
 
     fn complete_delayed(&mut self, watching: Option<usize>, ctx: &mut Ctx<'_>) {
-        let spec = ctx.spec;
-        let min_isr = |p: usize| effective_min_isr(spec, p);
         let (mut i, mut left) = (0, self.purgatory.len());
         while left > 0 {
             left -= 1;
-            let (replicas, meta) = (&self.replicas, &self.meta);
-            let d = &mut self.purgatory[i];
-            if watching.is_some_and(|p| !d.watches(p)) || !d.try_complete(replicas, meta, min_isr) {
+            if watching.is_some_and(|p| !self.purgatory[i].watches(p)) {
                 i += 1;
                 continue;
             }
-            let d = self.purgatory.remove(i);
-            let waiting = self.purgatory.len();
-            self.send_produce_response(
-                d.client,
-                d.gen,
-                d.request,
-                d.parts.into_iter().map(|x| x.0).collect(),
-                ctx,
-            );
-            self.request_finished(d.client, d.gen, ctx);
-            debug_assert_eq!(self.purgatory.len(), waiting, "an answer changed the purgatory");
+            let before = self.purgatory.len();
+            if self.try_complete_at(i, ctx) {
+                debug_assert_eq!(self.purgatory.len(), before - 1, "an answer changed the purgatory");
+            } else {
+                i += 1;
+            }
         }
     }
 
