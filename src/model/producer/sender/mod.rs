@@ -204,6 +204,12 @@ impl Sender {
                 .all(|c| !matches!(c.state, ConnState::Connecting | ConnState::CheckingApiVersions))
     }
 
+    /// Whether the pending wake-up is due at `now` (else a `SenderWake` at `now` is stale).
+    #[inline]
+    pub(crate) fn wakes_at(&self, now: SimTime) -> bool {
+        self.wake_at == now
+    }
+
     /// Per partition: whether the producer knows a leader (the partitioner's availability).
     pub fn has_leader_mask(&self) -> &[bool] {
         &self.has_leader
@@ -320,7 +326,7 @@ impl Client {
 
     /// A `SenderWake`: the sender's passes, unless an earlier wake-up superseded it.
     pub(crate) fn sender_wake(&mut self, ctx: &mut Ctx<'_>) {
-        if ctx.now != self.sender.wake_at {
+        if !self.sender.wakes_at(ctx.now) {
             return; // superseded by an earlier wake-up
         }
         self.sender.wake_at = SimTime::MAX;
