@@ -196,6 +196,28 @@ impl<E> EventQueue<E> {
         near.min(self.far.peek().map_or(SimTime::MAX, |e| e.time))
     }
 
+    /// The lane of the next event ([`NO_LANE`] when empty).
+    #[inline]
+    pub(crate) fn peek_lane(&self) -> u32 {
+        match (self.heap.peek(), self.far.peek()) {
+            (Some(near), Some(far)) => {
+                if far > near {
+                    far.lane
+                } else {
+                    near.lane
+                }
+            }
+            (Some(e), None) | (None, Some(e)) => e.lane,
+            (None, None) => NO_LANE,
+        }
+    }
+
+    /// How many pushes were made so far.
+    #[inline]
+    pub(crate) fn pushes(&self) -> u64 {
+        self.seq
+    }
+
     /// Time of the next event of `lane`, `SimTime::MAX` when it has none.
     #[inline]
     pub(crate) fn lane_next(&self, lane: u32) -> SimTime {

@@ -270,6 +270,44 @@ impl Client {
         true
     }
 
+    /// The earliest time an open-loop arrival of this client may do more than append to an open
+    /// batch, a lower bound (`SimTime::MAX`: no arrival is coming): until then its arrivals
+    /// queue nothing, send nothing and read nothing but the application and the accumulator,
+    /// so they may wait until something needs them ([`World::run_ahead`]). With constant
+    /// arrivals into the open batch of a keyless record's partition (an explicit one, or the
+    /// sticky partitioner's current one), the arrival after [`Accumulator::quiet_appends`] more
+    /// records; otherwise the next arrival. Arrivals held up by a blocked `send()` only come
+    /// later.
+    pub(crate) fn quiet_until(&self, clock: SimTime) -> SimTime {
+        let Some(next) = self.app.next_open_loop_arrival() else {
+            return SimTime::MAX;
+        };
+        if self.app.arrival != Arrival::Constant || !self.app.keyless || !self.app.waiters.is_empty() {
+            return next;
+        }
+        let partition = match self.app.explicit_partition {
+            Some(p) => p,
+            None => match self.acc.partitioner.current() {
+                Some(p) => p,
+                None => return next, // the next record chooses a partition
+            },
+        };
+        // The j-th arrival from now comes at next_at + (j - 1) intervals, or at the client's
+        // clock when a blocked send() held it up; a whole interval more covers the rounding of
+        // `next_at`'s repeated additions.
+        let (next_at, interval) = (self.app.next_at, self.app.interval_ns);
+        let k = self
+            .acc
+            .quiet_appends(partition, |j| ((next_at + j as f64 * interval) as SimTime).max(clock));
+        if k == 0 {
+            return next;
+        }
+        // 1 ns below the product covers that rounding for the (k+1)-th (far below a
+        // nanosecond over a batch's records).
+        let after = next_at + k as f64 * interval;
+        (after as SimTime).saturating_sub(1).max(next)
+    }
+
     /// One open-loop `send()` call at `ctx.now`.
     pub(crate) fn app_arrival(&mut self, ctx: &mut Ctx<'_>) {
         let interval = self.app.draw_interval();

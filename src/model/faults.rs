@@ -444,7 +444,7 @@ impl World {
         }
         self.clients[c] = next;
         // The dead process sends nothing (the run loop reads its next arrival from here).
-        self.next_arrival.set(c, SimTime::MAX);
+        self.arrivals_due.set(c, SimTime::MAX);
         true
     }
 

@@ -229,9 +229,17 @@ pub(crate) struct World {
     client_acks: Vec<Acks>,
     /// Time of the last event handled.
     event_now: SimTime,
-    /// Per client: its application's next open-loop arrival (`SimTime::MAX`: none), as of the
-    /// end of its last handler.
-    pub(crate) next_arrival: EarliestOf,
+    /// Per client: the time by which its open-loop arrivals must have run (`SimTime::MAX`:
+    /// none is coming), as of the end of its last handler or run: [`Client::quiet_until`] for
+    /// a client whose arrivals may wait ([`World::deferrable`]), else its next arrival.
+    pub(crate) arrivals_due: EarliestOf,
+    /// Per client: whether its arrivals may wait until they are due (a run that runs ahead, a
+    /// client alone on its machine) rather than run as soon as the next event is later.
+    deferrable: Vec<bool>,
+    /// Added to the due time of deferrable clients' arrivals: the negative control of
+    /// [`Client::quiet_until`] (a due time too late breaks the run).
+    #[cfg(test)]
+    due_slack: SimTime,
     pub brokers: Vec<broker::Broker>,
     /// The consumers (`[[consumers]]` members), in order; their nodes follow the producers'.
     pub consumers: Vec<consumer::ConsumerClient>,
@@ -383,7 +391,10 @@ impl World {
             inline_now: vec![0; producers.len()],
             client_acks,
             event_now: 0,
-            next_arrival: EarliestOf::new(producers.len()),
+            arrivals_due: EarliestOf::new(producers.len()),
+            deferrable: vec![false; producers.len()],
+            #[cfg(test)]
+            due_slack: 0,
             brokers: (0..b as u32)
                 .map(|id| {
                     broker::Broker::new(
@@ -451,7 +462,8 @@ impl World {
             .map(|(p, st)| (p - r.first, st.clone()))
             .collect();
         self.clients[c].sender.apply_initial_metadata(&mine);
-        self.with_client(c, |c, ctx| c.start(ctx));
+        // (a process that starts has no arrivals that waited)
+        self.with_client_caught_up(c, |c, ctx| c.start(ctx));
     }
 
     #[inline]
@@ -615,9 +627,9 @@ impl World {
         }
     }
 
-    /// The main loop: application arrivals are produced inline, each client's up to the
-    /// earliest time anything else can touch it (design principle 3, [`World::run_ahead`]);
-    /// everything else goes through the queue.
+    /// The main loop: application arrivals are produced inline, each client's when they are due
+    /// and up to the earliest time anything else can touch it (design principle 3,
+    /// [`World::run_ahead`]); everything else goes through the queue.
     fn run_loop(&mut self) {
         // A traced run makes its arrivals in time order with everything else (its trace lines
         // are in time order); what it simulates is the same ([`World::run_ahead`]).
@@ -653,13 +665,20 @@ impl World {
         let shares_nic: Vec<bool> = (0..self.clients.len())
             .map(|c| (0..self.clients.len()).any(|j| j != c && self.hosts[j] == self.hosts[c]))
             .collect();
+        // Clients on a shared machine take turns in time order; a run in time order (a
+        // lookahead of 0) is the reference of the others.
+        self.deferrable = shares_nic.iter().map(|&shared| lookahead > 0 && !shared).collect();
+        for c in 0..self.clients.len() {
+            let due = self.due(c);
+            self.arrivals_due.set(c, due);
+        }
         while self.phase != Phase::Done {
             let t_event = self.queue.peek_time();
-            // The client with the earliest open-loop arrival (ties: the first), and the
-            // earliest arrival of any other client.
-            let (t_app, c) = self.next_arrival.first();
-            if t_app <= t_event && t_app < self.window_end {
-                let others = self.next_arrival.earliest_except(c);
+            // The client whose arrivals are due first (ties: the first), and the earliest due
+            // time of any other client.
+            let (t_due, c) = self.arrivals_due.first();
+            if t_due <= t_event && t_due < self.window_end {
+                let others = self.arrivals_due.earliest_except(c);
                 let shared = if shares_nic[c] {
                     self.next_shared_arrival(c)
                 } else {
@@ -675,6 +694,13 @@ impl World {
                     break;
                 }
                 continue;
+            }
+            if self.queue.peek_lane() == BARRIER_LANE {
+                // A fault or a phase change touches clients from outside their handlers: every
+                // client's arrivals before it have happened.
+                for c in 0..self.clients.len() {
+                    self.catch_up(c, t_event.min(self.window_end - 1));
+                }
             }
             let Some((t, (ev, c))) = self.queue.pop() else {
                 break;
@@ -709,9 +735,18 @@ impl World {
     /// anything else can touch it: its own next event or message (its queue lane), a fault or
     /// the window's end (the barrier lane), what a broker or the controller does from the
     /// next queued event on (a message, `lookahead` later at the soonest), what another client
-    /// does from its next arrival `others` on (a request to a broker and the broker's answer:
-    /// twice that), and `shared`, the next arrival of a client sharing its NIC (they take
-    /// turns).
+    /// does from its arrivals due at `others` on (a request to a broker and the broker's
+    /// answer: twice that), and `shared`, the next arrival of a client sharing its NIC (they
+    /// take turns).
+    ///
+    /// They run when they are due ([`World::arrivals_due`]), not as soon as the next event is
+    /// later. Arrivals that only append to an open batch (before [`Client::quiet_until`]) read
+    /// and write nothing but their client's application and accumulator and queue nothing, so
+    /// they may wait behind any event that does not touch their client: the loop runs them
+    /// when they are due, before a handler of their client ([`World::catch_up`]), and before
+    /// a fault or a phase change. A client then runs about once per batch, with the batch's
+    /// records, instead of once per event of the others (10 producers: 474 000 runs per 10
+    /// simulated seconds before, 68 000 runs and 125 000 catch-ups after).
     ///
     /// A client that awaits no answer ([`sender::Sender::awaits_nothing`]) cannot be reached by anyone
     /// until it sends, which it does from its own events: only those, the barrier and
@@ -740,7 +775,9 @@ impl World {
             .min(self.queue.lane_next(BARRIER_LANE))
             .min(self.window_end - 1)
             .min(shared);
-        self.now = self.inline_now[c].max(self.event_now);
+        // Its own clock: arrivals that waited ([`World::deferrable`]) may lie before the last
+        // event's time.
+        self.now = self.inline_now[c];
         // Arrivals after the last event's time come before any event at their time (ranked by
         // client); one at that time (held up by a blocked send()) follows what released it.
         self.queue.set_rank(c as u32, self.event_now);
@@ -752,8 +789,8 @@ impl World {
                 break;
             }
         }
-        let next = self.clients[c].app.next_open_loop_arrival().unwrap_or(SimTime::MAX);
-        self.next_arrival.set(c, next);
+        let due = self.due(c);
+        self.arrivals_due.set(c, due);
         self.queue.clear_rank();
         self.inline_now[c] = self.now;
         self.now = self.event_now;
@@ -765,7 +802,7 @@ impl World {
         let host = self.hosts[c];
         (0..self.clients.len())
             .filter(|&j| j != c && self.hosts[j] == host)
-            .map(|j| self.next_arrival.get(j))
+            .map(|j| self.arrivals_due.get(j))
             .min()
             .unwrap_or(SimTime::MAX)
     }
@@ -821,7 +858,7 @@ impl World {
         self.phase = Phase::Settle;
         for (c, client) in self.clients.iter_mut().enumerate() {
             client.stop();
-            self.next_arrival.set(c, SimTime::MAX);
+            self.arrivals_due.set(c, SimTime::MAX);
         }
         self.faults_heal_all();
         for c in 0..self.clients.len() {
@@ -912,14 +949,55 @@ impl World {
     /// applies its outbox. The handler may move `ctx.now` forward (inline open-loop arrivals
     /// happen at their own time): the world's time follows.
     pub(crate) fn with_client<R>(&mut self, c: usize, f: impl FnOnce(&mut Client, &mut Ctx<'_>) -> R) -> R {
+        self.catch_up(c, self.now);
+        self.with_client_caught_up(c, f)
+    }
+
+    /// [`World::with_client`] for a client whose arrivals up to now have happened.
+    fn with_client_caught_up<R>(&mut self, c: usize, f: impl FnOnce(&mut Client, &mut Ctx<'_>) -> R) -> R {
         let r = self.with_client_quietly(c, f);
-        let next = self.clients[c].app.next_open_loop_arrival().unwrap_or(SimTime::MAX);
-        self.next_arrival.set(c, next);
+        self.inline_now[c] = self.inline_now[c].max(self.now);
+        let due = self.due(c);
+        self.arrivals_due.set(c, due);
         r
     }
 
+    /// When client `c`'s arrivals must have run ([`World::arrivals_due`]).
+    #[inline]
+    fn due(&self, c: usize) -> SimTime {
+        let client = &self.clients[c];
+        if self.deferrable[c] {
+            let due = client.quiet_until(self.inline_now[c]);
+            #[cfg(test)]
+            let due = due.saturating_add(self.due_slack);
+            due
+        } else {
+            client.app.next_open_loop_arrival().unwrap_or(SimTime::MAX)
+        }
+    }
+
+    /// Client `c`'s arrivals that waited ([`World::deferrable`]) happen, up to `to` (before
+    /// anything at `to`): before its handlers, a fault or a phase change. They come before
+    /// their due time, so they only append to an open batch: they queue nothing (checked).
+    fn catch_up(&mut self, c: usize, to: SimTime) {
+        let next = |w: &World| w.clients[c].app.next_open_loop_arrival().unwrap_or(SimTime::MAX);
+        if !self.deferrable[c] || next(self) > to {
+            return;
+        }
+        let (now, pushes) = (self.now, self.queue.pushes());
+        self.now = self.inline_now[c];
+        while next(self) <= to && self.with_client_quietly(c, |c, ctx| c.open_loop_step(to, ctx)) {}
+        assert_eq!(
+            self.queue.pushes(),
+            pushes,
+            "arrivals that waited queue nothing (client {c}, up to {to} ns)"
+        );
+        self.inline_now[c] = self.now;
+        self.now = now;
+    }
+
     /// [`World::with_client`] without updating the client's next arrival in
-    /// [`World::next_arrival`] (a run of arrivals does so once, at its end).
+    /// [`World::arrivals_due`] (a run of arrivals does so once, at its end).
     fn with_client_quietly<R>(&mut self, c: usize, f: impl FnOnce(&mut Client, &mut Ctx<'_>) -> R) -> R {
         let mut out = std::mem::take(&mut self.outbox);
         let route = self.routes[c];

@@ -73,6 +73,14 @@ pub(super) fn record_fixed_part(key: Option<u32>, value: Option<u32>) -> u32 {
     1 + part_size(key) + part_size(value) + size_of_varint(0)
 }
 
+/// The largest [`record_size`] of a record with fixed part `fixed`, wherever it sits in a
+/// batch: the timestamp and offset deltas and the length prefix at their widest
+/// (`DefaultRecord.MAX_RECORD_OVERHEAD`, the attributes byte being part of `fixed`).
+#[inline]
+pub(super) fn record_size_max(fixed: u32) -> u32 {
+    fixed + MAX_RECORD_OVERHEAD - 1
+}
+
 /// [`record_size`] from a precomputed [`record_fixed_part`].
 #[inline(always)]
 pub(super) fn record_size_fast(fixed: u32, offset_delta: u32, timestamp_delta_ms: u64) -> u32 {

@@ -176,9 +176,46 @@ fn running_ahead_changes_nothing_in_the_shipped_many_producer_scenarios() {
 /// run past an answer that reaches it sooner, and the run changes (the check above can fail).
 #[test]
 fn a_lookahead_beyond_the_network_latency_breaks_causality() {
+    for (scenario, duration) in [
+        ("bench-a.toml", "duration_ms=200"),
+        ("many-producers.toml", "duration_ms=200"),
+    ] {
+        let spec = &specs(shipped(scenario), &[duration])[0];
+        let honest = run(spec, None).0.result.digest;
+        let latency = ms(1) / 10; // 0.1 ms one way
+        let (reckless, _) = run(spec, Some(latency * 20));
+        assert_ne!(reckless.result.digest, honest, "{scenario}");
+    }
+}
+
+/// Arrivals wait until they are due ([`Client::quiet_until`]): made due later than that, a
+/// client's waiting arrivals fill a batch and queue its sender's wake-up in the past. The run
+/// then stops on the check that waiting arrivals queue nothing, or (release builds) runs an
+/// event late and changes.
+#[test]
+fn arrivals_that_wait_past_their_due_time_break_the_run() {
     let spec = &specs(shipped("bench-e.toml"), &["duration_ms=200"])[0];
-    let honest = run(spec, None).0.result.digest;
-    let latency = ms(1) / 10; // bench-e: 0.1 ms one way
-    let (reckless, _) = run(spec, Some(latency * 20));
-    assert_ne!(reckless.result.digest, honest);
+    let honest = run(spec, None).0;
+    assert!(honest.result.aborted.is_none());
+    let mut w = World::new(spec, None);
+    w.due_slack = ms(1);
+    let l = w.lookahead();
+    let late = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        w.run_loop_with(l);
+        w.finish().result.digest
+    }));
+    match late {
+        Ok(digest) => assert_ne!(digest, honest.result.digest),
+        Err(p) => {
+            let what = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            assert!(
+                what.contains("arrivals that waited queue nothing") || what.contains("event_now"),
+                "{what}"
+            );
+        }
+    }
 }

@@ -6,7 +6,7 @@ use super::partitioner::BuiltInPartitioner;
 use crate::config::RunSpec;
 use crate::model::compression::{estimated_bytes_written, Codec, RatioEstimator};
 use crate::model::record_batch::{
-    estimate_size_upper_bound, record_fixed_part, record_size, record_size_fast, RECORD_BATCH_OVERHEAD,
+    estimate_size_upper_bound, record_fixed_part, record_size, record_size_fast, record_size_max, RECORD_BATCH_OVERHEAD,
 };
 use crate::sim::{SimTime, NS_PER_MS};
 use rand_chacha::ChaCha8Rng;
@@ -446,6 +446,43 @@ impl Accumulator {
         out
     }
 
+    /// How many more records [`Accumulator::append_burst`] surely appends to the open batch of
+    /// `partition` with nothing but bytes and counts changing, when they arrive no later than
+    /// `last_at(j)` for the `j`-th of them: a lower bound, every record counted at the size of
+    /// the last that could fit (the widest offset and timestamp deltas). The first record beyond
+    /// may fill the batch, reach the sticky partitioner's forced switch at twice `batch.size`
+    /// or not fit; each of them queues a sender wake-up, at once or with the next record's new
+    /// batch. 0 when the partition has no open batch, or when its batch is compressed (its
+    /// estimated size then follows the compression ratio's estimate, not the bytes).
+    pub(crate) fn quiet_appends(&self, partition: u32, last_at: impl Fn(u64) -> SimTime) -> u64 {
+        let Some(&last) = self.deques[partition as usize].back() else {
+            return 0;
+        };
+        let b = &self.batches[last as usize];
+        if b.closed || b.compressed || b.wire_bytes > 0 || b.is_full() {
+            return 0;
+        }
+        let fixed = record_fixed_part(self.key, self.value);
+        // Not full after j more records while bytes + j * size < write_limit (which also leaves
+        // room for each of them), nor switched while j * size < the bytes to the forced switch.
+        let room = (b.write_limit - b.bytes - 1) as u64;
+        let to_switch = if !self.keyed_partitioning && self.partitioner.current() == Some(partition) {
+            self.partitioner.bytes_to_forced_switch().saturating_sub(1)
+        } else {
+            u64::MAX
+        };
+        let fits = |size: u32| (room / size as u64).min(to_switch / size as u64);
+        // At most this many records, each at least the smallest size, fit; the last of them has
+        // the widest deltas, and no record before it is larger.
+        let most = fits(record_size_fast(fixed, b.count, 0));
+        if most == 0 {
+            return 0;
+        }
+        let ts_delta = (last_at(most) / NS_PER_MS).saturating_sub(b.base_ts_ms);
+        let offset_delta = u32::try_from(b.count as u64 + most).unwrap_or(u32::MAX);
+        fits(record_size_fast(fixed, offset_delta, ts_delta).min(record_size_max(fixed)))
+    }
+
     /// `BuiltInPartitioner.updatePartitionInfo` for keyless records appended to the sticky
     /// partition; `enable_switch` is `allBatchesFull(deque)` after the append.
     fn note_sticky(&mut self, partition: u32, appended: u64, enable_switch: bool) {
@@ -639,6 +676,112 @@ mod tests {
         assert!(new_batches.len() >= 3, "{new_batches:?}");
         assert_eq!(new_batches[0], (true, false), "the first batch: nothing to send yet");
         assert!(new_batches[1..].iter().all(|&(_, full)| full), "{new_batches:?}");
+    }
+
+    /// Arrivals every `step` from `next`, `left` of them.
+    struct Every {
+        next: SimTime,
+        step: SimTime,
+        left: u64,
+    }
+
+    impl Arrivals for Every {
+        fn peek(&self) -> Option<SimTime> {
+            (self.left > 0).then_some(self.next)
+        }
+        fn advance(&mut self) {
+            self.next += self.step;
+            self.left -= 1;
+        }
+    }
+
+    /// [`Accumulator::quiet_appends`] is a lower bound: a burst appends that many more records
+    /// to the sticky partition's open batch with nothing else happening (no record left out,
+    /// the batch not full, the partitioner still on it: no sender wake-up). And a close one:
+    /// most of what the batch in fact takes before one of those, so that the run loop's
+    /// arrivals may wait for most of a batch ([`crate::model::World::run_ahead`]). Batch sizes,
+    /// record sizes, timestamp deltas of every varint width, and batches opened after the
+    /// sticky partition's earlier ones were drained, bytes counted towards the forced switch at
+    /// twice `batch.size`.
+    #[test]
+    fn quiet_appends_is_a_close_lower_bound_of_what_a_burst_appends_unnoticed() {
+        use rand::Rng;
+        let mut rng = rng_stream(3, Stream::App);
+        let (mut bound, mut taken, mut forced) = (0u64, 0u64, 0);
+        for _ in 0..400 {
+            let mut spec = RunSpec::default();
+            spec.producer.batch_size = rng.gen_range(100..40_000);
+            spec.producer.buffer_memory = 1 << 30;
+            spec.cluster.partitions = 3;
+            spec.workload.record_bytes = rng.gen_range(0..3_000);
+            let mut a = Accumulator::new(&spec, rng_stream(rng.gen(), Stream::Partitioner));
+            let p = a.sticky_partition(&[true; 3]);
+            let step = [1, 1_000, NS_PER_MS, 50 * NS_PER_MS, 2_000 * NS_PER_MS][rng.gen_range(0..5)];
+            let mut t = ms(rng.gen_range(0..100_000));
+            let mut next_rec = 0;
+            // Earlier batches of the sticky partition drained before they filled (the bytes
+            // the partitioner counts go on), then the open batch, with some records in it.
+            for _ in 0..rng.gen_range(1..4) {
+                if let Some(b) = a.deques[p as usize].back().copied() {
+                    a.pop_head(p);
+                    a.close_for_send(b);
+                    a.release(b);
+                }
+                if a.partitioner.current() != Some(p) {
+                    break;
+                }
+                let Append::Done { .. } = a.append(p, t, t, next_rec) else {
+                    break; // the suppressed switch completed: the partitioner moved on
+                };
+                next_rec += 1;
+                let before = rng.gen_range(0..100);
+                let mut src = Every {
+                    next: t + step,
+                    step,
+                    left: before,
+                };
+                next_rec += a.append_burst(p, &mut src).appended as u64;
+                t = src.next;
+            }
+            if rng.gen_bool(0.5) {
+                // Bytes the partitioner counted with its switch suppressed (as compressed
+                // batches' estimates do), short of the forced switch.
+                let bs = spec.producer.batch_size as u64;
+                a.partitioner.update_partition_info(rng.gen_range(0..2 * bs), false);
+            }
+            let k = a.quiet_appends(p, |j| t + j * step);
+            let Some(&open) = a.deques[p as usize].back() else {
+                continue;
+            };
+            if a.batches[open as usize].is_full() {
+                assert_eq!(k, 0);
+                continue;
+            }
+            if a.partitioner.current() != Some(p) {
+                continue; // the next record chooses a partition (`Client::quiet_until`)
+            }
+            let mut src = Every { next: t, step, left: k };
+            let burst = a.append_burst(p, &mut src);
+            assert_eq!((burst.appended as u64, burst.full), (k, false), "{spec:?}");
+            assert!(!a.batches[open as usize].is_full());
+            assert_eq!(a.partitioner.current(), Some(p), "no switch within the bound");
+            // What the batch takes in fact, up to the record that fills it, switches or does
+            // not fit.
+            let mut src = Every {
+                next: src.next,
+                step,
+                left: u64::MAX,
+            };
+            let rest = a.append_burst(p, &mut src);
+            forced += usize::from(!rest.full && a.partitioner.current() != Some(p));
+            bound += k;
+            taken += k + rest.appended as u64;
+        }
+        assert!(forced >= 10, "the forced switch was reached {forced} times");
+        assert!(
+            bound * 10 >= taken * 8,
+            "the bound, {bound} records, is most of the {taken} taken"
+        );
     }
 
     #[test]
