@@ -1456,9 +1456,15 @@ pub(crate) fn simulate_with_progress(
     trace: Option<TracedRecord>,
     progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 ) -> RunOutput {
-    let mut w = World::new(spec, trace);
-    w.progress = progress;
-    run_world(w)
+    // (the command line silences panic reports while runs go: a failure while the world is
+    // built is reported as one of its run, like the others, not as a silent exit)
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| World::new(spec, trace))) {
+        Ok(mut w) => {
+            w.progress = progress;
+            run_world(w)
+        }
+        Err(p) => aborted(invariant_message(&p, spec.seed, 0, 0, None, "building the run")),
+    }
 }
 
 /// Runs a built world to its end.
@@ -1482,6 +1488,11 @@ fn run_world(mut w: World) -> RunOutput {
         }
         Err(p) => invariant_message(&p, w.spec.seed, w.now, w.events, w.last_event, ""),
     };
+    aborted(why)
+}
+
+/// The output of a run stopped by a failed invariant.
+fn aborted(why: String) -> RunOutput {
     RunOutput {
         result: RunResult {
             aborted: Some(why),
@@ -1544,6 +1555,25 @@ mod tests {
         // Negative control: the same run without the corruption completes.
         let ok = run_world(World::new(&spec, None));
         assert!(ok.result.aborted.is_none(), "{:?}", ok.result.aborted);
+    }
+
+    /// A world that cannot be built (here a spec no scenario passes validation with: no
+    /// broker) stops its run with a message naming the seed, as a failed invariant does,
+    /// rather than unwinding through the command line's silenced panic reports.
+    #[test]
+    fn a_failure_while_the_world_is_built_ends_the_run_with_a_message() {
+        let mut spec = RunSpec {
+            seed: 7,
+            duration_ms: 50,
+            ..RunSpec::default()
+        };
+        assert!(simulate_with_progress(&spec, None, None).result.aborted.is_none());
+        spec.cluster.brokers = 0;
+        let why = simulate_with_progress(&spec, None, None)
+            .result
+            .aborted
+            .expect("stopped");
+        assert!(why.contains("building the run") && why.contains("seed 7"), "{why}");
     }
 
     /// Each client's share of the final logs, from one pass, is what reading its topic's logs
