@@ -143,6 +143,20 @@ fn running_ahead_changes_nothing_with_acks_1_and_0() {
     }
 }
 
+/// Compressed batches, whose fullness follows the compression ratio's estimate: arrivals wait
+/// until due by their own bound (`Accumulator::quiet_appends`).
+#[test]
+fn running_ahead_changes_nothing_with_compression() {
+    for codec in ["producer.compression_type=lz4", "producer.compression_type=zstd"] {
+        let mixed = Scenario::parse_str(MIXED, Path::new("mixed.toml")).unwrap();
+        let mut all = specs(mixed, &[codec, "seeds=1"]);
+        all.extend(specs(shipped("bench-e.toml"), &[codec, "duration_ms=200"]));
+        for spec in &all {
+            assert_same_as_in_time_order(spec);
+        }
+    }
+}
+
 /// Consumers: one on the machine two producers share (no client runs ahead then), and a group
 /// of two on machines of their own.
 #[test]

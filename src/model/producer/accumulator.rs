@@ -115,6 +115,10 @@ impl Batch {
     }
 }
 
+/// The most records [`Accumulator::quiet_appends`] counts for a compressed batch (a batch of
+/// highly compressible records may take hundreds of thousands).
+const QUIET_APPENDS_MAX: u64 = 1 << 16;
+
 /// A source of arrival times for [`Accumulator::append_burst`].
 pub(crate) trait Arrivals {
     /// The next arrival, if it is due within the burst's limit.
@@ -452,15 +456,17 @@ impl Accumulator {
     /// the last that could fit (the widest offset and timestamp deltas). The first record beyond
     /// may fill the batch, reach the sticky partitioner's forced switch at twice `batch.size`
     /// or not fit; each of them queues a sender wake-up, at once or with the next record's new
-    /// batch. 0 when the partition has no open batch, or when its batch is compressed (its
-    /// estimated size then follows the compression ratio's estimate, not the bytes).
+    /// batch. 0 when the partition has no open batch.
     pub(crate) fn quiet_appends(&self, partition: u32, last_at: impl Fn(u64) -> SimTime) -> u64 {
         let Some(&last) = self.deques[partition as usize].back() else {
             return 0;
         };
         let b = &self.batches[last as usize];
-        if b.closed || b.compressed || b.wire_bytes > 0 || b.is_full() {
+        if b.closed || b.wire_bytes > 0 || b.is_full() {
             return 0;
+        }
+        if b.compressed {
+            return self.quiet_compressed_appends(b, partition, last_at);
         }
         let fixed = record_fixed_part(self.key, self.value);
         // Not full after j more records while bytes + j * size < write_limit (which also leaves
@@ -481,6 +487,51 @@ impl Accumulator {
         let ts_delta = (last_at(most) / NS_PER_MS).saturating_sub(b.base_ts_ms);
         let offset_delta = u32::try_from(b.count as u64 + most).unwrap_or(u32::MAX);
         fits(record_size_fast(fixed, offset_delta, ts_delta).min(record_size_max(fixed)))
+    }
+
+    /// [`Accumulator::quiet_appends`] for a compressed batch, whose fullness and growth follow
+    /// `estimatedBytesWritten` (the batch's ratio estimate, inflated): each condition holds up
+    /// to some number of records and not beyond (the estimate grows with the bytes), so the
+    /// bound is found by bisection, at most [`QUIET_APPENDS_MAX`] records.
+    fn quiet_compressed_appends(&self, b: &Batch, partition: u32, last_at: impl Fn(u64) -> SimTime) -> u64 {
+        let est = |bytes: u64| estimated_bytes_written(bytes as u32, true, b.est_ratio) as u64;
+        let (limit, start) = (b.write_limit as u64, b.bytes as u64);
+        let before = est(start);
+        let to_switch = if !self.keyed_partitioning && self.partitioner.current() == Some(partition) {
+            self.partitioner.bytes_to_forced_switch()
+        } else {
+            u64::MAX
+        };
+        // j records of at most `size` bytes each: each had room when it came
+        // (`hasRoomFor`: the estimate so far plus the record, uncompressed), none filled the
+        // batch, and the estimate grew by less than the bytes to the forced switch.
+        let quiet = |j: u64, size: u64| {
+            j == 0
+                || start + j * size <= u32::MAX as u64 && {
+                    let after = est(start + j * size);
+                    est(start + (j - 1) * size) + size <= limit && after < limit && after - before < to_switch
+                }
+        };
+        let most_of = |size: u64| {
+            let (mut lo, mut hi) = (0, QUIET_APPENDS_MAX);
+            while lo < hi {
+                let mid = (lo + hi).div_ceil(2);
+                if quiet(mid, size) {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            lo
+        };
+        let fixed = record_fixed_part(self.key, self.value);
+        let most = most_of(record_size_fast(fixed, b.count, 0) as u64);
+        if most == 0 {
+            return 0;
+        }
+        let ts_delta = (last_at(most) / NS_PER_MS).saturating_sub(b.base_ts_ms);
+        let offset_delta = u32::try_from(b.count as u64 + most).unwrap_or(u32::MAX);
+        most_of(record_size_fast(fixed, offset_delta, ts_delta).min(record_size_max(fixed)) as u64)
     }
 
     /// `BuiltInPartitioner.updatePartitionInfo` for keyless records appended to the sticky
@@ -644,6 +695,7 @@ mod tests {
             assert!(end <= 64, "{field} ends at byte {end}, past the first cache line");
         }
     }
+    use crate::config::CompressionType;
     use crate::sim::{ms, rng_stream, Stream};
 
     fn acc(batch_size: u32, buffer: u64) -> Accumulator {
@@ -702,18 +754,21 @@ mod tests {
     /// arrivals may wait for most of a batch ([`crate::model::World::run_ahead`]). Batch sizes,
     /// record sizes, timestamp deltas of every varint width, and batches opened after the
     /// sticky partition's earlier ones were drained, bytes counted towards the forced switch at
-    /// twice `batch.size`.
+    /// twice `batch.size`, uncompressed and compressed batches (whose estimated size follows the
+    /// ratio estimate the drained batches taught the accumulator).
     #[test]
     fn quiet_appends_is_a_close_lower_bound_of_what_a_burst_appends_unnoticed() {
         use rand::Rng;
         let mut rng = rng_stream(3, Stream::App);
-        let (mut bound, mut taken, mut forced) = (0u64, 0u64, 0);
+        let (mut bound, mut taken, mut forced, mut compressed) = (0u64, 0u64, 0, 0);
         for _ in 0..400 {
             let mut spec = RunSpec::default();
             spec.producer.batch_size = rng.gen_range(100..40_000);
             spec.producer.buffer_memory = 1 << 30;
             spec.cluster.partitions = 3;
             spec.workload.record_bytes = rng.gen_range(0..3_000);
+            spec.producer.compression_type =
+                [CompressionType::None, CompressionType::Lz4, CompressionType::Zstd][rng.gen_range(0..3)];
             let mut a = Accumulator::new(&spec, rng_stream(rng.gen(), Stream::Partitioner));
             let p = a.sticky_partition(&[true; 3]);
             let step = [1, 1_000, NS_PER_MS, 50 * NS_PER_MS, 2_000 * NS_PER_MS][rng.gen_range(0..5)];
@@ -774,10 +829,12 @@ mod tests {
             };
             let rest = a.append_burst(p, &mut src);
             forced += usize::from(!rest.full && a.partitioner.current() != Some(p));
+            compressed += usize::from(k > 0 && a.batches[open as usize].compressed);
             bound += k;
             taken += k + rest.appended as u64;
         }
         assert!(forced >= 10, "the forced switch was reached {forced} times");
+        assert!(compressed >= 20, "{compressed} compressed batches with a bound");
         assert!(
             bound * 10 >= taken * 8,
             "the bound, {bound} records, is most of the {taken} taken"
