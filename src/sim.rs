@@ -171,13 +171,19 @@ impl<E> EventQueue<E> {
         self.rank_after = SimTime::MAX;
     }
 
-    pub(crate) fn pop(&mut self) -> Option<(SimTime, E)> {
+    /// Whether the next event waits in the far heap.
+    #[inline]
+    fn next_is_far(&self) -> bool {
         // `Entry`'s order is reversed: the greater entry comes first.
-        let far = match (self.heap.peek(), self.far.peek()) {
+        match (self.heap.peek(), self.far.peek()) {
             (Some(near), Some(far)) => far > near,
             (None, Some(_)) => true,
             _ => false,
-        };
+        }
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<(SimTime, E)> {
+        let far = self.next_is_far();
         let e = if far { self.far.pop() } else { self.heap.pop() }?;
         if e.lane != NO_LANE {
             let heap = &mut self.lanes[e.lane as usize][usize::from(far)];
@@ -199,17 +205,8 @@ impl<E> EventQueue<E> {
     /// The lane of the next event ([`NO_LANE`] when empty).
     #[inline]
     pub(crate) fn peek_lane(&self) -> u32 {
-        match (self.heap.peek(), self.far.peek()) {
-            (Some(near), Some(far)) => {
-                if far > near {
-                    far.lane
-                } else {
-                    near.lane
-                }
-            }
-            (Some(e), None) | (None, Some(e)) => e.lane,
-            (None, None) => NO_LANE,
-        }
+        let heap = if self.next_is_far() { &self.far } else { &self.heap };
+        heap.peek().map_or(NO_LANE, |e| e.lane)
     }
 
     /// How many pushes were made so far.
@@ -672,6 +669,8 @@ mod tests {
                 assert_eq!(q.lane_next(lane), earliest.unwrap_or(SimTime::MAX));
             }
             assert_eq!(q.peek_time(), pending.iter().map(|p| p.0).min().unwrap_or(SimTime::MAX));
+            // The next event's lane, of the entry that pops next (ties included).
+            assert_eq!(q.peek_lane(), pending.iter().min().map_or(NO_LANE, |p| p.3));
             assert_eq!(q.len(), pending.len());
         }
         assert!(far_pushes > 2_000, "the far heap is exercised: {far_pushes}");
