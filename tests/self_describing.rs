@@ -420,8 +420,22 @@ fn a_gate_without_runs_is_skipped_unless_strict() {
 fn long_jobs_show_progress_when_stderr_is_not_a_terminal() {
     let dir = setup();
     let d = dir.path();
-    // PRODSIM_PROGRESS_MS=1: a line every millisecond instead of every 5 s.
-    let o = run_in(d, &["run", "s.toml", "--out", "o", "--no-charts", "--jobs", "1"]);
+    // PRODSIM_PROGRESS_MS=1: a line every millisecond instead of every 5 s. Each job lasts
+    // tens of milliseconds (a job that ends before the display thread looks prints nothing).
+    let o = run_in(
+        d,
+        &[
+            "run",
+            "s.toml",
+            "--out",
+            "o",
+            "--no-charts",
+            "--jobs",
+            "1",
+            "--set",
+            "duration_ms=5000",
+        ],
+    );
     expect_code(&o, 0, "run");
     assert!(text(&o.stderr).contains("runs done"), "{}", text(&o.stderr));
     let o = run_in(
@@ -448,7 +462,7 @@ fn long_jobs_show_progress_when_stderr_is_not_a_terminal() {
             "--topic",
             "t",
             "--num-records",
-            "20000",
+            "100000",
             "--record-size",
             "100",
             "--throughput",
@@ -548,6 +562,11 @@ fn explain_shows_progress_and_keeps_stdout_clean() {
             "producer.acks=1",
             "--set",
             "cluster.min_insync_replicas=1",
+            // Long enough to outlast the 1 ms progress period many times over (the 0.6 s
+            // window took a few milliseconds, and once finished before the display thread
+            // looked: no line, a failed CI run).
+            "--set",
+            "duration_ms=20000",
         ],
     );
     expect_code(&o, 0, "explain");
